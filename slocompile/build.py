@@ -1,0 +1,194 @@
+"""`slocompile build`: check, record, publish — in that order, atomically where it matters.
+
+A run is recorded as 'running' first; results, statuses, views and the run's
+final status are then written in one transaction, so a build that dies half-way
+never leaves a run recorded as complete nor views pointing at half a status.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from dataclasses import dataclass, field, replace
+
+from . import checks as registry
+from .checks.base import EvalContext
+from .compiler import CompiledTable, compile_project
+from .engines.base import Engine, QueryFailed, connect
+from .errors import Problem, SlocompileError, SpecError, did_you_mean
+from .evaluate import ERROR, Result, counts, evaluate_table, exit_code, partition_statuses
+from .measure import measure
+from .spec.model import ProjectSpec, TableSpec
+from .sqlbuild import meta
+
+
+@dataclass
+class TableRun:
+    table: TableSpec
+    compiled: CompiledTable
+    results: list[Result]
+    metrics: list[tuple[str, str | None, float | None]]
+    seconds: float
+
+
+@dataclass
+class BuildResult:
+    run_id: str
+    project: ProjectSpec
+    target: str
+    dialect: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None = None
+    tables: list[TableRun] = field(default_factory=list)
+
+    @property
+    def results(self) -> list[Result]:
+        return [r for t in self.tables for r in t.results]
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code(self.results)
+
+    @property
+    def status(self) -> str:
+        return "fail" if self.exit_code else "pass"
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def run_build(project: ProjectSpec, target_name: str | None = None, select: list[str] | None = None,
+              progress=None) -> BuildResult:
+    target = _target(project, target_name)
+    tables = _selected(project, select)
+    engine = connect(target, project.root)
+    try:
+        return _build(project, target, tables, engine, progress or (lambda *a: None))
+    finally:
+        engine.close()
+
+
+def _target(project: ProjectSpec, name: str | None):
+    name = name or project.default_target
+    if name not in project.targets:
+        raise SlocompileError(f"unknown target '{name}'{did_you_mean(name, project.targets)}; "
+                              f"targets in slocompile.yml: {', '.join(project.targets)}")
+    return project.targets[name]
+
+
+def _selected(project: ProjectSpec, select: list[str] | None) -> list[TableSpec]:
+    if not select:
+        return list(project.tables)
+    names = {t.name for t in project.tables}
+    unknown = [s for s in select if s not in names]
+    if unknown:
+        raise SlocompileError("; ".join(f"--select: unknown table '{u}'{did_you_mean(u, names)}" for u in unknown))
+    return [t for t in project.tables if t.name in select]
+
+
+def _build(project, target, tables, engine: Engine, progress) -> BuildResult:
+    started = utcnow()
+    run = BuildResult(uuid.uuid4().hex[:12], project, target.name, target.dialect, started)
+    for stmt in compile_project(replace(project, tables=()), target.dialect).setup:
+        engine.execute(stmt)
+    plans = _plan_against_catalog(project, tables, engine, target.dialect)
+    with engine.transaction():
+        engine.execute(_sql(meta.insert(project.schemas, "runs", [
+            (run.run_id, project.name, target.name, started, None, meta.RUN_RUNNING, 0, 0, 0, 0)]), target.dialect))
+    ctx = EvalContext(now=started)
+    for i, (table, compiled, skipped) in enumerate(plans, 1):
+        progress("start", table, i, len(plans))
+        t0 = time.perf_counter()
+        meas = measure(engine, compiled)
+        results = evaluate_table(compiled.plan, meas, ctx) + skipped
+        history = [(metric.label(), p, _number(v)) for (metric, p), v in meas.values.items()
+                   if metric.kind != "catalog"]
+        tr = TableRun(table, compiled, results, history, time.perf_counter() - t0)
+        run.tables.append(tr)
+        progress("done", tr, i, len(plans))
+    run.finished_at = utcnow()
+    _publish(project, run, engine, target.dialect)
+    return run
+
+
+def _plan_against_catalog(project, tables, engine: Engine, dialect: str):
+    """Compile each table against its real columns: unknown relations and columns are
+    declaration errors (exit 2), unless a schema check is there to report them as failures."""
+    problems: list[Problem] = []
+    out = []
+    for table in tables:
+        actual = engine.columns(table.relation)
+        if actual is None:
+            problems.append(Problem(table.loc, f"table '{table.name}': relation {table.relation_text} does not exist"))
+            continue
+        names = {n for n, _ in actual}
+        has_schema_check = any(c.type == "schema" for c in table.checks)
+        keep, skipped = [], []
+        for c in table.checks:
+            refs = registry.get(c.type).referenced_columns(c) if c.type != "schema" else []
+            missing = [r for r in refs if r not in names]
+            if not missing:
+                keep.append(c)
+            elif has_schema_check:
+                skipped.append(Result(table.name, c.name, c.type, c.column, None, ERROR, c.severity, None, "",
+                                      f"column {', '.join(missing)} is not in {table.relation_text}"))
+            else:
+                for col in missing:
+                    problems.append(Problem(c.loc, f"table '{table.name}', check '{c.name}': column '{col}' is not "
+                                            f"in {table.relation_text}{did_you_mean(col, names)}"))
+        for col in [table.partition, *table.key]:
+            if col and col not in names and not has_schema_check:
+                problems.append(Problem(table.loc, f"table '{table.name}': column '{col}' is not in "
+                                        f"{table.relation_text}{did_you_mean(col, names)}"))
+        sub = replace(table, checks=tuple(keep))
+        out.append((table, sub, skipped))
+    if problems:
+        raise SpecError(problems)
+    compiled = compile_project(replace(project, tables=tuple(sub for _, sub, _ in out)), dialect)
+    return [(table, ct, skipped) for (table, _, skipped), ct in zip(out, compiled.tables)]
+
+
+def _number(v):
+    from .checks.base import to_number
+
+    try:
+        return to_number(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _sql(statements, dialect: str) -> str:
+    from .render import render
+
+    return ";\n".join(render(s, dialect) for s in statements)
+
+
+def _publish(project: ProjectSpec, run: BuildResult, engine: Engine, dialect: str) -> None:
+    s = project.schemas
+    stmts = []
+    now = run.finished_at
+    for tr in run.tables:
+        stmts += meta.insert(s, "results", [
+            (run.run_id, r.table, r.check, r.check_type, r.column, r.partition, r.status, r.severity,
+             r.observed_number, r.observed_text, r.expected, r.message, now) for r in tr.results])
+        stmts += meta.insert(s, "metrics", [(run.run_id, tr.table.name, label, p, v, now)
+                                            for label, p, v in tr.metrics])
+        stmts.append(meta.delete_status(s, tr.table.name))
+        statuses = partition_statuses(tr.results)
+        stmts += meta.insert(s, "status", [
+            (tr.table.name, p, "fail" if failed else "pass", ", ".join(failed) or None, run.run_id, now)
+            for p, failed in statuses.items()])
+    c = counts(run.results)
+    stmts.append(meta.finish_run(s, run.run_id, run.status, now, c))
+    from .render import render
+
+    with engine.transaction():
+        for stmt in stmts:
+            engine.execute(render(stmt, dialect))
+        for tr in run.tables:
+            for view_sql in (tr.compiled.validated_view, tr.compiled.quarantine_view):
+                try:
+                    engine.execute(view_sql)
+                except QueryFailed as e:
+                    raise SlocompileError(f"table '{tr.table.name}': could not publish a view: {e}") from None

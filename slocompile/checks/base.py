@@ -1,0 +1,185 @@
+"""What a check type is: its YAML parameters, the metrics it requests, how it judges them."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlglot import exp
+
+from .. import metrics as m
+from ..errors import Location, ProblemCollector
+from ..spec.fields import Field
+from ..spec.model import CheckSpec
+from ..sqlnodes import col, count_if, is_true
+
+
+@dataclass(frozen=True)
+class Outcome:
+    passed: bool
+    observed: Any          # JSON-friendly value
+    expected: str
+    message: str
+
+
+@dataclass(frozen=True)
+class EvalContext:
+    now: dt.datetime       # the build's start, UTC, naive
+    catalog: dict | None = None
+
+
+class CheckType:
+    """Base class. Subclasses set the class attributes and implement metrics/evaluate."""
+
+    name: ClassVar[str]
+    doc: ClassVar[str] = ""
+    fields: ClassVar[dict[str, Field]] = {}
+    shorthand: ClassVar[str | None] = None   # the key a non-mapping YAML value fills
+    needs_column: ClassVar[bool] = False     # at table level it then takes a `column:` key
+    column_level: ClassVar[bool] = True      # may be declared under a column
+    table_level: ClassVar[bool] = True       # may be declared under the table's checks
+    sql_fields: ClassVar[tuple[str, ...]] = ()  # params holding user SQL, parsed by the validator
+
+    def validate(self, params: dict, loc: Location, problems: ProblemCollector) -> None:
+        """Cross-field rules beyond each field's type."""
+
+    def referenced_columns(self, check: CheckSpec) -> list[str]:
+        cols = [check.column] if check.column else []
+        for key in self.sql_fields:
+            cols += [c.name for c in check.params[key].find_all(exp.Column)]
+        return cols
+
+    def metrics(self, check: CheckSpec) -> list[m.Metric]:
+        raise NotImplementedError(f"{type(self).__name__} must request metrics")
+
+    def evaluate(self, check: CheckSpec, values: list, ctx: EvalContext) -> Outcome:
+        raise NotImplementedError(f"{type(self).__name__} must evaluate its metrics")
+
+    def row_violation(self, check: CheckSpec) -> exp.Expression | None:
+        """For row rules: a condition TRUE exactly on violating rows (never NULL)."""
+        return None
+
+    def name_suffix(self, check_params: dict, column: str | None) -> str:
+        """The part of the default name after the type: the column(s) it is about."""
+        return column or ""
+
+
+class RowRule(CheckType):
+    """A rule each row must satisfy; the SLO bounds the count or fraction of violations."""
+
+    row_fields: ClassVar[dict[str, Field]] = {
+        "max_fraction": Field("fraction", doc="Largest allowed fraction of violating rows (default 0)."),
+        "max_count": Field("int", doc="Largest allowed number of violating rows (default 0)."),
+        "rows": Field("enum", default="keep", choices=("keep", "drop"),
+                      doc="drop: violating rows leave the validated view and go to quarantine."),
+    }
+    needs_column = True
+    prunable: ClassVar[bool] = False  # violation filter answerable from zone maps (null / range)
+
+    def condition(self, check: CheckSpec) -> exp.Expression:
+        """The violation condition on a row; may be NULL where the rule does not apply."""
+        raise NotImplementedError(f"{type(self).__name__} must define its violation condition")
+
+    def row_violation(self, check: CheckSpec) -> exp.Expression:
+        cond = is_true(self.condition(check))
+        if check.where is not None:
+            cond = exp.And(this=exp.Paren(this=check.where.copy()), expression=cond)
+        return cond
+
+    def metrics(self, check: CheckSpec) -> list[m.Metric]:
+        cond = self.condition(check)
+        return [m.count_if(cond, check.where, stats_prunable=self.prunable), m.rows(check.where)]
+
+    def evaluate(self, check: CheckSpec, values: list, ctx: EvalContext) -> Outcome:
+        bad, total = int(values[0] or 0), int(values[1] or 0)
+        fraction = bad / total if total else 0.0
+        max_count, max_fraction = check.params.get("max_count"), check.params.get("max_fraction")
+        limits = []
+        passed = True
+        if max_count is not None:
+            limits.append(f"<= {max_count} rows")
+            passed &= bad <= max_count
+        if max_fraction is not None:
+            limits.append(f"<= {fmt_pct(max_fraction)}")
+            passed &= fraction <= max_fraction
+        if not limits:
+            limits.append("0 rows")
+            passed = bad == 0
+        expected = " and ".join(limits)
+        observed = {"rows": bad, "fraction": round(fraction, 6), "total": total}
+        what = f"{bad} of {total} rows ({fmt_pct(fraction)}) violate {check.type}"
+        return Outcome(passed, observed, expected, what + ("" if passed else f"; expected {expected}"))
+
+
+class BoundedMetric(CheckType):
+    """A table SLO on one measured number with optional `min` / `max` bounds."""
+
+    bound_fields: ClassVar[dict[str, Field]] = {
+        "min": Field("number", doc="Smallest allowed value (inclusive)."),
+        "max": Field("number", doc="Largest allowed value (inclusive)."),
+    }
+    what: ClassVar[str] = "value"
+
+    def validate(self, params, loc, problems):
+        lo, hi = params.get("min"), params.get("max")
+        if lo is None and hi is None:
+            problems.add(loc, f"{self.name} needs 'min', 'max' or both")
+        elif lo is not None and hi is not None and lo > hi:
+            problems.add(loc, f"{self.name}: min ({lo}) is greater than max ({hi})")
+
+    def evaluate(self, check: CheckSpec, values: list, ctx: EvalContext) -> Outcome:
+        return judge_bounds(check, to_number(values[0]), self.what)
+
+
+def judge_bounds(check: CheckSpec, value: float | None, what: str) -> Outcome:
+    lo, hi = check.params.get("min"), check.params.get("max")
+    expected = bounds_text(lo, hi)
+    subject = f"{what} of {check.column}" if check.column else what
+    if value is None:
+        return Outcome(False, None, expected, f"{subject} is undefined (no non-NULL values); expected {expected}")
+    passed = (lo is None or value >= lo) and (hi is None or value <= hi)
+    msg = f"{subject} is {fmt_num(value)}" + ("" if passed else f"; expected {expected}")
+    return Outcome(passed, value, expected, msg)
+
+
+def bounds_text(lo, hi) -> str:
+    if lo is not None and hi is not None:
+        return f"between {fmt_num(lo)} and {fmt_num(hi)}"
+    return f">= {fmt_num(lo)}" if lo is not None else f"<= {fmt_num(hi)}"
+
+
+def to_number(v) -> float | None:
+    if v is None:
+        return None
+    if isinstance(v, Decimal):
+        return float(v)
+    if isinstance(v, bool):
+        return float(v)
+    if isinstance(v, (int, float)):
+        return v if v == v else float("nan")
+    return float(v)
+
+
+def fmt_num(v) -> str:
+    if isinstance(v, float):
+        if v != v:
+            return "NaN"
+        if v.is_integer() and abs(v) < 1e15:
+            return str(int(v))
+        return f"{v:.6g}"
+    return str(v)
+
+
+def fmt_pct(f: float) -> str:
+    if f == 0:
+        return "0%"
+    p = f * 100
+    return f"{p:.2f}%" if p >= 0.01 else f"{p:.2g}%"
+
+
+def column_of(check: CheckSpec) -> exp.Column:
+    return col(check.column)
+
+
+__all__ = ["CheckType", "RowRule", "BoundedMetric", "Outcome", "EvalContext", "count_if"]

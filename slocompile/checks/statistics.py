@@ -1,0 +1,83 @@
+"""Bounds on a column's statistics: mean, min, max, stddev, quantile, distinct_count."""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from .. import metrics as m
+from ..spec.fields import Field
+from ..sqlnodes import Quantile, lit
+from .base import BoundedMetric, EvalContext, column_of, judge_bounds, to_number
+
+
+class _ColumnStatistic(BoundedMetric):
+    needs_column = True
+    fields = {**BoundedMetric.bound_fields}
+
+    def aggregate(self, column: exp.Expression, check) -> exp.Expression:
+        raise NotImplementedError(f"{type(self).__name__} must build its aggregate")
+
+    def metrics(self, check):
+        return [m.aggregate(self.aggregate(column_of(check), check), check.where)]
+
+
+class Mean(_ColumnStatistic):
+    name, what = "mean", "mean"
+    doc = "The mean of the non-NULL values lies within the bounds."
+
+    def aggregate(self, c, check):
+        return exp.Avg(this=c)
+
+
+class Min(_ColumnStatistic):
+    name, what = "min", "minimum"
+    doc = "The smallest value lies within the bounds."
+
+    def aggregate(self, c, check):
+        return exp.Min(this=c)
+
+
+class Max(_ColumnStatistic):
+    name, what = "max", "maximum"
+    doc = "The largest value lies within the bounds."
+
+    def aggregate(self, c, check):
+        return exp.Max(this=c)
+
+
+class Stddev(_ColumnStatistic):
+    name, what = "stddev", "standard deviation"
+    doc = "The sample standard deviation lies within the bounds."
+
+    def aggregate(self, c, check):
+        return exp.StddevSamp(this=c)
+
+
+class DistinctCount(_ColumnStatistic):
+    name, what = "distinct_count", "distinct count"
+    doc = "The number of distinct non-NULL values lies within the bounds."
+
+    def aggregate(self, c, check):
+        return exp.Count(this=exp.Distinct(expressions=[c]))
+
+    def evaluate(self, check, values, ctx: EvalContext):
+        return judge_bounds(check, to_number(values[0] or 0), self.what)
+
+
+class QuantileBounds(_ColumnStatistic):
+    name, what = "quantile", "quantile"
+    doc = "The exact continuous quantile `q` (0.5 = median) lies within the bounds."
+    fields = {"q": Field("fraction", required=True, doc="Which quantile, between 0 and 1."),
+              **BoundedMetric.bound_fields}
+
+    def aggregate(self, c, check):
+        return Quantile(this=c, quantile=lit(float(check.params["q"])))
+
+    def evaluate(self, check, values, ctx):
+        return judge_bounds(check, to_number(values[0]), f"q{check.params['q']:g}")
+
+    def name_suffix(self, params, column):
+        q = params.get("q")
+        return f"{column}_q{int(round(q * 100))}" if isinstance(q, (int, float)) else column or ""
+
+
+STATISTICS = [Mean, Min, Max, Stddev, DistinctCount, QuantileBounds]

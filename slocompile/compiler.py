@@ -1,0 +1,106 @@
+"""Spec -> plans and SQL files for one dialect (connects to nothing)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from .errors import Problem, SlocompileError
+from .planner import CATALOG, TablePlan, plan_table
+from .render import UnsupportedConstruct, render
+from .spec.model import ProjectSpec, TableSpec
+from .sqlbuild import meta, views
+from .sqlbuild.scans import scan_sql
+
+
+@dataclass
+class CompiledTable:
+    table: TableSpec
+    plan: TablePlan
+    scans: list[tuple[object, str | None]]   # (Scan, SQL or None for catalog reads)
+    validated_view: str
+    quarantine_view: str
+
+
+@dataclass
+class Compiled:
+    project: ProjectSpec
+    dialect: str
+    setup: list[str]
+    tables: list[CompiledTable] = field(default_factory=list)
+
+    def files(self) -> dict[str, str]:
+        out = {"_setup/meta.sql": _join(self.setup)}
+        for t in self.tables:
+            out[f"{t.table.name}/checks.sql"] = _join(
+                [f"-- {s.kind} scan: {s.reason}\n{sql}" for s, sql in t.scans if sql is not None])
+            out[f"{t.table.name}/validated_view.sql"] = t.validated_view + ";\n"
+            out[f"{t.table.name}/quarantine_view.sql"] = t.quarantine_view + ";\n"
+        return out
+
+
+def _join(statements: list[str]) -> str:
+    return "".join(s + ";\n\n" for s in statements)
+
+
+def compile_project(project: ProjectSpec, dialect: str, select: list[str] | None = None) -> Compiled:
+    problems: list[Problem] = []
+    setup = [_render(s, dialect, "the meta schema", None, problems) for s in meta.setup_statements(project.schemas)]
+    out = Compiled(project, dialect, setup)
+    for table in project.tables:
+        if select and table.name not in select:
+            continue
+        out.tables.append(_compile_table(project, table, dialect, problems))
+    if problems:
+        raise SlocompileError(problems)
+    return out
+
+
+def _compile_table(project: ProjectSpec, table: TableSpec, dialect: str, problems: list[Problem]) -> CompiledTable:
+    plan = plan_table(table, dialect)
+    owners = _metric_owners(plan)
+    scans = []
+    for scan in plan.scans:
+        if scan.kind == CATALOG:
+            scans.append((scan, None))
+            continue
+        try:
+            scans.append((scan, render(scan_sql(table, scan), dialect, pretty=True)))
+        except UnsupportedConstruct as e:
+            # name the check (and its line) whose metric the dialect cannot express
+            culprits = [owners[x] for x in scan.metrics if not _renders(table, scan, x, dialect)] or [None]
+            for check in culprits:
+                where = f"check '{check.name}' of table '{table.name}'" if check else f"table '{table.name}'"
+                problems.append(Problem(check.loc if check else table.loc, f"{where}: {e}"))
+            scans.append((scan, ""))
+    validated = _render(views.validated_view(project.schemas, table), dialect,
+                        f"the validated view of '{table.name}'", table, problems)
+    quarantine = _render(views.quarantine_view(project.schemas, table), dialect,
+                         f"the quarantine view of '{table.name}'", table, problems)
+    return CompiledTable(table, plan, scans, validated, quarantine)
+
+
+def _renders(table: TableSpec, scan, metric, dialect: str) -> bool:
+    from dataclasses import replace
+
+    try:
+        render(scan_sql(table, replace(scan, metrics=[metric])), dialect)
+        return True
+    except UnsupportedConstruct:
+        return False
+
+
+def _metric_owners(plan: TablePlan) -> dict:
+    owners: dict = {}
+    for check, metrics in plan.checks:
+        for metric in metrics:
+            owners.setdefault(metric, check)
+    return owners
+
+
+def _render(tree: exp.Expression, dialect: str, what: str, table: TableSpec | None, problems: list[Problem]) -> str:
+    try:
+        return render(tree, dialect, pretty=True)
+    except UnsupportedConstruct as e:
+        problems.append(Problem(table.loc if table else None, f"{what}: {e}"))
+        return ""

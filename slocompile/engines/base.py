@@ -1,0 +1,44 @@
+"""The engine interface: what the build needs from a database, in the engine's own dialect."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator, Protocol
+
+from sqlglot import exp
+
+
+class QueryFailed(Exception):
+    """The engine rejected or failed a statement; the text is the engine's own message."""
+
+
+class Engine(Protocol):
+    dialect: str
+
+    def query(self, sql: str) -> list[tuple]:
+        """Run a SELECT and return all rows."""
+
+    def execute(self, sql: str) -> None:
+        """Run a statement that returns nothing of interest."""
+
+    def columns(self, relation: exp.Table) -> list[tuple[str, str]] | None:
+        """(name, type) of the relation's columns in order, or None when it does not exist."""
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All statements inside commit together or not at all."""
+
+    def close(self) -> None:
+        ...
+
+
+def connect(target, project_root: str) -> Engine:
+    """Open the engine for a target; drivers are imported only here, lazily."""
+    from ..errors import SlocompileError
+
+    if target.type == "duckdb":
+        from .duckdb import DuckDBEngine
+
+        return DuckDBEngine.open(target, project_root)
+    raise SlocompileError(
+        f"target '{target.name}' of type {target.type} cannot be executed by this version "
+        f"(executable: duckdb); use `slocompile compile --target {target.name}` to get its SQL")

@@ -1,0 +1,95 @@
+"""Metrics: the measurements checks request. Equal metrics are measured once.
+
+A metric is data, not SQL text: the planner decides where it is measured and
+sqlbuild turns it into SQL for a dialect.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+# kinds
+ROWS = "rows"              # COUNT(*)
+COUNT_IF = "count_if"      # rows where `expr` is TRUE
+AGGREGATE = "aggregate"    # an aggregate expression over the rows (`expr`)
+DUPLICATES = "duplicates"  # rows beyond the first for each value of `columns` (NULL keys excluded)
+ORPHANS = "orphans"        # rows whose `columns[0]` has no match in `target`.`field`
+CATALOG = "catalog"        # the relation's columns and types, from the engine's catalog
+
+COUNT_KINDS = (ROWS, COUNT_IF, DUPLICATES, ORPHANS)
+
+# scopes
+PER_PARTITION = "partition"  # measured per partition when the table has one
+WHOLE_TABLE = "table"        # measured over the whole table (freshness, schema)
+
+
+@dataclass(frozen=True)
+class Metric:
+    kind: str
+    expr: exp.Expression | None = None
+    where: exp.Expression | None = None
+    columns: tuple[str, ...] = ()
+    target: exp.Table | None = None
+    field: str | None = None
+    scope: str = PER_PARTITION
+    # True when an engine with zone maps can answer this as a filtered COUNT(*) without reading data
+    stats_prunable: bool = False
+
+    @property
+    def default(self):
+        """The value when a partition has no rows matching the metric's query."""
+        return 0 if self.kind in COUNT_KINDS else None
+
+    def label(self, dialect: str = "duckdb") -> str:
+        """A readable, stable name for history and plans."""
+        where = f" WHERE {self.where.sql(dialect)}" if self.where is not None else ""
+        if self.kind == ROWS:
+            body = "row_count"
+        elif self.kind == COUNT_IF:
+            body = f"count_if({self.expr.sql(dialect)})"
+        elif self.kind == AGGREGATE:
+            body = self.expr.sql(dialect) if not _is_custom(self.expr) else _custom_label(self.expr, dialect)
+        elif self.kind == DUPLICATES:
+            body = f"duplicates({', '.join(self.columns)})"
+        elif self.kind == ORPHANS:
+            body = f"orphans({self.columns[0]} -> {self.target.sql(dialect)}.{self.field})"
+        else:
+            body = "catalog"
+        return body + where
+
+
+def _is_custom(e: exp.Expression) -> bool:
+    from . import sqlnodes
+
+    return any(isinstance(n, (sqlnodes.Quantile, sqlnodes.RegexSearch, sqlnodes.QueryError)) for n in e.walk())
+
+
+def _custom_label(e: exp.Expression, dialect: str) -> str:
+    from .render import render
+
+    return render(e, "duckdb")
+
+
+def rows(where=None) -> Metric:
+    return Metric(ROWS, where=where, stats_prunable=True)
+
+
+def count_if(condition: exp.Expression, where=None, stats_prunable: bool = False) -> Metric:
+    return Metric(COUNT_IF, expr=condition, where=where, stats_prunable=stats_prunable)
+
+
+def aggregate(expr: exp.Expression, where=None, scope: str = PER_PARTITION) -> Metric:
+    return Metric(AGGREGATE, expr=expr, where=where, scope=scope)
+
+
+def duplicates(columns: tuple[str, ...], where=None) -> Metric:
+    return Metric(DUPLICATES, columns=tuple(columns), where=where)
+
+
+def orphans(column: str, target: exp.Table, field: str, where=None) -> Metric:
+    return Metric(ORPHANS, columns=(column,), target=target, field=field, where=where)
+
+
+def catalog() -> Metric:
+    return Metric(CATALOG, scope=WHOLE_TABLE)

@@ -1,0 +1,409 @@
+"""Per-partition column profiles, built as sqlglot ASTs and run on a DuckDB connection.
+
+A profile is what the monitors know about one partition: a flat dict of metrics
+``{(column_or_None, metric): float}`` plus small per-column summaries (deciles, fixed-bin
+counts, top-k category counts) from which drift is computed later without rescanning.
+
+Queries (each ``GROUP BY`` partition, so one statement covers any number of partitions):
+
+- ``base``: row count and the per-column aggregates that need nothing from history;
+- ``dependent``: the out-of-historical-range counts and fixed-bin histogram counts, which need
+  per-partition ranges and frozen bin edges learned from history (fused into ``base`` when known
+  up front, as in an incremental build);
+- ``keys``: distinct keys per partition (key duplicates) and, per column, how many keys kept the
+  value they had in the previous partition (stale copies);
+- ``categories``: value counts of categorical columns, top-k per partition.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+FAMILIES = ("numeric", "categorical", "boolean", "timestamp", "string")
+DECILES = tuple(round(0.1 * i, 1) for i in range(1, 10))
+HOURS = 3600.0
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    name: str
+    family: str  # one of FAMILIES
+
+    def __post_init__(self):
+        if self.family not in FAMILIES:
+            raise ValueError(f"unknown column family {self.family!r} for {self.name!r}")
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """What to profile: a relation, its partition column, its key and typed columns."""
+    relation: exp.Table
+    partition: str
+    key: tuple[str, ...] = ()
+    columns: tuple[ColumnSpec, ...] = ()
+    partition_kind: str = "date"  # date | timestamp | other (lag metrics need a date or timestamp)
+    top_k: int = 20
+
+    @property
+    def has_lag(self) -> bool:
+        return self.partition_kind in ("date", "timestamp")
+
+    def valued(self) -> list[int]:
+        """Indexes of columns with a numeric value expression (numbers, timestamp lags)."""
+        return [i for i, c in enumerate(self.columns)
+                if c.family == "numeric" or (c.family == "timestamp" and self.has_lag)]
+
+
+@dataclass
+class Profile:
+    """Profiles of several partitions, keyed by partition text (ISO date for dates)."""
+    metrics: dict[str, dict[tuple[str | None, str], float]] = field(default_factory=dict)
+    summaries: dict[str, dict[str, dict]] = field(default_factory=dict)
+    values: dict[str, object] = field(default_factory=dict)  # partition text -> database value
+
+
+# ----------------------------------------------------------------------------- AST helpers
+
+def _id(name: str) -> exp.Identifier:
+    return exp.to_identifier(name, quoted=True)
+
+
+def _col(name: str, table: str | None = None) -> exp.Column:
+    return exp.Column(this=_id(name), table=_id(table) if table else None)
+
+
+def _num(x: float) -> exp.Expression:
+    if isinstance(x, float) and not math.isfinite(x):
+        raise ValueError(f"non-finite literal {x!r}")
+    return exp.convert(x)
+
+
+def _count_if(cond: exp.Expression) -> exp.Count:
+    return exp.Count(this=exp.Case(ifs=[exp.If(this=cond, true=exp.Literal.number(1))]))
+
+
+def _alias(e: exp.Expression, name: str) -> exp.Alias:
+    return exp.alias_(e, _id(name))
+
+
+def partition_text(value) -> str:
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def partition_literal(value) -> exp.Expression:
+    if isinstance(value, dt.datetime):
+        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), exp.DataType.build("TIMESTAMP"))
+    if isinstance(value, dt.date):
+        return exp.cast(exp.Literal.string(value.isoformat()), exp.DataType.build("DATE"))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _num(value)
+    return exp.Literal.string(str(value))
+
+
+def _c(i: int) -> str:
+    return f"__c{i}"
+
+
+def _v(i: int) -> str:
+    return f"__v{i}"
+
+
+def _k(j: int) -> str:
+    return f"__k{j}"
+
+
+def _value_expr(spec: TableSpec, i: int) -> exp.Expression | None:
+    """The numeric value monitored for column i: the number (NaN as NULL) or the lag in hours."""
+    c = spec.columns[i]
+    raw = _col(c.name)
+    if c.family == "numeric":
+        dbl = exp.cast(raw, exp.DataType.build("DOUBLE"))
+        return exp.Case(ifs=[exp.If(this=exp.IsNan(this=dbl.copy()), true=exp.Null())], default=dbl)
+    if c.family == "timestamp" and spec.has_lag:
+        ts = exp.DataType.build("TIMESTAMP")
+        lag = exp.Sub(this=exp.TimeToUnix(this=exp.cast(_col(spec.partition), ts)),
+                      expression=exp.TimeToUnix(this=exp.cast(raw, ts)))
+        return exp.Div(this=exp.paren(lag), expression=_num(HOURS))
+    return None
+
+
+def _src(spec: TableSpec, partitions: list | None) -> exp.Select:
+    """src: partition, key parts, raw columns and value expressions under positional names."""
+    sel = [_alias(_col(spec.partition), "__p")]
+    sel += [_alias(_col(k), _k(j)) for j, k in enumerate(spec.key)]
+    for i, c in enumerate(spec.columns):
+        sel.append(_alias(_col(c.name), _c(i)))
+        v = _value_expr(spec, i)
+        if v is not None:
+            sel.append(_alias(v, _v(i)))
+    q = exp.select(*sel).from_(spec.relation.copy())
+    if partitions is not None:
+        q = q.where(exp.In(this=_col(spec.partition),
+                           expressions=[partition_literal(p) for p in partitions] or [exp.Null()]))
+    return q
+
+
+def _with_src(q: exp.Select, spec: TableSpec, partitions: list | None) -> exp.Select:
+    return q.with_(_id("src"), as_=_src(spec, partitions))
+
+
+# ----------------------------------------------------------------------------- queries
+
+def _base_aggregates(spec: TableSpec) -> list[exp.Expression]:
+    out = [_alias(exp.Count(this=exp.Star()), "row_count")]
+    for i, c in enumerate(spec.columns):
+        raw, name = _col(_c(i)), _c(i)
+        out.append(_alias(exp.Count(this=raw.copy()), f"{name}__n"))
+        out.append(_alias(exp.Count(this=exp.Distinct(expressions=[raw.copy()])), f"{name}__distinct"))
+        if c.family in ("categorical", "string"):
+            txt = exp.cast(raw.copy(), exp.DataType.build("TEXT"))
+            out.append(_alias(_count_if(exp.EQ(this=exp.Trim(this=txt), expression=exp.Literal.string(""))),
+                              f"{name}__empty"))
+            if c.family == "string":
+                out.append(_alias(exp.Avg(this=exp.Length(this=txt.copy())), f"{name}__length"))
+        elif c.family == "boolean":
+            out.append(_alias(_count_if(raw.copy()), f"{name}__true"))
+        v = _col(_v(i))
+        if i in spec.valued():
+            out.append(_alias(exp.Count(this=v.copy()), f"{name}__valued"))
+            out.append(_alias(exp.Avg(this=v.copy()), f"{name}__mean"))
+            out.append(_alias(exp.StddevSamp(this=v.copy()), f"{name}__std"))
+            out.append(_alias(exp.Min(this=v.copy()), f"{name}__min"))
+            out.append(_alias(exp.Max(this=v.copy()), f"{name}__max"))
+            out.append(_alias(exp.PercentileCont(this=v.copy(), expression=exp.Array(
+                expressions=[_num(q) for q in DECILES])), f"{name}__deciles"))
+            if c.family == "numeric":
+                out.append(_alias(_count_if(exp.EQ(this=v.copy(), expression=_num(0))), f"{name}__zero"))
+                out.append(_alias(_count_if(exp.LT(this=v.copy(), expression=_num(0))), f"{name}__neg"))
+            else:  # a timestamp more than a day after the start of its partition
+                out.append(_alias(_count_if(exp.LT(this=v.copy(), expression=_num(-24.0))), f"{name}__future"))
+    return out
+
+
+def _dependent_aggregates(spec: TableSpec, ranges: bool, edges: dict[int, list[float]]) -> list:
+    out = []
+    for i in spec.valued():
+        v = _col(_v(i))
+        if ranges:
+            lo, hi = _col(f"__lo{i}", "__r"), _col(f"__hi{i}", "__r")
+            out.append(_alias(_count_if(exp.or_(exp.LT(this=v.copy(), expression=lo),
+                                                exp.GT(this=v.copy(), expression=hi))), f"{_c(i)}__oor"))
+        e = edges.get(i)
+        if e:
+            for b in range(len(e) + 1):
+                conds = []
+                if b > 0:
+                    conds.append(exp.GTE(this=v.copy(), expression=_num(e[b - 1])))
+                if b < len(e):
+                    conds.append(exp.LT(this=v.copy(), expression=_num(e[b])))
+                out.append(_alias(_count_if(exp.and_(*conds)), f"{_c(i)}__bin{b}"))
+    return out
+
+
+def _ranges_table(spec: TableSpec, ranges: dict) -> exp.Subquery:
+    """VALUES (partition, lo_i, hi_i, ...) for the out-of-range counts; NULL where unknown."""
+    cols = spec.valued()
+    rows = []
+    for p, r in ranges.items():
+        vals = [partition_literal(p)]
+        for i in cols:
+            lo, hi = r.get(i, (None, None))
+            vals += [exp.Null() if lo is None else _num(float(lo)),
+                     exp.Null() if hi is None else _num(float(hi))]
+        rows.append(exp.Tuple(expressions=vals))
+    names = ["__p"] + [n for i in cols for n in (f"__lo{i}", f"__hi{i}")]
+    values = exp.Values(expressions=rows, alias=exp.TableAlias(this=_id("__r"),
+                                                               columns=[_id(n) for n in names]))
+    return values
+
+
+def base_query(spec: TableSpec, partitions: list | None = None, ranges: dict | None = None,
+               edges: dict[int, list[float]] | None = None) -> exp.Select:
+    """Row count and per-column aggregates per partition; with ``ranges`` ({partition value:
+    {column index: (lo, hi)}}) and/or ``edges`` ({column index: sorted bin edges}) the dependent
+    counts are fused into the same scan."""
+    aggs = _base_aggregates(spec)
+    aggs += _dependent_aggregates(spec, bool(ranges), edges or {})
+    q = exp.select(_alias(_col("__p", "src"), "__p"), *aggs).from_(exp.to_table("src").as_(_id("src")))
+    if ranges:
+        q = q.join(_ranges_table(spec, ranges), on=exp.EQ(this=_col("__p", "src"), expression=_col("__p", "__r")),
+                   join_type="left")
+    q = q.group_by(_col("__p", "src"))
+    return _with_src(q, spec, partitions)
+
+
+def dependent_query(spec: TableSpec, partitions: list | None, ranges: dict | None,
+                    edges: dict[int, list[float]] | None) -> exp.Select | None:
+    aggs = _dependent_aggregates(spec, bool(ranges), edges or {})
+    if not aggs:
+        return None
+    q = exp.select(_alias(_col("__p", "src"), "__p"), *aggs).from_(exp.to_table("src").as_(_id("src")))
+    if ranges:
+        q = q.join(_ranges_table(spec, ranges), on=exp.EQ(this=_col("__p", "src"), expression=_col("__p", "__r")),
+                   join_type="left")
+    return _with_src(q.group_by(_col("__p", "src")), spec, partitions)
+
+
+def keys_query(spec: TableSpec, partitions: list | None, pairs: list[tuple]) -> exp.Select | None:
+    """Distinct keys per partition and, per column, keys whose value equals the previous
+    partition's. ``pairs`` lists (partition, previous partition) values; the scan covers both."""
+    if not spec.key:
+        return None
+    keys = [_col(_k(j)) for j in range(len(spec.key))]
+    k = exp.select(_col("__p"), *[c.copy() for c in keys],
+                   *[_alias(exp.AnyValue(this=_col(_c(i))), _c(i)) for i in range(len(spec.columns))]
+                   ).from_("src").group_by(_col("__p"), *[c.copy() for c in keys])
+    sel = [_alias(_col("__p", "cur"), "__p"), _alias(exp.Count(this=exp.Star()), "distinct_keys"),
+           _alias(exp.Count(this=_col("__p", "prev")), "matched")]
+    for i in range(len(spec.columns)):
+        a, b = _col(_c(i), "cur"), _col(_c(i), "prev")
+        both = exp.and_(exp.Not(this=exp.Is(this=a.copy(), expression=exp.Null())),
+                        exp.Not(this=exp.Is(this=b.copy(), expression=exp.Null())))
+        sel.append(_alias(_count_if(both), f"{_c(i)}__both"))
+        sel.append(_alias(_count_if(exp.EQ(this=a.copy(), expression=b.copy())), f"{_c(i)}__same"))
+    q = exp.select(*sel).from_(exp.to_table("k").as_(_id("cur")))
+    if pairs:
+        values = exp.Values(expressions=[exp.Tuple(expressions=[partition_literal(p), partition_literal(q_)])
+                                         for p, q_ in pairs],
+                            alias=exp.TableAlias(this=_id("pairs"), columns=[_id("__p"), _id("__prev")]))
+        q = q.join(values, on=exp.EQ(this=_col("__p", "cur"), expression=_col("__p", "pairs")), join_type="left")
+        on = exp.and_(exp.EQ(this=_col("__p", "prev"), expression=_col("__prev", "pairs")),
+                      *[exp.EQ(this=_col(_k(j), "prev"), expression=_col(_k(j), "cur")) for j in range(len(spec.key))])
+        q = q.join(exp.to_table("k").as_(_id("prev")), on=on, join_type="left")
+    else:  # nothing to compare with: keep the shape, match nothing
+        q = q.join(exp.to_table("k").as_(_id("prev")), on=exp.false(), join_type="left")
+    if partitions is not None:
+        q = q.where(exp.In(this=_col("__p", "cur"), expressions=[partition_literal(p) for p in partitions]
+                           or [exp.Null()]))
+    q = q.group_by(_col("__p", "cur"))
+    scanned = None
+    if partitions is not None:
+        scanned = list(dict.fromkeys(list(partitions) + [b for _, b in pairs]))
+    q = q.with_(_id("src"), as_=_src(spec, scanned))
+    return q.with_(_id("k"), as_=k)
+
+
+def categories_query(spec: TableSpec, partitions: list | None) -> exp.Select | None:
+    """Per categorical column and partition, the top-k values by count (ties by value)."""
+    cats = [i for i, c in enumerate(spec.columns) if c.family == "categorical"]
+    if not cats:
+        return None
+    branches = []
+    for i in cats:
+        txt = exp.cast(_col(_c(i)), exp.DataType.build("TEXT"))
+        branches.append(exp.select(_alias(_col("__p"), "__p"), _alias(_num(i), "__i"),
+                                   _alias(txt, "__val"), _alias(exp.Count(this=exp.Star()), "__n"))
+                        .from_("src").where(exp.Not(this=exp.Is(this=_col(_c(i)), expression=exp.Null())))
+                        .group_by(_col("__p"), txt.copy()))
+    union = branches[0]
+    for b in branches[1:]:
+        union = exp.union(union, b, distinct=False)
+    rn = exp.Window(this=exp.RowNumber(), partition_by=[_col("__p"), _col("__i")],
+                    order=exp.Order(expressions=[exp.Ordered(this=_col("__n"), desc=True),
+                                                 exp.Ordered(this=_col("__val"))]))
+    ranked = exp.select(_col("__p"), _col("__i"), _col("__val"), _col("__n"), _alias(rn, "__rn")
+                        ).from_(exp.Subquery(this=union, alias=exp.TableAlias(this=_id("u"))))
+    q = exp.select(_col("__p"), _col("__i"), _col("__val"), _col("__n")).from_(
+        exp.Subquery(this=ranked, alias=exp.TableAlias(this=_id("r")))).where(
+        exp.LTE(this=_col("__rn"), expression=_num(spec.top_k)))
+    return _with_src(q, spec, partitions)
+
+
+# ----------------------------------------------------------------------------- running
+
+def render(q: exp.Expression) -> str:
+    return q.sql(dialect="duckdb", identify=True)
+
+
+def list_partitions(con, spec: TableSpec, upto=None) -> list:
+    """Partition values in order (optionally those <= ``upto``)."""
+    q = exp.select(exp.Distinct(expressions=[_col(spec.partition)])).from_(spec.relation.copy())
+    q = q.where(exp.Not(this=exp.Is(this=_col(spec.partition), expression=exp.Null())))
+    if upto is not None:
+        q = q.where(exp.LTE(this=_col(spec.partition), expression=partition_literal(upto)))
+    return sorted(r[0] for r in con.execute(render(q.order_by(_col(spec.partition)))).fetchall())
+
+
+def _rows(con, q: exp.Expression | None) -> list[dict]:
+    if q is None:
+        return []
+    cur = con.execute(render(q))
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def _f(x) -> float | None:
+    if x is None:
+        return None
+    x = float(x)
+    return None if math.isnan(x) else x
+
+
+def _ratio(a, b) -> float | None:
+    return None if not b else float(a) / float(b)
+
+
+def _put(out: dict, col, metric, value) -> None:
+    value = _f(value)
+    if value is not None:
+        out[(col, metric)] = value
+
+
+def _base_metrics(spec: TableSpec, r: dict) -> tuple[dict, dict]:
+    n = r["row_count"]
+    m: dict = {(None, "row_count"): float(n)}
+    summ: dict = {}
+    valued = set(spec.valued())
+    for i, c in enumerate(spec.columns):
+        p, name = _c(i), c.name
+        nn = r[f"{p}__n"]
+        _put(m, name, "distinct_count", r[f"{p}__distinct"])
+        if i in valued:
+            nv = r[f"{p}__valued"]
+            pre = "" if c.family == "numeric" else "lag_"
+            _put(m, name, "missing_fraction", _ratio(n - nv, n))
+            for k in ("mean", "std", "min", "max"):
+                _put(m, name, pre + k, r[f"{p}__{k}"])
+            dec = r[f"{p}__deciles"]
+            if dec is not None and nv:
+                dec = [float(x) for x in dec]
+                summ.setdefault(name, {})["deciles"] = dec
+                _put(m, name, pre + "q10", dec[0])
+                _put(m, name, pre + "q50", dec[4])
+                _put(m, name, pre + "q90", dec[8])
+                _put(m, name, pre + "spread", dec[8] - dec[0])
+            if c.family == "numeric":
+                _put(m, name, "zero_fraction", _ratio(r[f"{p}__zero"], nv))
+                _put(m, name, "negative_fraction", _ratio(r[f"{p}__neg"], nv))
+            else:
+                _put(m, name, "future_fraction", _ratio(r[f"{p}__future"], nv))
+        else:
+            _put(m, name, "missing_fraction", _ratio(n - nn, n))
+        if c.family in ("categorical", "string"):
+            _put(m, name, "empty_fraction", _ratio(r[f"{p}__empty"], nn))
+        if c.family == "string":
+            _put(m, name, "mean_length", r[f"{p}__length"])
+        if c.family == "boolean":
+            _put(m, name, "true_fraction", _ratio(r[f"{p}__true"], nn))
+    return m, summ
+
+
+def _dependent_metrics(spec: TableSpec, r: dict, m: dict, summ: dict, with_bins: bool) -> None:
+    for i in spec.valued():
+        c, p = spec.columns[i], _c(i)
+        nv = m.get((c.name, "__valued"))
+        if f"{p}__oor" in r:
+            valued = sum(v or 0 for k, v in r.items() if k.startswith(f"{p}__bin")) if False else None
+            _put(m, c.name, "out_of_range_fraction", _ratio(r[f"{p}__oor"], r.get(f"{p}__valued_dep")))
+        bins = [r[k] for k in sorted((k for k in r if k.startswith(f"{p}__bin")),
+                                     key=lambda k: int(k.rsplit("bin", 1)[1]))]
+        if bins and with_bins and sum(bins) > 0:
+            summ.setdefault(c.name, {})["bins"] = [int(b) for b in bins]
+        del nv, valued

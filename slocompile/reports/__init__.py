@@ -1,0 +1,1 @@
+"""What a build leaves behind: terminal summary, run_results.json, manifest.json, junit.xml."""

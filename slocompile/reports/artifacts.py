@@ -1,0 +1,106 @@
+"""target/run_results.json, target/manifest.json, target/junit.xml and compiled SQL files."""
+from __future__ import annotations
+
+import json
+import os
+import xml.etree.ElementTree as ET
+
+from .. import __version__
+from ..checks.base import fmt_num
+
+
+def write_json(path: str, data) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2, default=str, ensure_ascii=False)
+        fh.write("\n")
+    os.replace(tmp, path)  # readers never see half a file
+
+
+def write_compiled(target_dir: str, compiled) -> list[str]:
+    base = os.path.join(target_dir, "compiled", compiled.dialect)
+    written = []
+    for rel, text in compiled.files().items():
+        path = os.path.join(base, *rel.split("/"))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        written.append(os.path.relpath(path, os.path.dirname(target_dir)))
+    return written
+
+
+def manifest(compiled, files: list[str]) -> dict:
+    project = compiled.project
+    tables = []
+    for ct in compiled.tables:
+        t = ct.table
+        tables.append({
+            "name": t.name, "relation": t.relation_text, "file": t.file, "line": t.loc.line,
+            "partition": t.partition, "key": list(t.key), "gate": t.gate,
+            "columns": [{"name": c.name, "type": c.type} for c in t.columns],
+            "checks": [_check_entry(c) for c in t.checks],
+            "plan": ct.plan.describe(),
+        })
+    return {"metadata": {"slocompile_version": __version__, "project": project.name, "dialect": compiled.dialect,
+                         "schemas": vars(project.schemas)},
+            "tables": tables, "files": files}
+
+
+def _check_entry(c) -> dict:
+    params = {}
+    for k, v in c.params.items():
+        if k.endswith("_text") or k == "declared":
+            continue
+        params[k] = c.params.get(f"{k}_text", v) if hasattr(v, "sql") else (list(v) if isinstance(v, tuple) else v)
+    return {"name": c.name, "type": c.type, "column": c.column, "severity": c.severity,
+            "where": c.where.sql("duckdb") if c.where is not None else None, "params": params,
+            "file": c.loc.file if c.loc else None, "line": c.loc.line if c.loc else None}
+
+
+def run_results(run) -> dict:
+    elapsed = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
+    return {
+        "metadata": {"slocompile_version": __version__, "run_id": run.run_id, "project": run.project.name,
+                     "target": run.target, "dialect": run.dialect, "started_at": run.started_at.isoformat() + "Z",
+                     "finished_at": run.finished_at.isoformat() + "Z" if run.finished_at else None,
+                     "elapsed_seconds": elapsed},
+        "status": run.status,
+        "results": [r.as_dict() for r in run.results],
+        "tables": [{"table": t.table.name, "seconds": round(t.seconds, 4), "queries": sum(
+            1 for _, sql in t.compiled.scans if sql)} for t in run.tables],
+    }
+
+
+def junit(run) -> str:
+    suites = ET.Element("testsuites", name=f"slocompile {run.project.name}")
+    for t in run.tables:
+        rs = t.results
+        suite = ET.SubElement(suites, "testsuite", name=t.table.name, tests=str(len(rs)),
+                              failures=str(sum(r.status == "fail" for r in rs)),
+                              errors=str(sum(r.status == "error" for r in rs)),
+                              skipped="0", time=f"{t.seconds:.3f}")
+        for r in rs:
+            name = r.check + (f" [{r.partition}]" if r.partition is not None else "")
+            case = ET.SubElement(suite, "testcase", classname=f"{run.project.name}.{t.table.name}", name=name)
+            if r.status == "fail":
+                ET.SubElement(case, "failure", message=r.message, type=r.check_type).text = _detail(r)
+            elif r.status == "error":
+                ET.SubElement(case, "error", message=r.message, type=r.check_type).text = r.message
+            elif r.status == "warn":
+                ET.SubElement(case, "system-out").text = "WARN: " + r.message
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+def _detail(r) -> str:
+    obs = r.observed if not isinstance(r.observed, float) else fmt_num(r.observed)
+    return f"observed: {obs}\nexpected: {r.expected}\n{r.message}"
+
+
+def write_text(path: str, text: str) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)

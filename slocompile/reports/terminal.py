@@ -1,0 +1,55 @@
+"""The terminal summary: one line per table, then each failure with observed vs expected."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+MAX_LISTED = 20
+
+
+def _style(text: str, status: str) -> str:
+    color = {"pass": "green", "fail": "red", "warn": "yellow", "error": "magenta"}.get(status)
+    return click.style(text, fg=color, bold=status in ("fail", "error"))
+
+
+def progress(quiet: bool):
+    def report(event, obj, i, n):
+        if quiet:
+            return
+        if event == "start":
+            click.echo(f"[{i}/{n}] checking {obj.name} ...", err=True)
+    return report
+
+
+def table_line(tr) -> str:
+    rs = tr.results
+    n = {s: sum(r.status == s for r in rs) for s in ("pass", "fail", "warn", "error")}
+    worst = "error" if n["error"] else "fail" if n["fail"] else "warn" if n["warn"] else "pass"
+    parts = [f"{n['pass']} passed"]
+    parts += [f"{n[s]} {label}" for s, label in (("fail", "failed"), ("warn", "warned"), ("error", "errored")) if n[s]]
+    queries = sum(1 for _, sql in tr.compiled.scans if sql)
+    return f"{_style(worst.upper().ljust(5), worst)} {tr.table.name}: {', '.join(parts)} " \
+           f"({queries} queries, {tr.seconds:.2f}s)"
+
+
+def summary(run, quiet: bool = False, out=None) -> None:
+    out = out or sys.stdout
+    for tr in run.tables:
+        bad = [r for r in tr.results if r.status != "pass"]
+        if quiet and not any(r.status in ("fail", "error") for r in bad):
+            continue
+        click.echo(table_line(tr), file=out)
+        for r in bad[:MAX_LISTED]:
+            if quiet and r.status == "warn":
+                continue
+            where = f" [{r.partition}]" if r.partition is not None else ""
+            click.echo(f"  {_style(r.status, r.status)} {r.check}{where}: {r.message}", file=out)
+        if len(bad) > MAX_LISTED:
+            click.echo(f"  ... and {len(bad) - MAX_LISTED} more (see target/run_results.json)", file=out)
+    c = {s: sum(r.status == s for r in run.results) for s in ("pass", "fail", "warn", "error")}
+    verdict = "FAIL" if run.exit_code else "PASS"
+    if not quiet or run.exit_code:
+        click.echo(_style(f"{verdict}: {c['pass']} passed, {c['fail']} failed, {c['warn']} warned, "
+                          f"{c['error']} errored in {len(run.tables)} tables (run {run.run_id})",
+                          "fail" if run.exit_code else "pass"), file=out)

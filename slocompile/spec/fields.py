@@ -1,0 +1,170 @@
+"""Typed parameter fields: the one definition used by validation, docs and the JSON Schema."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ProblemCollector, did_you_mean
+from .yamlload import Node
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One parameter of a check or a declaration.
+
+    kind: str | int | number | bool | enum | str_list | scalar_list | duration | sql | columns | scalar
+    """
+
+    kind: str
+    required: bool = False
+    default: Any = None
+    choices: tuple = ()
+    doc: str = ""
+
+    def convert(self, node: Node, what: str, problems: ProblemCollector) -> Any:
+        """Return the field's value from `node`, or None after recording a problem."""
+        v = node.value
+        bad = _INVALID
+        if self.kind == "str" or self.kind == "sql":
+            if isinstance(v, str) and v.strip():
+                return v
+            bad = "a non-empty string"
+        elif self.kind == "int":
+            if isinstance(v, int) and not isinstance(v, bool) and v >= 0:
+                return v
+            bad = "a non-negative integer"
+        elif self.kind == "number":
+            if _is_number(v):
+                return v
+            bad = "a finite number"
+        elif self.kind == "fraction":
+            if _is_number(v) and 0 <= v <= 1:
+                return float(v)
+            bad = "a number between 0 and 1"
+        elif self.kind == "bool":
+            if isinstance(v, bool):
+                return v
+            bad = "true or false"
+        elif self.kind == "enum":
+            if isinstance(v, str) and v in self.choices:
+                return v
+            problems.add(node.loc, f"{what} must be one of {', '.join(self.choices)}, not {v!r}"
+                         + (did_you_mean(v, self.choices) if isinstance(v, str) else ""))
+            return None
+        elif self.kind == "duration":
+            seconds = parse_duration(v)
+            if seconds is not None:
+                return seconds
+            bad = "a duration such as 36h, 90m, 2d or 1w"
+        elif self.kind == "scalar":
+            if _is_scalar(v):
+                return v
+            bad = "a string, number, boolean or date"
+        elif self.kind in ("str_list", "columns", "scalar_list"):
+            items = v if isinstance(v, list) else None
+            if self.kind == "columns" and isinstance(v, str):
+                return (v,)
+            if items is not None and items:
+                ok = str if self.kind != "scalar_list" else None
+                out = []
+                for item in items:
+                    iv = item.value
+                    if (ok is str and not (isinstance(iv, str) and iv)) or (ok is None and not _is_scalar(iv)):
+                        problems.add(item.loc, f"each item of {what} must be "
+                                     + ("a non-empty string" if ok is str else "a string, number or date"))
+                        return None
+                    out.append(iv)
+                return tuple(out)
+            bad = "a non-empty list" if self.kind != "columns" else "a column name or a list of column names"
+        if bad is _INVALID:
+            raise AssertionError(f"unknown field kind {self.kind}")
+        problems.add(node.loc, f"{what} must be {bad}, not {_describe(v)}")
+        return None
+
+    def json_schema(self) -> dict:
+        """The JSON Schema fragment for this field (used by `slocompile schema`)."""
+        base = {
+            "str": {"type": "string", "minLength": 1}, "sql": {"type": "string", "minLength": 1},
+            "int": {"type": "integer", "minimum": 0}, "number": {"type": "number"},
+            "fraction": {"type": "number", "minimum": 0, "maximum": 1}, "bool": {"type": "boolean"},
+            "enum": {"enum": list(self.choices)},
+            "duration": {"type": "string", "pattern": _DURATION.pattern},
+            "scalar": {"type": ["string", "number", "boolean"]},
+            "str_list": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            "scalar_list": {"type": "array", "items": {"type": ["string", "number", "boolean"]}, "minItems": 1},
+            "columns": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]},
+        }[self.kind]
+        return {**base, "description": self.doc} if self.doc else base
+
+
+_INVALID = object()
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _is_scalar(v) -> bool:
+    return isinstance(v, (str, dt.date)) or _is_number(v) or isinstance(v, bool)
+
+
+def _describe(v) -> str:
+    if v is None:
+        return "nothing (null)"
+    if isinstance(v, dict):
+        return "a mapping"
+    if isinstance(v, list):
+        return "a list"
+    return repr(v)
+
+
+def parse_duration(v) -> float | None:
+    """'36h' -> 129600.0 seconds; None when not a duration."""
+    if isinstance(v, str):
+        m = _DURATION.match(v)
+        if m:
+            return float(m.group(1)) * _DURATION_UNITS[m.group(2)]
+    return None
+
+
+def format_duration(seconds: float) -> str:
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f}h"
+    return f"{seconds:.0f}s"
+
+
+def read_mapping(node: Node, fields: dict[str, Field], what: str, problems: ProblemCollector) -> dict | None:
+    """Validate a mapping against `fields`: unknown keys, missing keys and types are all reported."""
+    if not node.is_map:
+        problems.add(node.loc, f"{what} must be a mapping, not {_describe(node.value)}")
+        return None
+    out: dict[str, Any] = {}
+    ok = True
+    for key, child in node.value.items():
+        f = fields.get(key)
+        if f is None:
+            problems.add(node.key_locs.get(key, child.loc),
+                         f"unknown key '{key}' in {what}{did_you_mean(key, fields)}")
+            ok = False
+            continue
+        value = f.convert(child, f"'{key}' in {what}", problems)
+        if value is None:
+            ok = False
+        out[key] = value
+    for key, f in fields.items():
+        if key not in out:
+            if f.required:
+                problems.add(node.loc, f"{what} is missing required key '{key}'")
+                ok = False
+            else:
+                out[key] = f.default
+    return out if ok else None

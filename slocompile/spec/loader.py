@@ -1,0 +1,384 @@
+"""Project loading: slocompile.yml and slos/**/*.yml -> a validated ProjectSpec.
+
+Every problem in every file is collected and reported at once, each with its
+file, line and column.
+"""
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import re
+
+from ..checks import REGISTRY
+from ..errors import Location, ProblemCollector, SpecError, did_you_mean
+from .fields import Field, read_mapping
+from .model import DIALECTS, ENGINE_TYPES, GATES, SEVERITIES, ColumnSpec, ProjectSpec, Schemas, TableSpec, TargetSpec
+from .usersql import AGGREGATE, ROW, parse_relation, parse_user_sql
+from .yamlload import Node, load_yaml
+
+PROJECT_FILE = "slocompile.yml"
+MAX_NAME = 64
+
+PROJECT_FIELDS = {
+    "name": Field("str", required=True, doc="The project's name."),
+    "target": Field("str", doc="The default target (a key of `targets`)."),
+    "targets": Field("str", doc="Named connections."),  # validated separately
+    "schemas": Field("str"),
+    "vars": Field("str"),
+    "sql_dialect": Field("enum", default="duckdb", choices=DIALECTS,
+                         doc="The dialect user SQL (expression, assert, where) is written in."),
+    "slo_paths": Field("str_list", default=("slos",), doc="Folders holding table declarations."),
+}
+_NESTED = {"targets", "schemas", "vars"}
+SCHEMA_FIELDS = {k: Field("str", default=v, doc=f"Schema of the {k} views/tables.")
+                 for k, v in (("validated", "validated"), ("quarantine", "quarantine"), ("meta", "slo"))}
+TABLE_FIELDS = {
+    "name": Field("str", required=True, doc="The table's name; the validated view is <validated>.<name>."),
+    "relation": Field("str", required=True, doc="The raw relation, schema.table."),
+    "description": Field("str", doc="Free text."),
+    "key": Field("columns", doc="Columns unique per partition (per table when unpartitioned)."),
+    "partition": Field("str", doc="A date or timestamp column: checks and statuses are per partition."),
+    "gate": Field("enum", default="warn", choices=GATES, doc="What the validated view does on failure."),
+    "monitor": Field("str", doc="Automatic monitors (not available yet)."),
+    "checks": Field("str", doc="Table-level checks."),
+    "columns": Field("str", doc="Column declarations."),
+}
+COLUMN_FIELDS = {
+    "name": Field("str", required=True, doc="The column's name, exactly as in the relation."),
+    "type": Field("str", doc="Declared type family for the schema check (integer, number, string, ...)."),
+    "description": Field("str", doc="Free text."),
+    "checks": Field("str", doc="Checks on this column."),
+    "fix": Field("str", doc="Row fixes (not available yet)."),
+}
+COMMON_CHECK_FIELDS = {
+    "name": Field("str", doc="Stable name of the check; the key of its history (default: derived)."),
+    "severity": Field("enum", default="error", choices=SEVERITIES, doc="error fails the build; warn reports."),
+    "where": Field("sql", doc="A row filter: the check only sees rows where this is true."),
+}
+NOT_YET = {"monitor": "monitors", "fix": "row fixes"}
+
+
+def load_project(root: str, cli_vars: dict | None = None, env: dict | None = None) -> ProjectSpec:
+    root = os.path.abspath(root)
+    path = os.path.join(root, PROJECT_FILE)
+    if not os.path.isfile(path):
+        raise SpecError(f"{path}: no {PROJECT_FILE} here; run `slocompile init` to create a project")
+    problems = ProblemCollector()
+    node = load_yaml(path, PROJECT_FILE, dict(cli_vars or {}), env)
+    project = _project(root, node, problems, cli_vars or {})
+    problems.raise_if_any()
+    tables, seen = [], {}
+    files = _slo_files(root, project["slo_paths"])
+    if not files:
+        problems.add(Location(PROJECT_FILE), f"no table declarations found under {', '.join(project['slo_paths'])}/")
+    for f in files:
+        display = os.path.relpath(f, root)
+        try:
+            fnode = load_yaml(f, display, project["vars"], env)
+        except SpecError as e:
+            problems.problems.extend(e.problems)
+            continue
+        for table in _file_tables(fnode, display, project["sql_dialect"], problems):
+            if table.name in seen:
+                problems.add(table.loc, f"duplicate table '{table.name}' (also declared at {seen[table.name]})")
+                continue
+            seen[table.name] = table.loc
+            tables.append(table)
+    problems.raise_if_any()
+    return ProjectSpec(root=root, name=project["name"], default_target=project["target"],
+                       targets=project["targets"], schemas=project["schemas"], vars=project["vars"],
+                       sql_dialect=project["sql_dialect"], tables=tuple(tables))
+
+
+def _slo_files(root: str, paths) -> list[str]:
+    out = []
+    for p in paths:
+        base = os.path.join(root, p)
+        out += glob.glob(os.path.join(glob.escape(base), "**", "*.yml"), recursive=True)
+        out += glob.glob(os.path.join(glob.escape(base), "**", "*.yaml"), recursive=True)
+    return sorted(set(out))
+
+
+def _project(root: str, node: Node, problems: ProblemCollector, cli_vars: dict) -> dict:
+    plain = {k: v for k, v in node.value.items() if k not in _NESTED} if node.is_map else {}
+    raw = read_mapping(Node(plain, node.loc, node.key_locs), PROJECT_FIELDS, PROJECT_FILE, problems) or {}
+    children = node.value if node.is_map else {}
+    targets = _targets(children.get("targets"), problems)
+    default = raw.get("target") or (next(iter(targets)) if targets else "local")
+    if not targets:
+        targets = {"local": TargetSpec("local", "duckdb", {"path": "warehouse.duckdb"}, node.loc)}
+        default = raw.get("target") or "local"
+    if default not in targets:
+        problems.add(node.value["target"].loc if "target" in children else node.loc,
+                     f"target '{default}' is not defined in targets{did_you_mean(default, targets)}")
+    schemas = Schemas()
+    if "schemas" in children:
+        s = read_mapping(children["schemas"], SCHEMA_FIELDS, "schemas", problems)
+        if s:
+            schemas = Schemas(**s)
+            if len({schemas.validated, schemas.quarantine, schemas.meta}) < 3:
+                problems.add(children["schemas"].loc, "schemas: validated, quarantine and meta must differ")
+    variables = {}
+    if "vars" in children:
+        v = children["vars"]
+        if v.is_map:
+            variables = v.plain()
+        else:
+            problems.add(v.loc, "vars must be a mapping of names to values")
+    variables.update(cli_vars)
+    return {"name": raw.get("name"), "target": default, "targets": targets, "schemas": schemas,
+            "vars": variables, "sql_dialect": raw.get("sql_dialect") or "duckdb",
+            "slo_paths": raw.get("slo_paths") or ("slos",)}
+
+
+def _targets(node: Node | None, problems: ProblemCollector) -> dict[str, TargetSpec]:
+    if node is None:
+        return {}
+    if not node.is_map:
+        problems.add(node.loc, "targets must be a mapping of target names to settings")
+        return {}
+    out = {}
+    for name, t in node.value.items():
+        if not t.is_map:
+            problems.add(t.loc, f"target '{name}' must be a mapping with a 'type'")
+            continue
+        kind = t.value.get("type")
+        if kind is None:
+            problems.add(t.loc, f"target '{name}' needs a 'type' ({', '.join(ENGINE_TYPES)})")
+            continue
+        if kind.value not in ENGINE_TYPES:
+            problems.add(kind.loc, f"target '{name}': unknown type {kind.value!r}"
+                         + did_you_mean(str(kind.value), ENGINE_TYPES))
+            continue
+        options = {k: v.plain() for k, v in t.value.items() if k != "type"}
+        out[name] = TargetSpec(name, kind.value, options, t.loc)
+    return out
+
+
+def _file_tables(node: Node, display: str, dialect: str, problems: ProblemCollector) -> list[TableSpec]:
+    if not node.is_map:
+        problems.add(node.loc, "a declaration file must be a mapping with a 'tables' list")
+        return []
+    for key in node.value:
+        if key != "tables":
+            problems.add(node.key_locs[key], f"unknown key '{key}' at the top of a declaration file"
+                         + (" (triggers are not available yet)" if key == "triggers" else did_you_mean(key, ["tables"])))
+    tables = node.value.get("tables")
+    if tables is None:
+        return []
+    if not tables.is_list:
+        problems.add(tables.loc, "'tables' must be a list of table declarations")
+        return []
+    out = []
+    for t in tables.value:
+        spec = _table(t, display, dialect, problems)
+        if spec is not None:
+            out.append(spec)
+    return out
+
+
+def _table(node: Node, display: str, dialect: str, problems: ProblemCollector) -> TableSpec | None:
+    flat = {k: v for k, v in node.value.items() if k not in ("checks", "columns")} if node.is_map else node.value
+    raw = read_mapping(Node(flat, node.loc, node.key_locs), TABLE_FIELDS, "a table", problems)
+    if raw is None:
+        return None
+    for key, feature in NOT_YET.items():
+        if key in node.value:
+            problems.add(node.key_locs[key], f"'{key}': {feature} are not available in this version yet")
+    name = raw["name"]
+    where = f"table '{name}'"
+    try:
+        relation = parse_relation(raw["relation"], dialect)
+    except ValueError as e:
+        problems.add(node.value["relation"].loc, f"{where}: relation {e}")
+        return None
+    columns, column_nodes = _columns(node.value.get("columns"), where, problems)
+    known = None
+    if columns:
+        known = {c.name for c in columns} | set(raw["key"] or ()) | ({raw["partition"]} if raw["partition"] else set())
+    ctx = _TableContext(name, dialect, known, problems)
+    for field_name in ("partition",):
+        if raw[field_name] and known is not None and raw[field_name] not in known:
+            problems.add(node.value[field_name].loc, f"{where}: unknown column '{raw[field_name]}'")
+    checks = []
+    table_checks = node.value.get("checks")
+    if table_checks is not None:
+        checks += ctx.checks(table_checks, None)
+    for col_spec, col_node in zip(columns, column_nodes):
+        if "checks" in col_node.value:
+            checks += ctx.checks(col_node.value["checks"], col_spec.name)
+    if raw["key"] and not any(c.type == "unique" and tuple(c.params["columns"] or (c.column,)) == raw["key"]
+                              and c.where is None for c in checks):
+        checks.append(ctx.implicit_key_check(raw["key"], node.value["key"].loc))
+    if any(c.type == "schema" for c in checks):
+        declared = tuple((c.name, c.type) for c in columns)
+        checks = [_with_param(c, "declared", declared) if c.type == "schema" else c for c in checks]
+    checks = _name_checks(checks, where, problems)
+    return TableSpec(name=name, relation=relation, relation_text=raw["relation"], key=tuple(raw["key"] or ()),
+                     partition=raw["partition"], gate=raw["gate"], monitor=None, columns=tuple(columns),
+                     checks=tuple(checks), loc=node.loc, file=display)
+
+
+def _with_param(check, key, value):
+    from dataclasses import replace
+
+    return replace(check, params={**check.params, key: value})
+
+
+def _columns(node: Node | None, where: str, problems: ProblemCollector):
+    if node is None:
+        return [], []
+    if not node.is_list:
+        problems.add(node.loc, f"{where}: 'columns' must be a list")
+        return [], []
+    out, nodes, seen = [], [], {}
+    for c in node.value:
+        flat = {k: v for k, v in c.value.items() if k != "checks"} if c.is_map else c.value
+        raw = read_mapping(Node(flat, c.loc, c.key_locs), COLUMN_FIELDS, f"a column of {where}", problems)
+        if raw is None:
+            continue
+        if raw["name"] in seen:
+            problems.add(c.loc, f"{where}: duplicate column '{raw['name']}' (first at line {seen[raw['name']].line})")
+            continue
+        seen[raw["name"]] = c.loc
+        out.append(ColumnSpec(raw["name"], raw["type"], c.loc))
+        nodes.append(c)
+    return out, nodes
+
+
+class _TableContext:
+    """Validates the checks of one table: types, parameters, SQL and referenced columns."""
+
+    def __init__(self, table: str, dialect: str, known: set[str] | None, problems: ProblemCollector):
+        self.table, self.dialect, self.known, self.problems = table, dialect, known, problems
+
+    def checks(self, node: Node, column: str | None) -> list:
+        where = f"table '{self.table}'" + (f", column '{column}'" if column else "")
+        if not node.is_list:
+            self.problems.add(node.loc, f"{where}: 'checks' must be a list")
+            return []
+        out = []
+        for item in node.value:
+            c = self._check(item, column, where)
+            if c is not None:
+                out.append(c)
+        return out
+
+    def _check(self, item: Node, column: str | None, where: str):
+        from .model import CheckSpec
+
+        if isinstance(item.value, str):
+            type_name, params_node, type_loc = item.value, Node({}, item.loc), item.loc
+        elif item.is_map and len(item.value) == 1:
+            type_name = next(iter(item.value))
+            params_node, type_loc = item.value[type_name], item.key_locs[type_name]
+        else:
+            self.problems.add(item.loc, f"{where}: a check is a check type, or a mapping with one check type as key")
+            return None
+        ctype = REGISTRY.get(type_name)
+        if ctype is None:
+            self.problems.add(type_loc, f"{where}: unknown check type '{type_name}'{did_you_mean(type_name, REGISTRY)}")
+            return None
+        level_ok = ctype.column_level if column else ctype.table_level
+        if not level_ok:
+            self.problems.add(type_loc, f"{where}: '{type_name}' is a {'table' if column else 'column'}-level check"
+                              + (" (declare it under the table's checks)" if column else " (declare it under a column)"))
+            return None
+        fields = {**ctype.fields, **COMMON_CHECK_FIELDS}
+        if ctype.needs_column and column is None:
+            fields["column"] = Field("str", required=True, doc="The column the check is about.")
+        what = f"'{type_name}' of {where}"
+        if params_node.value is None:
+            params_node = Node({}, params_node.loc)
+        if not params_node.is_map:
+            if ctype.shorthand is None:
+                self.problems.add(params_node.loc, f"{what} takes a mapping of parameters")
+                return None
+            params_node = Node({ctype.shorthand: params_node}, params_node.loc, {ctype.shorthand: params_node.loc})
+        params = read_mapping(params_node, fields, what, self.problems)
+        if params is None:
+            return None
+        ctype.validate(params, params_node.loc, self.problems)
+        col = params.pop("column", None) or column
+        name, severity, where_sql = params.pop("name"), params.pop("severity"), params.pop("where")
+        where_expr = None
+        if where_sql is not None:
+            where_expr = parse_user_sql(where_sql, self.dialect, ROW, self.known, params_node.value["where"].loc,
+                                        f"'where' of {what}", self.problems)
+            if where_expr is None:
+                return None
+        for key in ctype.sql_fields:
+            mode = AGGREGATE if type_name == "assert" else ROW
+            parsed = parse_user_sql(params[key], self.dialect, mode, self.known,
+                                    params_node.value[key].loc, f"'{key}' of {what}", self.problems)
+            if parsed is None:
+                return None
+            params[f"{key}_text"] = params[key]
+            params[key] = parsed
+        check = CheckSpec(type=type_name, name=name or "", table=self.table, column=col, severity=severity,
+                          where=where_expr, params=params, loc=type_loc)
+        if self.known is not None:
+            for ref in ctype.referenced_columns(check):
+                if ref not in self.known:
+                    self.problems.add(type_loc, f"{what}: unknown column '{ref}'{did_you_mean(ref, self.known)}")
+                    return None
+        return check
+
+    def implicit_key_check(self, key: tuple[str, ...], loc: Location):
+        from .model import CheckSpec
+
+        return CheckSpec(type="unique", name="key", table=self.table, column=None, severity="error", where=None,
+                         params={"columns": tuple(key)}, loc=loc)
+
+
+_UNSAFE = re.compile(r"[^0-9a-zA-Z_]+")
+
+
+def default_name(check) -> str:
+    ctype = REGISTRY[check.type]
+    suffix = ctype.name_suffix(check.params, check.column)
+    base = _UNSAFE.sub("_", f"{check.type}_{suffix}" if suffix else check.type).strip("_").lower()
+    return base or check.type
+
+
+def _digest(check) -> str:
+    text = repr(sorted((k, repr(v) if not hasattr(v, "sql") else v.sql()) for k, v in check.params.items()))
+    text += repr((check.column, check.where.sql() if check.where is not None else None, check.severity))
+    return hashlib.sha1(text.encode()).hexdigest()[:6]
+
+
+def _bounded(name: str, check) -> str:
+    if len(name) <= MAX_NAME:
+        return name
+    return name[: MAX_NAME - 7] + "_" + _digest(check)
+
+
+def _name_checks(checks: list, where: str, problems: ProblemCollector) -> list:
+    """Give every check a stable, readable, length-bounded name unique within its table."""
+    from dataclasses import replace
+
+    explicit = {}
+    for c in checks:
+        if c.name:
+            if c.name in explicit:
+                problems.add(c.loc, f"{where}: duplicate check name '{c.name}' (first at line {explicit[c.name].line})")
+            explicit[c.name] = c.loc
+    bases: dict[str, int] = {}
+    for c in checks:
+        if not c.name:
+            b = default_name(c)
+            bases[b] = bases.get(b, 0) + 1
+    out, used = [], set(explicit)
+    for c in checks:
+        if c.name:
+            out.append(c)
+            continue
+        base = default_name(c)
+        name = _bounded(base, c) if bases[base] == 1 and base not in used else _bounded(f"{base}_{_digest(c)}", c)
+        if name in used:
+            problems.add(c.loc, f"{where}: two identical '{c.type}' checks; give one a 'name'")
+            continue
+        used.add(name)
+        out.append(replace(c, name=name))
+    return out

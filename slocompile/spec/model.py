@@ -1,0 +1,95 @@
+"""The validated project: frozen, located, and free of YAML details."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlglot import exp
+
+from ..errors import Location
+
+GATES = ("block", "filter", "last_good", "warn")
+SEVERITIES = ("error", "warn")
+DIALECTS = ("duckdb", "postgres", "snowflake", "bigquery", "spark", "databricks", "trino", "redshift")
+ENGINE_TYPES = {"duckdb": "duckdb", "postgres": "postgres", "spark": "spark", "databricks": "databricks",
+                "snowflake": "snowflake", "bigquery": "bigquery", "trino": "trino", "redshift": "redshift"}
+EXECUTABLE = ("duckdb", "postgres", "spark")
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    type: str
+    name: str
+    table: str
+    column: str | None
+    severity: str
+    where: exp.Expression | None
+    params: dict[str, Any] = field(hash=False, compare=False)
+    loc: Location = field(hash=False, compare=False, default=None)
+
+    @property
+    def id(self) -> str:
+        return f"{self.table}.{self.name}"
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    name: str
+    type: str | None
+    loc: Location
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    relation: exp.Table
+    relation_text: str
+    key: tuple[str, ...]
+    partition: str | None
+    gate: str
+    monitor: Any
+    columns: tuple[ColumnSpec, ...]
+    checks: tuple[CheckSpec, ...]
+    loc: Location
+    file: str
+
+    def column(self, name: str) -> ColumnSpec | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    @property
+    def row_rules_dropping(self) -> tuple[CheckSpec, ...]:
+        return tuple(c for c in self.checks if c.params.get("rows") == "drop")
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    name: str
+    type: str
+    options: dict[str, Any]
+    loc: Location
+
+    @property
+    def dialect(self) -> str:
+        return ENGINE_TYPES[self.type]
+
+
+@dataclass(frozen=True)
+class Schemas:
+    validated: str = "validated"
+    quarantine: str = "quarantine"
+    meta: str = "slo"
+
+
+@dataclass(frozen=True)
+class ProjectSpec:
+    root: str
+    name: str
+    default_target: str
+    targets: dict[str, TargetSpec]
+    schemas: Schemas
+    vars: dict[str, Any]
+    sql_dialect: str
+    tables: tuple[TableSpec, ...]
+
+    def table(self, name: str) -> TableSpec | None:
+        return next((t for t in self.tables if t.name == name), None)

@@ -1,0 +1,134 @@
+"""User SQL from YAML: parsed by sqlglot and held to one expression over the table's columns."""
+from __future__ import annotations
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokens import TokenType
+
+from ..errors import Location, ProblemCollector, did_you_mean
+
+# Functions the project itself provides inside user SQL (rendered by render.py).
+PROJECT_FUNCTIONS: set[str] = set()
+
+_STATEMENTS = (exp.Query, exp.DDL, exp.DML, exp.Command, exp.Set, exp.Use, exp.Transaction,
+               exp.Commit, exp.Rollback, exp.Pragma, exp.Describe, exp.Copy, exp.Show, exp.Merge,
+               exp.Alter, exp.Drop, exp.Create, exp.Insert, exp.Update, exp.Delete, exp.TruncateTable)
+_FORBIDDEN = (exp.Star, exp.Placeholder, exp.Parameter, exp.Into, exp.Lateral, exp.Table)
+
+ROW, AGGREGATE = "row", "aggregate"
+
+
+def parse_user_sql(text: str, dialect: str, mode: str, columns: set[str] | None,
+                   loc: Location, what: str, problems: ProblemCollector) -> exp.Expression | None:
+    """Parse `text` as one expression; record every problem at `loc` and return None if any.
+
+    mode ROW: a condition over one row (no aggregates, windows or subqueries).
+    mode AGGREGATE: a condition over the table that uses at least one aggregate.
+    """
+    before = len(problems.problems)
+    try:
+        tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(text)
+        if any(t.token_type == TokenType.SEMICOLON for t in tokens):
+            problems.add(loc, f"{what}: ';' is not allowed: write one SQL expression, not statements")
+            return None
+        tree = sqlglot.parse(text, read=dialect)
+    except (ParseError, TokenError) as e:
+        problems.add(loc, f"{what}: invalid SQL: {_first_line(e)}")
+        return None
+    tree = [t for t in tree if t is not None]
+    if len(tree) != 1:
+        problems.add(loc, f"{what}: write exactly one SQL expression")
+        return None
+    root = tree[0]
+    if isinstance(root, _STATEMENTS):
+        problems.add(loc, f"{what}: a {root.key.upper()} statement is not allowed: write one SQL expression")
+        return None
+    for node in root.walk():
+        if isinstance(node, (exp.Subquery, exp.Query, exp.Exists)):
+            problems.add(loc, f"{what}: subqueries are not allowed")
+            break
+        if isinstance(node, _STATEMENTS):
+            problems.add(loc, f"{what}: a {node.key.upper()} statement is not allowed")
+            break
+        if isinstance(node, _FORBIDDEN) and not (isinstance(node, exp.Star) and isinstance(node.parent, exp.Count)):
+            problems.add(loc, f"{what}: {node.key} is not allowed in an expression")
+            break
+        if isinstance(node, exp.Anonymous) and str(node.name).lower() not in PROJECT_FUNCTIONS:
+            problems.add(loc, f"{what}: unknown function {node.name}(){did_you_mean(node.name.upper(), _known())}")
+        if isinstance(node, exp.Window):
+            problems.add(loc, f"{what}: window functions are not allowed")
+            break
+        if isinstance(node, exp.Column):
+            if node.table:
+                problems.add(loc, f"{what}: write column names without a table qualifier ({node.sql(dialect)})")
+            elif columns is not None and node.name not in columns:
+                problems.add(loc, f"{what}: unknown column '{node.name}'{did_you_mean(node.name, columns)}")
+    has_agg = any(isinstance(n, exp.AggFunc) for n in root.walk())
+    if mode == ROW and has_agg:
+        problems.add(loc, f"{what}: aggregate functions are not allowed in a row expression")
+    if mode == AGGREGATE and not has_agg:
+        problems.add(loc, f"{what}: must use an aggregate function such as count(*), avg(x) or min(x)")
+    if len(problems.problems) > before:
+        return None
+    return _quote_columns(root)
+
+
+def _quote_columns(root: exp.Expression) -> exp.Expression:
+    # Quote identifiers as written so that mixed case and reserved words keep their meaning everywhere.
+    for node in root.find_all(exp.Column):
+        ident = node.this
+        if isinstance(ident, exp.Identifier):
+            ident.set("quoted", True)
+    return root
+
+
+def _first_line(e: Exception) -> str:
+    errors = getattr(e, "errors", None)
+    if errors:
+        first = errors[0]
+        desc = first.get("description") or str(e)
+        line, col = first.get("line"), first.get("col")
+        return f"{desc} (at line {line}, column {col} of the SQL)" if line else desc
+    return str(e).splitlines()[0]
+
+
+_KNOWN: list[str] = []
+
+
+def _known() -> list[str]:
+    if not _KNOWN:
+        from sqlglot.dialects.dialect import Dialect
+
+        _KNOWN.extend(sorted(Dialect.get_or_raise("duckdb").parser_class.FUNCTIONS))
+    return _KNOWN
+
+
+def parse_relation(text: str, dialect: str = "duckdb") -> exp.Table:
+    """'schema.table' (quoted parts allowed) -> a clean, fully quoted Table; ValueError otherwise."""
+    try:
+        tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(text)
+    except TokenError as e:
+        raise ValueError(f"is not a relation name: {e}") from None
+    parts: list[str] = []
+    expect_name = True
+    for t in tokens:
+        if expect_name and t.token_type in (TokenType.VAR, TokenType.IDENTIFIER) or (
+            expect_name and t.token_type not in (TokenType.DOT, TokenType.STRING, TokenType.NUMBER)
+            and t.text.isidentifier()
+        ):
+            parts.append(t.text)
+            expect_name = False
+        elif not expect_name and t.token_type == TokenType.DOT:
+            expect_name = True
+        else:
+            raise ValueError(f"{text!r} is not a relation name (write schema.table)")
+    if expect_name or not 1 <= len(parts) <= 3:
+        raise ValueError(f"{text!r} is not a relation name (write schema.table)")
+    idents = [exp.to_identifier(p, quoted=True) for p in parts]
+    table = exp.Table(this=idents[-1])
+    if len(idents) >= 2:
+        table.set("db", idents[-2])
+    if len(idents) == 3:
+        table.set("catalog", idents[0])
+    return table

@@ -1,0 +1,1 @@
+"""SQL as sqlglot ASTs: scans for metrics, validated and quarantine views, meta tables."""

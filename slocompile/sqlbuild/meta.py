@@ -1,0 +1,84 @@
+"""The meta schema: run history, per-check results, metric history, latest status.
+
+Ordinary tables any SQL client can read. Column types are sqlglot types so the
+DDL renders for every dialect.
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ..spec.model import Schemas
+from ..sqlnodes import col, lit
+
+T = exp.DataType.Type
+TABLES: dict[str, list[tuple[str, T]]] = {
+    "runs": [("run_id", T.TEXT), ("project", T.TEXT), ("target", T.TEXT), ("started_at", T.TIMESTAMP),
+             ("finished_at", T.TIMESTAMP), ("status", T.TEXT), ("passed", T.INT), ("failed", T.INT),
+             ("warned", T.INT), ("errored", T.INT)],
+    "results": [("run_id", T.TEXT), ("table_name", T.TEXT), ("check_name", T.TEXT), ("check_type", T.TEXT),
+                ("column_name", T.TEXT), ("partition", T.TEXT), ("status", T.TEXT), ("severity", T.TEXT),
+                ("observed_value", T.DOUBLE), ("observed", T.TEXT), ("expected", T.TEXT), ("message", T.TEXT),
+                ("checked_at", T.TIMESTAMP)],
+    "metrics": [("run_id", T.TEXT), ("table_name", T.TEXT), ("metric", T.TEXT), ("partition", T.TEXT),
+                ("value", T.DOUBLE), ("measured_at", T.TIMESTAMP)],
+    "status": [("table_name", T.TEXT), ("partition", T.TEXT), ("status", T.TEXT), ("failed_checks", T.TEXT),
+               ("run_id", T.TEXT), ("checked_at", T.TIMESTAMP)],
+}
+RUN_RUNNING, RUN_PASS, RUN_FAIL = "running", "pass", "fail"
+INSERT_BATCH = 400
+
+
+def table(schemas: Schemas, name: str) -> exp.Table:
+    return exp.Table(this=exp.to_identifier(name, quoted=True), db=exp.to_identifier(schemas.meta, quoted=True))
+
+
+def create_schema(name: str) -> exp.Create:
+    return exp.Create(kind="SCHEMA", this=exp.Table(db=exp.to_identifier(name, quoted=True)), exists=True)
+
+
+def setup_statements(schemas: Schemas) -> list[exp.Expression]:
+    out: list[exp.Expression] = [create_schema(s) for s in (schemas.meta, schemas.validated, schemas.quarantine)]
+    for name, cols in TABLES.items():
+        defs = [exp.ColumnDef(this=exp.to_identifier(c, quoted=True), kind=exp.DataType.build(t)) for c, t in cols]
+        out.append(exp.Create(kind="TABLE", exists=True, this=exp.Schema(this=table(schemas, name), expressions=defs)))
+    return out
+
+
+def insert(schemas: Schemas, name: str, rows: list[tuple]) -> list[exp.Insert]:
+    """INSERT ... VALUES statements (batched) for rows matching TABLES[name]'s columns."""
+    cols = [exp.to_identifier(c, quoted=True) for c, _ in TABLES[name]]
+    types = [t for _, t in TABLES[name]]
+    out = []
+    for i in range(0, len(rows), INSERT_BATCH):
+        values = exp.Values(expressions=[exp.Tuple(expressions=[_value(v, t) for v, t in zip(r, types)])
+                                         for r in rows[i:i + INSERT_BATCH]])
+        out.append(exp.Insert(this=exp.Schema(this=table(schemas, name), expressions=cols), expression=values))
+    return out
+
+
+def _value(v, t: T) -> exp.Expression:
+    if v is None or (isinstance(v, float) and v != v):
+        return exp.cast(exp.Null(), t)
+    if t == T.TIMESTAMP:
+        return exp.cast(exp.Literal.string(v.isoformat(sep=" ")), t)
+    if t == T.DOUBLE:
+        if v in (float("inf"), float("-inf")):
+            return exp.cast(exp.Null(), t)
+        return exp.cast(lit(float(v)), t)
+    if t == T.INT:
+        return lit(int(v))
+    return exp.cast(lit(str(v)), T.TEXT)
+
+
+def delete_status(schemas: Schemas, table_name: str) -> exp.Delete:
+    """Delete the table's status rows; a build re-measures every partition it reports."""
+    cond = exp.EQ(this=col("table_name"), expression=lit(table_name))
+    return exp.Delete(this=table(schemas, "status"), where=exp.Where(this=cond))
+
+
+def finish_run(schemas: Schemas, run_id: str, status: str, finished_at, counts: dict) -> exp.Update:
+    sets = [exp.EQ(this=col("status"), expression=lit(status)),
+            exp.EQ(this=col("finished_at"), expression=_value(finished_at, T.TIMESTAMP))]
+    sets += [exp.EQ(this=col(k), expression=lit(int(counts.get(k, 0)))) for k in ("passed", "failed", "warned", "errored")]
+    return exp.Update(this=table(schemas, "runs"), expressions=sets,
+                      where=exp.Where(this=exp.EQ(this=col("run_id"), expression=lit(run_id))))

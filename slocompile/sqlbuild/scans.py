@@ -1,0 +1,95 @@
+"""Plans -> SELECT statements. Output columns: the partition (as text) when grouped, then one per metric."""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from .. import metrics as m
+from ..planner import ALONE, DUPLICATES, FUSED, ORPHANS, Scan
+from ..spec.model import TableSpec
+from ..sqlnodes import and_all, col, count_if
+
+PARTITION_ALIAS = "_slo_partition"
+
+
+def partition_text(table: TableSpec) -> exp.Expression:
+    return exp.cast(col(table.partition), exp.DataType.Type.TEXT)
+
+
+def metric_aggregate(metric: m.Metric) -> exp.Expression:
+    """The aggregate measuring `metric` inside a fused scan (its row filter is the scan's WHERE)."""
+    if metric.kind == m.ROWS:
+        return exp.Count(this=exp.Star())
+    if metric.kind == m.COUNT_IF:
+        return count_if(metric.expr.copy())
+    if metric.kind == m.AGGREGATE:
+        return metric.expr.copy()
+    if metric.kind == m.DUPLICATES and len(metric.columns) == 1:
+        c = col(metric.columns[0])
+        return exp.Sub(this=exp.Count(this=c), expression=exp.Count(this=exp.Distinct(expressions=[c.copy()])))
+    raise ValueError(f"metric {metric.kind} cannot be fused")
+
+
+def _select(table: TableSpec, grouped: bool, outputs: list[exp.Expression], where, source=None) -> exp.Select:
+    select = exp.Select()
+    if grouped:
+        outputs = [exp.alias_(partition_text(table), PARTITION_ALIAS, quoted=True)] + outputs
+    select.set("expressions", outputs)
+    select.set("from_", exp.From(this=source if source is not None else table.relation.copy()))
+    if where is not None:
+        select.set("where", exp.Where(this=where))
+    if grouped:
+        select.set("group", exp.Group(expressions=[col(table.partition)]))
+    return select
+
+
+def _aliased(exprs: list[exp.Expression]) -> list[exp.Expression]:
+    return [exp.alias_(e, f"m{i}", quoted=True) for i, e in enumerate(exprs)]
+
+
+def scan_sql(table: TableSpec, scan: Scan) -> exp.Select:
+    where = scan.where.copy() if scan.where is not None else None
+    if scan.kind == FUSED:
+        return _select(table, scan.grouped, _aliased([metric_aggregate(x) for x in scan.metrics]), where)
+    metric = scan.metrics[0]
+    if scan.kind == ALONE:
+        return _select(table, scan.grouped, _aliased([exp.Count(this=exp.Star())]),
+                       and_all([where, exp.Paren(this=metric.expr.copy())]))
+    if scan.kind == DUPLICATES:
+        return _duplicates(table, scan, metric, where)
+    if scan.kind == ORPHANS:
+        return _orphans(table, scan, metric, where)
+    raise ValueError(f"scan kind {scan.kind} has no SQL")
+
+
+def _duplicates(table: TableSpec, scan: Scan, metric: m.Metric, where) -> exp.Select:
+    keys = [col(c) for c in metric.columns]
+    not_null = [exp.Not(this=exp.Is(this=k.copy(), expression=exp.Null())) for k in keys]
+    group = ([col(table.partition)] if scan.grouped else []) + [k.copy() for k in keys]
+    inner = exp.Select(expressions=([col(table.partition)] if scan.grouped else [])
+                       + [exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True)])
+    inner.set("from_", exp.From(this=table.relation.copy()))
+    inner.set("where", exp.Where(this=and_all([where] + not_null)))
+    inner.set("group", exp.Group(expressions=group))
+    inner.set("having", exp.Having(this=exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1))))
+    n = exp.Column(this=exp.to_identifier("n", quoted=True))
+    total = exp.Coalesce(this=exp.Sum(this=exp.Sub(this=n, expression=exp.Literal.number(1))),
+                         expressions=[exp.Literal.number(0)])
+    source = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("d", quoted=True)))
+    return _select(table, scan.grouped, _aliased([total]), None, source=source)
+
+
+def _orphans(table: TableSpec, scan: Scan, metric: m.Metric, where) -> exp.Select:
+    outer = exp.to_identifier("t", quoted=True)
+    ref = exp.to_identifier("r", quoted=True)
+    value = exp.Column(this=exp.to_identifier(metric.columns[0], quoted=True), table=outer)
+    lookup = exp.Select(expressions=[exp.Literal.number(1)])
+    target = metric.target.copy()
+    target.set("alias", exp.TableAlias(this=ref))
+    lookup.set("from_", exp.From(this=target))
+    lookup.set("where", exp.Where(this=exp.EQ(
+        this=exp.Column(this=exp.to_identifier(metric.field, quoted=True), table=ref.copy()), expression=value.copy())))
+    missing = exp.Not(this=exp.Exists(this=lookup))
+    source = table.relation.copy()
+    source.set("alias", exp.TableAlias(this=outer.copy()))
+    cond = and_all([where, exp.Not(this=exp.Is(this=value, expression=exp.Null())), missing])
+    return _select(table, scan.grouped, _aliased([exp.Count(this=exp.Star())]), cond, source=source)

@@ -1,0 +1,91 @@
+"""Project-owned sqlglot nodes for constructs that differ per dialect.
+
+They never reach sqlglot's generator: render.py rewrites each into the
+dialect's own construct (or refuses with a message naming the dialect).
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+
+class QueryError(exp.Expression, exp.Func):
+    """Raise an error at query time with the text `this` (a string expression)."""
+
+    arg_types = {"this": True}
+
+
+class Quantile(exp.Expression, exp.Func):
+    """Exact continuous quantile of `this` at fraction `quantile`."""
+
+    arg_types = {"this": True, "quantile": True}
+
+
+class RegexSearch(exp.Expression, exp.Func):
+    """TRUE when the regular expression `expression` matches anywhere in `this`."""
+
+    arg_types = {"this": True, "expression": True}
+
+
+def col(name: str) -> exp.Column:
+    """A quoted column reference: names from YAML never pass through the parser."""
+    return exp.Column(this=exp.to_identifier(name, quoted=True))
+
+
+def lit(value) -> exp.Expression:
+    """An escaped literal for a YAML value (strings, numbers, booleans, dates)."""
+    import datetime as dt
+    import math
+
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError("NaN and infinite values cannot be used as SQL literals")
+        if value < 0:
+            return exp.Neg(this=exp.Literal.number(-value))
+        return exp.Literal.number(value)
+    if isinstance(value, dt.datetime):
+        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), exp.DataType.Type.TIMESTAMP)
+    if isinstance(value, dt.date):
+        return exp.cast(exp.Literal.string(value.isoformat()), exp.DataType.Type.DATE)
+    if isinstance(value, str):
+        return exp.Literal.string(value)
+    raise TypeError(f"cannot make a SQL literal of {type(value).__name__}")
+
+
+def count_if(condition: exp.Expression) -> exp.Expression:
+    """COUNT(CASE WHEN c THEN 1 END): 0, not NULL, on an empty input."""
+    return exp.Count(this=exp.Case(ifs=[exp.If(this=condition, true=exp.Literal.number(1))]))
+
+
+def is_true(condition: exp.Expression) -> exp.Expression:
+    """COALESCE(c, FALSE): a NULL comparison is not a violation."""
+    return exp.Coalesce(this=exp.Paren(this=condition), expressions=[exp.false()])
+
+
+def and_all(conditions) -> exp.Expression | None:
+    conditions = [c for c in conditions if c is not None]
+    if not conditions:
+        return None
+    out = conditions[0]
+    for c in conditions[1:]:
+        out = exp.And(this=_paren(out), expression=_paren(c))
+    return out
+
+
+def or_all(conditions) -> exp.Expression | None:
+    conditions = [c for c in conditions if c is not None]
+    if not conditions:
+        return None
+    out = conditions[0]
+    for c in conditions[1:]:
+        out = exp.Or(this=_paren(out), expression=_paren(c))
+    return out
+
+
+def _paren(e: exp.Expression) -> exp.Expression:
+    return e if isinstance(e, (exp.Paren, exp.Column, exp.Boolean, exp.Coalesce, exp.Is, exp.EQ)) else exp.Paren(this=e)
+
+
+def not_(e: exp.Expression) -> exp.Expression:
+    return exp.Not(this=_paren(e))
