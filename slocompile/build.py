@@ -21,6 +21,8 @@ from .measure import measure
 from .spec.model import ProjectSpec, TableSpec
 from .sqlbuild import meta
 
+from sqlglot import exp
+
 
 @dataclass
 class TableRun:
@@ -29,6 +31,8 @@ class TableRun:
     results: list[Result]
     metrics: list[tuple[str, str | None, float | None]]
     seconds: float
+    partitions: tuple[str, ...] | None  # partitions checked by this run (None: unpartitioned)
+    fingerprint: str
 
 
 @dataclass
@@ -59,14 +63,56 @@ def utcnow() -> dt.datetime:
 
 
 def run_build(project: ProjectSpec, target_name: str | None = None, select: list[str] | None = None,
-              progress=None) -> BuildResult:
+              progress=None, partitions: list[str] | None = None, full_refresh: bool = False) -> BuildResult:
+    """Check partitioned tables incrementally: new partitions, failing ones, and all of them when the
+    table's checks changed; `partitions` names the ones to (re)check, `full_refresh` checks all."""
     target = _target(project, target_name)
     tables = _selected(project, select)
+    if partitions:
+        unpartitioned = [t.name for t in tables if not t.partition]
+        if unpartitioned:
+            raise SlocompileError(f"--partition: table {', '.join(unpartitioned)} has no partition column "
+                                  "(use --select to pick partitioned tables)")
     engine = connect(target, project.root)
     try:
-        return _build(project, target, tables, engine, progress or (lambda *a: None))
+        return _build(project, target, tables, engine, progress or (lambda *a: None),
+                      Selection(tuple(partitions) if partitions else None, full_refresh))
     finally:
         engine.close()
+
+
+@dataclass(frozen=True)
+class Selection:
+    partitions: tuple[str, ...] | None
+    full_refresh: bool
+
+
+def fingerprint(table: TableSpec) -> str:
+    """Changes whenever the table's checks change, so their partitions are checked again."""
+    import hashlib
+
+    parts = sorted(repr((c.name, c.type, c.column, c.severity, c.where.sql() if c.where is not None else None,
+                         sorted((k, v.sql() if hasattr(v, "sql") else repr(v)) for k, v in c.params.items())))
+                   for c in table.checks)
+    return hashlib.sha1("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def _partitions_to_check(engine: Engine, project, table: TableSpec, fp: str, sel: Selection):
+    if not table.partition:
+        return None
+    if sel.partitions is not None:
+        return sel.partitions
+    from .render import render
+    from .sqlbuild.scans import partition_text
+
+    present = exp.select(partition_text(table)).distinct().from_(table.relation.copy(), copy=False)
+    all_parts = [r[0] for r in engine.query(render(present, engine.dialect)) if r[0] is not None]
+    if sel.full_refresh:
+        return tuple(sorted(all_parts))
+    known = {r[0]: (r[1], r[2]) for r in engine.query(render(meta.status_rows(project.schemas, table.name),
+                                                             engine.dialect))}
+    todo = [p for p in all_parts if p not in known or known[p] != ("pass", fp)]
+    return tuple(sorted(todo))
 
 
 def _target(project: ProjectSpec, name: str | None):
@@ -87,24 +133,24 @@ def _selected(project: ProjectSpec, select: list[str] | None) -> list[TableSpec]
     return [t for t in project.tables if t.name in select]
 
 
-def _build(project, target, tables, engine: Engine, progress) -> BuildResult:
+def _build(project, target, tables, engine: Engine, progress, sel: Selection) -> BuildResult:
     started = utcnow()
     run = BuildResult(uuid.uuid4().hex[:12], project, target.name, target.dialect, started)
     for stmt in compile_project(replace(project, tables=()), target.dialect).setup:
         engine.execute(stmt)
-    plans = _plan_against_catalog(project, tables, engine, target.dialect)
+    plans = _plan_against_catalog(project, tables, engine, target.dialect, sel)
     with engine.transaction():
         engine.execute(_sql(meta.insert(project.schemas, "runs", [
             (run.run_id, project.name, target.name, started, None, meta.RUN_RUNNING, 0, 0, 0, 0)]), target.dialect))
     ctx = EvalContext(now=started)
-    for i, (table, compiled, skipped) in enumerate(plans, 1):
+    for i, (table, compiled, skipped, parts, fp) in enumerate(plans, 1):
         progress("start", table, i, len(plans))
         t0 = time.perf_counter()
         meas = measure(engine, compiled)
         results = evaluate_table(compiled.plan, meas, ctx) + skipped
         history = [(metric.label(), p, _number(v)) for (metric, p), v in meas.values.items()
                    if metric.kind != "catalog"]
-        tr = TableRun(table, compiled, results, history, time.perf_counter() - t0)
+        tr = TableRun(table, compiled, results, history, time.perf_counter() - t0, parts, fp)
         run.tables.append(tr)
         progress("done", tr, i, len(plans))
     run.finished_at = utcnow()
@@ -112,7 +158,7 @@ def _build(project, target, tables, engine: Engine, progress) -> BuildResult:
     return run
 
 
-def _plan_against_catalog(project, tables, engine: Engine, dialect: str):
+def _plan_against_catalog(project, tables, engine: Engine, dialect: str, sel: Selection):
     """Compile each table against its real columns: unknown relations and columns are
     declaration errors (exit 2), unless a schema check is there to report them as failures."""
     problems: list[Problem] = []
@@ -141,12 +187,15 @@ def _plan_against_catalog(project, tables, engine: Engine, dialect: str):
             if col and col not in names and not has_schema_check:
                 problems.append(Problem(table.loc, f"table '{table.name}': column '{col}' is not in "
                                         f"{table.relation_text}{did_you_mean(col, names)}"))
-        sub = replace(table, checks=tuple(keep))
-        out.append((table, sub, skipped))
+        out.append((table, replace(table, checks=tuple(keep)), skipped))
     if problems:
         raise SpecError(problems)
-    compiled = compile_project(replace(project, tables=tuple(sub for _, sub, _ in out)), dialect)
-    return [(table, ct, skipped) for (table, _, skipped), ct in zip(out, compiled.tables)]
+    fps = {t.name: fingerprint(t) for t, _, _ in out}
+    todo = {t.name: _partitions_to_check(engine, project, t, fps[t.name], sel) for t, _, _ in out}
+    compiled = compile_project(replace(project, tables=tuple(sub for _, sub, _ in out)), dialect,
+                               partitions={k: v for k, v in todo.items() if v is not None})
+    return [(table, ct, skipped, todo[table.name], fps[table.name])
+            for (table, _, skipped), ct in zip(out, compiled.tables)]
 
 
 def _number(v):
@@ -174,10 +223,10 @@ def _publish(project: ProjectSpec, run: BuildResult, engine: Engine, dialect: st
              r.observed_number, r.observed_text, r.expected, r.message, now) for r in tr.results])
         stmts += meta.insert(s, "metrics", [(run.run_id, tr.table.name, label, p, v, now)
                                             for label, p, v in tr.metrics])
-        stmts.append(meta.delete_status(s, tr.table.name))
+        stmts.append(meta.delete_status(s, tr.table.name, list(tr.partitions) if tr.partitions is not None else None))
         statuses = partition_statuses(tr.results)
         stmts += meta.insert(s, "status", [
-            (tr.table.name, p, "fail" if failed else "pass", ", ".join(failed) or None, run.run_id, now)
+            (tr.table.name, p, "fail" if failed else "pass", ", ".join(failed) or None, run.run_id, now, tr.fingerprint)
             for p, failed in statuses.items()])
     c = counts(run.results)
     stmts.append(meta.finish_run(s, run.run_id, run.status, now, c))

@@ -94,16 +94,20 @@ def compile_cmd(project_dir, target, dialect, select, variables):
 @project_dir
 @click.option("--target", "-t", help="Target from slocompile.yml (default: the project's target).")
 @click.option("--select", "-s", multiple=True, help="Only these tables (repeatable).")
+@click.option("--partition", "partitions", multiple=True, metavar="P",
+              help="(Re)check these partitions only (repeatable); default: new, failing and changed ones.")
+@click.option("--full-refresh", is_flag=True, help="Check every partition again.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only failures and the verdict.")
 @var_opt
 @_user_errors
-def build(project_dir, target, select, quiet, variables):
+def build(project_dir, target, select, partitions, full_refresh, quiet, variables):
     """Run the checks, record results in the meta schema, publish the validated views."""
     from .project import Project
     from .reports import terminal
 
     project = Project.load(project_dir, _parse_vars(variables))
-    run = project.build(target=target, select=list(select) or None, progress=terminal.progress(quiet))
+    run = project.build(target=target, select=list(select) or None, progress=terminal.progress(quiet),
+                        partitions=list(partitions) or None, full_refresh=full_refresh)
     terminal.summary(run, quiet=quiet)
     sys.exit(run.exit_code)
 

@@ -43,21 +43,24 @@ def _join(statements: list[str]) -> str:
     return "".join(s + ";\n\n" for s in statements)
 
 
-def compile_project(project: ProjectSpec, dialect: str, select: list[str] | None = None) -> Compiled:
+def compile_project(project: ProjectSpec, dialect: str, select: list[str] | None = None,
+                    partitions: dict[str, tuple[str, ...]] | None = None) -> Compiled:
+    """`partitions` maps a table to the partitions its per-partition scans are limited to."""
     problems: list[Problem] = []
     setup = [_render(s, dialect, "the meta schema", None, problems) for s in meta.setup_statements(project.schemas)]
     out = Compiled(project, dialect, setup)
     for table in project.tables:
         if select and table.name not in select:
             continue
-        out.tables.append(_compile_table(project, table, dialect, problems))
+        out.tables.append(_compile_table(project, table, dialect, problems, (partitions or {}).get(table.name)))
     if problems:
         raise SlocompileError(problems)
     return out
 
 
-def _compile_table(project: ProjectSpec, table: TableSpec, dialect: str, problems: list[Problem]) -> CompiledTable:
-    plan = plan_table(table, dialect)
+def _compile_table(project: ProjectSpec, table: TableSpec, dialect: str, problems: list[Problem],
+                   partitions: tuple[str, ...] | None = None) -> CompiledTable:
+    plan = plan_table(table, dialect, partitions=partitions)
     owners = _metric_owners(plan)
     scans = []
     for scan in plan.scans:

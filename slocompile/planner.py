@@ -44,6 +44,7 @@ class Scan:
     where: exp.Expression | None = None
     grouped: bool = False
     reason: str = ""
+    partitions: tuple[str, ...] | None = None  # grouped scans: only these partitions (None: all)
 
 
 @dataclass
@@ -63,7 +64,9 @@ class TablePlan:
                  "metrics": [metric.label() for metric in s.metrics]} for s in self.scans]
 
 
-def plan_table(table: TableSpec, dialect: str, checks: list[CheckSpec] | None = None) -> TablePlan:
+def plan_table(table: TableSpec, dialect: str, checks: list[CheckSpec] | None = None,
+               partitions: tuple[str, ...] | None = None) -> TablePlan:
+    """Plan the table's checks; `partitions` limits per-partition scans to those partitions."""
     strategy = STRATEGIES.get(dialect, DEFAULT_STRATEGY)
     checks = list(table.checks if checks is None else checks)
     requested = [(c, registry.get(c.type).metrics(c)) for c in checks]
@@ -95,4 +98,10 @@ def plan_table(table: TableSpec, dialect: str, checks: list[CheckSpec] | None = 
             fused_scans.append(Scan(FUSED, ms[i:i + MAX_METRICS_PER_SCAN], where, is_grouped,
                                     "metrics sharing one filter share one scan"))
     plan.scans = fused_scans + plan.scans
+    if partitions is not None:
+        # nothing new to check: only whole-table scans remain
+        plan.scans = [s for s in plan.scans if not (s.grouped and not partitions)]
+        for scan in plan.scans:
+            if scan.grouped:
+                scan.partitions = tuple(partitions)
     return plan

@@ -11,7 +11,7 @@ class Project:
         self.spec = spec
 
     @classmethod
-    def load(cls, path: str = ".", vars: dict | None = None) -> "Project":
+    def load(cls, path: str = ".", vars: dict | None = None) -> Project:
         from .spec.loader import load_project
 
         return cls(load_project(path, vars))
@@ -46,12 +46,16 @@ class Project:
             artifacts.write_json(os.path.join(self.target_dir, "manifest.json"), artifacts.manifest(compiled, files))
         return compiled
 
-    def build(self, target: str | None = None, select: list[str] | None = None, progress=None, write: bool = True):
-        """Run checks, record results, publish views; writes run_results.json, manifest.json, junit.xml."""
+    def build(self, target: str | None = None, select: list[str] | None = None, progress=None, write: bool = True,
+              partitions: list[str] | None = None, full_refresh: bool = False):
+        """Run checks, record results, publish views; writes run_results.json, manifest.json, junit.xml.
+
+        Partitioned tables are checked incrementally (new, failing and changed partitions);
+        `partitions` names the ones to (re)check and `full_refresh` checks them all."""
         from .build import run_build
         from .reports import artifacts
 
-        run = run_build(self.spec, target, select, progress)
+        run = run_build(self.spec, target, select, progress, partitions, full_refresh)
         if write:
             self.compile(target=target, select=select)
             artifacts.write_json(os.path.join(self.target_dir, "run_results.json"), artifacts.run_results(run))

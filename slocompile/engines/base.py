@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator, Protocol
+from typing import Protocol
+from collections.abc import Iterator
 
 from sqlglot import exp
 

@@ -17,7 +17,7 @@ class DuckDBEngine:
         self.con, self.path = con, path
 
     @classmethod
-    def open(cls, target, project_root: str) -> "DuckDBEngine":
+    def open(cls, target, project_root: str) -> DuckDBEngine:
         import duckdb
 
         path = target.options.get("path", "warehouse.duckdb")

@@ -244,6 +244,7 @@ def dependent_query(spec: TableSpec, partitions: list | None, ranges: dict | Non
     aggs = _dependent_aggregates(spec, bool(ranges), edges or {})
     if not aggs:
         return None
+    aggs += [_alias(exp.Count(this=_col(_v(i))), f"{_c(i)}__valued") for i in spec.valued()]
     q = exp.select(_alias(_col("__p", "src"), "__p"), *aggs).from_(exp.to_table("src").as_(_id("src")))
     if ranges:
         q = q.join(_ranges_table(spec, ranges), on=exp.EQ(this=_col("__p", "src"), expression=_col("__p", "__r")),
@@ -356,7 +357,8 @@ def _put(out: dict, col, metric, value) -> None:
         out[(col, metric)] = value
 
 
-def _base_metrics(spec: TableSpec, r: dict) -> tuple[dict, dict]:
+def _row_metrics(spec: TableSpec, r: dict, with_bins: bool) -> tuple[dict, dict]:
+    """One partition's aggregates (base, and dependent when present) -> metrics, summaries."""
     n = r["row_count"]
     m: dict = {(None, "row_count"): float(n)}
     summ: dict = {}
@@ -375,15 +377,19 @@ def _base_metrics(spec: TableSpec, r: dict) -> tuple[dict, dict]:
             if dec is not None and nv:
                 dec = [float(x) for x in dec]
                 summ.setdefault(name, {})["deciles"] = dec
-                _put(m, name, pre + "q10", dec[0])
-                _put(m, name, pre + "q50", dec[4])
-                _put(m, name, pre + "q90", dec[8])
+                for q, j in (("q10", 0), ("q50", 4), ("q90", 8)):
+                    _put(m, name, pre + q, dec[j])
                 _put(m, name, pre + "spread", dec[8] - dec[0])
             if c.family == "numeric":
                 _put(m, name, "zero_fraction", _ratio(r[f"{p}__zero"], nv))
                 _put(m, name, "negative_fraction", _ratio(r[f"{p}__neg"], nv))
             else:
                 _put(m, name, "future_fraction", _ratio(r[f"{p}__future"], nv))
+            if f"{p}__oor" in r:
+                _put(m, name, "out_of_range_fraction", _ratio(r[f"{p}__oor"], nv))
+            bins = [r[f"{p}__bin{b}"] for b in range(64) if f"{p}__bin{b}" in r]
+            if bins and with_bins and sum(bins) > 0:
+                summ.setdefault(name, {})["bins"] = [int(b) for b in bins]
         else:
             _put(m, name, "missing_fraction", _ratio(n - nn, n))
         if c.family in ("categorical", "string"):
@@ -392,18 +398,90 @@ def _base_metrics(spec: TableSpec, r: dict) -> tuple[dict, dict]:
             _put(m, name, "mean_length", r[f"{p}__length"])
         if c.family == "boolean":
             _put(m, name, "true_fraction", _ratio(r[f"{p}__true"], nn))
+        if c.family == "categorical":
+            summ.setdefault(name, {})["top"] = {}
+            summ[name]["nonnull"] = int(nn)
     return m, summ
 
 
-def _dependent_metrics(spec: TableSpec, r: dict, m: dict, summ: dict, with_bins: bool) -> None:
-    for i in spec.valued():
-        c, p = spec.columns[i], _c(i)
-        nv = m.get((c.name, "__valued"))
-        if f"{p}__oor" in r:
-            valued = sum(v or 0 for k, v in r.items() if k.startswith(f"{p}__bin")) if False else None
-            _put(m, c.name, "out_of_range_fraction", _ratio(r[f"{p}__oor"], r.get(f"{p}__valued_dep")))
-        bins = [r[k] for k in sorted((k for k in r if k.startswith(f"{p}__bin")),
-                                     key=lambda k: int(k.rsplit("bin", 1)[1]))]
-        if bins and with_bins and sum(bins) > 0:
-            summ.setdefault(c.name, {})["bins"] = [int(b) for b in bins]
-        del nv, valued
+def _key_metrics(spec: TableSpec, r: dict, n: float, m: dict) -> None:
+    _put(m, None, "duplicate_fraction", None if not n else 1.0 - r["distinct_keys"] / n)
+    if not r["matched"]:
+        return
+    for i, c in enumerate(spec.columns):
+        _put(m, c.name, "unchanged_fraction", _ratio(r[f"{_c(i)}__same"], r[f"{_c(i)}__both"]))
+
+
+def learn_edges(deciles: list[list[float]]) -> list[float]:
+    """Frozen histogram edges: the median of each decile over the given partitions, deduplicated."""
+    rows = [d for d in deciles if d]
+    if not rows:
+        return []
+    med = sorted(sorted(r[j] for r in rows)[len(rows) // 2] for j in range(len(rows[0])))
+    out: list[float] = []
+    for x in med:
+        if math.isfinite(x) and (not out or x > out[-1]):
+            out.append(float(x))
+    return out
+
+
+def profile(con, spec: TableSpec, partitions: list | None = None, *, pairs: list[tuple] | None = None,
+            ranges: dict | None = None, edges: dict[str, list[float]] | None = None,
+            bins_for: set | None = None) -> Profile:
+    """Profile ``partitions`` (values; all when None) in a few grouped scans.
+
+    ``pairs`` gives each partition's previous partition (for stale-copy counts; computed from the
+    table when None), ``ranges`` {partition value: {column name: (lo, hi)}} the historical range of
+    each valued column, ``edges`` {column name: frozen bin edges}. Dependent counts are fused into
+    the base scan. ``bins_for`` limits which partitions (texts) keep bin summaries.
+    """
+    index = {c.name: i for i, c in enumerate(spec.columns)}
+    edge_idx = {index[k]: v for k, v in (edges or {}).items() if k in index and v}
+    range_idx = None
+    if ranges:
+        range_idx = {p: {index[k]: v for k, v in r.items() if k in index} for p, r in ranges.items()}
+    if pairs is None and spec.key:
+        allp = list_partitions(con, spec, upto=max(partitions) if partitions else None)
+        pairs = [(b, a) for a, b in zip(allp, allp[1:])]
+        if partitions is not None:
+            want = set(partitions)
+            pairs = [pr for pr in pairs if pr[0] in want]
+    out = Profile()
+    base = _rows(con, base_query(spec, partitions, range_idx, edge_idx))
+    for r in base:
+        t = partition_text(r["__p"])
+        keep_bins = bins_for is None or t in bins_for
+        out.values[t] = r["__p"]
+        out.metrics[t], out.summaries[t] = _row_metrics(spec, r, keep_bins)
+    for r in _rows(con, keys_query(spec, partitions, pairs or [])):
+        t = partition_text(r["__p"])
+        if t in out.metrics:
+            _key_metrics(spec, r, out.metrics[t][(None, "row_count")], out.metrics[t])
+    for r in _rows(con, categories_query(spec, partitions)):
+        t = partition_text(r["__p"])
+        if t in out.summaries:
+            out.summaries[t][spec.columns[r["__i"]].name]["top"][r["__val"]] = int(r["__n"])
+    return out
+
+
+def dependent(con, spec: TableSpec, prof: Profile, partitions: list | None, ranges: dict | None,
+              edges: dict[str, list[float]] | None, bins_for: set | None = None) -> None:
+    """Add out-of-range fractions and bin counts to an existing profile (a second scan)."""
+    index = {c.name: i for i, c in enumerate(spec.columns)}
+    edge_idx = {index[k]: v for k, v in (edges or {}).items() if k in index and v}
+    range_idx = None
+    if ranges:
+        range_idx = {p: {index[k]: v for k, v in r.items() if k in index} for p, r in ranges.items()}
+    q = dependent_query(spec, partitions, range_idx, edge_idx)
+    for r in _rows(con, q):
+        t = partition_text(r["__p"])
+        if t not in prof.metrics:
+            continue
+        m, summ = prof.metrics[t], prof.summaries[t]
+        for i in spec.valued():
+            c = spec.columns[i]
+            if f"{_c(i)}__oor" in r:
+                _put(m, c.name, "out_of_range_fraction", _ratio(r[f"{_c(i)}__oor"], r[f"{_c(i)}__valued"]))
+            bins = [r[f"{_c(i)}__bin{b}"] for b in range(64) if f"{_c(i)}__bin{b}" in r]
+            if bins and sum(bins) > 0 and (bins_for is None or t in bins_for):
+                summ.setdefault(c.name, {})["bins"] = [int(b) for b in bins]

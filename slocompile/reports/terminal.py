@@ -29,8 +29,11 @@ def table_line(tr) -> str:
     parts = [f"{n['pass']} passed"]
     parts += [f"{n[s]} {label}" for s, label in (("fail", "failed"), ("warn", "warned"), ("error", "errored")) if n[s]]
     queries = sum(1 for _, sql in tr.compiled.scans if sql)
+    scope = ""
+    if tr.partitions is not None:
+        scope = f"{len(tr.partitions)} partitions checked, " if tr.partitions else "no new partitions, "
     return f"{_style(worst.upper().ljust(5), worst)} {tr.table.name}: {', '.join(parts)} " \
-           f"({queries} queries, {tr.seconds:.2f}s)"
+           f"({scope}{queries} queries, {tr.seconds:.2f}s)"
 
 
 def summary(run, quiet: bool = False, out=None) -> None:

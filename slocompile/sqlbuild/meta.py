@@ -22,7 +22,7 @@ TABLES: dict[str, list[tuple[str, T]]] = {
     "metrics": [("run_id", T.TEXT), ("table_name", T.TEXT), ("metric", T.TEXT), ("partition", T.TEXT),
                 ("value", T.DOUBLE), ("measured_at", T.TIMESTAMP)],
     "status": [("table_name", T.TEXT), ("partition", T.TEXT), ("status", T.TEXT), ("failed_checks", T.TEXT),
-               ("run_id", T.TEXT), ("checked_at", T.TIMESTAMP)],
+               ("run_id", T.TEXT), ("checked_at", T.TIMESTAMP), ("fingerprint", T.TEXT)],
 }
 RUN_RUNNING, RUN_PASS, RUN_FAIL = "running", "pass", "fail"
 INSERT_BATCH = 400
@@ -70,10 +70,24 @@ def _value(v, t: T) -> exp.Expression:
     return exp.cast(lit(str(v)), T.TEXT)
 
 
-def delete_status(schemas: Schemas, table_name: str) -> exp.Delete:
-    """Delete the table's status rows; a build re-measures every partition it reports."""
+def delete_status(schemas: Schemas, table_name: str, partitions: list[str] | None) -> exp.Delete:
+    """Delete the status rows a build replaces: the partitions it measured and the whole-table row
+    (all of the table's rows when `partitions` is None)."""
     cond = exp.EQ(this=col("table_name"), expression=lit(table_name))
+    if partitions is not None:
+        replaced = exp.Is(this=col("partition"), expression=exp.Null())
+        if partitions:
+            replaced = exp.Or(this=replaced, expression=exp.In(this=col("partition"),
+                                                               expressions=[lit(p) for p in partitions]))
+        cond = exp.And(this=cond, expression=exp.Paren(this=replaced))
     return exp.Delete(this=table(schemas, "status"), where=exp.Where(this=cond))
+
+
+def status_rows(schemas: Schemas, table_name: str) -> exp.Select:
+    """partition, status, fingerprint of a table's latest statuses."""
+    return (exp.select(col("partition"), col("status"), col("fingerprint"))
+            .from_(table(schemas, "status"), copy=False)
+            .where(exp.EQ(this=col("table_name"), expression=lit(table_name)), copy=False))
 
 
 def finish_run(schemas: Schemas, run_id: str, status: str, finished_at, counts: dict) -> exp.Update:

@@ -6,7 +6,7 @@ from sqlglot import exp
 from .. import metrics as m
 from ..planner import ALONE, DUPLICATES, FUSED, ORPHANS, Scan
 from ..spec.model import TableSpec
-from ..sqlnodes import and_all, col, count_if
+from ..sqlnodes import and_all, col, count_if, lit
 
 PARTITION_ALIAS = "_slo_partition"
 
@@ -46,8 +46,14 @@ def _aliased(exprs: list[exp.Expression]) -> list[exp.Expression]:
     return [exp.alias_(e, f"m{i}", quoted=True) for i, e in enumerate(exprs)]
 
 
+def partition_in(table: TableSpec, partitions) -> exp.Expression:
+    return exp.In(this=partition_text(table), expressions=[lit(p) for p in partitions])
+
+
 def scan_sql(table: TableSpec, scan: Scan) -> exp.Select:
     where = scan.where.copy() if scan.where is not None else None
+    if scan.grouped and scan.partitions is not None:
+        where = and_all([where, partition_in(table, scan.partitions)])
     if scan.kind == FUSED:
         return _select(table, scan.grouped, _aliased([metric_aggregate(x) for x in scan.metrics]), where)
     metric = scan.metrics[0]
