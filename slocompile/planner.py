@@ -82,7 +82,8 @@ def plan_table(table: TableSpec, dialect: str, checks: list[CheckSpec] | None = 
         if metric.kind == m.CATALOG:
             plan.scans.append(Scan(CATALOG, [metric], reason="read from the engine's catalog"))
         elif metric.kind == m.ORPHANS:
-            plan.scans.append(Scan(ORPHANS, [metric], metric.where, scope_grouped, "anti-join with the referenced relation"))
+            plan.scans.append(Scan(ORPHANS, [metric], metric.where, scope_grouped,
+                                   "anti-join with the referenced relation"))
         elif metric.kind == m.DUPLICATES and (len(metric.columns) > 1 or strategy.duplicates_alone):
             why = "several key columns" if len(metric.columns) > 1 else strategy.reason
             plan.scans.append(Scan(DUPLICATES, [metric], metric.where, scope_grouped, why))

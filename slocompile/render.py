@@ -46,7 +46,8 @@ def _quantile(node: Quantile, dialect: str) -> exp.Expression:
     if dialect in ("spark", "databricks"):
         return _anon("percentile", col, q)  # exact, unlike percentile_approx
     if dialect in ("postgres", "snowflake", "redshift"):
-        return exp.WithinGroup(this=exp.PercentileCont(this=q), expression=exp.Order(expressions=[exp.Ordered(this=col)]))
+        order = exp.Order(expressions=[exp.Ordered(this=col)])
+        return exp.WithinGroup(this=exp.PercentileCont(this=q), expression=order)
     raise UnsupportedConstruct("an exact quantile", dialect,
                                "it has only approximate or window-only percentiles; use min/max/mean bounds")
 

@@ -18,7 +18,8 @@ _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 class Field:
     """One parameter of a check or a declaration.
 
-    kind: str | int | number | bool | enum | str_list | scalar_list | duration | sql | columns | scalar
+    kind: str | int | number | fraction | bool | enum | str_list | scalar_list | duration | sql | columns
+    | scalar | mapping | list (the last two are validated by the loader, key by key)
     """
 
     kind: str
@@ -62,6 +63,10 @@ class Field:
             if seconds is not None:
                 return seconds
             bad = "a duration such as 36h, 90m, 2d or 1w"
+        elif self.kind in ("mapping", "list"):
+            if (self.kind == "mapping") == node.is_map and (self.kind == "list") == node.is_list:
+                return v
+            bad = f"a {self.kind}"
         elif self.kind == "scalar":
             if _is_scalar(v):
                 return v
@@ -99,6 +104,7 @@ class Field:
             "str_list": {"type": "array", "items": {"type": "string"}, "minItems": 1},
             "scalar_list": {"type": "array", "items": {"type": ["string", "number", "boolean"]}, "minItems": 1},
             "columns": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]},
+            "mapping": {"type": "object"}, "list": {"type": "array"},
         }[self.kind]
         return {**base, "description": self.doc} if self.doc else base
 

@@ -23,9 +23,9 @@ MAX_NAME = 64
 PROJECT_FIELDS = {
     "name": Field("str", required=True, doc="The project's name."),
     "target": Field("str", doc="The default target (a key of `targets`)."),
-    "targets": Field("str", doc="Named connections."),  # validated separately
-    "schemas": Field("str"),
-    "vars": Field("str"),
+    "targets": Field("mapping", doc="Named connections: {NAME: {type: duckdb|postgres|spark|..., ...}}."),
+    "schemas": Field("mapping", doc="Schema names: {validated, quarantine, meta}."),
+    "vars": Field("mapping", doc="Values for {{ var('name') }} in declarations."),
     "sql_dialect": Field("enum", default="duckdb", choices=DIALECTS,
                          doc="The dialect user SQL (expression, assert, where) is written in."),
     "slo_paths": Field("str_list", default=("slos",), doc="Folders holding table declarations."),
@@ -39,17 +39,18 @@ TABLE_FIELDS = {
     "description": Field("str", doc="Free text."),
     "key": Field("columns", doc="Columns unique per partition (per table when unpartitioned)."),
     "partition": Field("str", doc="A date or timestamp column: checks and statuses are per partition."),
-    "gate": Field("enum", default="warn", choices=GATES, doc="What the validated view does on failure."),
+    "gate": Field("enum", default="warn", choices=GATES,
+                  doc="What the validated view does when an error-severity SLO fails (last_good: not available yet)."),
     "monitor": Field("str", doc="Automatic monitors (not available yet)."),
-    "checks": Field("str", doc="Table-level checks."),
-    "columns": Field("str", doc="Column declarations."),
+    "checks": Field("list", doc="Table-level checks."),
+    "columns": Field("list", doc="Column declarations."),
 }
 COLUMN_FIELDS = {
     "name": Field("str", required=True, doc="The column's name, exactly as in the relation."),
     "type": Field("str", doc="Declared type family for the schema check (integer, number, string, ...)."),
     "description": Field("str", doc="Free text."),
-    "checks": Field("str", doc="Checks on this column."),
-    "fix": Field("str", doc="Row fixes (not available yet)."),
+    "checks": Field("list", doc="Checks on this column."),
+    "fix": Field("list", doc="Row fixes (not available yet)."),
 }
 COMMON_CHECK_FIELDS = {
     "name": Field("str", doc="Stable name of the check; the key of its history (default: derived)."),
@@ -188,6 +189,9 @@ def _table(node: Node, display: str, dialect: str, problems: ProblemCollector) -
             problems.add(node.key_locs[key], f"'{key}': {feature} are not available in this version yet")
     name = raw["name"]
     where = f"table '{name}'"
+    if raw["gate"] == "last_good":
+        problems.add(node.value["gate"].loc, f"{where}: gate last_good (write-audit-publish) is not available "
+                     "in this version yet; use block, filter or warn")
     try:
         relation = parse_relation(raw["relation"], dialect)
     except ValueError as e:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +48,30 @@ class _Undefined(Exception):
 
 def render_jinja(text: str, filename: str, variables: dict, env_vars: dict[str, str] | None = None) -> str:
     """Render `text` as a Jinja template with var() and env_var(); problems raise SpecError."""
+    return render_with_lines(text, filename, variables, env_vars)[0]
+
+
+def render_with_lines(text: str, filename: str, variables: dict,
+                      env_vars: dict[str, str] | None = None) -> tuple[str, list[int]]:
+    """Render `text` with Jinja; also return, for each rendered line, the 1-based source line it came from.
+
+    The template is rendered a second time with an invisible marker before the first character of
+    each source line's text (never next to whitespace that Jinja's `-` control could strip), so
+    every rendered line says which source line produced it, through loops, conditionals, macros and
+    multi-line tags. If the markers changed the output (a filter that saw them), fall back to a diff.
+    """
+    env = _environment(variables, env_vars)
+    rendered = _render(env, text, filename)
+    try:
+        marked = env.from_string(_mark_lines(text)).render()
+    except Exception:  # the clean render worked; only the mapping falls back
+        marked = None
+    if marked is not None and _MARKER.sub("", marked) == rendered:
+        return rendered, _map_from_markers(marked)
+    return rendered, line_map(text, rendered)
+
+
+def _environment(variables: dict, env_vars: dict[str, str] | None):
     import jinja2
     from jinja2.sandbox import SandboxedEnvironment
 
@@ -68,28 +93,120 @@ def render_jinja(text: str, filename: str, variables: dict, env_vars: dict[str, 
 
     env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     env.globals.update(var=var, env_var=env_var)
+    return env
+
+
+def _render(env, text: str, filename: str) -> str:
+    import jinja2
+
     try:
         return env.from_string(text).render()
     except jinja2.TemplateSyntaxError as e:
-        raise SpecError([Problem(Location(filename, e.lineno or 0), f"Jinja syntax error: {e.message}")])
+        raise SpecError([Problem(Location(filename, e.lineno or 0), f"Jinja syntax error: {e.message}")]) from None
     except jinja2.TemplateError as e:
-        raise SpecError([Problem(Location(filename, _jinja_error_line(e, text)), f"Jinja error: {e}")])
+        raise SpecError([Problem(Location(filename, _jinja_error_line(e, text)), f"Jinja error: {e}")]) from None
+    except RecursionError:
+        raise SpecError([Problem(Location(filename), "Jinja error: recursion too deep")]) from None
+    except Exception as e:  # 1/0, [].pop(), var() without a name, a sandbox range limit, ...
+        raise SpecError([Problem(Location(filename, _jinja_error_line(e, text)),
+                                 f"Jinja error: {type(e).__name__}: {e}")]) from None
 
 
-def _jinja_error_line(exc: Exception, text: str) -> int:
-    """Best-effort source line of a runtime Jinja error, from the traceback's template frames."""
-    tb = exc.__traceback__
-    line = 0
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == "<template>":
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return line
+_MARK_OPEN, _MARK_CLOSE = "\x02", "\x03"
+_MARKER = re.compile("\x02(\\d+)\x03")
+_TAG_OPEN = re.compile(r"\{[{%#]")
+_RAW = re.compile(r"\{%[-+]?\s*raw\s*[-+]?%\}")
+_ENDRAW = re.compile(r"\{%[-+]?\s*endraw\s*[-+]?%\}")
+_BREAKS = "\r\n\x85\u2028\u2029"
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")  # what YAML counts as a line break
+
+
+def _mark_lines(text: str) -> str:
+    """`text` with a marker before the first non-blank character of template data on each line.
+
+    A `{{ ... }}` starting a line is marked too (unless it strips whitespace with `{{-`), so the
+    lines it expands to are attributed to it. Tags and comments are left untouched. Lines are
+    counted as YAML counts them (also the rare \\r, NEL and Unicode line separators).
+    """
+    out: list[str] = []
+    i, n, line, line_start = 0, len(text), 1, True
+    while i < n:
+        c = text[i]
+        if c in _BREAKS:
+            step = 2 if text.startswith("\r\n", i) else 1
+            out.append(text[i:i + step])
+            i, line, line_start = i + step, line + 1, True
+            continue
+        if line_start and c in " \t":
+            out.append(c)
+            i += 1
+            continue
+        m = _TAG_OPEN.match(text, i)
+        if m:
+            if line_start and m.group() == "{{" and not text.startswith("{{-", i):
+                out.append(f"{_MARK_OPEN}{line}{_MARK_CLOSE}")
+            end = _tag_end(text, i)
+            raw = _RAW.match(text, i)
+            if raw:  # a raw block is data up to endraw: copy it as it is
+                close = _ENDRAW.search(text, raw.end())
+                end = close.end() if close else n
+            chunk = text[i:end]
+            out.append(chunk)
+            line += len(_LINE_BREAK.findall(chunk))
+            line_start = False
+            i = end
+            continue
+        if line_start:
+            out.append(f"{_MARK_OPEN}{line}{_MARK_CLOSE}")
+            line_start = False
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def _tag_end(text: str, i: int) -> int:
+    """The index just past the Jinja tag, expression or comment starting at `i`."""
+    kind = text[i + 1]
+    close = {"{": "}}", "%": "%}", "#": "#}"}[kind]
+    j, n = i + 2, len(text)
+    if kind == "#":
+        k = text.find(close, j)
+        return n if k < 0 else k + 2
+    quote, depth = None, 0
+    while j < n:
+        c = text[j]
+        if quote:
+            if c == "\\":
+                j += 2
+                continue
+            if c == quote:
+                quote = None
+        elif c in "'\"":
+            quote = c
+        elif depth == 0 and text.startswith(close, j):
+            return j + 2
+        elif c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth = max(depth - 1, 0)
+        j += 1
+    return n
+
+
+def _map_from_markers(marked: str) -> list[int]:
+    """For each line of the marked rendering, the source line of its first marker (else the last seen)."""
+    mapping, last = [], 1
+    for text in _LINE_BREAK.split(marked):
+        m = _MARKER.search(text)
+        if m:
+            last = int(m.group(1))
+        mapping.append(last)
+    return mapping
 
 
 def line_map(source: str, rendered: str) -> list[int]:
     """For each rendered line (0-based index), the 1-based source line it came from."""
-    src, out = source.splitlines(), rendered.splitlines()
+    src, out = _LINE_BREAK.split(source), _LINE_BREAK.split(rendered)
     mapping = [0] * (len(out) + 1)
     matcher = difflib.SequenceMatcher(a=src, b=out, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -109,8 +226,9 @@ def load_yaml(path: str, display_name: str, variables: dict, env_vars: dict[str,
             source = fh.read()
     except (OSError, UnicodeDecodeError) as e:
         raise SpecError([Problem(Location(display_name), f"cannot read file: {e}")])
-    rendered = render_jinja(source, display_name, variables, env_vars) if _has_jinja(source) else source
-    mapping = line_map(source, rendered) if rendered is not source else None
+    if not _has_jinja(source):
+        return parse_yaml(source, display_name)
+    rendered, mapping = render_with_lines(source, display_name, variables, env_vars)
     return parse_yaml(rendered, display_name, mapping)
 
 

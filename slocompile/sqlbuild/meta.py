@@ -93,6 +93,7 @@ def status_rows(schemas: Schemas, table_name: str) -> exp.Select:
 def finish_run(schemas: Schemas, run_id: str, status: str, finished_at, counts: dict) -> exp.Update:
     sets = [exp.EQ(this=col("status"), expression=lit(status)),
             exp.EQ(this=col("finished_at"), expression=_value(finished_at, T.TIMESTAMP))]
-    sets += [exp.EQ(this=col(k), expression=lit(int(counts.get(k, 0)))) for k in ("passed", "failed", "warned", "errored")]
+    sets += [exp.EQ(this=col(k), expression=lit(int(counts.get(k, 0))))
+             for k in ("passed", "failed", "warned", "errored")]
     return exp.Update(this=table(schemas, "runs"), expressions=sets,
                       where=exp.Where(this=exp.EQ(this=col("run_id"), expression=lit(run_id))))

@@ -28,7 +28,8 @@ def _status_filter(schemas: Schemas, table: TableSpec, failing: bool) -> exp.Exp
 
 
 def _status_select(schemas: Schemas, projection: exp.Expression, where: exp.Expression) -> exp.Select:
-    return exp.Select(expressions=[projection]).from_(meta.table(schemas, "status"), copy=False).where(where, copy=False)
+    select = exp.Select(expressions=[projection]).from_(meta.table(schemas, "status"), copy=False)
+    return select.where(where, copy=False)
 
 
 def block_condition(schemas: Schemas, table: TableSpec) -> exp.Expression:
