@@ -59,19 +59,60 @@ def _regex_search(node: RegexSearch, dialect: str) -> exp.Expression:
     return exp.RegexpLike(this=value, expression=pattern)
 
 
-_REWRITES = {QueryError: _query_error, Quantile: _quantile, RegexSearch: _regex_search}
+# aggregates that skip NULLs, so AGG(x) FILTER (WHERE c) = AGG(CASE WHEN c THEN x END)
+_NULL_SKIPPING = (exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max, exp.Stddev, exp.StddevSamp, exp.StddevPop,
+                  exp.Variance, exp.VariancePop)
+
+
+def _aggregate_filter(node: exp.Filter, dialect: str) -> exp.Expression:
+    """Redshift has no FILTER clause (sqlglot keeps it there): rewrite it into the aggregate's argument;
+    COUNT(*) becomes COUNT(CASE WHEN c THEN 1 END), 0 rather than NULL on an empty table."""
+    if dialect != "redshift" or not isinstance(node.expression, exp.Where):
+        return node
+    agg, cond = node.this, node.expression.this
+    target = agg.this.expressions[0] if isinstance(agg.this, exp.Distinct) and len(agg.this.expressions) == 1 \
+        else agg.this
+    if not isinstance(agg, _NULL_SKIPPING) or target is None or isinstance(target, exp.Distinct):
+        raise UnsupportedConstruct(f"FILTER (WHERE ...) on {agg.sql('duckdb')}", dialect,
+                                   "write the aggregate over CASE WHEN ... END instead")
+    value = exp.Literal.number(1) if isinstance(target, exp.Star) else target.copy()
+    target.replace(exp.Case(ifs=[exp.If(this=cond.copy(), true=value)]))
+    return agg
+
+
+def _count_if(node: exp.CountIf, dialect: str) -> exp.Expression:
+    """COUNT_IF in user SQL: NULL on no rows in DuckDB, and sqlglot writes it as SUM(CASE ... ELSE 0 END)
+    (also NULL) for Postgres and Redshift; COUNT(CASE WHEN c THEN 1 END) is 0 everywhere."""
+    if isinstance(node.this, exp.Distinct):
+        return node
+    return exp.Count(this=exp.Case(ifs=[exp.If(this=node.this.copy(), true=exp.Literal.number(1))]))
+
+
+def _group_concat(node: exp.GroupConcat, dialect: str) -> exp.Expression:
+    """Trino's LISTAGG requires WITHIN GROUP (ORDER BY ...): order by the value itself."""
+    if dialect != "trino" or isinstance(node.this, exp.Order):
+        return node
+    ordered = exp.Order(this=node.this.copy(), expressions=[exp.Ordered(this=node.this.copy())])
+    return exp.GroupConcat(this=ordered, separator=node.args.get("separator"))
+
+
+_REWRITES = {QueryError: _query_error, Quantile: _quantile, RegexSearch: _regex_search, exp.Filter: _aggregate_filter,
+             exp.GroupConcat: _group_concat, exp.CountIf: _count_if}
 
 
 def lower(tree: exp.Expression, dialect: str) -> exp.Expression:
-    """Replace project nodes by the dialect's constructs (on a copy)."""
+    """Replace project nodes by the dialect's constructs (on a copy), innermost first so that a
+    rewritten node's arguments (say, the LISTAGG inside a QueryError's message) are lowered too."""
     if not any(isinstance(n, tuple(_REWRITES)) for n in tree.walk()):
         return tree
-
-    def fn(node):
+    tree = tree.copy()
+    for node in reversed(list(tree.dfs())):  # descendants before their ancestors
         rewrite = _REWRITES.get(type(node))
-        return rewrite(node, dialect) if rewrite else node
-
-    return tree.transform(fn)
+        new = rewrite(node, dialect) if rewrite else node
+        if new is not node:
+            tree = new if node is tree else tree
+            node.replace(new)
+    return tree
 
 
 def render(tree: exp.Expression, dialect: str, pretty: bool = False) -> str:

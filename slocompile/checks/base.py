@@ -84,7 +84,8 @@ class RowRule(CheckType):
     def row_violation(self, check: CheckSpec) -> exp.Expression:
         cond = is_true(self.condition(check))
         if check.where is not None:
-            cond = exp.And(this=exp.Paren(this=check.where.copy()), expression=cond)
+            # a NULL filter is no violation: without COALESCE the row would be in neither view
+            cond = exp.And(this=is_true(check.where.copy()), expression=cond)
         return cond
 
     def metrics(self, check: CheckSpec) -> list[m.Metric]:

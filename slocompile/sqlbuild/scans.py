@@ -9,6 +9,7 @@ from ..spec.model import TableSpec
 from ..sqlnodes import and_all, col, count_if, lit
 
 PARTITION_ALIAS = "_slo_partition"
+ROWS_ALIAS = "_slo_rows"  # not "n": a partition column named n would be shadowed in the duplicates scan
 
 
 def partition_text(table: TableSpec) -> exp.Expression:
@@ -72,12 +73,12 @@ def _duplicates(table: TableSpec, scan: Scan, metric: m.Metric, where) -> exp.Se
     not_null = [exp.Not(this=exp.Is(this=k.copy(), expression=exp.Null())) for k in keys]
     group = ([col(table.partition)] if scan.grouped else []) + [k.copy() for k in keys]
     inner = exp.Select(expressions=([col(table.partition)] if scan.grouped else [])
-                       + [exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True)])
+                       + [exp.alias_(exp.Count(this=exp.Star()), ROWS_ALIAS, quoted=True)])
     inner.set("from_", exp.From(this=table.relation.copy()))
     inner.set("where", exp.Where(this=and_all([where] + not_null)))
     inner.set("group", exp.Group(expressions=group))
     inner.set("having", exp.Having(this=exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1))))
-    n = exp.Column(this=exp.to_identifier("n", quoted=True))
+    n = exp.Column(this=exp.to_identifier(ROWS_ALIAS, quoted=True))
     total = exp.Coalesce(this=exp.Sum(this=exp.Sub(this=n, expression=exp.Literal.number(1))),
                          expressions=[exp.Literal.number(0)])
     source = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("d", quoted=True)))

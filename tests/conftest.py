@@ -1,0 +1,6 @@
+"""Shared pytest options."""
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-goldens", action="store_true", default=False,
+                     help="rewrite tests/golden/<scenario>/<dialect>.sql from the current compiler output")

@@ -1,0 +1,199 @@
+-- file: _setup/meta.sql
+CREATE SCHEMA IF NOT EXISTS "slo";
+
+CREATE SCHEMA IF NOT EXISTS "validated";
+
+CREATE SCHEMA IF NOT EXISTS "quarantine";
+
+CREATE TABLE IF NOT EXISTS "slo"."runs" (
+  "run_id" TEXT,
+  "project" TEXT,
+  "target" TEXT,
+  "started_at" TIMESTAMP,
+  "finished_at" TIMESTAMP,
+  "status" TEXT,
+  "passed" INT,
+  "failed" INT,
+  "warned" INT,
+  "errored" INT
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."results" (
+  "run_id" TEXT,
+  "table_name" TEXT,
+  "check_name" TEXT,
+  "check_type" TEXT,
+  "column_name" TEXT,
+  "partition" TEXT,
+  "status" TEXT,
+  "severity" TEXT,
+  "observed_value" DOUBLE,
+  "observed" TEXT,
+  "expected" TEXT,
+  "message" TEXT,
+  "checked_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."metrics" (
+  "run_id" TEXT,
+  "table_name" TEXT,
+  "metric" TEXT,
+  "partition" TEXT,
+  "value" DOUBLE,
+  "measured_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."status" (
+  "table_name" TEXT,
+  "partition" TEXT,
+  "status" TEXT,
+  "failed_checks" TEXT,
+  "run_id" TEXT,
+  "checked_at" TIMESTAMP,
+  "fingerprint" TEXT
+);
+
+
+-- file: dims/checks.sql
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  COUNT(*) AS "m0"
+FROM "raw"."dims";
+
+-- duplicates scan: zone maps answer null/range filters alone; GROUP BY beats COUNT(DISTINCT)
+SELECT
+  COALESCE(SUM("_slo_rows" - 1), 0) AS "m0"
+FROM (
+  SELECT
+    COUNT(*) AS "_slo_rows"
+  FROM "raw"."dims"
+  WHERE
+    NOT "code" IS NULL
+  GROUP BY
+    "code"
+  HAVING
+    COUNT(*) > 1
+) AS "d";
+
+
+-- file: dims/quarantine_view.sql
+CREATE OR REPLACE VIEW "quarantine"."dims" AS
+SELECT
+  *,
+  CAST(NULL AS TEXT) AS "_slo_violations"
+FROM "raw"."dims"
+WHERE
+  FALSE
+  AND (
+    EXISTS(
+      SELECT
+        1
+      FROM "slo"."status"
+      WHERE
+        "table_name" = 'dims' AND "status" = 'pass'
+    )
+    AND NOT EXISTS(
+      SELECT
+        1
+      FROM "slo"."status"
+      WHERE
+        "table_name" = 'dims' AND "status" = 'fail' AND "partition" IS NULL
+    )
+  );
+
+-- file: dims/validated_view.sql
+CREATE OR REPLACE VIEW "validated"."dims" AS
+SELECT
+  *
+FROM "raw"."dims"
+WHERE
+  EXISTS(
+    SELECT
+      1
+    FROM "slo"."status"
+    WHERE
+      "table_name" = 'dims' AND "status" = 'pass'
+  )
+  AND NOT EXISTS(
+    SELECT
+      1
+    FROM "slo"."status"
+    WHERE
+      "table_name" = 'dims' AND "status" = 'fail' AND "partition" IS NULL
+  );
+
+-- file: events/checks.sql
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  CAST("event_date" AS TEXT) AS "_slo_partition",
+  COUNT(*) AS "m0",
+  COUNT(CASE WHEN NOT "kind" IN ('click', 'view') THEN 1 END) AS "m1"
+FROM "raw"."events"
+GROUP BY
+  "event_date";
+
+
+-- file: events/quarantine_view.sql
+CREATE OR REPLACE VIEW "quarantine"."events" AS
+SELECT
+  *,
+  SUBSTRING(
+    CASE
+      WHEN COALESCE((
+        NOT "kind" IN ('click', 'view')
+      ), FALSE)
+      THEN ', accepted_values_kind'
+      ELSE ''
+    END,
+    3
+  ) AS "_slo_violations"
+FROM "raw"."events"
+WHERE
+  COALESCE((
+    NOT "kind" IN ('click', 'view')
+  ), FALSE)
+  AND (
+    CAST("event_date" AS TEXT) IN (
+      SELECT
+        "partition"
+      FROM "slo"."status"
+      WHERE
+        "table_name" = 'events' AND "status" = 'pass'
+    )
+    AND NOT EXISTS(
+      SELECT
+        1
+      FROM "slo"."status"
+      WHERE
+        "table_name" = 'events' AND "status" = 'fail' AND "partition" IS NULL
+    )
+  );
+
+-- file: events/validated_view.sql
+CREATE OR REPLACE VIEW "validated"."events" AS
+SELECT
+  *
+FROM "raw"."events"
+WHERE
+  (
+    NOT COALESCE((
+      NOT "kind" IN ('click', 'view')
+    ), FALSE)
+  )
+  AND (
+    CAST("event_date" AS TEXT) IN (
+      SELECT
+        "partition"
+      FROM "slo"."status"
+      WHERE
+        "table_name" = 'events' AND "status" = 'pass'
+    )
+    AND NOT EXISTS(
+      SELECT
+        1
+      FROM "slo"."status"
+      WHERE
+        "table_name" = 'events' AND "status" = 'fail' AND "partition" IS NULL
+    )
+  );
+

@@ -1,0 +1,185 @@
+-- file: _setup/meta.sql
+CREATE SCHEMA IF NOT EXISTS "slo";
+
+CREATE SCHEMA IF NOT EXISTS "validated";
+
+CREATE SCHEMA IF NOT EXISTS "quarantine";
+
+CREATE TABLE IF NOT EXISTS "slo"."runs" (
+  "run_id" VARCHAR,
+  "project" VARCHAR,
+  "target" VARCHAR,
+  "started_at" TIMESTAMP,
+  "finished_at" TIMESTAMP,
+  "status" VARCHAR,
+  "passed" INTEGER,
+  "failed" INTEGER,
+  "warned" INTEGER,
+  "errored" INTEGER
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."results" (
+  "run_id" VARCHAR,
+  "table_name" VARCHAR,
+  "check_name" VARCHAR,
+  "check_type" VARCHAR,
+  "column_name" VARCHAR,
+  "partition" VARCHAR,
+  "status" VARCHAR,
+  "severity" VARCHAR,
+  "observed_value" DOUBLE,
+  "observed" VARCHAR,
+  "expected" VARCHAR,
+  "message" VARCHAR,
+  "checked_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."metrics" (
+  "run_id" VARCHAR,
+  "table_name" VARCHAR,
+  "metric" VARCHAR,
+  "partition" VARCHAR,
+  "value" DOUBLE,
+  "measured_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."status" (
+  "table_name" VARCHAR,
+  "partition" VARCHAR,
+  "status" VARCHAR,
+  "failed_checks" VARCHAR,
+  "run_id" VARCHAR,
+  "checked_at" TIMESTAMP,
+  "fingerprint" VARCHAR
+);
+
+
+-- file: dims/checks.sql
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  COUNT(*) AS "m0",
+  COUNT("code") - COUNT(DISTINCT "code") AS "m1"
+FROM "raw"."dims";
+
+
+-- file: dims/quarantine_view.sql
+CREATE OR REPLACE VIEW "quarantine"."dims" AS
+SELECT
+  *,
+  CAST(NULL AS VARCHAR) AS "_slo_violations"
+FROM "raw"."dims"
+WHERE
+  FALSE
+  AND (
+    EXISTS(
+      SELECT
+        1
+      FROM "slo"."status"
+      WHERE
+        "table_name" = 'dims' AND "status" = 'pass'
+    )
+    AND NOT EXISTS(
+      SELECT
+        1
+      FROM "slo"."status"
+      WHERE
+        "table_name" = 'dims' AND "status" = 'fail' AND "partition" IS NULL
+    )
+  );
+
+-- file: dims/validated_view.sql
+CREATE OR REPLACE VIEW "validated"."dims" AS
+SELECT
+  *
+FROM "raw"."dims"
+WHERE
+  EXISTS(
+    SELECT
+      1
+    FROM "slo"."status"
+    WHERE
+      "table_name" = 'dims' AND "status" = 'pass'
+  )
+  AND NOT EXISTS(
+    SELECT
+      1
+    FROM "slo"."status"
+    WHERE
+      "table_name" = 'dims' AND "status" = 'fail' AND "partition" IS NULL
+  );
+
+-- file: events/checks.sql
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  CAST("event_date" AS VARCHAR) AS "_slo_partition",
+  COUNT(*) AS "m0",
+  COUNT(CASE WHEN NOT "kind" IN ('click', 'view') THEN 1 END) AS "m1"
+FROM "raw"."events"
+GROUP BY
+  "event_date";
+
+
+-- file: events/quarantine_view.sql
+CREATE OR REPLACE VIEW "quarantine"."events" AS
+SELECT
+  *,
+  SUBSTR(
+    CASE
+      WHEN COALESCE((
+        NOT "kind" IN ('click', 'view')
+      ), FALSE)
+      THEN ', accepted_values_kind'
+      ELSE ''
+    END,
+    3
+  ) AS "_slo_violations"
+FROM "raw"."events"
+WHERE
+  COALESCE((
+    NOT "kind" IN ('click', 'view')
+  ), FALSE)
+  AND (
+    CAST("event_date" AS VARCHAR) IN (
+      SELECT
+        "partition"
+      FROM "slo"."status"
+      WHERE
+        "table_name" = 'events' AND "status" = 'pass'
+    )
+    AND NOT EXISTS(
+      SELECT
+        1
+      FROM "slo"."status"
+      WHERE
+        "table_name" = 'events' AND "status" = 'fail' AND "partition" IS NULL
+    )
+  );
+
+-- file: events/validated_view.sql
+CREATE OR REPLACE VIEW "validated"."events" AS
+SELECT
+  *
+FROM "raw"."events"
+WHERE
+  (
+    NOT COALESCE((
+      NOT "kind" IN ('click', 'view')
+    ), FALSE)
+  )
+  AND (
+    CAST("event_date" AS VARCHAR) IN (
+      SELECT
+        "partition"
+      FROM "slo"."status"
+      WHERE
+        "table_name" = 'events' AND "status" = 'pass'
+    )
+    AND NOT EXISTS(
+      SELECT
+        1
+      FROM "slo"."status"
+      WHERE
+        "table_name" = 'events' AND "status" = 'fail' AND "partition" IS NULL
+    )
+  );
+

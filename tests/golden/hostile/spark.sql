@@ -1,0 +1,282 @@
+-- file: Order "Items" ✓/checks.sql
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  CAST(`group` AS STRING) AS `_slo_partition`,
+  COUNT(*) AS `m0`,
+  COUNT(DISTINCT `select`) > 0 AS `m1`,
+  COUNT(CASE WHEN (
+    `naïve` < -1.5
+  ) OR (
+    `naïve` > '1e6'
+  ) THEN 1 END) AS `m2`,
+  COUNT(
+    CASE
+      WHEN NOT `we"ird\col` IN (
+        'it\'s',
+        'say "hi"',
+        'back\\slash',
+        'new\nline',
+        'x\'); DROP TABLE raw.t; --',
+        'naïve ☃'
+      )
+      THEN 1
+    END
+  ) AS `m3`,
+  COUNT(CASE WHEN NOT (
+    `we"ird\col` RLIKE '^\\d+\\\\$'
+  ) THEN 1 END) AS `m4`,
+  COUNT(CASE WHEN NOT (
+    `we"ird\col` <> 'it\'s'
+  ) THEN 1 END) AS `m5`,
+  COUNT(`Order Id`) - COUNT(DISTINCT `Order Id`) AS `m6`
+FROM `raw`.`Order Items`
+GROUP BY
+  `group`;
+
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  CAST(`group` AS STRING) AS `_slo_partition`,
+  COUNT(CASE WHEN `select` IS NULL THEN 1 END) AS `m0`,
+  COUNT(*) AS `m1`
+FROM `raw`.`Order Items`
+WHERE
+  `Order Id` > 0
+GROUP BY
+  `group`;
+
+-- duplicates scan: several key columns
+SELECT
+  CAST(`group` AS STRING) AS `_slo_partition`,
+  COALESCE(SUM(`_slo_rows` - 1), 0) AS `m0`
+FROM (
+  SELECT
+    `group`,
+    COUNT(*) AS `_slo_rows`
+  FROM `raw`.`Order Items`
+  WHERE
+    (
+      NOT `select` IS NULL
+    ) AND (
+      NOT `naïve` IS NULL
+    )
+  GROUP BY
+    `group`,
+    `select`,
+    `naïve`
+  HAVING
+    COUNT(*) > 1
+) AS `d`
+GROUP BY
+  `group`;
+
+-- orphans scan: anti-join with the referenced relation
+SELECT
+  CAST(`group` AS STRING) AS `_slo_partition`,
+  COUNT(*) AS `m0`
+FROM `raw`.`Order Items` AS `t`
+WHERE
+  (
+    NOT `t`.`we"ird\col` IS NULL
+  )
+  AND (
+    NOT EXISTS(
+      SELECT
+        1
+      FROM `dims`.`Codes ✓` AS `r`
+      WHERE
+        `r`.`cödé` = `t`.`we"ird\col`
+    )
+  )
+GROUP BY
+  `group`;
+
+
+-- file: Order "Items" ✓/quarantine_view.sql
+CREATE OR REPLACE VIEW `quarantine`.`Order "Items" ✓` AS
+SELECT
+  *,
+  SUBSTRING(
+    CASE
+      WHEN COALESCE((
+        `Order Id` > 0
+      ), FALSE) AND COALESCE((
+        `select` IS NULL
+      ), FALSE)
+      THEN ', not_null_select'
+      ELSE ''
+    END || CASE
+      WHEN COALESCE((
+        (
+          `naïve` < -1.5
+        ) OR (
+          `naïve` > '1e6'
+        )
+      ), FALSE)
+      THEN ', between_na_ve'
+      ELSE ''
+    END || CASE
+      WHEN COALESCE(
+        (
+          NOT `we"ird\col` IN (
+            'it\'s',
+            'say "hi"',
+            'back\\slash',
+            'new\nline',
+            'x\'); DROP TABLE raw.t; --',
+            'naïve ☃'
+          )
+        ),
+        FALSE
+      )
+      THEN ', accepted_values_we_ird_col'
+      ELSE ''
+    END,
+    3
+  ) AS `_slo_violations`
+FROM `raw`.`Order Items`
+WHERE
+  (
+    (
+      COALESCE((
+        `Order Id` > 0
+      ), FALSE) AND COALESCE((
+        `select` IS NULL
+      ), FALSE)
+    )
+    OR COALESCE((
+      (
+        `naïve` < -1.5
+      ) OR (
+        `naïve` > '1e6'
+      )
+    ), FALSE)
+  )
+  OR COALESCE(
+    (
+      NOT `we"ird\col` IN (
+        'it\'s',
+        'say "hi"',
+        'back\\slash',
+        'new\nline',
+        'x\'); DROP TABLE raw.t; --',
+        'naïve ☃'
+      )
+    ),
+    FALSE
+  );
+
+-- file: Order "Items" ✓/validated_view.sql
+CREATE OR REPLACE VIEW `validated`.`Order "Items" ✓` AS
+SELECT
+  *
+FROM `raw`.`Order Items`
+WHERE
+  (
+    (
+      (
+        NOT (
+          COALESCE((
+            `Order Id` > 0
+          ), FALSE) AND COALESCE((
+            `select` IS NULL
+          ), FALSE)
+        )
+      )
+      AND (
+        NOT COALESCE((
+          (
+            `naïve` < -1.5
+          ) OR (
+            `naïve` > '1e6'
+          )
+        ), FALSE)
+      )
+    )
+    AND (
+      NOT COALESCE(
+        (
+          NOT `we"ird\col` IN (
+            'it\'s',
+            'say "hi"',
+            'back\\slash',
+            'new\nline',
+            'x\'); DROP TABLE raw.t; --',
+            'naïve ☃'
+          )
+        ),
+        FALSE
+      )
+    )
+  )
+  AND (
+    (
+      SELECT
+        CASE
+          WHEN COUNT(*) > 0
+          THEN RAISE_ERROR(
+            'slocompile: validated.Order "Items" ✓ is blocked by failed SLOs: ' || LISTAGG(COALESCE(`partition`, 'whole table') || ': ' || `failed_checks`, '; ')
+          ) = 0
+          ELSE TRUE
+        END
+      FROM `slo`.`status`
+      WHERE
+        `table_name` = 'Order "Items" ✓' AND `status` = 'fail'
+    )
+  );
+
+-- file: _setup/meta.sql
+CREATE SCHEMA IF NOT EXISTS `slo`;
+
+CREATE SCHEMA IF NOT EXISTS `validated`;
+
+CREATE SCHEMA IF NOT EXISTS `quarantine`;
+
+CREATE TABLE IF NOT EXISTS `slo`.`runs` (
+  `run_id` STRING,
+  `project` STRING,
+  `target` STRING,
+  `started_at` TIMESTAMP,
+  `finished_at` TIMESTAMP,
+  `status` STRING,
+  `passed` INT,
+  `failed` INT,
+  `warned` INT,
+  `errored` INT
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`results` (
+  `run_id` STRING,
+  `table_name` STRING,
+  `check_name` STRING,
+  `check_type` STRING,
+  `column_name` STRING,
+  `partition` STRING,
+  `status` STRING,
+  `severity` STRING,
+  `observed_value` DOUBLE,
+  `observed` STRING,
+  `expected` STRING,
+  `message` STRING,
+  `checked_at` TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`metrics` (
+  `run_id` STRING,
+  `table_name` STRING,
+  `metric` STRING,
+  `partition` STRING,
+  `value` DOUBLE,
+  `measured_at` TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`status` (
+  `table_name` STRING,
+  `partition` STRING,
+  `status` STRING,
+  `failed_checks` STRING,
+  `run_id` STRING,
+  `checked_at` TIMESTAMP,
+  `fingerprint` STRING
+);
+
+

@@ -1,0 +1,150 @@
+-- file: _setup/meta.sql
+CREATE SCHEMA IF NOT EXISTS `slo`;
+
+CREATE SCHEMA IF NOT EXISTS `validated`;
+
+CREATE SCHEMA IF NOT EXISTS `quarantine`;
+
+CREATE TABLE IF NOT EXISTS `slo`.`runs` (
+  `run_id` STRING,
+  `project` STRING,
+  `target` STRING,
+  `started_at` DATETIME,
+  `finished_at` DATETIME,
+  `status` STRING,
+  `passed` INT64,
+  `failed` INT64,
+  `warned` INT64,
+  `errored` INT64
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`results` (
+  `run_id` STRING,
+  `table_name` STRING,
+  `check_name` STRING,
+  `check_type` STRING,
+  `column_name` STRING,
+  `partition` STRING,
+  `status` STRING,
+  `severity` STRING,
+  `observed_value` FLOAT64,
+  `observed` STRING,
+  `expected` STRING,
+  `message` STRING,
+  `checked_at` DATETIME
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`metrics` (
+  `run_id` STRING,
+  `table_name` STRING,
+  `metric` STRING,
+  `partition` STRING,
+  `value` FLOAT64,
+  `measured_at` DATETIME
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`status` (
+  `table_name` STRING,
+  `partition` STRING,
+  `status` STRING,
+  `failed_checks` STRING,
+  `run_id` STRING,
+  `checked_at` DATETIME,
+  `fingerprint` STRING
+);
+
+
+-- file: user_features/checks.sql
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  CAST(`ds` AS STRING) AS `_slo_partition`,
+  COUNT(*) AS `m0`,
+  COUNT(CASE WHEN `user_id` IS NULL THEN 1 END) AS `m1`,
+  COUNT(CASE WHEN (
+    `age` < 0
+  ) OR (
+    `age` > 120
+  ) THEN 1 END) AS `m2`,
+  COUNT(CASE WHEN `age` IS NULL THEN 1 END) AS `m3`,
+  COUNT(`user_id`) - COUNT(DISTINCT `user_id`) AS `m4`
+FROM `raw`.`user_features`
+GROUP BY
+  `ds`;
+
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  MAX(`ds`) AS `m0`
+FROM `raw`.`user_features`;
+
+
+-- file: user_features/quarantine_view.sql
+CREATE OR REPLACE VIEW `quarantine`.`user_features` AS
+SELECT
+  *,
+  SUBSTRING(
+    CASE
+      WHEN COALESCE((
+        (
+          `age` < 0
+        ) OR (
+          `age` > 120
+        )
+      ), FALSE)
+      THEN ', between_age'
+      ELSE ''
+    END || CASE WHEN COALESCE((
+      `age` IS NULL
+    ), FALSE) THEN ', not_null_age' ELSE '' END,
+    3
+  ) AS `_slo_violations`
+FROM `raw`.`user_features`
+WHERE
+  COALESCE((
+    (
+      `age` < 0
+    ) OR (
+      `age` > 120
+    )
+  ), FALSE)
+  OR COALESCE((
+    `age` IS NULL
+  ), FALSE);
+
+-- file: user_features/validated_view.sql
+CREATE OR REPLACE VIEW `validated`.`user_features` AS
+SELECT
+  *
+FROM `raw`.`user_features`
+WHERE
+  (
+    (
+      NOT COALESCE((
+        (
+          `age` < 0
+        ) OR (
+          `age` > 120
+        )
+      ), FALSE)
+    )
+    AND (
+      NOT COALESCE((
+        `age` IS NULL
+      ), FALSE)
+    )
+  )
+  AND (
+    (
+      SELECT
+        CASE
+          WHEN COUNT(*) > 0
+          THEN ERROR(
+            'slocompile: validated.user_features is blocked by failed SLOs: ' || STRING_AGG(COALESCE(`partition`, 'whole table') || ': ' || `failed_checks`, '; ')
+          ) = 0
+          ELSE TRUE
+        END
+      FROM `slo`.`status`
+      WHERE
+        `table_name` = 'user_features' AND `status` = 'fail'
+    )
+  );
+

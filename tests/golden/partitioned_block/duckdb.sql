@@ -1,0 +1,202 @@
+-- file: _setup/meta.sql
+CREATE SCHEMA IF NOT EXISTS "slo";
+
+CREATE SCHEMA IF NOT EXISTS "validated";
+
+CREATE SCHEMA IF NOT EXISTS "quarantine";
+
+CREATE TABLE IF NOT EXISTS "slo"."runs" (
+  "run_id" TEXT,
+  "project" TEXT,
+  "target" TEXT,
+  "started_at" TIMESTAMP,
+  "finished_at" TIMESTAMP,
+  "status" TEXT,
+  "passed" INT,
+  "failed" INT,
+  "warned" INT,
+  "errored" INT
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."results" (
+  "run_id" TEXT,
+  "table_name" TEXT,
+  "check_name" TEXT,
+  "check_type" TEXT,
+  "column_name" TEXT,
+  "partition" TEXT,
+  "status" TEXT,
+  "severity" TEXT,
+  "observed_value" DOUBLE,
+  "observed" TEXT,
+  "expected" TEXT,
+  "message" TEXT,
+  "checked_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."metrics" (
+  "run_id" TEXT,
+  "table_name" TEXT,
+  "metric" TEXT,
+  "partition" TEXT,
+  "value" DOUBLE,
+  "measured_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."status" (
+  "table_name" TEXT,
+  "partition" TEXT,
+  "status" TEXT,
+  "failed_checks" TEXT,
+  "run_id" TEXT,
+  "checked_at" TIMESTAMP,
+  "fingerprint" TEXT
+);
+
+
+-- file: user_features/checks.sql
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  CAST("ds" AS TEXT) AS "_slo_partition",
+  COUNT(*) AS "m0"
+FROM "raw"."user_features"
+GROUP BY
+  "ds";
+
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  MAX("ds") AS "m0"
+FROM "raw"."user_features";
+
+-- alone scan: zone maps answer null/range filters alone; GROUP BY beats COUNT(DISTINCT)
+SELECT
+  CAST("ds" AS TEXT) AS "_slo_partition",
+  COUNT(*) AS "m0"
+FROM "raw"."user_features"
+WHERE
+  (
+    "user_id" IS NULL
+  )
+GROUP BY
+  "ds";
+
+-- alone scan: zone maps answer null/range filters alone; GROUP BY beats COUNT(DISTINCT)
+SELECT
+  CAST("ds" AS TEXT) AS "_slo_partition",
+  COUNT(*) AS "m0"
+FROM "raw"."user_features"
+WHERE
+  (
+    (
+      "age" < 0
+    ) OR (
+      "age" > 120
+    )
+  )
+GROUP BY
+  "ds";
+
+-- alone scan: zone maps answer null/range filters alone; GROUP BY beats COUNT(DISTINCT)
+SELECT
+  CAST("ds" AS TEXT) AS "_slo_partition",
+  COUNT(*) AS "m0"
+FROM "raw"."user_features"
+WHERE
+  (
+    "age" IS NULL
+  )
+GROUP BY
+  "ds";
+
+-- duplicates scan: zone maps answer null/range filters alone; GROUP BY beats COUNT(DISTINCT)
+SELECT
+  CAST("ds" AS TEXT) AS "_slo_partition",
+  COALESCE(SUM("_slo_rows" - 1), 0) AS "m0"
+FROM (
+  SELECT
+    "ds",
+    COUNT(*) AS "_slo_rows"
+  FROM "raw"."user_features"
+  WHERE
+    NOT "user_id" IS NULL
+  GROUP BY
+    "ds",
+    "user_id"
+  HAVING
+    COUNT(*) > 1
+) AS "d"
+GROUP BY
+  "ds";
+
+
+-- file: user_features/quarantine_view.sql
+CREATE OR REPLACE VIEW "quarantine"."user_features" AS
+SELECT
+  *,
+  SUBSTRING(
+    CASE
+      WHEN COALESCE((
+        (
+          "age" < 0
+        ) OR (
+          "age" > 120
+        )
+      ), FALSE)
+      THEN ', between_age'
+      ELSE ''
+    END || CASE WHEN COALESCE((
+      "age" IS NULL
+    ), FALSE) THEN ', not_null_age' ELSE '' END,
+    3
+  ) AS "_slo_violations"
+FROM "raw"."user_features"
+WHERE
+  COALESCE((
+    (
+      "age" < 0
+    ) OR (
+      "age" > 120
+    )
+  ), FALSE)
+  OR COALESCE((
+    "age" IS NULL
+  ), FALSE);
+
+-- file: user_features/validated_view.sql
+CREATE OR REPLACE VIEW "validated"."user_features" AS
+SELECT
+  *
+FROM "raw"."user_features"
+WHERE
+  (
+    (
+      NOT COALESCE((
+        (
+          "age" < 0
+        ) OR (
+          "age" > 120
+        )
+      ), FALSE)
+    )
+    AND (
+      NOT COALESCE((
+        "age" IS NULL
+      ), FALSE)
+    )
+  )
+  AND (
+    (
+      SELECT
+        CASE
+          WHEN COUNT(*) > 0
+          THEN ERROR(
+            'slocompile: validated.user_features is blocked by failed SLOs: ' || LISTAGG(COALESCE("partition", 'whole table') || ': ' || "failed_checks", '; ')
+          ) = 0
+          ELSE TRUE
+        END
+      FROM "slo"."status"
+      WHERE
+        "table_name" = 'user_features' AND "status" = 'fail'
+    )
+  );
+

@@ -1,0 +1,145 @@
+-- file: _setup/meta.sql
+CREATE SCHEMA IF NOT EXISTS "slo";
+
+CREATE SCHEMA IF NOT EXISTS "validated";
+
+CREATE SCHEMA IF NOT EXISTS "quarantine";
+
+CREATE TABLE IF NOT EXISTS "slo"."runs" (
+  "run_id" VARCHAR(MAX),
+  "project" VARCHAR(MAX),
+  "target" VARCHAR(MAX),
+  "started_at" TIMESTAMP,
+  "finished_at" TIMESTAMP,
+  "status" VARCHAR(MAX),
+  "passed" INTEGER,
+  "failed" INTEGER,
+  "warned" INTEGER,
+  "errored" INTEGER
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."results" (
+  "run_id" VARCHAR(MAX),
+  "table_name" VARCHAR(MAX),
+  "check_name" VARCHAR(MAX),
+  "check_type" VARCHAR(MAX),
+  "column_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "status" VARCHAR(MAX),
+  "severity" VARCHAR(MAX),
+  "observed_value" DOUBLE PRECISION,
+  "observed" VARCHAR(MAX),
+  "expected" VARCHAR(MAX),
+  "message" VARCHAR(MAX),
+  "checked_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."metrics" (
+  "run_id" VARCHAR(MAX),
+  "table_name" VARCHAR(MAX),
+  "metric" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "value" DOUBLE PRECISION,
+  "measured_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."status" (
+  "table_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "status" VARCHAR(MAX),
+  "failed_checks" VARCHAR(MAX),
+  "run_id" VARCHAR(MAX),
+  "checked_at" TIMESTAMP,
+  "fingerprint" VARCHAR(MAX)
+);
+
+
+-- file: user_features/checks.sql
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  CAST("ds" AS VARCHAR(MAX)) AS "_slo_partition",
+  COUNT(*) AS "m0",
+  COUNT(CASE WHEN "user_id" IS NULL THEN 1 END) AS "m1",
+  COUNT(CASE WHEN (
+    "age" < 0
+  ) OR (
+    "age" > 120
+  ) THEN 1 END) AS "m2",
+  COUNT(CASE WHEN "age" IS NULL THEN 1 END) AS "m3",
+  COUNT("user_id") - COUNT(DISTINCT "user_id") AS "m4"
+FROM "raw"."user_features"
+GROUP BY
+  "ds";
+
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  MAX("ds") AS "m0"
+FROM "raw"."user_features";
+
+
+-- file: user_features/quarantine_view.sql
+CREATE OR REPLACE VIEW "quarantine"."user_features" AS
+SELECT
+  *,
+  SUBSTRING(CASE
+    WHEN COALESCE((
+      (
+        "age" < 0
+      ) OR (
+        "age" > 120
+      )
+    ), FALSE)
+    THEN ', between_age'
+    ELSE ''
+  END || CASE WHEN COALESCE((
+    "age" IS NULL
+  ), FALSE) THEN ', not_null_age' ELSE '' END FROM 3) AS "_slo_violations"
+FROM "raw"."user_features"
+WHERE
+  COALESCE((
+    (
+      "age" < 0
+    ) OR (
+      "age" > 120
+    )
+  ), FALSE)
+  OR COALESCE((
+    "age" IS NULL
+  ), FALSE);
+
+-- file: user_features/validated_view.sql
+CREATE OR REPLACE VIEW "validated"."user_features" AS
+SELECT
+  *
+FROM "raw"."user_features"
+WHERE
+  (
+    (
+      NOT COALESCE((
+        (
+          "age" < 0
+        ) OR (
+          "age" > 120
+        )
+      ), FALSE)
+    )
+    AND (
+      NOT COALESCE((
+        "age" IS NULL
+      ), FALSE)
+    )
+  )
+  AND (
+    (
+      SELECT
+        CASE
+          WHEN COUNT(*) > 0
+          THEN CAST('slocompile: validated.user_features is blocked by failed SLOs: ' || LISTAGG(COALESCE("partition", 'whole table') || ': ' || "failed_checks", '; ') AS INTEGER) = 0
+          ELSE TRUE
+        END
+      FROM "slo"."status"
+      WHERE
+        "table_name" = 'user_features' AND "status" = 'fail'
+    )
+  );
+

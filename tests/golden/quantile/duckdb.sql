@@ -1,0 +1,86 @@
+-- file: _setup/meta.sql
+CREATE SCHEMA IF NOT EXISTS "slo";
+
+CREATE SCHEMA IF NOT EXISTS "validated";
+
+CREATE SCHEMA IF NOT EXISTS "quarantine";
+
+CREATE TABLE IF NOT EXISTS "slo"."runs" (
+  "run_id" TEXT,
+  "project" TEXT,
+  "target" TEXT,
+  "started_at" TIMESTAMP,
+  "finished_at" TIMESTAMP,
+  "status" TEXT,
+  "passed" INT,
+  "failed" INT,
+  "warned" INT,
+  "errored" INT
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."results" (
+  "run_id" TEXT,
+  "table_name" TEXT,
+  "check_name" TEXT,
+  "check_type" TEXT,
+  "column_name" TEXT,
+  "partition" TEXT,
+  "status" TEXT,
+  "severity" TEXT,
+  "observed_value" DOUBLE,
+  "observed" TEXT,
+  "expected" TEXT,
+  "message" TEXT,
+  "checked_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."metrics" (
+  "run_id" TEXT,
+  "table_name" TEXT,
+  "metric" TEXT,
+  "partition" TEXT,
+  "value" DOUBLE,
+  "measured_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."status" (
+  "table_name" TEXT,
+  "partition" TEXT,
+  "status" TEXT,
+  "failed_checks" TEXT,
+  "run_id" TEXT,
+  "checked_at" TIMESTAMP,
+  "fingerprint" TEXT
+);
+
+
+-- file: scores/checks.sql
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  COUNT(*) AS "m0",
+  QUANTILE_CONT("score", 0.5) AS "m1"
+FROM "raw"."scores";
+
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  QUANTILE_CONT("score", 0.99) AS "m0"
+FROM "raw"."scores"
+WHERE
+  NOT "score" IS NULL;
+
+
+-- file: scores/quarantine_view.sql
+CREATE OR REPLACE VIEW "quarantine"."scores" AS
+SELECT
+  *,
+  CAST(NULL AS TEXT) AS "_slo_violations"
+FROM "raw"."scores"
+WHERE
+  FALSE;
+
+-- file: scores/validated_view.sql
+CREATE OR REPLACE VIEW "validated"."scores" AS
+SELECT
+  *
+FROM "raw"."scores";
+

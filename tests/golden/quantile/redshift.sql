@@ -1,0 +1,88 @@
+-- file: _setup/meta.sql
+CREATE SCHEMA IF NOT EXISTS "slo";
+
+CREATE SCHEMA IF NOT EXISTS "validated";
+
+CREATE SCHEMA IF NOT EXISTS "quarantine";
+
+CREATE TABLE IF NOT EXISTS "slo"."runs" (
+  "run_id" VARCHAR(MAX),
+  "project" VARCHAR(MAX),
+  "target" VARCHAR(MAX),
+  "started_at" TIMESTAMP,
+  "finished_at" TIMESTAMP,
+  "status" VARCHAR(MAX),
+  "passed" INTEGER,
+  "failed" INTEGER,
+  "warned" INTEGER,
+  "errored" INTEGER
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."results" (
+  "run_id" VARCHAR(MAX),
+  "table_name" VARCHAR(MAX),
+  "check_name" VARCHAR(MAX),
+  "check_type" VARCHAR(MAX),
+  "column_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "status" VARCHAR(MAX),
+  "severity" VARCHAR(MAX),
+  "observed_value" DOUBLE PRECISION,
+  "observed" VARCHAR(MAX),
+  "expected" VARCHAR(MAX),
+  "message" VARCHAR(MAX),
+  "checked_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."metrics" (
+  "run_id" VARCHAR(MAX),
+  "table_name" VARCHAR(MAX),
+  "metric" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "value" DOUBLE PRECISION,
+  "measured_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."status" (
+  "table_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "status" VARCHAR(MAX),
+  "failed_checks" VARCHAR(MAX),
+  "run_id" VARCHAR(MAX),
+  "checked_at" TIMESTAMP,
+  "fingerprint" VARCHAR(MAX)
+);
+
+
+-- file: scores/checks.sql
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  COUNT(*) AS "m0",
+  PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY
+    "score") AS "m1"
+FROM "raw"."scores";
+
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  PERCENTILE_CONT(0.99) WITHIN GROUP (ORDER BY
+    "score") AS "m0"
+FROM "raw"."scores"
+WHERE
+  NOT "score" IS NULL;
+
+
+-- file: scores/quarantine_view.sql
+CREATE OR REPLACE VIEW "quarantine"."scores" AS
+SELECT
+  *,
+  CAST(NULL AS VARCHAR(MAX)) AS "_slo_violations"
+FROM "raw"."scores"
+WHERE
+  FALSE;
+
+-- file: scores/validated_view.sql
+CREATE OR REPLACE VIEW "validated"."scores" AS
+SELECT
+  *
+FROM "raw"."scores";
+

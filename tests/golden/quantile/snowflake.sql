@@ -1,0 +1,88 @@
+-- file: _setup/meta.sql
+CREATE SCHEMA IF NOT EXISTS "slo";
+
+CREATE SCHEMA IF NOT EXISTS "validated";
+
+CREATE SCHEMA IF NOT EXISTS "quarantine";
+
+CREATE TABLE IF NOT EXISTS "slo"."runs" (
+  "run_id" VARCHAR,
+  "project" VARCHAR,
+  "target" VARCHAR,
+  "started_at" TIMESTAMP,
+  "finished_at" TIMESTAMP,
+  "status" VARCHAR,
+  "passed" INT,
+  "failed" INT,
+  "warned" INT,
+  "errored" INT
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."results" (
+  "run_id" VARCHAR,
+  "table_name" VARCHAR,
+  "check_name" VARCHAR,
+  "check_type" VARCHAR,
+  "column_name" VARCHAR,
+  "partition" VARCHAR,
+  "status" VARCHAR,
+  "severity" VARCHAR,
+  "observed_value" DOUBLE,
+  "observed" VARCHAR,
+  "expected" VARCHAR,
+  "message" VARCHAR,
+  "checked_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."metrics" (
+  "run_id" VARCHAR,
+  "table_name" VARCHAR,
+  "metric" VARCHAR,
+  "partition" VARCHAR,
+  "value" DOUBLE,
+  "measured_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."status" (
+  "table_name" VARCHAR,
+  "partition" VARCHAR,
+  "status" VARCHAR,
+  "failed_checks" VARCHAR,
+  "run_id" VARCHAR,
+  "checked_at" TIMESTAMP,
+  "fingerprint" VARCHAR
+);
+
+
+-- file: scores/checks.sql
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  COUNT(*) AS "m0",
+  PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY
+    "score") AS "m1"
+FROM "raw"."scores";
+
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  PERCENTILE_CONT(0.99) WITHIN GROUP (ORDER BY
+    "score") AS "m0"
+FROM "raw"."scores"
+WHERE
+  NOT "score" IS NULL;
+
+
+-- file: scores/quarantine_view.sql
+CREATE OR REPLACE VIEW "quarantine"."scores" AS
+SELECT
+  *,
+  CAST(NULL AS VARCHAR) AS "_slo_violations"
+FROM "raw"."scores"
+WHERE
+  FALSE;
+
+-- file: scores/validated_view.sql
+CREATE OR REPLACE VIEW "validated"."scores" AS
+SELECT
+  *
+FROM "raw"."scores";
+

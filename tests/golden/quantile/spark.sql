@@ -1,0 +1,86 @@
+-- file: _setup/meta.sql
+CREATE SCHEMA IF NOT EXISTS `slo`;
+
+CREATE SCHEMA IF NOT EXISTS `validated`;
+
+CREATE SCHEMA IF NOT EXISTS `quarantine`;
+
+CREATE TABLE IF NOT EXISTS `slo`.`runs` (
+  `run_id` STRING,
+  `project` STRING,
+  `target` STRING,
+  `started_at` TIMESTAMP,
+  `finished_at` TIMESTAMP,
+  `status` STRING,
+  `passed` INT,
+  `failed` INT,
+  `warned` INT,
+  `errored` INT
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`results` (
+  `run_id` STRING,
+  `table_name` STRING,
+  `check_name` STRING,
+  `check_type` STRING,
+  `column_name` STRING,
+  `partition` STRING,
+  `status` STRING,
+  `severity` STRING,
+  `observed_value` DOUBLE,
+  `observed` STRING,
+  `expected` STRING,
+  `message` STRING,
+  `checked_at` TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`metrics` (
+  `run_id` STRING,
+  `table_name` STRING,
+  `metric` STRING,
+  `partition` STRING,
+  `value` DOUBLE,
+  `measured_at` TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`status` (
+  `table_name` STRING,
+  `partition` STRING,
+  `status` STRING,
+  `failed_checks` STRING,
+  `run_id` STRING,
+  `checked_at` TIMESTAMP,
+  `fingerprint` STRING
+);
+
+
+-- file: scores/checks.sql
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  COUNT(*) AS `m0`,
+  PERCENTILE(`score`, 0.5) AS `m1`
+FROM `raw`.`scores`;
+
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  PERCENTILE(`score`, 0.99) AS `m0`
+FROM `raw`.`scores`
+WHERE
+  NOT `score` IS NULL;
+
+
+-- file: scores/quarantine_view.sql
+CREATE OR REPLACE VIEW `quarantine`.`scores` AS
+SELECT
+  *,
+  CAST(NULL AS STRING) AS `_slo_violations`
+FROM `raw`.`scores`
+WHERE
+  FALSE;
+
+-- file: scores/validated_view.sql
+CREATE OR REPLACE VIEW `validated`.`scores` AS
+SELECT
+  *
+FROM `raw`.`scores`;
+

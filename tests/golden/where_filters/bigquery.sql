@@ -1,0 +1,142 @@
+-- file: _setup/meta.sql
+CREATE SCHEMA IF NOT EXISTS `slo`;
+
+CREATE SCHEMA IF NOT EXISTS `validated`;
+
+CREATE SCHEMA IF NOT EXISTS `quarantine`;
+
+CREATE TABLE IF NOT EXISTS `slo`.`runs` (
+  `run_id` STRING,
+  `project` STRING,
+  `target` STRING,
+  `started_at` DATETIME,
+  `finished_at` DATETIME,
+  `status` STRING,
+  `passed` INT64,
+  `failed` INT64,
+  `warned` INT64,
+  `errored` INT64
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`results` (
+  `run_id` STRING,
+  `table_name` STRING,
+  `check_name` STRING,
+  `check_type` STRING,
+  `column_name` STRING,
+  `partition` STRING,
+  `status` STRING,
+  `severity` STRING,
+  `observed_value` FLOAT64,
+  `observed` STRING,
+  `expected` STRING,
+  `message` STRING,
+  `checked_at` DATETIME
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`metrics` (
+  `run_id` STRING,
+  `table_name` STRING,
+  `metric` STRING,
+  `partition` STRING,
+  `value` FLOAT64,
+  `measured_at` DATETIME
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`status` (
+  `table_name` STRING,
+  `partition` STRING,
+  `status` STRING,
+  `failed_checks` STRING,
+  `run_id` STRING,
+  `checked_at` DATETIME,
+  `fingerprint` STRING
+);
+
+
+-- file: payments/checks.sql
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  CAST(`paid_on` AS STRING) AS `_slo_partition`,
+  COUNT(*) AS `m0`
+FROM `raw`.`payments`
+GROUP BY
+  `paid_on`;
+
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  CAST(`paid_on` AS STRING) AS `_slo_partition`,
+  COUNT(*) AS `m0`,
+  COUNT(`payment_id`) - COUNT(DISTINCT `payment_id`) AS `m1`,
+  COUNT(CASE WHEN `amount` IS NULL THEN 1 END) AS `m2`,
+  AVG(`amount`) AS `m3`,
+  COUNT(DISTINCT `amount`) AS `m4`
+FROM `raw`.`payments`
+WHERE
+  `method` = 'card'
+GROUP BY
+  `paid_on`;
+
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  CAST(`paid_on` AS STRING) AS `_slo_partition`,
+  AVG(`amount`) > 1 AS `m0`
+FROM `raw`.`payments`
+WHERE
+  NOT `amount` IS NULL AND `method` IN ('card', 'cash')
+GROUP BY
+  `paid_on`;
+
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  CAST(`paid_on` AS STRING) AS `_slo_partition`,
+  COUNT(CASE WHEN `amount` < 0 THEN 1 END) AS `m0`,
+  COUNT(*) AS `m1`
+FROM `raw`.`payments`
+WHERE
+  `method` <> 'refund'
+GROUP BY
+  `paid_on`;
+
+
+-- file: payments/quarantine_view.sql
+CREATE OR REPLACE VIEW `quarantine`.`payments` AS
+SELECT
+  *,
+  SUBSTRING(
+    CASE
+      WHEN COALESCE((
+        `method` <> 'refund'
+      ), FALSE)
+      AND COALESCE((
+        `amount` < 0
+      ), FALSE)
+      THEN ', between_amount'
+      ELSE ''
+    END,
+    3
+  ) AS `_slo_violations`
+FROM `raw`.`payments`
+WHERE
+  COALESCE((
+    `method` <> 'refund'
+  ), FALSE)
+  AND COALESCE((
+    `amount` < 0
+  ), FALSE);
+
+-- file: payments/validated_view.sql
+CREATE OR REPLACE VIEW `validated`.`payments` AS
+SELECT
+  *
+FROM `raw`.`payments`
+WHERE
+  NOT (
+    COALESCE((
+      `method` <> 'refund'
+    ), FALSE)
+    AND COALESCE((
+      `amount` < 0
+    ), FALSE)
+  );
+

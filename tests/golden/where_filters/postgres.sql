@@ -1,0 +1,139 @@
+-- file: _setup/meta.sql
+CREATE SCHEMA IF NOT EXISTS "slo";
+
+CREATE SCHEMA IF NOT EXISTS "validated";
+
+CREATE SCHEMA IF NOT EXISTS "quarantine";
+
+CREATE TABLE IF NOT EXISTS "slo"."runs" (
+  "run_id" TEXT,
+  "project" TEXT,
+  "target" TEXT,
+  "started_at" TIMESTAMP,
+  "finished_at" TIMESTAMP,
+  "status" TEXT,
+  "passed" INT,
+  "failed" INT,
+  "warned" INT,
+  "errored" INT
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."results" (
+  "run_id" TEXT,
+  "table_name" TEXT,
+  "check_name" TEXT,
+  "check_type" TEXT,
+  "column_name" TEXT,
+  "partition" TEXT,
+  "status" TEXT,
+  "severity" TEXT,
+  "observed_value" DOUBLE PRECISION,
+  "observed" TEXT,
+  "expected" TEXT,
+  "message" TEXT,
+  "checked_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."metrics" (
+  "run_id" TEXT,
+  "table_name" TEXT,
+  "metric" TEXT,
+  "partition" TEXT,
+  "value" DOUBLE PRECISION,
+  "measured_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."status" (
+  "table_name" TEXT,
+  "partition" TEXT,
+  "status" TEXT,
+  "failed_checks" TEXT,
+  "run_id" TEXT,
+  "checked_at" TIMESTAMP,
+  "fingerprint" TEXT
+);
+
+
+-- file: payments/checks.sql
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  CAST("paid_on" AS TEXT) AS "_slo_partition",
+  COUNT(*) AS "m0"
+FROM "raw"."payments"
+GROUP BY
+  "paid_on";
+
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  CAST("paid_on" AS TEXT) AS "_slo_partition",
+  COUNT(*) AS "m0",
+  COUNT("payment_id") - COUNT(DISTINCT "payment_id") AS "m1",
+  COUNT(CASE WHEN "amount" IS NULL THEN 1 END) AS "m2",
+  AVG("amount") AS "m3",
+  COUNT(DISTINCT "amount") AS "m4"
+FROM "raw"."payments"
+WHERE
+  "method" = 'card'
+GROUP BY
+  "paid_on";
+
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  CAST("paid_on" AS TEXT) AS "_slo_partition",
+  AVG("amount") > 1 AS "m0"
+FROM "raw"."payments"
+WHERE
+  NOT "amount" IS NULL AND "method" IN ('card', 'cash')
+GROUP BY
+  "paid_on";
+
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  CAST("paid_on" AS TEXT) AS "_slo_partition",
+  COUNT(CASE WHEN "amount" < 0 THEN 1 END) AS "m0",
+  COUNT(*) AS "m1"
+FROM "raw"."payments"
+WHERE
+  "method" <> 'refund'
+GROUP BY
+  "paid_on";
+
+
+-- file: payments/quarantine_view.sql
+CREATE OR REPLACE VIEW "quarantine"."payments" AS
+SELECT
+  *,
+  SUBSTRING(CASE
+    WHEN COALESCE((
+      "method" <> 'refund'
+    ), FALSE)
+    AND COALESCE((
+      "amount" < 0
+    ), FALSE)
+    THEN ', between_amount'
+    ELSE ''
+  END FROM 3) AS "_slo_violations"
+FROM "raw"."payments"
+WHERE
+  COALESCE((
+    "method" <> 'refund'
+  ), FALSE)
+  AND COALESCE((
+    "amount" < 0
+  ), FALSE);
+
+-- file: payments/validated_view.sql
+CREATE OR REPLACE VIEW "validated"."payments" AS
+SELECT
+  *
+FROM "raw"."payments"
+WHERE
+  NOT (
+    COALESCE((
+      "method" <> 'refund'
+    ), FALSE)
+    AND COALESCE((
+      "amount" < 0
+    ), FALSE)
+  );
+
