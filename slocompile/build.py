@@ -115,6 +115,13 @@ def _partitions_to_check(engine: Engine, project, table: TableSpec, fp: str, sel
     return tuple(sorted(todo))
 
 
+def _empty(engine: Engine, table: TableSpec) -> bool:
+    from .render import render
+
+    probe = exp.select(exp.Literal.number(1)).from_(table.relation.copy(), copy=False).limit(1)
+    return not engine.query(render(probe, engine.dialect))
+
+
 def _target(project: ProjectSpec, name: str | None):
     name = name or project.default_target
     if name not in project.targets:
@@ -147,6 +154,8 @@ def _build(project, target, tables, engine: Engine, progress, sel: Selection) ->
         progress("start", table, i, len(plans))
         t0 = time.perf_counter()
         meas = measure(engine, compiled)
+        if table.partition and not meas.partitions and parts == () and _empty(engine, table):
+            meas.partitions = [None]  # an empty table still answers row_count and friends, once
         results = evaluate_table(compiled.plan, meas, ctx) + skipped
         history = [(metric.label(), p, _number(v)) for (metric, p), v in meas.values.items()
                    if metric.kind != "catalog"]

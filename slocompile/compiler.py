@@ -32,11 +32,21 @@ class Compiled:
     def files(self) -> dict[str, str]:
         out = {"_setup/meta.sql": _join(self.setup)}
         for t in self.tables:
-            out[f"{t.table.name}/checks.sql"] = _join(
+            folder = safe_file_name(t.table.name)
+            out[f"{folder}/checks.sql"] = _join(
                 [f"-- {s.kind} scan: {s.reason}\n{sql}" for s, sql in t.scans if sql is not None])
-            out[f"{t.table.name}/validated_view.sql"] = t.validated_view + ";\n"
-            out[f"{t.table.name}/quarantine_view.sql"] = t.quarantine_view + ";\n"
+            out[f"{folder}/validated_view.sql"] = t.validated_view + ";\n"
+            out[f"{folder}/quarantine_view.sql"] = t.quarantine_view + ";\n"
         return out
+
+
+def safe_file_name(name: str) -> str:
+    """A table name as a portable folder name: unsafe characters become '_', plus a hash if any changed."""
+    import hashlib
+    import re
+
+    safe = re.sub(r"[^0-9A-Za-z_.-]", "_", name).strip(".") or "table"
+    return safe if safe == name else f"{safe}_{hashlib.sha1(name.encode()).hexdigest()[:6]}"
 
 
 def _join(statements: list[str]) -> str:

@@ -22,6 +22,7 @@ from ..evaluate import Measurements
 from ..planner import TablePlan
 from ..render import render
 from ..spec.model import TableSpec
+from .scans import NULL_PARTITION
 from ..sqlnodes import col
 
 PART = "_naive_partition"
@@ -29,7 +30,9 @@ VALUE = "_naive_value"
 
 
 def _partition_key(table: TableSpec) -> exp.Expression:
-    return exp.Cast(this=col(table.partition), to=exp.DataType.build("text"))
+    # the same label convention as the fused scans: a NULL partition is the partition '(null)'
+    return exp.Coalesce(this=exp.Cast(this=col(table.partition), to=exp.DataType.build("text")),
+                        expressions=[exp.Literal.string(NULL_PARTITION)])
 
 
 def _query(table: TableSpec, metric: m.Metric, value: exp.Expression, conditions: list,

@@ -12,8 +12,14 @@ PARTITION_ALIAS = "_slo_partition"
 ROWS_ALIAS = "_slo_rows"  # not "n": a partition column named n would be shadowed in the duplicates scan
 
 
+NULL_PARTITION = "(null)"
+
+
 def partition_text(table: TableSpec) -> exp.Expression:
-    return exp.cast(col(table.partition), exp.DataType.Type.TEXT)
+    """The partition as text; rows whose partition is NULL form the partition '(null)', so they
+    are never confused with whole-table statuses (partition NULL in the meta schema)."""
+    return exp.Coalesce(this=exp.cast(col(table.partition), exp.DataType.Type.TEXT),
+                        expressions=[lit(NULL_PARTITION)])
 
 
 def metric_aggregate(metric: m.Metric) -> exp.Expression:

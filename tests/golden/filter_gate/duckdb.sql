@@ -125,7 +125,7 @@ WHERE
 -- file: events/checks.sql
 -- fused scan: metrics sharing one filter share one scan
 SELECT
-  CAST("event_date" AS TEXT) AS "_slo_partition",
+  COALESCE(CAST("event_date" AS TEXT), '(null)') AS "_slo_partition",
   COUNT(*) AS "m0",
   COUNT(CASE WHEN NOT "kind" IN ('click', 'view') THEN 1 END) AS "m1"
 FROM "raw"."events"
@@ -153,7 +153,7 @@ WHERE
     NOT "kind" IN ('click', 'view')
   ), FALSE)
   AND (
-    CAST("event_date" AS TEXT) IN (
+    COALESCE(CAST("event_date" AS TEXT), '(null)') IN (
       SELECT
         "partition"
       FROM "slo"."status"
@@ -181,7 +181,7 @@ WHERE
     ), FALSE)
   )
   AND (
-    CAST("event_date" AS TEXT) IN (
+    COALESCE(CAST("event_date" AS TEXT), '(null)') IN (
       SELECT
         "partition"
       FROM "slo"."status"

@@ -111,7 +111,7 @@ WHERE
 -- file: events/checks.sql
 -- fused scan: metrics sharing one filter share one scan
 SELECT
-  CAST("event_date" AS VARCHAR) AS "_slo_partition",
+  COALESCE(CAST("event_date" AS VARCHAR), '(null)') AS "_slo_partition",
   COUNT(*) AS "m0",
   COUNT(CASE WHEN NOT "kind" IN ('click', 'view') THEN 1 END) AS "m1"
 FROM "raw"."events"
@@ -139,7 +139,7 @@ WHERE
     NOT "kind" IN ('click', 'view')
   ), FALSE)
   AND (
-    CAST("event_date" AS VARCHAR) IN (
+    COALESCE(CAST("event_date" AS VARCHAR), '(null)') IN (
       SELECT
         "partition"
       FROM "slo"."status"
@@ -167,7 +167,7 @@ WHERE
     ), FALSE)
   )
   AND (
-    CAST("event_date" AS VARCHAR) IN (
+    COALESCE(CAST("event_date" AS VARCHAR), '(null)') IN (
       SELECT
         "partition"
       FROM "slo"."status"

@@ -1,7 +1,7 @@
--- file: Order "Items" ✓/checks.sql
+-- file: Order__Items____0b387d/checks.sql
 -- fused scan: metrics sharing one filter share one scan
 SELECT
-  CAST("group" AS TEXT) AS "_slo_partition",
+  COALESCE(CAST("group" AS TEXT), '(null)') AS "_slo_partition",
   COUNT(*) AS "m0",
   COUNT(DISTINCT "select") > 0 AS "m1",
   COUNT(CASE WHEN (
@@ -36,7 +36,7 @@ GROUP BY
 
 -- fused scan: metrics sharing one filter share one scan
 SELECT
-  CAST("group" AS TEXT) AS "_slo_partition",
+  COALESCE(CAST("group" AS TEXT), '(null)') AS "_slo_partition",
   COUNT(CASE WHEN "select" IS NULL THEN 1 END) AS "m0",
   COUNT(*) AS "m1"
 FROM "raw"."Order Items"
@@ -47,7 +47,7 @@ GROUP BY
 
 -- duplicates scan: several key columns
 SELECT
-  CAST("group" AS TEXT) AS "_slo_partition",
+  COALESCE(CAST("group" AS TEXT), '(null)') AS "_slo_partition",
   COALESCE(SUM("_slo_rows" - 1), 0) AS "m0"
 FROM (
   SELECT
@@ -72,7 +72,7 @@ GROUP BY
 
 -- orphans scan: anti-join with the referenced relation
 SELECT
-  CAST("group" AS TEXT) AS "_slo_partition",
+  COALESCE(CAST("group" AS TEXT), '(null)') AS "_slo_partition",
   COUNT(*) AS "m0"
 FROM "raw"."Order Items" AS "t"
 WHERE
@@ -92,7 +92,7 @@ GROUP BY
   "group";
 
 
--- file: Order "Items" ✓/quarantine_view.sql
+-- file: Order__Items____0b387d/quarantine_view.sql
 CREATE OR REPLACE VIEW "quarantine"."Order ""Items"" ✓" AS
 SELECT
   *,
@@ -165,7 +165,7 @@ line',
     FALSE
   );
 
--- file: Order "Items" ✓/validated_view.sql
+-- file: Order__Items____0b387d/validated_view.sql
 CREATE OR REPLACE VIEW "validated"."Order ""Items"" ✓" AS
 SELECT
   *

@@ -57,7 +57,7 @@ CREATE TABLE IF NOT EXISTS "slo"."status" (
 -- file: user_features/checks.sql
 -- fused scan: metrics sharing one filter share one scan
 SELECT
-  CAST("ds" AS TEXT) AS "_slo_partition",
+  COALESCE(CAST("ds" AS TEXT), '(null)') AS "_slo_partition",
   COUNT(*) AS "m0"
 FROM "raw"."user_features"
 GROUP BY
@@ -70,7 +70,7 @@ FROM "raw"."user_features";
 
 -- alone scan: zone maps answer null/range filters alone; GROUP BY beats COUNT(DISTINCT)
 SELECT
-  CAST("ds" AS TEXT) AS "_slo_partition",
+  COALESCE(CAST("ds" AS TEXT), '(null)') AS "_slo_partition",
   COUNT(*) AS "m0"
 FROM "raw"."user_features"
 WHERE
@@ -82,7 +82,7 @@ GROUP BY
 
 -- alone scan: zone maps answer null/range filters alone; GROUP BY beats COUNT(DISTINCT)
 SELECT
-  CAST("ds" AS TEXT) AS "_slo_partition",
+  COALESCE(CAST("ds" AS TEXT), '(null)') AS "_slo_partition",
   COUNT(*) AS "m0"
 FROM "raw"."user_features"
 WHERE
@@ -98,7 +98,7 @@ GROUP BY
 
 -- alone scan: zone maps answer null/range filters alone; GROUP BY beats COUNT(DISTINCT)
 SELECT
-  CAST("ds" AS TEXT) AS "_slo_partition",
+  COALESCE(CAST("ds" AS TEXT), '(null)') AS "_slo_partition",
   COUNT(*) AS "m0"
 FROM "raw"."user_features"
 WHERE
@@ -110,7 +110,7 @@ GROUP BY
 
 -- duplicates scan: zone maps answer null/range filters alone; GROUP BY beats COUNT(DISTINCT)
 SELECT
-  CAST("ds" AS TEXT) AS "_slo_partition",
+  COALESCE(CAST("ds" AS TEXT), '(null)') AS "_slo_partition",
   COALESCE(SUM("_slo_rows" - 1), 0) AS "m0"
 FROM (
   SELECT

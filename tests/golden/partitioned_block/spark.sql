@@ -57,7 +57,7 @@ CREATE TABLE IF NOT EXISTS `slo`.`status` (
 -- file: user_features/checks.sql
 -- fused scan: metrics sharing one filter share one scan
 SELECT
-  CAST(`ds` AS STRING) AS `_slo_partition`,
+  COALESCE(CAST(`ds` AS STRING), '(null)') AS `_slo_partition`,
   COUNT(*) AS `m0`,
   COUNT(CASE WHEN `user_id` IS NULL THEN 1 END) AS `m1`,
   COUNT(CASE WHEN (

@@ -57,7 +57,7 @@ CREATE TABLE IF NOT EXISTS `slo`.`status` (
 -- file: payments/checks.sql
 -- fused scan: metrics sharing one filter share one scan
 SELECT
-  CAST(`paid_on` AS STRING) AS `_slo_partition`,
+  COALESCE(CAST(`paid_on` AS STRING), '(null)') AS `_slo_partition`,
   COUNT(*) AS `m0`
 FROM `raw`.`payments`
 GROUP BY
@@ -65,7 +65,7 @@ GROUP BY
 
 -- fused scan: metrics sharing one filter share one scan
 SELECT
-  CAST(`paid_on` AS STRING) AS `_slo_partition`,
+  COALESCE(CAST(`paid_on` AS STRING), '(null)') AS `_slo_partition`,
   COUNT(*) AS `m0`,
   COUNT(`payment_id`) - COUNT(DISTINCT `payment_id`) AS `m1`,
   COUNT(CASE WHEN `amount` IS NULL THEN 1 END) AS `m2`,
@@ -79,7 +79,7 @@ GROUP BY
 
 -- fused scan: metrics sharing one filter share one scan
 SELECT
-  CAST(`paid_on` AS STRING) AS `_slo_partition`,
+  COALESCE(CAST(`paid_on` AS STRING), '(null)') AS `_slo_partition`,
   AVG(`amount`) > 1 AS `m0`
 FROM `raw`.`payments`
 WHERE
@@ -89,7 +89,7 @@ GROUP BY
 
 -- fused scan: metrics sharing one filter share one scan
 SELECT
-  CAST(`paid_on` AS STRING) AS `_slo_partition`,
+  COALESCE(CAST(`paid_on` AS STRING), '(null)') AS `_slo_partition`,
   COUNT(CASE WHEN `amount` < 0 THEN 1 END) AS `m0`,
   COUNT(*) AS `m1`
 FROM `raw`.`payments`

@@ -57,7 +57,7 @@ CREATE TABLE IF NOT EXISTS "slo"."status" (
 -- file: payments/checks.sql
 -- fused scan: metrics sharing one filter share one scan
 SELECT
-  CAST("paid_on" AS TEXT) AS "_slo_partition",
+  COALESCE(CAST("paid_on" AS TEXT), '(null)') AS "_slo_partition",
   COUNT(*) AS "m0"
 FROM "raw"."payments"
 GROUP BY
@@ -65,7 +65,7 @@ GROUP BY
 
 -- fused scan: metrics sharing one filter share one scan
 SELECT
-  CAST("paid_on" AS TEXT) AS "_slo_partition",
+  COALESCE(CAST("paid_on" AS TEXT), '(null)') AS "_slo_partition",
   COUNT(*) AS "m0",
   COUNT(CASE WHEN "amount" IS NULL THEN 1 END) AS "m1",
   AVG("amount") AS "m2",
@@ -78,7 +78,7 @@ GROUP BY
 
 -- fused scan: metrics sharing one filter share one scan
 SELECT
-  CAST("paid_on" AS TEXT) AS "_slo_partition",
+  COALESCE(CAST("paid_on" AS TEXT), '(null)') AS "_slo_partition",
   AVG("amount") > 1 AS "m0"
 FROM "raw"."payments"
 WHERE
@@ -88,7 +88,7 @@ GROUP BY
 
 -- fused scan: metrics sharing one filter share one scan
 SELECT
-  CAST("paid_on" AS TEXT) AS "_slo_partition",
+  COALESCE(CAST("paid_on" AS TEXT), '(null)') AS "_slo_partition",
   COUNT(CASE WHEN "amount" < 0 THEN 1 END) AS "m0",
   COUNT(*) AS "m1"
 FROM "raw"."payments"
@@ -99,7 +99,7 @@ GROUP BY
 
 -- duplicates scan: zone maps answer null/range filters alone; GROUP BY beats COUNT(DISTINCT)
 SELECT
-  CAST("paid_on" AS TEXT) AS "_slo_partition",
+  COALESCE(CAST("paid_on" AS TEXT), '(null)') AS "_slo_partition",
   COALESCE(SUM("_slo_rows" - 1), 0) AS "m0"
 FROM (
   SELECT
