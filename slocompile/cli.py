@@ -24,6 +24,9 @@ def _user_errors(fn):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
+        except BrokenPipeError:  # `slocompile show T | head`: the reader left; stop quietly, as `cat` does
+            _silence_stdout()
+            sys.exit(141)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except Exception as e:  # a bug of ours: say so plainly, keep the traceback opt-in
@@ -35,6 +38,15 @@ def _user_errors(fn):
     return wrapper
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail on the closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def _parse_vars(values) -> dict:
     import yaml
 
@@ -43,9 +55,17 @@ def _parse_vars(values) -> dict:
         if "=" not in v:
             raise click.BadParameter(f"expected NAME=VALUE, got {v!r}", param_hint="--var")
         k, val = v.split("=", 1)
-        out[k] = yaml.safe_load(val) if val else ""
+        try:
+            out[k] = yaml.safe_load(val) if val else ""
+        except yaml.YAMLError as e:
+            problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+            raise click.BadParameter(f"the value of {k!r} is not valid YAML ({problem}): {val!r}",
+                                     param_hint="--var") from None
     return out
 
+
+# the same list as spec.model.DIALECTS, spelled out so that `--help` imports nothing heavy
+DIALECTS = ("duckdb", "postgres", "snowflake", "bigquery", "spark", "databricks", "trino", "redshift")
 
 project_dir = click.option("--project-dir", "-p", default=".", show_default=True, type=click.Path(file_okay=False),
                            help="The project folder (holding slocompile.yml).")
@@ -72,9 +92,7 @@ def init(directory):
 @main.command(name="compile")
 @project_dir
 @click.option("--target", "-t", help="Target from slocompile.yml (default: the project's target).")
-@click.option("--dialect", "-d", type=click.Choice(
-    ["duckdb", "postgres", "snowflake", "bigquery", "spark", "databricks", "trino", "redshift"]),
-    help="Compile for a dialect instead of a target.")
+@click.option("--dialect", "-d", type=click.Choice(DIALECTS), help="Compile for a dialect instead of a target.")
 @click.option("--select", "-s", multiple=True, help="Only these tables (repeatable).")
 @var_opt
 @_user_errors
@@ -116,7 +134,7 @@ def build(project_dir, target, select, partitions, full_refresh, quiet, variable
 @click.argument("table")
 @project_dir
 @click.option("--target", "-t", help="Target from slocompile.yml.")
-@click.option("--dialect", "-d", help="Show SQL for a dialect instead of a target.")
+@click.option("--dialect", "-d", type=click.Choice(DIALECTS), help="Show SQL for a dialect instead of a target.")
 @var_opt
 @_user_errors
 def show(table, project_dir, target, dialect, variables):

@@ -55,7 +55,7 @@ class Field:
         elif self.kind == "enum":
             if isinstance(v, str) and v in self.choices:
                 return v
-            problems.add(node.loc, f"{what} must be one of {', '.join(self.choices)}, not {v!r}"
+            problems.add(node.loc, f"{what} must be one of {', '.join(self.choices)}, not {_describe(node.plain())}"
                          + (did_you_mean(v, self.choices) if isinstance(v, str) else ""))
             return None
         elif self.kind == "duration":
@@ -73,7 +73,7 @@ class Field:
             bad = "a string, number, boolean or date"
         elif self.kind in ("str_list", "columns", "scalar_list"):
             items = v if isinstance(v, list) else None
-            if self.kind == "columns" and isinstance(v, str):
+            if self.kind == "columns" and isinstance(v, str) and v:
                 return (v,)
             if items is not None and items:
                 ok = str if self.kind != "scalar_list" else None
@@ -126,7 +126,7 @@ def _describe(v) -> str:
     if isinstance(v, dict):
         return "a mapping"
     if isinstance(v, list):
-        return "a list"
+        return "a list" if v else "an empty list"
     return repr(v)
 
 

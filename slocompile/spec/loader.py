@@ -19,6 +19,7 @@ from .yamlload import Node, load_yaml
 
 PROJECT_FILE = "slocompile.yml"
 MAX_NAME = 64
+MAX_TABLE_NAME_BYTES = 200
 
 PROJECT_FIELDS = {
     "name": Field("str", required=True, doc="The project's name."),
@@ -66,7 +67,7 @@ def load_project(root: str, cli_vars: dict | None = None, env: dict | None = Non
     if not os.path.isfile(path):
         raise SpecError(f"{path}: no {PROJECT_FILE} here; run `slocompile init` to create a project")
     problems = ProblemCollector()
-    node = load_yaml(path, PROJECT_FILE, dict(cli_vars or {}), env)
+    node = load_yaml(path, PROJECT_FILE, dict(cli_vars or {}), env, problems.problems)
     project = _project(root, node, problems, cli_vars or {})
     problems.raise_if_any()
     tables, seen = [], {}
@@ -76,7 +77,7 @@ def load_project(root: str, cli_vars: dict | None = None, env: dict | None = Non
     for f in files:
         display = os.path.relpath(f, root)
         try:
-            fnode = load_yaml(f, display, project["vars"], env)
+            fnode = load_yaml(f, display, project["vars"], env, problems.problems)
         except SpecError as e:
             problems.problems.extend(e.problems)
             continue
@@ -103,7 +104,9 @@ def _slo_files(root: str, paths) -> list[str]:
 
 def _project(root: str, node: Node, problems: ProblemCollector, cli_vars: dict) -> dict:
     plain = {k: v for k, v in node.value.items() if k not in _NESTED} if node.is_map else {}
-    raw = read_mapping(Node(plain, node.loc, node.key_locs), PROJECT_FIELDS, PROJECT_FILE, problems) or {}
+    raw = read_mapping(Node(plain, node.loc, node.key_locs), PROJECT_FIELDS, PROJECT_FILE, problems)
+    if raw is None:  # problems are recorded; go on with the keys that are fine to find the others too
+        raw = _lenient(plain, PROJECT_FIELDS)
     children = node.value if node.is_map else {}
     targets = _targets(children.get("targets"), problems)
     default = raw.get("target") or (next(iter(targets)) if targets else "local")
@@ -148,8 +151,8 @@ def _targets(node: Node | None, problems: ProblemCollector) -> dict[str, TargetS
         if kind is None:
             problems.add(t.loc, f"target '{name}' needs a 'type' ({', '.join(ENGINE_TYPES)})")
             continue
-        if kind.value not in ENGINE_TYPES:
-            problems.add(kind.loc, f"target '{name}': unknown type {kind.value!r}"
+        if not isinstance(kind.value, str) or kind.value not in ENGINE_TYPES:
+            problems.add(kind.loc, f"target '{name}': unknown type {kind.plain()!r}"
                          + did_you_mean(str(kind.value), ENGINE_TYPES))
             continue
         options = {k: v.plain() for k, v in t.value.items() if k != "type"}
@@ -182,21 +185,32 @@ def _file_tables(node: Node, display: str, dialect: str, problems: ProblemCollec
 def _table(node: Node, display: str, dialect: str, problems: ProblemCollector) -> TableSpec | None:
     flat = {k: v for k, v in node.value.items() if k not in ("checks", "columns")} if node.is_map else node.value
     raw = read_mapping(Node(flat, node.loc, node.key_locs), TABLE_FIELDS, "a table", problems)
-    if raw is None:
+    ok = raw is not None
+    if not node.is_map:
         return None
+    if raw is None:  # go on with the keys that are fine, so the columns' and checks' problems are reported too
+        raw = _lenient(flat, TABLE_FIELDS)
     for key, feature in NOT_YET.items():
         if key in node.value:
             problems.add(node.key_locs[key], f"'{key}': {feature} are not available in this version yet")
-    name = raw["name"]
+    name = raw["name"] or "?"
     where = f"table '{name}'"
+    unusable = _unusable_table_name(name) if raw["name"] else None
+    if unusable:
+        shown = name if len(name) <= 40 else name[:40] + "..."
+        problems.add(node.value["name"].loc, f"table name {shown!r} {unusable} (it names the table's views "
+                     "and its files under target/)")
+        ok = False
     if raw["gate"] == "last_good":
         problems.add(node.value["gate"].loc, f"{where}: gate last_good (write-audit-publish) is not available "
                      "in this version yet; use block, filter or warn")
-    try:
-        relation = parse_relation(raw["relation"], dialect)
-    except ValueError as e:
-        problems.add(node.value["relation"].loc, f"{where}: relation {e}")
-        return None
+    relation = None
+    if raw["relation"] is not None:
+        try:
+            relation = parse_relation(raw["relation"], dialect)
+        except ValueError as e:
+            problems.add(node.value["relation"].loc, f"{where}: relation {e}")
+            ok = False
     columns, column_nodes = _columns(node.value.get("columns"), where, problems)
     known = None
     if columns:
@@ -219,9 +233,30 @@ def _table(node: Node, display: str, dialect: str, problems: ProblemCollector) -
         declared = tuple((c.name, c.type) for c in columns)
         checks = [_with_param(c, "declared", declared) if c.type == "schema" else c for c in checks]
     checks = _name_checks(checks, where, problems)
+    if not ok:
+        return None
     return TableSpec(name=name, relation=relation, relation_text=raw["relation"], key=tuple(raw["key"] or ()),
                      partition=raw["partition"], gate=raw["gate"], monitor=None, columns=tuple(columns),
                      checks=tuple(checks), loc=node.loc, file=display)
+
+
+def _lenient(flat: dict, fields: dict[str, Field]) -> dict:
+    """The values of `flat` that convert (problems were already reported), defaults for the rest."""
+    quiet = ProblemCollector()
+    out = {k: f.default for k, f in fields.items()}
+    for key, child in flat.items():
+        if key in fields:
+            value = fields[key].convert(child, key, quiet)
+            if value is not None:
+                out[key] = value
+    return out
+
+
+def _unusable_table_name(name: str) -> str | None:
+    """Why a table name cannot also name a folder under target/compiled/<dialect>/, else None."""
+    if len(name.encode("utf-8")) > MAX_TABLE_NAME_BYTES:
+        return f"is too long (at most {MAX_TABLE_NAME_BYTES} bytes)"
+    return None
 
 
 def _with_param(check, key, value):
@@ -240,7 +275,9 @@ def _columns(node: Node | None, where: str, problems: ProblemCollector):
     for c in node.value:
         flat = {k: v for k, v in c.value.items() if k != "checks"} if c.is_map else c.value
         raw = read_mapping(Node(flat, c.loc, c.key_locs), COLUMN_FIELDS, f"a column of {where}", problems)
-        if raw is None:
+        if raw is None and c.is_map:  # problems are recorded; go on so that its checks are validated too
+            raw = _lenient(flat, COLUMN_FIELDS)
+        if raw is None or not raw["name"]:
             continue
         if raw["name"] in seen:
             problems.add(c.loc, f"{where}: duplicate column '{raw['name']}' (first at line {seen[raw['name']].line})")
@@ -303,7 +340,10 @@ class _TableContext:
         params = read_mapping(params_node, fields, what, self.problems)
         if params is None:
             return None
+        before = len(self.problems.problems)
         ctype.validate(params, params_node.loc, self.problems)
+        if len(self.problems.problems) > before:
+            return None
         col = params.pop("column", None) or column
         name, severity, where_sql = params.pop("name"), params.pop("severity"), params.pop("where")
         where_expr = None

@@ -42,14 +42,14 @@ def parse_user_sql(text: str, dialect: str, mode: str, columns: set[str] | None,
         return None
     root = tree[0]
     if isinstance(root, _STATEMENTS):
-        problems.add(loc, f"{what}: a {root.key.upper()} statement is not allowed: write one SQL expression")
+        problems.add(loc, f"{what}: {_a(root.key.upper())} statement is not allowed: write one SQL expression")
         return None
     for node in root.walk():
         if isinstance(node, (exp.Subquery, exp.Query, exp.Exists)):
             problems.add(loc, f"{what}: subqueries are not allowed")
             break
         if isinstance(node, _STATEMENTS):
-            problems.add(loc, f"{what}: a {node.key.upper()} statement is not allowed")
+            problems.add(loc, f"{what}: {_a(node.key.upper())} statement is not allowed")
             break
         if isinstance(node, _FORBIDDEN) and not (isinstance(node, exp.Star) and isinstance(node.parent, exp.Count)):
             problems.add(loc, f"{what}: {node.key} is not allowed in an expression")
@@ -83,11 +83,17 @@ def _quote_columns(root: exp.Expression) -> exp.Expression:
     return root
 
 
+def _a(word: str) -> str:
+    return ("an " if word[:1] in "AEIOU" else "a ") + word
+
+
 def _first_line(e: Exception) -> str:
     errors = getattr(e, "errors", None)
     if errors:
         first = errors[0]
         desc = first.get("description") or str(e)
+        if desc.startswith("Required keyword:"):  # "... missing for <class 'sqlglot...GT'>": Python, not SQL
+            desc = "incomplete expression"
         line, col = first.get("line"), first.get("col")
         return f"{desc} (at line {line}, column {col} of the SQL)" if line else desc
     return str(e).splitlines()[0]

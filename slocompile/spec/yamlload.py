@@ -105,8 +105,9 @@ def _render(env, text: str, filename: str) -> str:
         raise SpecError([Problem(Location(filename, e.lineno or 0), f"Jinja syntax error: {e.message}")]) from None
     except jinja2.TemplateError as e:
         raise SpecError([Problem(Location(filename, _jinja_error_line(e, text)), f"Jinja error: {e}")]) from None
-    except RecursionError:
-        raise SpecError([Problem(Location(filename), "Jinja error: recursion too deep")]) from None
+    except RecursionError as e:
+        raise SpecError([Problem(Location(filename, _jinja_error_line(e, text)),
+                                 "Jinja error: recursion too deep")]) from None
     except Exception as e:  # 1/0, [].pop(), var() without a name, a sandbox range limit, ...
         raise SpecError([Problem(Location(filename, _jinja_error_line(e, text)),
                                  f"Jinja error: {type(e).__name__}: {e}")]) from None
@@ -129,7 +130,7 @@ def _mark_lines(text: str) -> str:
     counted as YAML counts them (also the rare \\r, NEL and Unicode line separators).
     """
     out: list[str] = []
-    i, n, line, line_start = 0, len(text), 1, True
+    i, n, line, line_start, raw_until = 0, len(text), 1, True, -1
     while i < n:
         c = text[i]
         if c in _BREAKS:
@@ -141,15 +142,16 @@ def _mark_lines(text: str) -> str:
             out.append(c)
             i += 1
             continue
-        m = _TAG_OPEN.match(text, i)
+        m = _TAG_OPEN.match(text, i) if i >= raw_until else None
         if m:
             if line_start and m.group() == "{{" and not text.startswith("{{-", i):
                 out.append(f"{_MARK_OPEN}{line}{_MARK_CLOSE}")
             end = _tag_end(text, i)
             raw = _RAW.match(text, i)
-            if raw:  # a raw block is data up to endraw: copy it as it is
-                close = _ENDRAW.search(text, raw.end())
-                end = close.end() if close else n
+            if raw:  # a raw block is data, tags included, up to its endraw
+                end = raw.end()
+                close = _ENDRAW.search(text, end)
+                raw_until = close.start() if close else n
             chunk = text[i:end]
             out.append(chunk)
             line += len(_LINE_BREAK.findall(chunk))
@@ -204,6 +206,17 @@ def _map_from_markers(marked: str) -> list[int]:
     return mapping
 
 
+def _jinja_error_line(exc: Exception, text: str) -> int:
+    """Best-effort source line of a runtime Jinja error, from the traceback's template frames."""
+    tb = exc.__traceback__
+    line = 0
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
 def line_map(source: str, rendered: str) -> list[int]:
     """For each rendered line (0-based index), the 1-based source line it came from."""
     src, out = _LINE_BREAK.split(source), _LINE_BREAK.split(rendered)
@@ -219,45 +232,81 @@ def line_map(source: str, rendered: str) -> list[int]:
     return mapping
 
 
-def load_yaml(path: str, display_name: str, variables: dict, env_vars: dict[str, str] | None = None) -> Node:
-    """Read, render and parse one YAML file into a located Node tree."""
+def load_yaml(path: str, display_name: str, variables: dict, env_vars: dict[str, str] | None = None,
+              problems: list[Problem] | None = None) -> Node:
+    """Read, render and parse one YAML file into a located Node tree.
+
+    Unreadable files, Jinja errors and YAML syntax errors raise SpecError. Problems in well-formed YAML
+    (a duplicate key, an unsupported tag) raise too, unless `problems` is given: they are then added to
+    it and the tree is returned, so validation goes on and reports everything at once.
+    """
     try:
         with open(path, encoding="utf-8") as fh:
             source = fh.read()
     except (OSError, UnicodeDecodeError) as e:
-        raise SpecError([Problem(Location(display_name), f"cannot read file: {e}")])
+        raise SpecError([Problem(Location(display_name), f"cannot read file: {e}")]) from None
     if not _has_jinja(source):
-        return parse_yaml(source, display_name)
+        return parse_yaml(source, display_name, problems=problems)
     rendered, mapping = render_with_lines(source, display_name, variables, env_vars)
-    return parse_yaml(rendered, display_name, mapping)
+    return parse_yaml(rendered, display_name, mapping, problems, source)
 
 
 def _has_jinja(text: str) -> bool:
     return "{{" in text or "{%" in text or "{#" in text
 
 
-def parse_yaml(text: str, display_name: str, mapping: list[int] | None = None) -> Node:
+def parse_yaml(text: str, display_name: str, mapping: list[int] | None = None,
+               problems: list[Problem] | None = None, source: str | None = None) -> Node:
+    """Parse YAML into located Nodes; `mapping` (and `source`) lead positions back to the Jinja source."""
+    columns = _column_mapper(source, text, mapping) if mapping is not None and source is not None else None
+
     def loc(mark) -> Location:
-        line = mark.line + 1
+        line, col = mark.line + 1, mark.column + 1
         if mapping is not None and mark.line < len(mapping):
             line = mapping[mark.line]
-        return Location(display_name, line, mark.column + 1)
+            if columns is not None:
+                col = columns(mark.line, line, col)
+        return Location(display_name, line, col)
 
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = loc(mark) if mark else Location(display_name)
-        raise SpecError([Problem(where, f"invalid YAML: {e.problem or e.context}")])
+        raise SpecError([Problem(where, f"invalid YAML: {e.problem or e.context}")]) from None
     except yaml.YAMLError as e:
-        raise SpecError([Problem(Location(display_name), f"invalid YAML: {e}")])
+        raise SpecError([Problem(Location(display_name), f"invalid YAML: {e}")]) from None
     if root is None:
         return Node({}, Location(display_name, 1, 1))
-    problems: list[Problem] = []
-    node = _convert(root, loc, problems, depth=0)
-    if problems:
-        raise SpecError(problems)
+    found: list[Problem] = []
+    node = _convert(root, loc, found, depth=0)
+    if found and problems is None:
+        raise SpecError(found)
+    if problems is not None:
+        problems.extend(found)
     return node
+
+
+def _column_mapper(source: str, rendered: str, mapping: list[int]):
+    """The source column of a position on a rendered line, or 0 (unknown) when Jinja changed the text there.
+
+    Exact when the line is unchanged, when only text after the position changed (same prefix), or
+    when only text before it changed (same suffix); otherwise the message gives the line alone.
+    """
+    src_lines, out_lines = _LINE_BREAK.split(source), _LINE_BREAK.split(rendered)
+
+    def column(out_index: int, src_line: int, col: int) -> int:
+        if out_index >= len(out_lines) or not 1 <= src_line <= len(src_lines):
+            return 0
+        s, r = src_lines[src_line - 1], out_lines[out_index]
+        if r == s or r[:col - 1] == s[:col - 1]:
+            return col
+        tail = r[col - 1:]
+        if tail and s.endswith(tail):
+            return len(s) - len(tail) + 1
+        return 0
+
+    return column
 
 
 _constructor = yaml.SafeLoader(stream="")
@@ -301,8 +350,9 @@ def _scalar(n: yaml.Node, here: Location, problems: list[Problem]):
         except (yaml.YAMLError, ValueError, OverflowError) as e:
             problems.append(Problem(here, f"invalid value {n.value!r}: {e}"))
             return None
+    # the problem is recorded; the text stays, so that validation does not pile a second message on it
     if n.tag == "tag:yaml.org,2002:binary":
         problems.append(Problem(here, "binary values are not supported"))
-        return None
+        return n.value
     problems.append(Problem(here, f"unsupported YAML tag {n.tag}"))
-    return None
+    return n.value
