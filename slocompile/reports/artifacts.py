@@ -10,12 +10,7 @@ from ..checks.base import fmt_num
 
 
 def write_json(path: str, data) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, default=str, ensure_ascii=False)
-        fh.write("\n")
-    os.replace(tmp, path)  # readers never see half a file
+    write_text(path, json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
 
 
 def write_compiled(target_dir: str, compiled) -> list[str]:
@@ -99,8 +94,17 @@ def _detail(r) -> str:
 
 
 def write_text(path: str, text: str) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    """Write via a private temporary file and rename: readers (and concurrent runs) never see half a file."""
+    import tempfile
+
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

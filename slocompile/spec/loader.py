@@ -15,7 +15,7 @@ from ..errors import Location, ProblemCollector, SpecError, did_you_mean
 from .fields import Field, read_mapping
 from .model import DIALECTS, ENGINE_TYPES, GATES, SEVERITIES, ColumnSpec, ProjectSpec, Schemas, TableSpec, TargetSpec
 from .usersql import AGGREGATE, ROW, parse_relation, parse_user_sql
-from .yamlload import Node, load_yaml
+from .yamlload import Node, load_yaml, unset_env_names
 
 PROJECT_FILE = "slocompile.yml"
 MAX_NAME = 64
@@ -67,7 +67,9 @@ def load_project(root: str, cli_vars: dict | None = None, env: dict | None = Non
     if not os.path.isfile(path):
         raise SpecError(f"{path}: no {PROJECT_FILE} here; run `slocompile init` to create a project")
     problems = ProblemCollector()
-    node = load_yaml(path, PROJECT_FILE, dict(cli_vars or {}), env, problems.problems)
+    # unset env_var() in a target is reported only when that target is used (engines.connect)
+    node = load_yaml(path, PROJECT_FILE, dict(cli_vars or {}), env, problems.problems, defer_env=True)
+    _reject_unset_env_outside_targets(node, problems)
     project = _project(root, node, problems, cli_vars or {})
     problems.raise_if_any()
     tables, seen = [], {}
@@ -91,6 +93,22 @@ def load_project(root: str, cli_vars: dict | None = None, env: dict | None = Non
     return ProjectSpec(root=root, name=project["name"], default_target=project["target"],
                        targets=project["targets"], schemas=project["schemas"], vars=project["vars"],
                        sql_dialect=project["sql_dialect"], tables=tuple(tables))
+
+
+def _reject_unset_env_outside_targets(node: Node, problems: ProblemCollector) -> None:
+    def walk(n: Node):
+        if n.is_map:
+            for k, child in n.value.items():
+                if not (n is node and k == "targets"):
+                    walk(child)
+        elif n.is_list:
+            for child in n.value:
+                walk(child)
+        else:
+            for name in unset_env_names(n.value):
+                problems.add(n.loc, f"environment variable '{name}' is not set and has no default")
+
+    walk(node)
 
 
 def _slo_files(root: str, paths) -> list[str]:

@@ -51,8 +51,8 @@ def render_jinja(text: str, filename: str, variables: dict, env_vars: dict[str, 
     return render_with_lines(text, filename, variables, env_vars)[0]
 
 
-def render_with_lines(text: str, filename: str, variables: dict,
-                      env_vars: dict[str, str] | None = None) -> tuple[str, list[int]]:
+def render_with_lines(text: str, filename: str, variables: dict, env_vars: dict[str, str] | None = None,
+                      defer_env: bool = False) -> tuple[str, list[int]]:
     """Render `text` with Jinja; also return, for each rendered line, the 1-based source line it came from.
 
     The template is rendered a second time with an invisible marker before the first character of
@@ -60,7 +60,7 @@ def render_with_lines(text: str, filename: str, variables: dict,
     every rendered line says which source line produced it, through loops, conditionals, macros and
     multi-line tags. If the markers changed the output (a filter that saw them), fall back to a diff.
     """
-    env = _environment(variables, env_vars)
+    env = _environment(variables, env_vars, defer_env)
     rendered = _render(env, text, filename)
     try:
         marked = env.from_string(_mark_lines(text)).render()
@@ -71,7 +71,21 @@ def render_with_lines(text: str, filename: str, variables: dict,
     return rendered, line_map(text, rendered)
 
 
-def _environment(variables: dict, env_vars: dict[str, str] | None):
+UNSET_ENV = "__slocompile_unset_env__"
+
+
+def unset_env_names(value) -> list[str]:
+    """Names of unset environment variables a deferred env_var() left in `value` (nested)."""
+    if isinstance(value, str):
+        return re.findall(UNSET_ENV + r"([^_]+(?:_[^_]+)*?)__", value)
+    if isinstance(value, dict):
+        return [n for v in value.values() for n in unset_env_names(v)]
+    if isinstance(value, list):
+        return [n for v in value for n in unset_env_names(v)]
+    return []
+
+
+def _environment(variables: dict, env_vars: dict[str, str] | None, defer_env: bool = False):
     import jinja2
     from jinja2.sandbox import SandboxedEnvironment
 
@@ -88,6 +102,8 @@ def _environment(variables: dict, env_vars: dict[str, str] | None):
         if name in environ:
             return environ[name]
         if default is _Undefined:
+            if defer_env:  # a target's secret: only an error when that target is used
+                return f"{UNSET_ENV}{name}__"
             raise jinja2.UndefinedError(f"environment variable '{name}' is not set and has no default")
         return default
 
@@ -233,7 +249,7 @@ def line_map(source: str, rendered: str) -> list[int]:
 
 
 def load_yaml(path: str, display_name: str, variables: dict, env_vars: dict[str, str] | None = None,
-              problems: list[Problem] | None = None) -> Node:
+              problems: list[Problem] | None = None, defer_env: bool = False) -> Node:
     """Read, render and parse one YAML file into a located Node tree.
 
     Unreadable files, Jinja errors and YAML syntax errors raise SpecError. Problems in well-formed YAML
@@ -247,7 +263,7 @@ def load_yaml(path: str, display_name: str, variables: dict, env_vars: dict[str,
         raise SpecError([Problem(Location(display_name), f"cannot read file: {e}")]) from None
     if not _has_jinja(source):
         return parse_yaml(source, display_name, problems=problems)
-    rendered, mapping = render_with_lines(source, display_name, variables, env_vars)
+    rendered, mapping = render_with_lines(source, display_name, variables, env_vars, defer_env)
     return parse_yaml(rendered, display_name, mapping, problems, source)
 
 
