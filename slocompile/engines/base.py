@@ -33,13 +33,39 @@ class Engine(Protocol):
 
 
 def connect(target, project_root: str) -> Engine:
-    """Open the engine for a target; drivers are imported only here, lazily."""
-    from ..errors import SlocompileError
+    """Open the engine for a target; drivers are imported only here, lazily.
 
+    A missing driver is a user error (exit 2) naming the extra to install."""
+    from ..errors import Problem, SlocompileError
+    from ..spec.yamlload import unset_env_names
+
+    missing = unset_env_names(target.options)
+    if missing:
+        raise SlocompileError([Problem(target.loc, f"target '{target.name}' needs the environment variable "
+                                       f"'{missing[0]}', which is not set")])
     if target.type == "duckdb":
         from .duckdb import DuckDBEngine
 
         return DuckDBEngine.open(target, project_root)
+    if target.type in _DRIVERS:
+        module, extra = _DRIVERS[target.type]
+        try:
+            __import__(module)
+        except ImportError:
+            raise SlocompileError([Problem(getattr(target, "loc", None), (
+                f"target '{target.name}' ({target.type}) needs the {module} package: "
+                f"pip install 'slocompile[{extra}]'"))]) from None
+        if target.type == "postgres":
+            from .postgres import PostgresEngine
+
+            return PostgresEngine.open(target, project_root)
+        from .spark import SparkEngine
+
+        return SparkEngine.open(target, project_root)
     raise SlocompileError(
         f"target '{target.name}' of type {target.type} cannot be executed by this version "
-        f"(executable: duckdb); use `slocompile compile --target {target.name}` to get its SQL")
+        f"(executable: duckdb, postgres, spark); use `slocompile compile --target {target.name}` to get its SQL")
+
+
+# engine type -> (driver module, pip extra)
+_DRIVERS = {"postgres": ("psycopg", "postgres"), "spark": ("pyspark", "spark")}

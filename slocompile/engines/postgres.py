@@ -1,0 +1,202 @@
+"""PostgreSQL through psycopg 3 (`pip install 'slocompile[postgres]'`).
+
+Target options (slocompile.yml):
+    dsn: "postgresql://user:pass@host:5432/db"   # or a libpq "key=value" string
+    # or separately: host, port, user, password, dbname (alias: database), sslmode
+    connect_timeout: 10                           # seconds (default 10)
+    options: "-c statement_timeout=600000"        # passed to libpq
+
+Postgres has no function that raises an error from inside a query: render.py casts the
+(non-constant) message of a blocked view to an integer, so every query on the view fails with
+`invalid input syntax for type integer: "slocompile: validated.t is blocked by failed SLOs: ..."`.
+
+`CREATE OR REPLACE VIEW` in Postgres may only append columns; when a view's columns change
+(the raw table gained a column before `_slo_violations`, a type changed, ...) the view is
+dropped and created again inside the publishing transaction, so readers never see it missing.
+"""
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+from sqlglot import exp
+
+from ..errors import Problem, SlocompileError
+from .base import QueryFailed
+
+_PARAM_KEYS = ("host", "port", "user", "password", "dbname", "sslmode", "options", "application_name")
+# SQLSTATEs of a CREATE OR REPLACE VIEW whose columns differ from the existing view's
+_VIEW_SHAPE_ERRORS = ("42P16", "42804")
+_CREATE_VIEW = re.compile(r"^\s*CREATE\s+OR\s+REPLACE\s+VIEW\s+", re.IGNORECASE)
+
+
+class PostgresEngine:
+    dialect = "postgres"
+
+    def __init__(self, con, where: str):
+        self.con, self.where = con, where
+        self._in_transaction = False
+
+    @classmethod
+    def open(cls, target, project_root: str) -> PostgresEngine:
+        try:
+            import psycopg
+        except ImportError:
+            raise SlocompileError([Problem(target.loc, (
+                f"target '{target.name}' (postgres) needs the psycopg driver: "
+                "pip install 'slocompile[postgres]'"))]) from None
+        opts = dict(target.options)
+        kwargs = {k: opts[k] for k in _PARAM_KEYS if opts.get(k) not in (None, "")}
+        if "database" in opts and "dbname" not in kwargs:
+            kwargs["dbname"] = opts["database"]
+        if "port" in kwargs:
+            kwargs["port"] = str(kwargs["port"])
+        kwargs["connect_timeout"] = int(opts.get("connect_timeout", 10))
+        dsn = opts.get("dsn") or ""
+        if not dsn and not any(k in kwargs for k in ("host", "dbname", "user")):
+            raise SlocompileError([Problem(target.loc, (
+                f"target '{target.name}' (postgres) needs 'dsn' or 'host'/'dbname'/'user' options, "
+                "e.g. dsn: \"{{ env_var('PG_DSN') }}\""))])
+        where = _describe(dsn, kwargs)
+        try:
+            con = psycopg.connect(dsn, autocommit=True, **kwargs)
+        except psycopg.Error as e:
+            raise SlocompileError([Problem(target.loc, (
+                f"target '{target.name}': cannot connect to Postgres at {where}: {_first(e)}"))]) from None
+        return cls(con, where)
+
+    # -- the Engine protocol -------------------------------------------------------------
+
+    def query(self, sql: str) -> list[tuple]:
+        import psycopg
+
+        try:
+            with self.con.cursor() as cur:
+                cur.execute(sql)
+                return cur.fetchall() if cur.description is not None else []
+        except psycopg.Error as e:
+            raise self._failed(e) from None
+
+    def execute(self, sql: str) -> None:
+        import psycopg
+
+        if _CREATE_VIEW.match(sql):
+            return self._replace_view(sql)
+        try:
+            with self.con.cursor() as cur:
+                cur.execute(sql)
+        except psycopg.Error as e:
+            raise self._failed(e) from None
+
+    def columns(self, relation: exp.Table) -> list[tuple[str, str]] | None:
+        sql = ("SELECT column_name, CASE WHEN data_type IN ('USER-DEFINED', 'ARRAY') THEN udt_name "
+               "ELSE data_type END FROM information_schema.columns "
+               "WHERE table_schema = COALESCE(%s, current_schema()) AND table_name = %s "
+               "AND (%s::text IS NULL OR table_catalog = %s) ORDER BY ordinal_position")
+        import psycopg
+
+        catalog = relation.catalog or None
+        try:
+            with self.con.cursor() as cur:
+                cur.execute(sql, (relation.db or None, relation.name, catalog, catalog))
+                rows = cur.fetchall()
+        except psycopg.Error as e:
+            raise self._failed(e) from None
+        return [(r[0], r[1]) for r in rows] or None
+
+    @contextmanager
+    def transaction(self):
+        if self._in_transaction:  # nested: part of the outer transaction
+            yield
+            return
+        self._in_transaction = True
+        try:
+            with self.con.transaction():
+                yield
+        finally:
+            self._in_transaction = False
+
+    def close(self) -> None:
+        try:
+            self.con.close()
+        except Exception:  # closing a broken connection must not hide the real error
+            pass
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _failed(self, e: Exception) -> Exception:
+        """QueryFailed for a statement the server rejected; a lost connection ends the build (exit 2)
+        instead of being recorded as failed checks."""
+        if self.con.broken or self.con.closed:
+            return SlocompileError(f"lost the connection to Postgres at {self.where}: {_first(e)}")
+        return QueryFailed(_message(e))
+
+    def _replace_view(self, sql: str) -> None:
+        """CREATE OR REPLACE VIEW; when the columns changed, DROP and CREATE instead (same transaction)."""
+        import psycopg
+
+        try:
+            # a savepoint inside a transaction (a failure leaves it usable), else a transaction of its own
+            with self.con.transaction():
+                with self.con.cursor() as cur:
+                    cur.execute(sql)
+            return
+        except psycopg.Error as e:
+            if getattr(e, "sqlstate", None) not in _VIEW_SHAPE_ERRORS:
+                raise self._failed(e) from None
+            first = e
+        name = _view_name(sql)
+        if name is None:
+            raise QueryFailed(_message(first))
+        try:
+            with self.con.transaction():
+                with self.con.cursor() as cur:
+                    cur.execute(f"DROP VIEW IF EXISTS {name}")
+                    cur.execute(_CREATE_VIEW.sub("CREATE VIEW ", sql, count=1))
+        except psycopg.Error as e:
+            hint = ""
+            if getattr(e, "sqlstate", None) == "2BP01":  # dependent objects
+                hint = " (other views depend on it: drop them, build, and create them again)"
+            raise QueryFailed(f"{_message(first)}; dropping and re-creating the view failed: {_message(e)}{hint}") \
+                from None
+
+
+def _view_name(sql: str) -> str | None:
+    import sqlglot
+
+    try:
+        tree = sqlglot.parse_one(sql, read="postgres")
+    except Exception:
+        return None
+    if not isinstance(tree, exp.Create) or not isinstance(tree.this, exp.Table):
+        return None
+    return tree.this.sql("postgres", identify=True)
+
+
+def _first(e: Exception) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+def _message(e: Exception) -> str:
+    """The server's message (first line; the LINE/caret context adds nothing for generated SQL)."""
+    diag = getattr(e, "diag", None)
+    primary = getattr(diag, "message_primary", None) if diag is not None else None
+    text = primary or _first(e)
+    detail = getattr(diag, "message_detail", None) if diag is not None else None
+    return f"{text} ({detail})" if detail else text
+
+
+def _describe(dsn: str, kwargs: dict) -> str:
+    """host:port/dbname for messages, never the password."""
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        info = {**conninfo_to_dict(dsn), **{k: v for k, v in kwargs.items() if k != "password"}}
+    except Exception:
+        info = {k: v for k, v in kwargs.items() if k != "password"}
+    host = info.get("host") or "localhost"
+    port = info.get("port") or 5432
+    db = info.get("dbname") or info.get("user") or ""
+    return f"{host}:{port}/{db}"
+

@@ -1,0 +1,453 @@
+"""Apache Spark through pyspark (`pip install 'slocompile[spark]'`): a local master or Spark Connect.
+
+Target options (slocompile.yml):
+    master: "local[2]"              # a local (or cluster) master; the default when `remote` is absent
+    remote: "sc://host:15002"       # Spark Connect instead of a master (needs pyspark's connect extras)
+    warehouse: spark-warehouse      # spark.sql.warehouse.dir (relative to the project); local masters only
+    catalog: hive                   # hive (default): a persistent metastore next to the warehouse, so
+                                    # the views outlive the build; in-memory: this process only
+    metastore: spark-warehouse/metastore_db   # the embedded Derby metastore (catalog: hive)
+    conf: {spark.executor.memory: 2g}         # any other Spark settings
+
+One SparkSession serves every build of a process (starting one costs 4-10 s). Its static settings
+(master, warehouse, catalog) are fixed when it starts: a target asking for different ones stops
+it and starts another.
+
+What differs from the transactional engines:
+- No multi-statement transactions: `transaction()` is best effort. Statements commit one by one,
+  so a build that dies while publishing can leave its results and metrics rows written and its
+  run recorded as 'running'. The views are never dropped: they are `CREATE OR REPLACE`d and select
+  by a WHERE on the status table, so publishing needs no DDL that could leave them missing.
+- DELETE and UPDATE: tables whose format supports them (Delta, Iceberg) run them as they are.
+  Plain parquet tables do not, and Spark cannot overwrite a table it reads in the same statement:
+  the meta schema's status and runs tables are then rewritten copy-on-write. Inside a
+  transaction() the changes to such a table (and the INSERTs into it that follow) are collected
+  and applied once when the block ends: the table's new rows go to a staging table, then
+  INSERT OVERWRITE. A publish that fails before its end changes no status; a reader querying
+  during the overwrite (a fraction of a second) can see the status table empty.
+- Blocked views call raise_error(msg); the query fails with `[USER_RAISED_EXCEPTION] msg`.
+- TIMESTAMP (with local time zone) values come back as UTC; the session time zone is UTC
+  unless `conf` sets spark.sql.session.timeZone.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from ..errors import Problem, SlocompileError
+from .base import QueryFailed
+
+_DML = re.compile(r"^\s*(DELETE|UPDATE)\b", re.IGNORECASE)
+_NAME = r"(?:`(?:[^`]|``)*`|\w+)"
+_INSERT = re.compile(rf"^\s*INSERT\s+INTO\s+(?:TABLE\s+)?({_NAME}(?:\s*\.\s*{_NAME})*)", re.IGNORECASE)
+_NO_NATIVE_DML = ("UNSUPPORTED_FEATURE.TABLE_OPERATION", "does not support DELETE", "does not support UPDATE",
+                  "DELETE is only supported", "UPDATE TABLE is not supported")
+_STAGING_PREFIX = "_slo_rewrite_"
+
+# The process-wide session: (settings key, SparkSession)
+_SHARED: dict = {}
+
+
+def _defaults(local: bool) -> dict:
+    """Settings sent unless the target's `conf` overrides them (a Spark Connect server refuses
+    static settings: only session ones are sent there)."""
+    conf = {"spark.sql.session.timeZone": "UTC"}
+    if local:
+        conf.update({"spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false",
+                     "spark.sql.shuffle.partitions": "2",
+                     # CREATE TABLE without USING: the session's default source (parquet), not Hive text
+                     "spark.sql.legacy.createHiveTableByDefault": "false"})
+    return conf
+
+
+# Spark's default logging prints WARN lines and, for failed tasks, ERROR stack traces on the
+# terminal; a build reports failures itself, so a JVM it starts logs only FATAL messages
+# (override with conf: {spark.driver.extraJavaOptions: -Dlog4j2.configurationFile=...}).
+_LOG4J2 = """rootLogger.level = fatal
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n%ex
+logger.repl.name = org.apache.spark.repl.Main
+logger.repl.level = fatal
+logger.pygateway.name = org.apache.spark.api.python.PythonGatewayServer
+logger.pygateway.level = fatal
+"""
+
+
+def _log_config() -> str:
+    import tempfile
+
+    path = os.path.join(tempfile.gettempdir(), f"slocompile-spark-log4j2-{os.getuid()}.properties")
+    try:
+        with open(path, encoding="utf-8") as f:
+            if f.read() == _LOG4J2:
+                return path
+    except OSError:
+        pass
+    tmp = f"{path}.{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(_LOG4J2)
+    os.replace(tmp, path)
+    return path
+
+
+def session_settings(target, project_root: str) -> dict:
+    """The settings a target's session is started with (also the key for sharing it)."""
+    opts = dict(target.options)
+    remote = opts.get("remote")
+    extra = {str(k): str(v) for k, v in (opts.get("conf") or {}).items()}
+    if remote:
+        return {"remote": str(remote), "conf": {**_defaults(False), **extra}}
+    master = str(opts.get("master") or "local[2]")
+    local = master.startswith("local")
+    warehouse = _abs(opts.get("warehouse") or "spark-warehouse", project_root)
+    catalog = str(opts.get("catalog") or "hive")
+    if catalog not in ("hive", "in-memory"):
+        raise SlocompileError([Problem(target.loc, f"target '{target.name}': catalog must be hive or in-memory, "
+                                                   f"not {catalog!r}")])
+    conf = {**_defaults(local), "spark.sql.warehouse.dir": warehouse, "spark.sql.catalogImplementation": catalog}
+    java = [f"-Dlog4j2.configurationFile=file:{_log_config()}"]
+    dirs = [warehouse] if _is_local_path(warehouse) else []
+    if catalog == "hive" and (local or "metastore" in opts):
+        # an embedded Derby metastore beside the warehouse (a cluster's own metastore is set with
+        # conf: {spark.hadoop.hive.metastore.uris: thrift://...}, which takes precedence)
+        metastore = _abs(opts.get("metastore") or os.path.join(warehouse, "metastore_db"), project_root)
+        conf["spark.hadoop.javax.jdo.option.ConnectionURL"] = f"jdbc:derby:;databaseName={metastore};create=true"
+        java.append(f"-Dderby.stream.error.file={os.path.join(os.path.dirname(metastore), 'derby.log')}")
+        dirs.append(os.path.dirname(metastore))
+    conf["spark.driver.extraJavaOptions"] = " ".join(java)
+    for k, v in extra.items():
+        conf[k] = f"{conf[k]} {v}" if k == "spark.driver.extraJavaOptions" else v
+    return {"master": master, "conf": conf, "dirs": dirs}
+
+
+def _is_local_path(path: str) -> bool:
+    return "://" not in path and not path.startswith("file:")
+
+
+def _abs(path: str, root: str) -> str:
+    path = os.path.expanduser(str(path))
+    if not _is_local_path(path) or os.path.isabs(path):
+        return path
+    return os.path.normpath(os.path.join(root, path))
+
+
+def get_session(settings: dict, what: str = "spark"):
+    """The shared SparkSession for these settings, started on first use."""
+    key = repr(sorted((k, repr(v)) for k, v in settings.items()))
+    if _SHARED.get("key") == key:
+        return _SHARED["session"]
+    stop_session()
+    from pyspark.sql import SparkSession
+
+    for d in settings.get("dirs", ()):
+        os.makedirs(d, exist_ok=True)
+
+    builder = SparkSession.builder.appName("slocompile")
+    if "remote" in settings:
+        builder = builder.remote(settings["remote"])
+    else:
+        builder = builder.master(settings["master"])
+    for k, v in settings["conf"].items():
+        builder = builder.config(k, v)
+    try:
+        session = builder.getOrCreate()
+    except ImportError as e:  # Spark Connect's client needs grpcio, pandas, pyarrow, ...
+        raise SlocompileError(f"{what}: Spark Connect needs more packages ({e}): pip install 'pyspark[connect]'") \
+            from None
+    except Exception as e:
+        text = _message(e)
+        if "JAVA_GATEWAY_EXITED" in text or "JAVA_HOME" in text or "java" in text.lower().split(":")[0]:
+            text += " (pyspark needs Java 17 or newer on PATH or in JAVA_HOME)"
+        raise SlocompileError(f"{what}: cannot start Spark: {text}") from None
+    _SHARED.update(key=key, session=session)
+    return session
+
+
+def stop_session() -> None:
+    """Stop the shared session, if any (tests and long-lived processes)."""
+    session = _SHARED.pop("session", None)
+    _SHARED.pop("key", None)
+    if session is not None:
+        try:
+            session.stop()
+        except Exception:
+            pass
+
+
+class SparkEngine:
+    dialect = "spark"
+
+    def __init__(self, spark, name: str):
+        self.spark, self.name = spark, name
+        self._copy_on_write: set[str] = set()  # tables known to lack DELETE/UPDATE
+        self._depth = 0                         # transaction() nesting
+        self._pending: dict[str, _Rewrite] = {}  # copy-on-write changes applied when the transaction ends
+
+    @classmethod
+    def open(cls, target, project_root: str) -> SparkEngine:
+        where = f"target '{target.name}'"
+        settings = session_settings(target, project_root)
+        spark = get_session(settings, where)
+        engine = cls(spark, target.name)
+        try:  # touch the catalog now: a metastore in use by another process fails here, not mid-build
+            spark.sql("SHOW DATABASES").collect()
+        except Exception as e:
+            text = _message(e)
+            if "Derby" in text or "metastore" in text.lower() or "HiveException" in text:
+                text = ("the Spark metastore could not be opened (another process using the same "
+                        f"metastore_db? a local Derby metastore allows one at a time): {text}")
+            raise SlocompileError([Problem(target.loc, f"{where}: {text}")]) from None
+        return engine
+
+    # -- the Engine protocol -------------------------------------------------------------
+
+    def query(self, sql: str) -> list[tuple]:
+        try:
+            df = self.spark.sql(sql)
+            rows = df.collect()
+            ltz = [i for i, f in enumerate(df.schema.fields) if type(f.dataType).__name__ == "TimestampType"]
+        except Exception as e:
+            raise QueryFailed(_message(e)) from None
+        out = [tuple(r) for r in rows]
+        if ltz and out:
+            out = [tuple(_utc(v) if i in ltz else v for i, v in enumerate(row)) for row in out]
+        return out
+
+    def execute(self, sql: str) -> None:
+        if self._pending:
+            into = _INSERT.match(sql)
+            if into and _quoted(exp.to_table(into.group(1), dialect="spark")) in self._pending:
+                tree = self._parse(sql)
+                if isinstance(tree, exp.Insert):
+                    self._pending[_quoted(_insert_table(tree))].ops.append(tree)  # after the queued DELETE
+                    return
+        if _DML.match(sql):
+            return self._dml(sql)
+        self._run(sql)
+
+    def columns(self, relation: exp.Table) -> list[tuple[str, str]] | None:
+        name = _quoted(relation)
+        try:
+            if not self.spark.catalog.tableExists(name):
+                return None
+            fields = self.spark.table(name).schema.fields
+        except Exception as e:
+            text = _message(e)
+            if "TABLE_OR_VIEW_NOT_FOUND" in text or "SCHEMA_NOT_FOUND" in text or "not found" in text.lower():
+                return None
+            raise QueryFailed(text) from None
+        return [(f.name, f.dataType.simpleString()) for f in fields] or None
+
+    @contextmanager
+    def transaction(self):
+        """Best effort (Spark has no multi-statement transactions; see the module's notes).
+
+        Copy-on-write changes (DELETE/UPDATE on tables without them, and the INSERTs into those
+        tables that follow) are collected and applied once per table when the outermost block
+        ends, and dropped if it raises: each table is rewritten once per build, and its old rows
+        are replaced in one overwrite rather than deleted and re-inserted statement by statement."""
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            if self._depth == 1:
+                self._pending.clear()
+            raise
+        finally:
+            self._depth -= 1
+        if self._depth == 0:
+            pending, self._pending = self._pending, {}
+            for rewrite in pending.values():
+                self._apply(rewrite)
+
+    def close(self) -> None:
+        """The session is shared by the process: it stays up for the next build (stop_session() ends it)."""
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _run(self, sql: str) -> None:
+        try:
+            self.spark.sql(sql)
+        except Exception as e:
+            raise QueryFailed(_message(e)) from None
+
+    @staticmethod
+    def _parse(sql: str):
+        import sqlglot
+
+        try:
+            return sqlglot.parse_one(sql, read="spark")
+        except Exception:
+            return None
+
+    def _dml(self, sql: str) -> None:
+        tree = self._parse(sql)
+        if not isinstance(tree, (exp.Delete, exp.Update)) or not isinstance(tree.this, exp.Table):
+            return self._run(sql)
+        key = _quoted(tree.this)
+        if key not in self._copy_on_write:
+            try:
+                return self._run(sql)
+            except QueryFailed as e:
+                if not any(marker in str(e) for marker in _NO_NATIVE_DML):
+                    raise
+                self._copy_on_write.add(key)
+        if self._depth:
+            table = tree.this.copy()
+            table.set("alias", None)
+            self._pending.setdefault(key, _Rewrite(table, [])).ops.append(tree)
+            return
+        self._apply(_Rewrite(_plain(tree.this), [tree]))
+
+    def _apply(self, rewrite: _Rewrite) -> None:
+        """Copy-on-write: the table's new rows go to a staging table, then INSERT OVERWRITE."""
+        table = rewrite.table
+        cols = self.columns(table)
+        if cols is None:
+            raise QueryFailed(f"table {_quoted(table)} does not exist")
+        select = _rewritten_rows(table, cols, rewrite.ops)
+        staging = exp.Table(this=exp.to_identifier(_STAGING_PREFIX + table.name, quoted=True),
+                            db=table.args.get("db"), catalog=table.args.get("catalog"))
+        s_sql, t_sql = staging.sql("spark", identify=True), table.sql("spark", identify=True)
+        self._run(f"DROP TABLE IF EXISTS {s_sql}")
+        self._run(f"CREATE TABLE {s_sql} USING parquet AS {select.sql('spark', identify=True)}")
+        try:
+            self._run(f"INSERT OVERWRITE TABLE {t_sql} SELECT * FROM {s_sql}")
+        except QueryFailed as e:
+            raise QueryFailed(f"{e} (the rows it should hold are in {s_sql})") from None
+        self._run(f"DROP TABLE IF EXISTS {s_sql}")
+
+
+@dataclass
+class _Rewrite:
+    table: exp.Table
+    ops: list  # exp.Delete | exp.Update | exp.Insert, in the order they were issued
+
+
+def _rewritten_rows(table: exp.Table, cols: list[tuple[str, str]], ops: list) -> exp.Select:
+    """SELECT of the table's rows after `ops`, in the table's column order and types.
+
+    The table's current rows and each INSERT's rows are parts of a UNION ALL; a DELETE filters,
+    and an UPDATE rewrites, every part that exists when it is issued."""
+    names = [n for n, _ in cols]
+    parts: list[tuple[exp.Expression, list]] = [(exp.select(*[_col(n) for n in names]).from_(table.copy()), [])]
+    for op in ops:
+        if isinstance(op, exp.Insert):
+            parts.append((_inserted_rows(op, names), []))
+        else:
+            for _, later in parts:
+                later.append(op)
+    selects = [_apply_ops(source, later, names) for source, later in parts]
+    union = selects[0]
+    for sel in selects[1:]:
+        union = exp.Union(this=union, expression=sel, distinct=False)
+    alias = exp.TableAlias(this=exp.to_identifier("_slo_rows", quoted=True))
+    typed = [exp.alias_(exp.cast(_col(n), exp.DataType.build(t, dialect="spark")), n, quoted=True) for n, t in cols]
+    return exp.select(*typed).from_(exp.Subquery(this=union, alias=alias))
+
+
+def _apply_ops(source: exp.Select, ops: list, names: list[str]) -> exp.Select:
+    """Wrap `source` in the filters (DELETE) and rewrites (UPDATE) issued after it."""
+    current = source
+    deletes: list[exp.Expression] = []
+    n = 0
+
+    def wrap(sel: exp.Select) -> exp.Subquery:
+        nonlocal n
+        n += 1
+        return exp.Subquery(this=sel, alias=exp.TableAlias(this=exp.to_identifier(f"_slo_{n}", quoted=True)))
+
+    def flush():
+        nonlocal current, deletes
+        if deletes:
+            hit = deletes[0] if len(deletes) == 1 else exp.or_(*[exp.Paren(this=d) for d in deletes])
+            keep = exp.Not(this=exp.Paren(this=hit))
+            current = exp.select(*[_col(c) for c in names]).from_(wrap(current)).where(keep)
+            deletes = []
+
+    for op in ops:
+        where = op.args.get("where")
+        hit = exp.Coalesce(this=exp.Paren(this=where.this.copy()), expressions=[exp.false()]) \
+            if where is not None else exp.true()
+        if isinstance(op, exp.Delete):
+            deletes.append(hit)
+            continue
+        flush()
+        sets = {eq.this.name: eq.expression for eq in op.expressions}
+        projections = [exp.alias_(exp.Case(ifs=[exp.If(this=hit.copy(), true=sets[c].copy())], default=_col(c)), c,
+                                  quoted=True) if c in sets else _col(c) for c in names]
+        current = exp.select(*projections).from_(wrap(current))
+    flush()
+    return current
+
+
+def _inserted_rows(insert: exp.Insert, names: list[str]) -> exp.Select:
+    """An INSERT ... VALUES as a SELECT in the table's column order (unlisted columns NULL)."""
+    target = insert.this
+    listed = [e.name for e in target.expressions] if isinstance(target, exp.Schema) else list(names)
+    source = insert.expression
+    if isinstance(source, exp.Values):
+        alias = exp.TableAlias(this=exp.to_identifier("_slo_values", quoted=True),
+                               columns=[exp.to_identifier(c, quoted=True) for c in listed])
+        values = source.copy()
+        values.set("alias", alias)
+        from_ = values
+    else:  # INSERT ... SELECT
+        from_ = exp.Subquery(this=source.copy(), alias=exp.TableAlias(
+            this=exp.to_identifier("_slo_values", quoted=True), columns=[exp.to_identifier(c, quoted=True)
+                                                                          for c in listed]))
+    return exp.select(*[_col(c) if c in listed else exp.alias_(exp.Null(), c, quoted=True) for c in names]) \
+        .from_(from_)
+
+
+def _insert_table(insert: exp.Insert) -> exp.Table:
+    target = insert.this
+    return _plain(target.this if isinstance(target, exp.Schema) else target)
+
+
+def _plain(table: exp.Table) -> exp.Table:
+    table = table.copy()
+    table.set("alias", None)
+    return table
+
+
+def _col(name: str) -> exp.Column:
+    return exp.Column(this=exp.to_identifier(name, quoted=True))
+
+
+def _quoted(table: exp.Table) -> str:
+    parts = [p for p in (table.catalog, table.db, table.name) if p]
+    return ".".join("`" + p.replace("`", "``") + "`" for p in parts)
+
+
+def _utc(v):
+    """pyspark turns TIMESTAMP (local time zone) values into naive local datetimes: make them naive UTC."""
+    if isinstance(v, dt.datetime) and v.tzinfo is None:
+        return v.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return v
+
+
+def _message(e: Exception) -> str:
+    """Spark's own message: the [ERROR_CLASS] line, without JVM stack traces or Py4J wrapping."""
+    text = str(e).strip()
+    marker = text.find("[USER_RAISED_EXCEPTION]")
+    if marker >= 0:  # a blocked view; possibly wrapped in Py4JJavaError / SparkException text
+        line = text[marker:].splitlines()[0]
+        return re.sub(r"\s*SQLSTATE: \w+\s*$", "", line)
+    java = getattr(e, "java_exception", None)
+    if java is not None and type(e).__name__ == "Py4JJavaError":
+        try:
+            text = str(java.getMessage())
+        except Exception:
+            pass
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("at ")]
+    return lines[0] if lines else type(e).__name__
