@@ -4,7 +4,7 @@ Usage (from anywhere; the file is written next to this script):
 
     python generate_data.py                  # 30 days ending yesterday, with the injected faults
     python generate_data.py --no-fault       # the same data without the feature-job outage
-    python generate_data.py --anchor 2026-09-01   # pin "today" (byte-identical data on every run)
+    python generate_data.py --anchor 2026-09-01   # pin "today" (the same data on every run)
 
 Writes warehouse.duckdb with:
 
@@ -131,8 +131,8 @@ def main(argv=None) -> int:
                row_number() OVER (PARTITION BY ds ORDER BY user_id) - 1 AS k
         FROM raw.user_features
     ), z AS (
-        SELECT *, -2.0 + 0.05 * sessions_7d + 0.6 * is_premium::INTEGER
-                  + 0.004 * coalesce(spend_30d, 0)
+        SELECT *, -2.5 + 0.04 * sessions_7d + 0.6 * is_premium::INTEGER
+                  + 0.3 * ln(1 + coalesce(spend_30d, 0))
                   + (({H('(d * 100003 + user_id)', 1812433253, 73)} % 2001) - 1000) / 700.0 AS logit
         FROM f
     )
