@@ -1,6 +1,13 @@
 """slocompile: YAML SLOs compiled to planned SQL checks and validated views."""
 __version__ = "0.1.0"
 
-from .project import Project  # noqa: E402
-
 __all__ = ["Project", "__version__"]
+
+
+def __getattr__(name):
+    # lazy, so `slocompile --help` does not pay for importing sqlglot
+    if name == "Project":
+        from .project import Project
+
+        return Project
+    raise AttributeError(f"module 'slocompile' has no attribute {name!r}")

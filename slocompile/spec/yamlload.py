@@ -285,7 +285,10 @@ def parse_yaml(text: str, display_name: str, mapping: list[int] | None = None,
         return Location(display_name, line, col)
 
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        try:
+            root = yaml.compose(text, Loader=_LOADER)
+        except yaml.YAMLError:  # rare: parse again in pure Python for its more specific message
+            root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = loc(mark) if mark else Location(display_name)
@@ -326,6 +329,8 @@ def _column_mapper(source: str, rendered: str, mapping: list[int]):
 
 
 _constructor = yaml.SafeLoader(stream="")
+# libyaml's parser keeps the same line/column marks and is several times faster
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _convert(n: yaml.Node, loc, problems: list[Problem], depth: int) -> Node:
