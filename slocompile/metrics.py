@@ -35,6 +35,8 @@ class Metric:
     scope: str = PER_PARTITION
     # True when an engine with zone maps can answer this as a filtered COUNT(*) without reading data
     stats_prunable: bool = False
+    # a COUNT_IF over one column whose values are expected to be few: may be counted per distinct value
+    per_value: bool = False
 
     @property
     def default(self):
@@ -75,8 +77,8 @@ def rows(where=None) -> Metric:
     return Metric(ROWS, where=where, stats_prunable=True)
 
 
-def count_if(condition: exp.Expression, where=None, stats_prunable: bool = False) -> Metric:
-    return Metric(COUNT_IF, expr=condition, where=where, stats_prunable=stats_prunable)
+def count_if(condition: exp.Expression, where=None, stats_prunable: bool = False, per_value: bool = False) -> Metric:
+    return Metric(COUNT_IF, expr=condition, where=where, stats_prunable=stats_prunable, per_value=per_value)
 
 
 def aggregate(expr: exp.Expression, where=None, scope: str = PER_PARTITION) -> Metric:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from .. import metrics as m
 from ..spec.fields import Field
 from ..sqlnodes import RegexSearch, lit, not_, or_all
 from .base import RowRule, column_of
@@ -55,6 +56,10 @@ class AcceptedValues(RowRule):
 
     def condition(self, check):
         return exp.Not(this=exp.In(this=column_of(check), expressions=[lit(v) for v in check.params["values"]]))
+
+    def metrics(self, check):
+        # few distinct values are expected: engines may count violations once per value
+        return [m.count_if(self.condition(check), check.where, per_value=True), m.rows(check.where)]
 
 
 class Matches(RowRule):

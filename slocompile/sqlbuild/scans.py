@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from .. import metrics as m
-from ..planner import ALONE, DUPLICATES, FUSED, ORPHANS, Scan
+from ..planner import ALONE, DUPLICATES, FUSED, ORPHANS, VALUE_COUNTS, Scan
 from ..spec.model import TableSpec
 from ..sqlnodes import and_all, col, count_if, lit
 
@@ -67,11 +67,31 @@ def scan_sql(table: TableSpec, scan: Scan) -> exp.Select:
     if scan.kind == ALONE:
         return _select(table, scan.grouped, _aliased([exp.Count(this=exp.Star())]),
                        and_all([where, exp.Paren(this=metric.expr.copy())]))
+    if scan.kind == VALUE_COUNTS:
+        return _value_counts(table, scan, metric, where)
     if scan.kind == DUPLICATES:
         return _duplicates(table, scan, metric, where)
     if scan.kind == ORPHANS:
         return _orphans(table, scan, metric, where)
     raise ValueError(f"scan kind {scan.kind} has no SQL")
+
+
+def _value_counts(table: TableSpec, scan: Scan, metric: m.Metric, where) -> exp.Select:
+    """COUNT_IF over one column, evaluated once per distinct value: SUM of the counts of the values
+    that meet the condition. The inner query keeps the column's (and partition's) own names, so the
+    condition and the partition expression apply to it unchanged."""
+    names = list(dict.fromkeys(([table.partition] if scan.grouped else []) + [c.name for c in
+                                                                             metric.expr.find_all(exp.Column)]))
+    inner = exp.Select(expressions=[col(n) for n in names] + [exp.alias_(exp.Count(this=exp.Star()), ROWS_ALIAS,
+                                                                         quoted=True)])
+    inner.set("from_", exp.From(this=table.relation.copy()))
+    if where is not None:
+        inner.set("where", exp.Where(this=where))
+    inner.set("group", exp.Group(expressions=[col(n) for n in names]))
+    rows = exp.Column(this=exp.to_identifier(ROWS_ALIAS, quoted=True))
+    total = exp.Coalesce(this=exp.Sum(this=rows), expressions=[exp.Literal.number(0)])
+    source = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("v", quoted=True)))
+    return _select(table, scan.grouped, _aliased([total]), metric.expr.copy(), source=source)
 
 
 def _duplicates(table: TableSpec, scan: Scan, metric: m.Metric, where) -> exp.Select:
