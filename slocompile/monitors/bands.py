@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -30,10 +31,9 @@ class Settings:
     window: int = 28            # most recent clean partitions that form the baseline
     z: float = 5.0              # robust z a change must exceed ...
     floor_prop: float = 0.2     # ... and Cohen's h for proportions (0% -> 1%, 50% -> 60%)
-    floor_log: float = math.log(1.5)  # ... and log ratio for counts and spreads (x1.5 or /1.5)
+    floor_log: float = math.log(2.0)  # ... and log ratio for counts and spreads (x2 or /2)
     floor_location: float = 1.0       # ... and shift in within-partition standard deviations
-    floor_psi: float = 0.25     # ... and population stability index (the usual "major shift")
-    floor_linf: float = 0.1     # ... and L-infinity distance between category shares
+    #                             (drift: the Jensen-Shannon of a normal shifted that far)
     drift_window: int = 7       # clean partitions pooled as the drift reference
     range_window: int = 28      # partitions whose min/max medians form the historical range
     persist: int = 3            # consecutive alerts after which a new level is accepted as normal
@@ -57,6 +57,14 @@ class Scale:
 
     def inv(self, y: float) -> float:
         return float(y)
+
+
+class DistanceScale(Scale):
+    """Distances between distributions: used as they are, never below 0."""
+    kind = "distance"
+
+    def inv(self, y: float) -> float:
+        return float(max(y, 0.0))
 
 
 class PropScale(Scale):
@@ -102,20 +110,49 @@ class UnitScale(Scale):
 
 # ----------------------------------------------------------------------------- robust fit
 
+def _med(a) -> float:
+    """Median of a 1-d array (np.median's overhead dominates on the short series used here)."""
+    s = np.sort(np.asarray(a, dtype=float).ravel())
+    n = s.size
+    if n == 0:
+        return math.nan
+    m = n // 2
+    return float(s[m]) if n % 2 else 0.5 * float(s[m - 1] + s[m])
+
+
+@lru_cache(maxsize=256)
+def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.triu_indices(n, k=1)
+
+
 def theil_sen(t: np.ndarray, y: np.ndarray) -> float:
-    """Median of pairwise slopes (0 when fewer than 3 distinct times)."""
-    i, j = np.triu_indices(len(t), k=1)
+    """Median of pairwise slopes (0 when fewer than 3 pairs with distinct times)."""
+    i, j = _pairs(len(t))
     dt = t[j] - t[i]
     ok = dt != 0
     if ok.sum() < 3:
         return 0.0
-    return float(np.median((y[j][ok] - y[i][ok]) / dt[ok]))
+    return float(_med((y[j][ok] - y[i][ok]) / dt[ok]))
 
 
 def mad_sd(r: np.ndarray) -> float:
     if len(r) == 0:
         return 0.0
-    return float(MAD_TO_SD * np.median(np.abs(r - np.median(r))))
+    return float(MAD_TO_SD * _med(np.abs(r - _med(r))))
+
+
+def group_medians(values: np.ndarray, groups: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Median of ``values`` per group 0..k-1 (0 for empty groups) and the group sizes, vectorised."""
+    counts = np.bincount(groups, minlength=k)
+    order = np.lexsort((values, groups))
+    v = values[order]
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    med = np.zeros(k)
+    has = counts > 0
+    lo = starts[has] + (counts[has] - 1) // 2
+    hi = starts[has] + counts[has] // 2
+    med[has] = (v[lo] + v[hi]) / 2.0
+    return med, counts
 
 
 @dataclass
@@ -125,6 +162,19 @@ class Fit:
     n: int               # clean points used
     slope: float
     seasonal: bool
+    t_new: float = 0.0
+    wd_new: int = 0
+    season: np.ndarray | None = None   # weekday effects (used when seasonal)
+    extra_sd: float = 0.0  # today's own sampling error: widens the decision, not the shown band
+
+    def at(self, t: np.ndarray, wd: np.ndarray | None) -> np.ndarray:
+        """The fitted model at other times (e.g. to measure a level change after them)."""
+        t = np.asarray(t, dtype=float)
+        base = self.pred - (self.season[self.wd_new] if self.seasonal else 0.0)
+        out = base + self.slope * (t - self.t_new)
+        if self.seasonal and wd is not None:
+            out = out + self.season[np.asarray(wd, dtype=int)]
+        return out
 
 
 def _fit_once(t, y, wd, t_new, weekly: bool):
@@ -134,17 +184,15 @@ def _fit_once(t, y, wd, t_new, weekly: bool):
     for _ in range(3 if weekly else 1):
         z = y - season[wd]
         slope = theil_sen(t, z)
-        level = float(np.median(z - slope * (t - t_new)))
+        level = float(_med(z - slope * (t - t_new)))
         if not weekly:
             break
         r = y - level - slope * (t - t_new)
-        new = np.zeros(7)
-        for d in range(7):
-            if counts[d] >= 2:
-                new[d] = np.median(r[wd == d])
+        new, _ = group_medians(r, wd, 7)
         present = counts >= 2
+        new[~present] = 0.0
         if present.any():
-            new[present] -= np.median(new[present])
+            new[present] -= _med(new[present])
         season = new
     resid = y - (level + slope * (t - t_new) + season[wd])
     return level, slope, season, counts, resid
@@ -168,7 +216,8 @@ def fit(t: np.ndarray, y: np.ndarray, wd: np.ndarray | None, t_new: float, wd_ne
     pred = level + (season[wd_new] if seasonal else 0.0)
     # out-of-sample inflation: the level/slope and the weekday median are estimates too
     infl = 1.0 + 4.0 / max(n, 1) + (1.57 / counts[wd_new] if seasonal else 0.0)
-    return Fit(pred=float(pred), sd=float(sd * math.sqrt(infl)), n=n, slope=float(slope), seasonal=seasonal)
+    return Fit(pred=float(pred), sd=float(sd * math.sqrt(infl)), n=n, slope=float(slope), seasonal=seasonal,
+               t_new=float(t_new), wd_new=int(wd_new or 0), season=season)
 
 
 @dataclass
@@ -178,18 +227,24 @@ class Verdict:
     lo: float            # band in the metric's own units
     hi: float
     expected: float      # predicted value in the metric's own units
-    score: float         # |deviation| / allowed deviation (>1 means outside)
+    score: float         # deviation in an alerting direction / allowed deviation (>1: outside)
+    half: float = 0.0    # allowed deviation (transformed scale)
 
 
 def judge(fitted: Fit, scale: Scale, value: float, direction: str, settings: Settings = DEFAULT) -> Verdict:
-    """Is ``value`` outside the band? ``direction``: both | up | down."""
-    half = max(settings.z * fitted.sd, scale.floor)
+    """Is ``value`` outside the band? ``direction``: both | up | down.
+
+    Outside means further from the prediction than both ``z`` prediction standard deviations
+    (including today's own sampling error, ``extra_sd``) and the scale's materiality floor. The
+    band reported (lo, hi) is the history's: prediction +- max(z sd, floor)."""
+    half = max(settings.z * math.hypot(fitted.sd, fitted.extra_sd), scale.floor)
+    shown = max(settings.z * fitted.sd, scale.floor)
     y = float(scale.fwd(np.array([value]))[0]) if math.isfinite(value) else math.copysign(1e300, value)
     dev = y - fitted.pred
-    lo, hi = fitted.pred - half, fitted.pred + half
     up_ok = direction in ("both", "up")
     down_ok = direction in ("both", "down")
-    out = (dev > half and up_ok) or (-dev > half and down_ok)
+    signed = max(dev if up_ok else -math.inf, -dev if down_ok else -math.inf)
+    out = signed > half
     return Verdict(alert=bool(out), direction=(1 if dev > 0 else -1) if out else 0,
-                   lo=scale.inv(lo), hi=scale.inv(hi), expected=scale.inv(fitted.pred),
-                   score=abs(dev) / half if half > 0 else math.inf)
+                   lo=scale.inv(fitted.pred - shown), hi=scale.inv(fitted.pred + shown),
+                   expected=scale.inv(fitted.pred), score=signed / half if half > 0 else math.inf, half=half)

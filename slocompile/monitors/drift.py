@@ -64,6 +64,37 @@ def linf(p: dict[str, float], q: dict[str, float]) -> float:
     return float(max(abs(p.get(k, 0.0) - q.get(k, 0.0)) for k in set(p) | set(q)))
 
 
+def unlisted_bound(summary: dict) -> float:
+    """The largest share a value absent from a truncated top-k list can have (0: list complete)."""
+    top = summary.get("top") or {}
+    n = summary.get("nonnull") or 0
+    rest = n - sum(top.values())
+    if n <= 0 or rest <= 0:
+        return 0.0
+    return min(min(top.values()) if top else rest, rest) / n
+
+
+def novelty(summary: dict, refs: list[dict]) -> tuple[float, float]:
+    """(new, vanished): the share of today's values in categories no reference partition listed,
+    and the mean reference share of categories absent today. Engineering faults on categories
+    (renames, case changes, placeholders, broken mappings) create or remove values; natural change
+    (campaigns, mix drift) mostly moves shares among known ones. Shares hidden by top-k truncation
+    are intervals [0, bound]: only what no such interval explains counts."""
+    n = summary.get("nonnull") or 0
+    refs = [r for r in refs if r.get("nonnull")]
+    if n <= 0 or not refs:
+        return math.nan, math.nan
+    cur = {k: v / n for k, v in (summary.get("top") or {}).items()}
+    b_cur = unlisted_bound(summary)
+    ref_sh = [{k: v / r["nonnull"] for k, v in (r.get("top") or {}).items()} for r in refs]
+    b_ref = max(unlisted_bound(r) for r in refs)
+    known = set().union(*ref_sh)
+    new = sum(max(0.0, v - b_ref) for k, v in cur.items() if k not in known)
+    vanished = sum(max(0.0, sum(s.get(k, 0.0) for s in ref_sh) / len(ref_sh) - b_cur)
+                   for k in known if k not in cur)
+    return float(new), float(vanished)
+
+
 def js(p: dict[str, float], q: dict[str, float]) -> float:
     """Jensen-Shannon divergence in bits (0 identical, 1 disjoint)."""
     if not p or not q:
@@ -92,5 +123,5 @@ def shares_of(summary: dict | None) -> dict[str, float]:
 
 def top_changes(p: dict[str, float], q: dict[str, float], n: int = 2) -> list[tuple[str, float, float]]:
     """The categories whose share moved most: (value, reference share, new share)."""
-    keys = sorted(set(p) | set(q), key=lambda k: -abs(p.get(k, 0.0) - q.get(k, 0.0)))
+    keys = sorted(set(p) | set(q), key=lambda k: (-abs(p.get(k, 0.0) - q.get(k, 0.0)), k))
     return [(("other" if k == OTHER else k), q.get(k, 0.0), p.get(k, 0.0)) for k in keys[:n]]

@@ -1,0 +1,203 @@
+"""The learned band: robust fit (seasonality, trend, outliers), floors, history rules."""
+import datetime as dt
+import math
+
+import numpy as np
+import pytest
+
+from slocompile.monitors.bands import DEFAULT, LogScale, PropScale, Settings, UnitScale, fit, judge
+from slocompile.monitors.detect import _clean, judge_partition
+from slocompile.monitors.history import History
+
+START = dt.date(2026, 1, 5)  # a Monday
+
+
+def day(i: int) -> str:
+    return (START + dt.timedelta(days=i)).isoformat()
+
+
+class Replay:
+    """Feed one metric dict per day through judge_partition + History.record."""
+
+    def __init__(self, settings=DEFAULT):
+        self.history = History(table="t")
+        self.settings = settings
+        self.i = 0
+
+    def step(self, metrics: dict, summaries: dict | None = None):
+        j = judge_partition(self.history, day(self.i), metrics, summaries or {}, self.settings)
+        self.history.record(j)
+        self.i += 1
+        return j.alerts
+
+
+def _series(n, f, seed=0, noise=0.0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n, dtype=float)
+    wd = (np.arange(n) % 7).astype(int)  # day 0 is a Monday
+    y = np.array([f(i) for i in range(n)]) + rng.normal(0, noise, n)
+    return t, wd, y
+
+
+def test_weekly_seasonality_is_learned():
+    t, wd, y = _series(28, lambda i: 10.0 + (3.0 if i % 7 >= 5 else 0.0), noise=0.1)
+    saturday = fit(t, y, wd, 33.0, 5)   # day 33 is a Saturday
+    tuesday = fit(t, y, wd, 29.0, 1)
+    assert saturday.seasonal and tuesday.seasonal
+    assert saturday.pred == pytest.approx(13.0, abs=0.2)
+    assert tuesday.pred == pytest.approx(10.0, abs=0.2)
+    assert saturday.sd < 0.5
+
+
+def test_no_seasonality_without_weekly_pattern():
+    t, wd, y = _series(28, lambda i: 10.0, noise=1.0, seed=3)
+    assert not fit(t, y, wd, 28.0, 0).seasonal
+
+
+def test_slow_trend_is_extrapolated():
+    t, wd, y = _series(28, lambda i: 100.0 + 2.0 * i, noise=0.5, seed=1)
+    f = fit(t, y, wd, 28.0, 0)
+    assert f.pred == pytest.approx(156.0, abs=1.0)
+    assert f.slope == pytest.approx(2.0, abs=0.1)
+
+
+def test_outliers_in_history_move_nothing():
+    t, wd, y = _series(28, lambda i: 5.0, noise=0.2, seed=2)
+    clean = fit(t, y, wd, 28.0, 0)
+    y[[3, 11, 20]] = [500.0, -300.0, 900.0]
+    dirty = fit(t, y, wd, 28.0, 0)
+    assert abs(dirty.pred - 5.0) < 0.25 and abs(clean.pred - 5.0) < 0.25   # noise sd is 0.2
+    assert dirty.sd < 2 * clean.sd
+
+
+def test_floor_keeps_immaterial_but_significant_changes_quiet():
+    t, wd, _ = _series(28, lambda i: 0.0)
+    scale = PropScale(DEFAULT.floor_prop)
+    y = scale.fwd(np.full(28, 0.020) + np.random.default_rng(0).normal(0, 1e-4, 28))
+    f = fit(t, y, wd, 28.0, 0)
+    tiny = judge(f, scale, 0.026, "both")     # 30 sd away, but 0.6 percentage points
+    big = judge(f, scale, 0.47, "both")
+    assert not tiny.alert and tiny.score < 1
+    assert big.alert and big.direction == 1
+    assert big.lo < 0.02 < big.hi
+
+
+def test_direction_limits_alerts():
+    t, wd, _ = _series(28, lambda i: 0.0)
+    scale = PropScale(DEFAULT.floor_prop)
+    f = fit(t, scale.fwd(np.full(28, 0.5)), wd, 28.0, 0)
+    assert not judge(f, scale, 0.0, "up").alert
+    assert judge(f, scale, 0.0, "both").alert
+
+
+def test_log_and_unit_scales_round_trip():
+    s = LogScale(math.log(2), 1.0)
+    assert s.inv(float(s.fwd(np.array([99.0]))[0])) == pytest.approx(99.0)
+    u = UnitScale(1.0, 4.0)
+    assert u.inv(float(u.fwd(np.array([10.0]))[0])) == pytest.approx(10.0)
+
+
+def _missing(i, value=0.02):
+    return {(None, "row_count"): 1000.0 + (i % 3), ("age", "missing_fraction"): value + 0.001 * (i % 5)}
+
+
+def test_minimum_history_before_alerting():
+    r = Replay(Settings(min_history=14))
+    for i in range(13):
+        r.step(_missing(i))
+    assert r.step(_missing(13, 0.6)) == []           # 13 partitions of history: no verdict yet
+    r = Replay(Settings(min_history=14))
+    for i in range(14):
+        r.step(_missing(i))
+    alerts = r.step(_missing(14, 0.6))
+    assert [(a["column"], a["metric"]) for a in alerts] == [("age", "missing_fraction")]
+
+
+def test_alerted_partition_is_kept_out_and_recovery_is_quiet():
+    r = Replay()
+    for i in range(30):
+        r.step(_missing(i))
+    fault = r.step(_missing(30, 0.47))
+    assert [a["metric"] for a in fault] == ["missing_fraction"]
+    assert fault[0]["partition"] == day(30)
+    assert "missing fraction of age rose from" in fault[0]["message"]
+    assert r.step(_missing(31)) == []                 # the day after: back to normal, no alert
+    # the faulty day is not part of any later baseline
+    for i in range(32, 40):
+        assert r.step(_missing(i)) == []
+    clean = _clean(r.history, r.history.before(day(40)), "age", DEFAULT)
+    assert day(30) not in clean and day(31) in clean
+
+
+def test_table_alert_keeps_partition_out_of_column_baselines():
+    r = Replay()
+    for i in range(20):
+        r.step(_missing(i))
+    alerts = r.step({(None, "row_count"): 100.0, ("age", "missing_fraction"): 0.02})
+    assert [a["metric"] for a in alerts] == ["row_count"]
+    assert day(20) not in _clean(r.history, r.history.before(day(21)), "age", DEFAULT)
+
+
+def test_lasting_level_change_becomes_normal():
+    r = Replay()
+    for _ in range(30):
+        r.step({("s", "missing_fraction"): 0.02})
+    out = [bool(r.step({("s", "missing_fraction"): 0.30})) for _ in range(8)]
+    assert out[:2] == [True, True]                  # alerts while it may still be a fault
+    assert not any(out[2:])                         # then the new level is normal
+    assert r.history.regimes[("s", "missing_fraction")] == day(30)
+    assert r.step({("s", "missing_fraction"): 0.02}) == []   # and the old level is no alert
+    assert ("s", "missing_fraction") not in r.history.regimes
+
+
+def test_faults_on_consecutive_days_are_no_new_level():
+    r = Replay()
+    for _ in range(30):
+        r.step({("s", "missing_fraction"): 0.02})
+    out = [bool(r.step({("s", "missing_fraction"): v})) for v in (0.3, 0.9, 0.5, 0.99)]
+    assert out == [True, True, True, True]
+    assert not r.history.regimes
+
+
+def _numeric_day(rng, mu, with_bins, edges):
+    x = rng.normal(mu, 1, 4000)
+    q = np.quantile(x, np.linspace(0.1, 0.9, 9))
+    m = {(None, "row_count"): 4000.0, ("x", "mean"): float(x.mean()), ("x", "std"): float(x.std()),
+         ("x", "spread"): float(q[8] - q[0]), ("x", "missing_fraction"): 0.0}
+    s = {"x": {"deciles": q.tolist()}}
+    if with_bins:
+        s["x"]["bins"] = np.histogram(x, [-np.inf, *edges, np.inf])[0].tolist()
+    return m, s
+
+
+@pytest.mark.parametrize("shift", [1.5, -2.0, 3.0])
+def test_lasting_distribution_shift_settles(shift):
+    rng = np.random.default_rng(0)
+    edges = list(np.quantile(rng.normal(0, 1, 100000), np.linspace(0.1, 0.9, 9)))
+    r = Replay()
+    alerted = []
+    for i in range(80):
+        alerts = r.step(*_numeric_day(rng, shift if i >= 40 else 0.0, i >= 14, edges))
+        if alerts:
+            alerted.append(i)
+    assert alerted == [40, 41]          # a retrained model: two days of alerts, then the new normal
+
+
+def test_category_launch_settles_and_rename_is_caught():
+    r = Replay()
+    base = {"web": 400, "ios": 350, "android": 250}
+
+    def day_(top):
+        n = sum(top.values())
+        return {(None, "row_count"): float(n), ("d", "missing_fraction"): 0.0}, {"d": {"top": top, "nonnull": n}}
+
+    for _ in range(30):
+        assert r.step(*day_(base)) == []
+    renamed = r.step(*day_({"web": 400, "IOS": 350, "android": 250}))
+    assert {a["metric"] for a in renamed} >= {"new_category_fraction", "vanished_category_fraction"}
+    assert all("largest moves: 'IOS' 0% -> 35%, 'ios' 35% -> 0%" in a["message"] for a in renamed)
+    assert len({a["incident"] for a in renamed}) == 1
+    assert r.step(*day_(base)) == []                     # fixed the next day: quiet
+    launched = dict(base, tv=300)
+    out = [bool(r.step(*day_(launched))) for _ in range(10)]
+    assert out == [True, True] + [False] * 8             # a big launch: two days, then normal
