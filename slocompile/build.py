@@ -12,14 +12,16 @@ import uuid
 from dataclasses import dataclass, field, replace
 
 from . import checks as registry
+from . import fixes, publish, triggers
 from .checks.base import EvalContext
-from .compiler import CompiledTable, compile_project
+from .compiler import Compiled, CompiledTable, compile_project
 from .engines.base import Engine, QueryFailed, connect
 from .errors import Problem, SlocompileError, SpecError, did_you_mean
 from .evaluate import ERROR, Result, counts, evaluate_table, exit_code, partition_statuses
 from .measure import measure
 from .spec.model import ProjectSpec, TableSpec
 from .sqlbuild import meta
+from .testhooks import pause
 
 from sqlglot import exp
 
@@ -44,6 +46,9 @@ class BuildResult:
     started_at: dt.datetime
     finished_at: dt.datetime | None = None
     tables: list[TableRun] = field(default_factory=list)
+    compiled: object = None  # compiler.Compiled of what this run executed (for the artifacts)
+    staged: dict = field(default_factory=dict)   # gate last_good: table -> publish.Staged
+    alerts: list = field(default_factory=list)   # trigger deliveries (triggers.Delivery)
 
     @property
     def results(self) -> list[Result]:
@@ -143,9 +148,12 @@ def _selected(project: ProjectSpec, select: list[str] | None) -> list[TableSpec]
 def _build(project, target, tables, engine: Engine, progress, sel: Selection) -> BuildResult:
     started = utcnow()
     run = BuildResult(uuid.uuid4().hex[:12], project, target.name, target.dialect, started)
-    for stmt in compile_project(replace(project, tables=()), target.dialect).setup:
+    setup = compile_project(replace(project, tables=()), target.dialect).setup
+    for stmt in setup:
         engine.execute(stmt)
+    tables = publish.stage(engine, project, tables, sel, run)  # last_good: write new versions, audit those
     plans = _plan_against_catalog(project, tables, engine, target.dialect, sel)
+    run.compiled = Compiled(project, target.dialect, setup, [ct for _, ct, _, _, _ in plans])
     with engine.transaction():
         engine.execute(_sql(meta.insert(project.schemas, "runs", [
             (run.run_id, project.name, target.name, started, None, meta.RUN_RUNNING, 0, 0, 0, 0)]), target.dialect))
@@ -163,7 +171,9 @@ def _build(project, target, tables, engine: Engine, progress, sel: Selection) ->
         run.tables.append(tr)
         progress("done", tr, i, len(plans))
     run.finished_at = utcnow()
+    pause("measured")
     _publish(project, run, engine, target.dialect)
+    run.alerts = triggers.deliver(project, run, engine)
     return run
 
 
@@ -178,6 +188,7 @@ def _plan_against_catalog(project, tables, engine: Engine, dialect: str, sel: Se
             problems.append(Problem(table.loc, f"table '{table.name}': relation {table.relation_text} does not exist"))
             continue
         names = {n for n, _ in actual}
+        problems += [Problem(loc, msg) for loc, msg in fixes.missing_columns(table, names)]
         has_schema_check = any(c.type == "schema" for c in table.checks)
         keep, skipped = [], []
         for c in table.checks:
@@ -196,7 +207,7 @@ def _plan_against_catalog(project, tables, engine: Engine, dialect: str, sel: Se
             if col and col not in names and not has_schema_check:
                 problems.append(Problem(table.loc, f"table '{table.name}': column '{col}' is not in "
                                         f"{table.relation_text}{did_you_mean(col, names)}"))
-        out.append((table, replace(table, checks=tuple(keep)), skipped))
+        out.append((table, replace(table, checks=tuple(keep), catalog_columns=tuple(n for n, _ in actual)), skipped))
     if problems:
         raise SpecError(problems)
     fps = {t.name: fingerprint(t) for t, _, _ in out}
@@ -237,6 +248,7 @@ def _publish(project: ProjectSpec, run: BuildResult, engine: Engine, dialect: st
         stmts += meta.insert(s, "status", [
             (tr.table.name, p, "fail" if failed else "pass", ", ".join(failed) or None, run.run_id, now, tr.fingerprint)
             for p, failed in statuses.items()])
+    stmts += publish.statements(project, run, engine) + triggers.statements(project, run, engine)
     c = counts(run.results)
     stmts.append(meta.finish_run(s, run.run_id, run.status, now, c))
     from .render import render
@@ -250,3 +262,4 @@ def _publish(project: ProjectSpec, run: BuildResult, engine: Engine, dialect: st
                     engine.execute(view_sql)
                 except QueryFailed as e:
                     raise SlocompileError(f"table '{tr.table.name}': could not publish a view: {e}") from None
+        pause("publishing")

@@ -150,3 +150,157 @@ def show(table, project_dir, target, dialect, variables):
         click.echo(f"\n-- {scan.kind} ({scan.reason}): {labels}")
         click.echo((sql or "-- read from the catalog") + (";" if sql else ""))
     click.echo(f"\n-- validated view\n{ct.validated_view};\n\n-- quarantine view\n{ct.quarantine_view};")
+
+
+@main.command()
+@click.argument("table")
+@project_dir
+@click.option("--to", "to", type=int, metavar="VERSION",
+              help="Publish this version (default: undo the latest publish of the table).")
+@click.option("--target", "-t", help="Target from slocompile.yml (default: the project's target).")
+@var_opt
+@_user_errors
+def rollback(table, project_dir, to, target, variables):
+    """gate last_good: serve an earlier version of TABLE that passed its SLOs."""
+    from .project import Project
+
+    project = Project.load(project_dir, _parse_vars(variables))
+    changes = project.rollback(table, to=to, target=target)
+    view = f"{project.spec.schemas.validated}.{table}"
+    for partition, (old, new) in sorted(changes.items(), key=lambda kv: (kv[0] is None, kv[0] or "")):
+        where = f" partition {partition}" if partition is not None else ""
+        now = f"version {new}" if new is not None else "nothing (no earlier passing version is kept)"
+        click.echo(f"{view}{where}: now serves {now} (was {old if old is not None else 'nothing'})")
+
+
+@main.command()
+@click.argument("table")
+@project_dir
+@click.option("--target", "-t", help="Target from slocompile.yml (default: the project's target).")
+@var_opt
+@_user_errors
+def versions(table, project_dir, target, variables):
+    """gate last_good: list the kept versions of TABLE (* marks the published one)."""
+    from .project import Project
+
+    project = Project.load(project_dir, _parse_vars(variables))
+    rows = project.versions(table, target=target)
+    if not rows:
+        click.echo(f"table {table} has no versions yet: run `slocompile build`")
+        return
+    click.echo(f"{'':1} {'version':>7}  {'partition':<12} {'status':<7} {'rows':>9}  created_at           failed")
+    for r in rows:
+        created = r["created_at"].isoformat(sep=" ", timespec="seconds") if r["created_at"] else ""
+        click.echo(f"{'*' if r['published'] else ' '} {r['version']:>7}  {r['partition'] or '-':<12} {r['status']:<7} "
+                   f"{r['rows'] if r['rows'] is not None else '':>9}  {created:<20} {r['failed_checks'] or ''}")
+
+
+@main.command()
+@project_dir
+@click.option("--target", "-t", help="Target from slocompile.yml (default: the project's target).")
+@var_opt
+@_user_errors
+def debug(project_dir, target, variables):
+    """Test the target's connection and permissions: one line per probe; exit 0 if all pass, else 2."""
+    from .debug import FAIL, OK, SKIP, run
+    from .project import Project
+
+    project = Project.load(project_dir, _parse_vars(variables))
+    report = run(project.spec, target)
+    colors = {OK: "green", FAIL: "red", SKIP: "yellow"}
+    click.echo(report.header())
+    for line in report.lines(lambda status, text: click.style(text, fg=colors.get(status, "cyan"), bold=status == FAIL)):
+        click.echo("  " + line)
+    click.echo(report.footer())
+    sys.exit(report.exit_code)
+
+
+# ------------------------------------------------------------------ schema, suggest, import-dbt
+
+@main.command()
+@click.option("--kind", type=click.Choice(["declarations", "project"]), default="declarations", show_default=True,
+              help="declarations: slos/**/*.yml; project: slocompile.yml.")
+@click.option("--out", "-o", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+@click.option("--dir", "directory", type=click.Path(file_okay=False),
+              help="Write both schemas into DIR (init writes them into .slocompile/).")
+@_user_errors
+def schema(kind, out, directory):
+    """Print the JSON Schema of the YAML files, for editor completion and checks.
+
+    The schema describes a file after Jinja rendering (what the validator sees): a value written
+    as {{ var(...) }} is checked as the value it renders to."""
+    from . import jsonschema
+
+    if out and directory:
+        raise click.UsageError("--out and --dir exclude each other")
+    if directory:
+        for kind_name, path in jsonschema.write_schemas(directory).items():
+            click.echo(f"wrote {path} ({kind_name})")
+        return
+    text = jsonschema.dumps(jsonschema.schema(kind))
+    if out:
+        with open(out, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        click.echo(f"wrote {out}")
+    else:
+        click.echo(text, nl=False)
+
+
+@main.command()
+@click.argument("relation")
+@project_dir
+@click.option("--target", "-t", help="Target from slocompile.yml (default: the project's target).")
+@click.option("--out", "-o", type=click.Path(dir_okay=False), help="Write the declaration here (default: stdout).")
+@click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+@click.option("--name", help="The table's name (default: the relation's table name).")
+@click.option("--partition", help="Declare this date/timestamp column as the partition.")
+@click.option("--margin", type=float, default=0.1, show_default=True,
+              help="Widen observed ranges by this fraction of their span on each side.")
+@click.option("--max-values", type=int, default=20, show_default=True,
+              help="Suggest accepted_values for string columns with at most this many distinct values.")
+@var_opt
+@_user_errors
+def suggest(relation, project_dir, target, out, force, name, partition, margin, max_values, variables):
+    """Profile RELATION (schema.table) in one scan and write a YAML declaration that passes on it."""
+    from .project import Project
+
+    if out and os.path.exists(out) and not force:
+        raise click.UsageError(f"{out} exists; choose another file or pass --force")
+    project = Project.load(project_dir, _parse_vars(variables))
+    result = project.suggest(relation, target=target, name=name, partition=partition, margin=margin,
+                             max_values=max_values, detailed=True)
+    declared = project.spec.table(result.name)
+    if declared is not None:
+        click.echo(f"note: table '{result.name}' is already declared at {declared.loc}; give --name to "
+                   "keep both", err=True)
+    if out:
+        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+        with open(out, "w", encoding="utf-8") as fh:
+            fh.write(result.yaml)
+        click.echo(f"wrote {out}: table {relation}, {result.profile.rows} rows, {len(result.profile.columns)} columns")
+    else:
+        click.echo(result.yaml, nl=False)
+
+
+@main.command(name="import-dbt")
+@click.argument("path", type=click.Path(file_okay=False))
+@click.option("--out", "-o", default=os.path.join("slos", "dbt"), show_default=True, type=click.Path(file_okay=False),
+              help="Folder for the converted declarations (one file per dbt YAML file), from the current folder.")
+@click.option("--schema", help="The dbt target schema models are built in (default: the profile's).")
+@click.option("--profiles-dir", type=click.Path(file_okay=False), help="Folder of profiles.yml (as in dbt).")
+@click.option("--dialect", "-d", type=click.Choice(DIALECTS),
+              help="SQL dialect of `where` and expressions (default: the profile's type, else duckdb).")
+@click.option("--prefix", default="", help="Put this before every table name (e.g. dbt_), to avoid clashes.")
+@click.option("--force", is_flag=True, help="Overwrite converted files that exist.")
+@_user_errors
+def import_dbt(path, out, schema, profiles_dir, dialect, prefix, force):
+    """Convert a dbt project's YAML tests (schema.yml, ...) into slocompile declarations.
+
+    Prints what could not be converted; each written file lists it in a comment block too."""
+    from .dbt_import import import_dbt as run
+
+    result, paths = run(path, out, schema=schema, profiles_dir=profiles_dir, dialect=dialect, force=force,
+                        prefix=prefix)
+    for p in paths:
+        click.echo(f"wrote {p}")
+    click.echo(result.report(), nl=False)

@@ -78,7 +78,7 @@ def _compile_table(project: ProjectSpec, table: TableSpec, dialect: str, problem
             scans.append((scan, None))
             continue
         try:
-            scans.append((scan, render(scan_sql(table, scan), dialect, pretty=True)))
+            scans.append((scan, render(scan_sql(table, scan), dialect, pretty=True, copy=False)))
         except UnsupportedConstruct as e:
             # name the check (and its line) whose metric the dialect cannot express
             culprits = [owners[x] for x in scan.metrics if not _renders(table, scan, x, dialect)] or [None]
@@ -97,7 +97,7 @@ def _renders(table: TableSpec, scan, metric, dialect: str) -> bool:
     from dataclasses import replace
 
     try:
-        render(scan_sql(table, replace(scan, metrics=[metric])), dialect)
+        render(scan_sql(table, replace(scan, metrics=[metric])), dialect, copy=False)
         return True
     except UnsupportedConstruct:
         return False
@@ -113,7 +113,7 @@ def _metric_owners(plan: TablePlan) -> dict:
 
 def _render(tree: exp.Expression, dialect: str, what: str, table: TableSpec | None, problems: list[Problem]) -> str:
     try:
-        return render(tree, dialect, pretty=True)
+        return render(tree, dialect, pretty=True, copy=False)
     except UnsupportedConstruct as e:
         problems.append(Problem(table.loc if table else None, f"{what}: {e}"))
         return ""

@@ -45,7 +45,7 @@ def _run(engine: Engine, table, scan: Scan, sql: str, errors: dict):
     for metric in scan.metrics:
         single = replace(scan, metrics=[metric])
         try:
-            yield single, engine.query(render(scan_sql(table, single), engine.dialect))
+            yield single, engine.query(render(scan_sql(table, single), engine.dialect, copy=False))
         except QueryFailed as e:
             errors[metric] = _short(str(e))
 

@@ -44,7 +44,13 @@ class Metric:
         return 0 if self.kind in COUNT_KINDS else None
 
     def label(self, dialect: str = "duckdb") -> str:
-        """A readable, stable name for history and plans."""
+        """A readable, stable name for history and plans (computed once per metric and dialect)."""
+        cache = self.__dict__.setdefault("_labels", {})  # frozen: write around __setattr__
+        if dialect not in cache:
+            cache[dialect] = self._label(dialect)
+        return cache[dialect]
+
+    def _label(self, dialect: str) -> str:
         where = f" WHERE {self.where.sql(dialect)}" if self.where is not None else ""
         if self.kind == ROWS:
             body = "row_count"

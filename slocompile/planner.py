@@ -115,9 +115,16 @@ class TablePlan:
         return [metric for scan in self.scans for metric in scan.metrics]
 
     def describe(self) -> list[dict]:
+        """The plan for the manifest: each query, why it is separate, and the checks it serves
+        (`slocompile show` prints the metrics themselves)."""
+        users: dict[m.Metric, list[str]] = {}
+        for check, metrics in self.checks:
+            for metric in metrics:
+                users.setdefault(metric, []).append(check.name)
         return [{"kind": s.kind, "placement": s.placement, "grouped_by_partition": s.grouped, "reason": s.reason,
-                 "where": s.where.sql("duckdb") if s.where is not None else None,
-                 "metrics": [metric.label() for metric in s.metrics]} for s in self.scans]
+                 "where": s.where.sql("duckdb") if s.where is not None else None, "metrics": len(s.metrics),
+                 "checks": sorted({n for metric in s.metrics for n in users.get(metric, ["(partition list)"])})}
+                for s in self.scans]
 
 
 def plan_table(table: TableSpec, dialect: str, checks: list[CheckSpec] | None = None,
@@ -139,11 +146,15 @@ def plan_table(table: TableSpec, dialect: str, checks: list[CheckSpec] | None = 
         if place in ("fused", "distinct"):
             shared.setdefault((place, metric.where, scope_grouped), []).append(metric)
             continue
+        if place == "orphans":  # one anti-join per column and reference, whatever the filters
+            shared.setdefault((place, (metric.columns, metric.target, metric.field), scope_grouped), []).append(metric)
+            continue
         kind = {"minmax": FUSED}.get(place, place)
         plan.scans.append(Scan(kind, [metric], metric.where, scope_grouped, place))
     for (place, where, is_grouped), ms in shared.items():
+        kind, where = (ORPHANS, None) if place == "orphans" else (FUSED, where)
         for i in range(0, len(ms), MAX_METRICS_PER_SCAN):
-            plan.scans.append(Scan(FUSED, ms[i:i + MAX_METRICS_PER_SCAN], where, is_grouped, place))
+            plan.scans.append(Scan(kind, ms[i:i + MAX_METRICS_PER_SCAN], where, is_grouped, place))
     plan.scans.sort(key=lambda sc: _ORDER.get(sc.placement, _ORDER.get(sc.kind, 9)))
     if partitions is not None:
         # nothing new to check: only whole-table scans remain

@@ -56,8 +56,61 @@ class Project:
         from .reports import artifacts
 
         run = run_build(self.spec, target, select, progress, partitions, full_refresh)
-        if write:
-            self.compile(target=target, select=select)
+        if write:  # the SQL and plans this run executed, not a second compile
+            files = artifacts.write_compiled(self.target_dir, run.compiled)
+            artifacts.write_json(os.path.join(self.target_dir, "manifest.json"), artifacts.manifest(run.compiled, files))
             artifacts.write_json(os.path.join(self.target_dir, "run_results.json"), artifacts.run_results(run))
             artifacts.write_text(os.path.join(self.target_dir, "junit.xml"), artifacts.junit(run))
         return run
+
+    def _engine(self, target: str | None):
+        from .build import _target
+        from .engines.base import connect
+
+        return connect(_target(self.spec, target), self.root)
+
+    def rollback(self, table: str, to: int | None = None, target: str | None = None) -> dict:
+        """gate last_good: serve an earlier passing version of `table` (default: undo its latest
+        publish). Returns {partition: (old version, new version)}."""
+        from .publish import rollback
+
+        engine = self._engine(target)
+        try:
+            return rollback(self.spec, engine, table, to)
+        finally:
+            engine.close()
+
+    def versions(self, table: str, target: str | None = None) -> list[dict]:
+        """gate last_good: the kept versions of `table`, per partition, and which one is published."""
+        from .publish import list_versions
+
+        engine = self._engine(target)
+        try:
+            return list_versions(self.spec, engine, table)
+        finally:
+            engine.close()
+
+    def suggest(self, relation: str, target: str | None = None, name: str | None = None,
+                partition: str | None = None, margin: float = 0.1, max_values: int = 20, detailed: bool = False):
+        """Profile `relation` (schema.table) on a target in one scan; the YAML declaration of a table
+        whose checks pass on the data as it is now (or, with `detailed`, a suggest.Suggestion with
+        the profile too). See `slocompile suggest`."""
+        from .suggest import suggest
+
+        result = suggest(self.spec, relation, target=target, name=name, partition=partition, margin=margin,
+                         max_values=max_values)
+        return result if detailed else result.yaml
+
+    @staticmethod
+    def schema(kind: str = "declarations") -> dict:
+        """The JSON Schema (draft 2020-12) of declaration files ('declarations') or of slocompile.yml
+        ('project'), generated from the validator's own definitions."""
+        from .jsonschema import schema
+
+        return schema(kind)
+
+    def write_schemas(self) -> dict[str, str]:
+        """(Re)write the editor schemas into <project>/.slocompile/ (where `init`'s YAML files point)."""
+        from .jsonschema import SCHEMA_DIR, write_schemas
+
+        return write_schemas(os.path.join(self.root, SCHEMA_DIR))

@@ -24,6 +24,20 @@ def markdown() -> str:
     out += ["## slocompile.yml", ""] + _field_rows(PROJECT_FIELDS) + [""]
     out += ["## A table (`tables:` list item)", ""] + _field_rows(TABLE_FIELDS) + [""]
     out += ["## A column (`columns:` list item)", ""] + _field_rows(COLUMN_FIELDS) + [""]
+    out += ["## Row fixes (`fix:` list of a column)", "",
+            "Applied in order in the validated view; see reference.md, *Row fixes*.", "",
+            "| fix | value | does |", "|---|---|---|",
+            "| `clip` | `[low, high]` or `{min, max}` (numbers or dates; null: no bound) | values below low become "
+            "low, above high become high; NULL stays NULL |",
+            "| `fill_null` | a number, string, boolean or date | NULL becomes the value |",
+            "| `replace` | `{when: <SQL condition>, value: <SQL> or a literal or null}` | where `when` is true, "
+            "the value; `when` may call `failing('<table>')` |", ""]
+    from .triggers import COMMAND_FIELDS, TRIGGER_FIELDS, WEBHOOK_FIELDS
+
+    out += ["## A trigger (`triggers:` list item of a declaration file)", ""] + _field_rows(TRIGGER_FIELDS) + [""]
+    out += ["Actions (`do:` items): `webhook: URL` or a mapping, `command: CMD` or a mapping, "
+            "`sql: STATEMENT`.", "", "### `webhook`", ""] + _field_rows(WEBHOOK_FIELDS) + [""]
+    out += ["### `command`", ""] + _field_rows(COMMAND_FIELDS) + [""]
     out += ["## Keys every check takes", ""] + _field_rows(COMMON_CHECK_FIELDS) + [""]
     out += ["## Check types", ""]
     for name, ctype in REGISTRY.items():

@@ -7,6 +7,7 @@ itself runs with unsupported_level=RAISE so nothing degrades silently.
 from __future__ import annotations
 
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, UnsupportedError
 
 from .sqlnodes import QueryError, Quantile, RegexSearch
@@ -100,12 +101,17 @@ _REWRITES = {QueryError: _query_error, Quantile: _quantile, RegexSearch: _regex_
              exp.GroupConcat: _group_concat, exp.CountIf: _count_if}
 
 
-def lower(tree: exp.Expression, dialect: str) -> exp.Expression:
-    """Replace project nodes by the dialect's constructs (on a copy), innermost first so that a
-    rewritten node's arguments (say, the LISTAGG inside a QueryError's message) are lowered too."""
-    if not any(isinstance(n, tuple(_REWRITES)) for n in tree.walk()):
-        return tree
-    tree = tree.copy()
+_REWRITE_TYPES = tuple(_REWRITES)
+
+
+def lower(tree: exp.Expression, dialect: str, copy: bool = True) -> exp.Expression:
+    """Replace project nodes by the dialect's constructs (on a copy unless `copy` is False), innermost
+    first so that a rewritten node's arguments (say, the LISTAGG inside a QueryError's message) are
+    lowered too."""
+    if copy:
+        if not any(isinstance(n, _REWRITE_TYPES) for n in tree.walk()):
+            return tree  # nothing to rewrite: no copy needed
+        tree = tree.copy()
     for node in reversed(list(tree.dfs())):  # descendants before their ancestors
         rewrite = _REWRITES.get(type(node))
         new = rewrite(node, dialect) if rewrite else node
@@ -115,9 +121,12 @@ def lower(tree: exp.Expression, dialect: str) -> exp.Expression:
     return tree
 
 
-def render(tree: exp.Expression, dialect: str, pretty: bool = False) -> str:
+def render(tree: exp.Expression, dialect: str, pretty: bool = False, copy: bool = True) -> str:
+    """SQL text of `tree` for `dialect`. copy=False skips the defensive copies (about half the cost
+    of rendering a large plan) for callers that built `tree` for this call and drop it after."""
     try:
-        return lower(tree, dialect).sql(dialect=dialect, identify=True, pretty=pretty,
-                                        unsupported_level=ErrorLevel.RAISE)
+        lowered = lower(tree, dialect, copy)
+        return Dialect.get_or_raise(dialect).generate(lowered, copy=copy, identify=True, pretty=pretty,
+                                                      unsupported_level=ErrorLevel.RAISE)
     except UnsupportedError as e:
         raise UnsupportedConstruct(str(e).splitlines()[0], dialect) from None

@@ -23,6 +23,9 @@ def init_project(directory: str) -> str:
     shutil.copytree(template_dir(), path, dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "target", "*.duckdb", "__init__.py"))
     load_seeds(path)
+    from .jsonschema import SCHEMA_DIR, write_schemas
+
+    write_schemas(os.path.join(path, SCHEMA_DIR))  # the editor schemas the template's YAML files name
     return path
 
 

@@ -159,6 +159,68 @@ tables:
       - name: "Order Id"
       - name: "group"
 """,
+    # row fixes in order (clip, fill_null, replace with failing()), per-row status columns, a block gate
+    "fixes": """
+tables:
+  - name: predictions
+    relation: raw.predictions
+    gate: block
+    row_status: true
+    columns:
+      - name: score
+        checks:
+          - between: {min: 0, max: 1}
+          - not_null: {rows: drop, max_fraction: 0.1}
+        fix:
+          - replace: {when: "failing('features') and model_version <> 'v0'", value: baseline_score}
+          - clip: [0, 1]
+          - fill_null: 0.5
+      - name: baseline_score
+        fix:
+          - clip: {min: 0}
+      - name: label
+        fix:
+          - fill_null: "it's unknown"
+          - replace: {when: "label = 'x'", value: null}
+      - name: day
+        fix:
+          - clip: [2024-01-01, 2030-12-31]
+      - name: model_version
+  - name: features
+    relation: raw.features
+    row_status: true
+    checks:
+      - row_count: {min: 1}
+    columns:
+      - name: f
+        checks:
+          - not_null: {max_fraction: 0.5}
+""",
+    # write-audit-publish: unpartitioned and per partition, with a drop rule and a fix
+    "last_good": """
+tables:
+  - name: orders
+    relation: raw.orders
+    gate: last_good
+    keep: 5
+    checks:
+      - row_count: {min: 1}
+    columns:
+      - name: amount
+        checks:
+          - between: {min: 0, rows: drop}
+  - name: events
+    relation: raw.events
+    partition: ds
+    gate: last_good
+    columns:
+      - name: kind
+        checks:
+          - accepted_values: {values: [a, b], rows: drop}
+        fix:
+          - fill_null: a
+      - name: ds
+""",
     # `where` filters on every kind of metric
     "where_filters": """
 tables:

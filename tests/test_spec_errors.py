@@ -60,9 +60,9 @@ def test_unknown_key_did_you_mean(tmp_path):
 
 
 def test_unknown_top_level_keys(tmp_path):
-    assert problems(tmp_path, "tabels: []\ntriggers: []\n") == [
+    assert problems(tmp_path, "tabels: []\ntrigers: []\n") == [
         "slos/t.yml:1:1: unknown key 'tabels' at the top of a declaration file (did you mean 'tables'?)",
-        "slos/t.yml:2:1: unknown key 'triggers' at the top of a declaration file (triggers are not available yet)",
+        "slos/t.yml:2:1: unknown key 'trigers' at the top of a declaration file (did you mean 'triggers'?)",
     ]
 
 
@@ -759,7 +759,7 @@ unknown_thing: 1
         "slocompile.yml:5:14: target 'pg': unknown type 'postgress' (did you mean 'postgres'?)",
         "slocompile.yml:6:13: target 'x': unknown type ['duckdb']",
         "slocompile.yml:7:6: target 'y' must be a mapping with a 'type'",
-        "slocompile.yml:8:10: schemas: validated, quarantine and meta must differ",
+        "slocompile.yml:8:10: schemas: validated, quarantine, meta and versions must differ",
         "slocompile.yml:9:14: 'sql_dialect' in slocompile.yml must be one of duckdb, postgres, snowflake, bigquery, "
         "spark, databricks, trino, redshift, not 'duck' (did you mean 'duckdb'?)",
         "slocompile.yml:10:7: vars must be a mapping of names to values",

@@ -64,6 +64,7 @@ def run_results(run) -> dict:
         "results": [r.as_dict() for r in run.results],
         "tables": [{"table": t.table.name, "seconds": round(t.seconds, 4), "queries": sum(
             1 for _, sql in t.compiled.scans if sql)} for t in run.tables],
+        "alerts": [d.as_dict() for d in getattr(run, "alerts", None) or []],
     }
 
 

@@ -50,6 +50,15 @@ def summary(run, quiet: bool = False, out=None) -> None:
             click.echo(f"  {_style(r.status, r.status)} {r.check}{where}: {r.message}", file=out)
         if len(bad) > MAX_LISTED:
             click.echo(f"  ... and {len(bad) - MAX_LISTED} more (see target/run_results.json)", file=out)
+    from ..publish import summary_lines as published
+    from ..triggers import summary_lines as alerts
+
+    for status, text in published(run):  # gate last_good: what each view serves now
+        if not quiet or status == "fail":
+            click.echo(_style(text, "warn" if status == "fail" else "pass"), file=out)
+    for status, text in alerts(run):  # trigger deliveries; a failed one never fails the build
+        if not quiet or status == "failed":
+            click.echo(_style(text, "warn" if status == "failed" else "pass"), file=out)
     c = {s: sum(r.status == s for r in run.results) for s in ("pass", "fail", "warn", "error")}
     verdict = "FAIL" if run.exit_code else "PASS"
     if not quiet or run.exit_code:

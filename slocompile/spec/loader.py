@@ -9,6 +9,7 @@ import glob
 import hashlib
 import os
 import re
+from dataclasses import replace
 
 from ..checks import REGISTRY
 from ..errors import Location, ProblemCollector, SpecError, did_you_mean
@@ -33,7 +34,8 @@ PROJECT_FIELDS = {
 }
 _NESTED = {"targets", "schemas", "vars"}
 SCHEMA_FIELDS = {k: Field("str", default=v, doc=f"Schema of the {k} views/tables.")
-                 for k, v in (("validated", "validated"), ("quarantine", "quarantine"), ("meta", "slo"))}
+                 for k, v in (("validated", "validated"), ("quarantine", "quarantine"), ("meta", "slo"),
+                              ("versions", "slo_versions"))}
 TABLE_FIELDS = {
     "name": Field("str", required=True, doc="The table's name; the validated view is <validated>.<name>."),
     "relation": Field("str", required=True, doc="The raw relation, schema.table."),
@@ -41,24 +43,28 @@ TABLE_FIELDS = {
     "key": Field("columns", doc="Columns unique per partition (per table when unpartitioned)."),
     "partition": Field("str", doc="A date or timestamp column: checks and statuses are per partition."),
     "gate": Field("enum", default="warn", choices=GATES,
-                  doc="What the validated view does when an error-severity SLO fails (last_good: not available yet)."),
+                  doc="What the validated view does when an error-severity SLO fails."),
     "monitor": Field("str", doc="Automatic monitors (not available yet)."),
     "checks": Field("list", doc="Table-level checks."),
     "columns": Field("list", doc="Column declarations."),
+    "row_status": Field("bool", default=False,
+                        doc="Add _slo_ok, _slo_violations and _slo_fixed to each row of the validated view."),
+    "keep": Field("int", doc="gate last_good: versions kept per partition (default 3; the published one is "
+                  "always kept)."),
 }
 COLUMN_FIELDS = {
     "name": Field("str", required=True, doc="The column's name, exactly as in the relation."),
     "type": Field("str", doc="Declared type family for the schema check (integer, number, string, ...)."),
     "description": Field("str", doc="Free text."),
     "checks": Field("list", doc="Checks on this column."),
-    "fix": Field("list", doc="Row fixes (not available yet)."),
+    "fix": Field("list", doc="Row fixes applied in order in the validated view: clip, fill_null, replace."),
 }
 COMMON_CHECK_FIELDS = {
     "name": Field("str", doc="Stable name of the check; the key of its history (default: derived)."),
     "severity": Field("enum", default="error", choices=SEVERITIES, doc="error fails the build; warn reports."),
     "where": Field("sql", doc="A row filter: the check only sees rows where this is true."),
 }
-NOT_YET = {"monitor": "monitors", "fix": "row fixes"}
+NOT_YET = {"monitor": "monitors"}
 
 
 def load_project(root: str, cli_vars: dict | None = None, env: dict | None = None) -> ProjectSpec:
@@ -66,13 +72,15 @@ def load_project(root: str, cli_vars: dict | None = None, env: dict | None = Non
     path = os.path.join(root, PROJECT_FILE)
     if not os.path.isfile(path):
         raise SpecError(f"{path}: no {PROJECT_FILE} here; run `slocompile init` to create a project")
+    from .. import fixes, triggers as trig
+
     problems = ProblemCollector()
     # unset env_var() in a target is reported only when that target is used (engines.connect)
     node = load_yaml(path, PROJECT_FILE, dict(cli_vars or {}), env, problems.problems, defer_env=True)
     _reject_unset_env_outside_targets(node, problems)
     project = _project(root, node, problems, cli_vars or {})
     problems.raise_if_any()
-    tables, seen = [], {}
+    tables, seen, triggers = [], {}, []
     files = _slo_files(root, project["slo_paths"])
     if not files:
         problems.add(Location(PROJECT_FILE), f"no table declarations found under {', '.join(project['slo_paths'])}/")
@@ -89,10 +97,14 @@ def load_project(root: str, cli_vars: dict | None = None, env: dict | None = Non
                 continue
             seen[table.name] = table.loc
             tables.append(table)
+        if fnode.is_map and "triggers" in fnode.value:
+            triggers += trig.parse_triggers(fnode.value["triggers"], display, project["sql_dialect"], problems)
+    fixes.check_references(tables, problems)
+    trig.check_triggers(triggers, tables, problems)
     problems.raise_if_any()
     return ProjectSpec(root=root, name=project["name"], default_target=project["target"],
                        targets=project["targets"], schemas=project["schemas"], vars=project["vars"],
-                       sql_dialect=project["sql_dialect"], tables=tuple(tables))
+                       sql_dialect=project["sql_dialect"], tables=tuple(tables), triggers=tuple(triggers))
 
 
 def _reject_unset_env_outside_targets(node: Node, problems: ProblemCollector) -> None:
@@ -139,8 +151,8 @@ def _project(root: str, node: Node, problems: ProblemCollector, cli_vars: dict) 
         s = read_mapping(children["schemas"], SCHEMA_FIELDS, "schemas", problems)
         if s:
             schemas = Schemas(**s)
-            if len({schemas.validated, schemas.quarantine, schemas.meta}) < 3:
-                problems.add(children["schemas"].loc, "schemas: validated, quarantine and meta must differ")
+            if len({schemas.validated, schemas.quarantine, schemas.meta, schemas.versions}) < 4:
+                problems.add(children["schemas"].loc, "schemas: validated, quarantine, meta and versions must differ")
     variables = {}
     if "vars" in children:
         v = children["vars"]
@@ -183,9 +195,9 @@ def _file_tables(node: Node, display: str, dialect: str, problems: ProblemCollec
         problems.add(node.loc, "a declaration file must be a mapping with a 'tables' list")
         return []
     for key in node.value:
-        if key != "tables":
+        if key not in ("tables", "triggers"):
             problems.add(node.key_locs[key], f"unknown key '{key}' at the top of a declaration file"
-                         + (" (triggers are not available yet)" if key == "triggers" else did_you_mean(key, ["tables"])))
+                         + did_you_mean(key, ["tables", "triggers"]))
     tables = node.value.get("tables")
     if tables is None:
         return []
@@ -219,9 +231,11 @@ def _table(node: Node, display: str, dialect: str, problems: ProblemCollector) -
         problems.add(node.value["name"].loc, f"table name {shown!r} {unusable} (it names the table's views "
                      "and its files under target/)")
         ok = False
-    if raw["gate"] == "last_good":
-        problems.add(node.value["gate"].loc, f"{where}: gate last_good (write-audit-publish) is not available "
-                     "in this version yet; use block, filter or warn")
+    if raw["keep"] is not None and raw["gate"] != "last_good":
+        problems.add(node.value["keep"].loc, f"{where}: 'keep' counts the versions of gate last_good "
+                     f"(this table's gate is {raw['gate']})")
+    elif raw["keep"] == 0:
+        problems.add(node.value["keep"].loc, f"{where}: 'keep' must be at least 1 (the published version)")
     relation = None
     if raw["relation"] is not None:
         try:
@@ -241,9 +255,15 @@ def _table(node: Node, display: str, dialect: str, problems: ProblemCollector) -
     table_checks = node.value.get("checks")
     if table_checks is not None:
         checks += ctx.checks(table_checks, None)
-    for col_spec, col_node in zip(columns, column_nodes):
+    for i, (col_spec, col_node) in enumerate(zip(columns, column_nodes)):
         if "checks" in col_node.value:
             checks += ctx.checks(col_node.value["checks"], col_spec.name)
+        if "fix" in col_node.value:
+            from ..fixes import parse_fixes
+
+            columns[i] = replace(col_spec, fixes=parse_fixes(col_node.value["fix"], col_spec.name,
+                                                             f"{where}, column '{col_spec.name}'", dialect, known,
+                                                             problems))
     if raw["key"] and not any(c.type == "unique" and tuple(c.params["columns"] or (c.column,)) == raw["key"]
                               and c.where is None for c in checks):
         checks.append(ctx.implicit_key_check(raw["key"], node.value["key"].loc))
@@ -255,7 +275,8 @@ def _table(node: Node, display: str, dialect: str, problems: ProblemCollector) -
         return None
     return TableSpec(name=name, relation=relation, relation_text=raw["relation"], key=tuple(raw["key"] or ()),
                      partition=raw["partition"], gate=raw["gate"], monitor=None, columns=tuple(columns),
-                     checks=tuple(checks), loc=node.loc, file=display)
+                     checks=tuple(checks), loc=node.loc, file=display, row_status=bool(raw["row_status"]),
+                     keep=raw["keep"])
 
 
 def _lenient(flat: dict, fields: dict[str, Field]) -> dict:

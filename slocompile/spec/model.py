@@ -37,6 +37,7 @@ class ColumnSpec:
     name: str
     type: str | None
     loc: Location
+    fixes: tuple = ()  # fixes.Fix, applied in order in the validated view
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,9 @@ class TableSpec:
     checks: tuple[CheckSpec, ...]
     loc: Location
     file: str
+    row_status: bool = False  # the validated view adds _slo_ok, _slo_violations, _slo_fixed
+    keep: int | None = None   # gate last_good: versions kept per partition (None: the default)
+    catalog_columns: tuple[str, ...] | None = None  # the relation's columns, in order (set by the build)
 
     def column(self, name: str) -> ColumnSpec | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -78,6 +82,7 @@ class Schemas:
     validated: str = "validated"
     quarantine: str = "quarantine"
     meta: str = "slo"
+    versions: str = "slo_versions"  # gate last_good: the snapshots (versions) of each table
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,7 @@ class ProjectSpec:
     vars: dict[str, Any]
     sql_dialect: str
     tables: tuple[TableSpec, ...]
+    triggers: tuple = ()  # triggers.Trigger
 
     def table(self, name: str) -> TableSpec | None:
         return next((t for t in self.tables if t.name == name), None)

@@ -1,6 +1,8 @@
 """User SQL from YAML: parsed by sqlglot and held to one expression over the table's columns."""
 from __future__ import annotations
 
+import functools
+
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
@@ -8,8 +10,9 @@ from sqlglot.tokens import TokenType
 
 from ..errors import Location, ProblemCollector, did_you_mean
 
-# Functions the project itself provides inside user SQL (rendered by render.py).
-PROJECT_FUNCTIONS: set[str] = set()
+# Functions the project itself provides inside user SQL, and where each may be used; they are
+# allowed only where the caller passes them in `functions` (e.g. failing() in the `when` of a fix).
+PROJECT_FUNCTIONS: dict[str, str] = {"failing": "the 'when' of a fix"}
 
 _STATEMENTS = (exp.Query, exp.DDL, exp.DML, exp.Command, exp.Set, exp.Use, exp.Transaction,
                exp.Commit, exp.Rollback, exp.Pragma, exp.Describe, exp.Copy, exp.Show, exp.Merge,
@@ -20,27 +23,19 @@ ROW, AGGREGATE = "row", "aggregate"
 
 
 def parse_user_sql(text: str, dialect: str, mode: str, columns: set[str] | None,
-                   loc: Location, what: str, problems: ProblemCollector) -> exp.Expression | None:
+                   loc: Location, what: str, problems: ProblemCollector,
+                   functions: frozenset[str] = frozenset()) -> exp.Expression | None:
     """Parse `text` as one expression; record every problem at `loc` and return None if any.
 
     mode ROW: a condition over one row (no aggregates, windows or subqueries).
     mode AGGREGATE: a condition over the table that uses at least one aggregate.
     """
     before = len(problems.problems)
-    try:
-        tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(text)
-        if any(t.token_type == TokenType.SEMICOLON for t in tokens):
-            problems.add(loc, f"{what}: ';' is not allowed: write one SQL expression, not statements")
-            return None
-        tree = sqlglot.parse(text, read=dialect)
-    except (ParseError, TokenError) as e:
-        problems.add(loc, f"{what}: invalid SQL: {_first_line(e)}")
+    parsed, error = _parse(text, dialect)
+    if error:
+        problems.add(loc, f"{what}: {error}")
         return None
-    tree = [t for t in tree if t is not None]
-    if len(tree) != 1:
-        problems.add(loc, f"{what}: write exactly one SQL expression")
-        return None
-    root = tree[0]
+    root = parsed.copy()
     if isinstance(root, _STATEMENTS):
         problems.add(loc, f"{what}: {_a(root.key.upper())} statement is not allowed: write one SQL expression")
         return None
@@ -54,8 +49,12 @@ def parse_user_sql(text: str, dialect: str, mode: str, columns: set[str] | None,
         if isinstance(node, _FORBIDDEN) and not (isinstance(node, exp.Star) and isinstance(node.parent, exp.Count)):
             problems.add(loc, f"{what}: {node.key} is not allowed in an expression")
             break
-        if isinstance(node, exp.Anonymous) and str(node.name).lower() not in PROJECT_FUNCTIONS:
-            problems.add(loc, f"{what}: unknown function {node.name}(){did_you_mean(node.name.upper(), _known())}")
+        if isinstance(node, exp.Anonymous) and str(node.name).lower() not in functions:
+            fn = str(node.name).lower()
+            if fn in PROJECT_FUNCTIONS:
+                problems.add(loc, f"{what}: {fn}() is only allowed in {PROJECT_FUNCTIONS[fn]}")
+            else:
+                problems.add(loc, f"{what}: unknown function {node.name}(){did_you_mean(node.name.upper(), _known())}")
         if isinstance(node, exp.Window):
             problems.add(loc, f"{what}: window functions are not allowed")
             break
@@ -72,6 +71,24 @@ def parse_user_sql(text: str, dialect: str, mode: str, columns: set[str] | None,
     if len(problems.problems) > before:
         return None
     return _quote_columns(root)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(text: str, dialect: str) -> tuple[exp.Expression | None, str | None]:
+    """(tree, None) or (None, message). Cached: projects repeat the same filters many times;
+    callers get a copy."""
+    d = sqlglot.Dialect.get_or_raise(dialect)
+    try:
+        tokens = d.tokenize(text)
+        if any(t.token_type == TokenType.SEMICOLON for t in tokens):
+            return None, "';' is not allowed: write one SQL expression, not statements"
+        trees = d.parser().parse(tokens, text)
+    except (ParseError, TokenError) as e:
+        return None, f"invalid SQL: {_first_line(e)}"
+    trees = [t for t in trees if t is not None]
+    if len(trees) != 1:
+        return None, "write exactly one SQL expression"
+    return trees[0], None
 
 
 def _quote_columns(root: exp.Expression) -> exp.Expression:

@@ -62,6 +62,8 @@ def render_with_lines(text: str, filename: str, variables: dict, env_vars: dict[
     """
     env = _environment(variables, env_vars, defer_env)
     rendered = _render(env, text, filename)
+    if _keeps_lines(text) and rendered.count("\n") == text.count("\n"):  # line i renders to line i
+        return rendered, list(range(1, rendered.count("\n") + 2))
     try:
         marked = env.from_string(_mark_lines(text)).render()
     except Exception:  # the clean render worked; only the mapping falls back
@@ -69,6 +71,20 @@ def render_with_lines(text: str, filename: str, variables: dict, env_vars: dict[
     if marked is not None and _MARKER.sub("", marked) == rendered:
         return rendered, _map_from_markers(marked)
     return rendered, line_map(text, rendered)
+
+
+_EXPRESSION = re.compile(r"{{.*?}}")
+
+
+def _keeps_lines(text: str) -> bool:
+    """True when Jinja can only change text within lines: no tags, no comments, every expression on
+    one line and none stripping whitespace (the caller also checks the rendered line count)."""
+    if "{%" in text or "{#" in text:
+        return False
+    exprs = _EXPRESSION.findall(text)
+    if text.count("{{") != len(exprs):
+        return False  # an expression spans lines
+    return not any(e.startswith("{{-") or e.endswith("-}}") for e in exprs)  # `-` strips newlines
 
 
 UNSET_ENV = "__slocompile_unset_env__"

@@ -23,6 +23,19 @@ TABLES: dict[str, list[tuple[str, T]]] = {
                 ("value", T.DOUBLE), ("measured_at", T.TIMESTAMP)],
     "status": [("table_name", T.TEXT), ("partition", T.TEXT), ("status", T.TEXT), ("failed_checks", T.TEXT),
                ("run_id", T.TEXT), ("checked_at", T.TIMESTAMP), ("fingerprint", T.TEXT)],
+    # latest status per check and partition: what triggers compare a build against (triggers.py)
+    "check_status": [("table_name", T.TEXT), ("check_name", T.TEXT), ("column_name", T.TEXT), ("partition", T.TEXT),
+                     ("status", T.TEXT), ("severity", T.TEXT), ("run_id", T.TEXT), ("checked_at", T.TIMESTAMP)],
+    # one row per alert and action, with its delivery (triggers.py)
+    "alerts": [("alert_id", T.TEXT), ("run_id", T.TEXT), ("trigger_name", T.TEXT), ("event", T.TEXT),
+               ("table_name", T.TEXT), ("checks", T.TEXT), ("action_index", T.INT), ("action", T.TEXT),
+               ("destination", T.TEXT), ("delivery", T.TEXT), ("attempts", T.INT), ("detail", T.TEXT),
+               ("payload", T.TEXT), ("created_at", T.TIMESTAMP), ("delivered_at", T.TIMESTAMP)],
+    # gate last_good: one row per version and partition, and the version each partition serves (publish.py)
+    "versions": [("table_name", T.TEXT), ("version", T.INT), ("partition", T.TEXT), ("status", T.TEXT),
+                 ("failed_checks", T.TEXT), ("row_count", T.BIGINT), ("run_id", T.TEXT), ("created_at", T.TIMESTAMP)],
+    "published": [("table_name", T.TEXT), ("partition", T.TEXT), ("version", T.INT), ("run_id", T.TEXT),
+                  ("published_at", T.TIMESTAMP)],
 }
 RUN_RUNNING, RUN_PASS, RUN_FAIL = "running", "pass", "fail"
 INSERT_BATCH = 400
@@ -65,7 +78,7 @@ def _value(v, t: T) -> exp.Expression:
         if v in (float("inf"), float("-inf")):
             return exp.cast(exp.Null(), t)
         return exp.cast(lit(float(v)), t)
-    if t == T.INT:
+    if t in (T.INT, T.BIGINT):
         return lit(int(v))
     return exp.cast(lit(str(v)), T.TEXT)
 

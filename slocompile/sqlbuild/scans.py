@@ -39,7 +39,7 @@ def metric_aggregate(metric: m.Metric) -> exp.Expression:
 def _select(table: TableSpec, grouped: bool, outputs: list[exp.Expression], where, source=None) -> exp.Select:
     select = exp.Select()
     if grouped:
-        outputs = [exp.alias_(partition_text(table), PARTITION_ALIAS, quoted=True)] + outputs
+        outputs = [exp.alias_(partition_text(table), PARTITION_ALIAS, quoted=True, copy=False)] + outputs
     select.set("expressions", outputs)
     select.set("from_", exp.From(this=source if source is not None else table.relation.copy()))
     if where is not None:
@@ -50,7 +50,7 @@ def _select(table: TableSpec, grouped: bool, outputs: list[exp.Expression], wher
 
 
 def _aliased(exprs: list[exp.Expression]) -> list[exp.Expression]:
-    return [exp.alias_(e, f"m{i}", quoted=True) for i, e in enumerate(exprs)]
+    return [exp.alias_(e, f"m{i}", quoted=True, copy=False) for i, e in enumerate(exprs)]
 
 
 def partition_in(table: TableSpec, partitions) -> exp.Expression:
@@ -71,8 +71,8 @@ def scan_sql(table: TableSpec, scan: Scan) -> exp.Select:
         return _value_counts(table, scan, metric, where)
     if scan.kind == DUPLICATES:
         return _duplicates(table, scan, metric, where)
-    if scan.kind == ORPHANS:
-        return _orphans(table, scan, metric, where)
+    if scan.kind == ORPHANS:  # the scan's metrics differ only in their filters (see the planner)
+        return _orphans(table, scan, metric, None)
     raise ValueError(f"scan kind {scan.kind} has no SQL")
 
 
@@ -112,6 +112,8 @@ def _duplicates(table: TableSpec, scan: Scan, metric: m.Metric, where) -> exp.Se
 
 
 def _orphans(table: TableSpec, scan: Scan, metric: m.Metric, where) -> exp.Select:
+    """Rows whose value has no match in the referenced relation; one anti-join serves every
+    relationship check on the same column and reference, each counting within its own filter."""
     outer = exp.to_identifier("t", quoted=True)
     ref = exp.to_identifier("r", quoted=True)
     value = exp.Column(this=exp.to_identifier(metric.columns[0], quoted=True), table=outer)
@@ -125,4 +127,5 @@ def _orphans(table: TableSpec, scan: Scan, metric: m.Metric, where) -> exp.Selec
     source = table.relation.copy()
     source.set("alias", exp.TableAlias(this=outer.copy()))
     cond = and_all([where, exp.Not(this=exp.Is(this=value, expression=exp.Null())), missing])
-    return _select(table, scan.grouped, _aliased([exp.Count(this=exp.Star())]), cond, source=source)
+    counts = [count_if(x.where.copy()) if x.where is not None else exp.Count(this=exp.Star()) for x in scan.metrics]
+    return _select(table, scan.grouped, _aliased(counts), cond, source=source)

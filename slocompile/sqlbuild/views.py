@@ -73,7 +73,20 @@ def gate_condition(schemas: Schemas, table: TableSpec) -> exp.Expression | None:
         return block_condition(schemas, table)
     if table.gate == "filter":
         return filter_condition(schemas, table)
+    if table.gate == "last_good":
+        from ..publish import published_condition
+
+        return published_condition(schemas, table)
     return None  # warn: serve everything
+
+
+def _source(schemas: Schemas, table: TableSpec) -> exp.Expression:
+    """The rows the views read: the raw relation, or the versions of a last_good table."""
+    if table.gate == "last_good":
+        from ..publish import versions_source
+
+        return versions_source(schemas, table)
+    return table.relation.copy()
 
 
 def _dropping_violations(table: TableSpec) -> list[tuple[str, exp.Expression]]:
@@ -81,17 +94,21 @@ def _dropping_violations(table: TableSpec) -> list[tuple[str, exp.Expression]]:
 
 
 def validated_view(schemas: Schemas, table: TableSpec) -> exp.Create:
+    from ..fixes import shape
+    from ..publish import VERSION_COLUMN
+
     keep = and_all([not_(v) for _, v in _dropping_violations(table)] + [gate_condition(schemas, table)])
-    select = exp.Select(expressions=[exp.Star()]).from_(table.relation.copy(), copy=False)
+    select = exp.Select(expressions=[exp.Star()]).from_(_source(schemas, table), copy=False)
     if keep is not None:
         select.set("where", exp.Where(this=keep))
-    return _create_view(view_name(schemas.validated, table), select)
+    extra = (VERSION_COLUMN,) if table.gate == "last_good" else ()
+    return _create_view(view_name(schemas.validated, table), shape(schemas, table, select, extra))
 
 
 def quarantine_view(schemas: Schemas, table: TableSpec) -> exp.Create:
     """The rows the validated view drops by row rules, with the names of the rules each broke."""
     violations = _dropping_violations(table)
-    visible = filter_condition(schemas, table) if table.gate == "filter" else None
+    visible = gate_condition(schemas, table) if table.gate in ("filter", "last_good") else None
     if violations:
         # ', a, b' -> 'a, b': each broken rule contributes ', name'
         parts = [exp.Case(ifs=[exp.If(this=v, true=lit(", " + name))], default=lit("")) for name, v in violations]
@@ -103,7 +120,7 @@ def quarantine_view(schemas: Schemas, table: TableSpec) -> exp.Create:
     else:
         names, any_broken = exp.cast(exp.Null(), exp.DataType.Type.TEXT), exp.false()
     select = exp.Select(expressions=[exp.Star(), exp.alias_(names, VIOLATIONS, quoted=True)])
-    select = select.from_(table.relation.copy(), copy=False).where(and_all([any_broken, visible]), copy=False)
+    select = select.from_(_source(schemas, table), copy=False).where(and_all([any_broken, visible]), copy=False)
     return _create_view(view_name(schemas.quarantine, table), select)
 
 

@@ -53,8 +53,76 @@ CREATE TABLE IF NOT EXISTS `slo`.`status` (
   `fingerprint` STRING
 );
 
+CREATE TABLE IF NOT EXISTS `slo`.`check_status` (
+  `table_name` STRING,
+  `check_name` STRING,
+  `column_name` STRING,
+  `partition` STRING,
+  `status` STRING,
+  `severity` STRING,
+  `run_id` STRING,
+  `checked_at` TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`alerts` (
+  `alert_id` STRING,
+  `run_id` STRING,
+  `trigger_name` STRING,
+  `event` STRING,
+  `table_name` STRING,
+  `checks` STRING,
+  `action_index` INT,
+  `action` STRING,
+  `destination` STRING,
+  `delivery` STRING,
+  `attempts` INT,
+  `detail` STRING,
+  `payload` STRING,
+  `created_at` TIMESTAMP,
+  `delivered_at` TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`versions` (
+  `table_name` STRING,
+  `version` INT,
+  `partition` STRING,
+  `status` STRING,
+  `failed_checks` STRING,
+  `row_count` BIGINT,
+  `run_id` STRING,
+  `created_at` TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`published` (
+  `table_name` STRING,
+  `partition` STRING,
+  `version` INT,
+  `run_id` STRING,
+  `published_at` TIMESTAMP
+);
+
 
 -- file: orders/checks.sql
+-- duplicates scan: duplicates on several key columns: GROUP BY ... HAVING
+SELECT
+  COALESCE(SUM(`_slo_rows` - 1), 0) AS `m0`
+FROM (
+  SELECT
+    COUNT(*) AS `_slo_rows`
+  FROM `raw`.`orders`
+  WHERE
+    (
+      NOT `customer` IS NULL
+    ) AND (
+      NOT `order_date` IS NULL
+    )
+  GROUP BY
+    `customer`,
+    `order_date`
+  HAVING
+    COUNT(*) > 1
+) AS `d`;
+
 -- fused scan: metrics sharing one filter share one scan
 SELECT
   COUNT(*) AS `m0`,
@@ -124,55 +192,14 @@ FROM `raw`.`orders`
 WHERE
   `country` = 'US';
 
--- duplicates scan: several key columns
-SELECT
-  COALESCE(SUM(`_slo_rows` - 1), 0) AS `m0`
-FROM (
-  SELECT
-    COUNT(*) AS `_slo_rows`
-  FROM `raw`.`orders`
-  WHERE
-    (
-      NOT `customer` IS NULL
-    ) AND (
-      NOT `order_date` IS NULL
-    )
-  GROUP BY
-    `customer`,
-    `order_date`
-  HAVING
-    COUNT(*) > 1
-) AS `d`;
-
 -- orphans scan: anti-join with the referenced relation
 SELECT
-  COUNT(*) AS `m0`
+  COUNT(*) AS `m0`,
+  COUNT(CASE WHEN `amount` > 0 THEN 1 END) AS `m1`
 FROM `raw`.`orders` AS `t`
 WHERE
   (
     NOT `t`.`country` IS NULL
-  )
-  AND (
-    NOT EXISTS(
-      SELECT
-        1
-      FROM `dims`.`countries` AS `r`
-      WHERE
-        `r`.`code` = `t`.`country`
-    )
-  );
-
--- orphans scan: anti-join with the referenced relation
-SELECT
-  COUNT(*) AS `m0`
-FROM `raw`.`orders` AS `t`
-WHERE
-  (
-    (
-      `amount` > 0
-    ) AND (
-      NOT `t`.`country` IS NULL
-    )
   )
   AND (
     NOT EXISTS(

@@ -53,30 +53,107 @@ CREATE TABLE IF NOT EXISTS "slo"."status" (
   "fingerprint" TEXT
 );
 
+CREATE TABLE IF NOT EXISTS "slo"."check_status" (
+  "table_name" TEXT,
+  "check_name" TEXT,
+  "column_name" TEXT,
+  "partition" TEXT,
+  "status" TEXT,
+  "severity" TEXT,
+  "run_id" TEXT,
+  "checked_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."alerts" (
+  "alert_id" TEXT,
+  "run_id" TEXT,
+  "trigger_name" TEXT,
+  "event" TEXT,
+  "table_name" TEXT,
+  "checks" TEXT,
+  "action_index" INT,
+  "action" TEXT,
+  "destination" TEXT,
+  "delivery" TEXT,
+  "attempts" INT,
+  "detail" TEXT,
+  "payload" TEXT,
+  "created_at" TIMESTAMP,
+  "delivered_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."versions" (
+  "table_name" TEXT,
+  "version" INT,
+  "partition" TEXT,
+  "status" TEXT,
+  "failed_checks" TEXT,
+  "row_count" BIGINT,
+  "run_id" TEXT,
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."published" (
+  "table_name" TEXT,
+  "partition" TEXT,
+  "version" INT,
+  "run_id" TEXT,
+  "published_at" TIMESTAMP
+);
+
 
 -- file: orders/checks.sql
+-- duplicates scan: duplicates on several key columns: GROUP BY ... HAVING
+SELECT
+  COALESCE(SUM("_slo_rows" - 1), 0) AS "m0"
+FROM (
+  SELECT
+    COUNT(*) AS "_slo_rows"
+  FROM "raw"."orders"
+  WHERE
+    (
+      NOT "customer" IS NULL
+    ) AND (
+      NOT "order_date" IS NULL
+    )
+  GROUP BY
+    "customer",
+    "order_date"
+  HAVING
+    COUNT(*) > 1
+) AS "d";
+
+-- fused scan: distinct counts together, apart from the wide aggregate (memory)
+SELECT
+  COUNT("order_id") - COUNT(DISTINCT "order_id") AS "m0",
+  COUNT(DISTINCT "amount") AS "m1"
+FROM "raw"."orders";
+
+-- fused scan: distinct counts together, apart from the wide aggregate (memory)
+SELECT
+  COUNT("customer") - COUNT(DISTINCT "customer") AS "m0"
+FROM "raw"."orders"
+WHERE
+  "status" <> 'returned';
+
+-- fused scan: distinct counts together, apart from the wide aggregate (memory)
+SELECT
+  COUNT(DISTINCT "amount") AS "m0"
+FROM "raw"."orders"
+WHERE
+  "country" = 'US';
+
 -- fused scan: metrics sharing one filter share one scan
 SELECT
   COUNT(*) AS "m0",
-  MAX("updated_at") AS "m1",
   COUNT(*) FILTER(WHERE
-    "status" = 'returned') <= 0.1 * COUNT(*) AS "m2",
-  COUNT(CASE WHEN "amount" < 0 THEN 1 END) = 0 AS "m3",
+    "status" = 'returned') <= 0.1 * COUNT(*) AS "m1",
+  COUNT(CASE WHEN "amount" < 0 THEN 1 END) = 0 AS "m2",
   COUNT(CASE WHEN NOT (
     REGEXP_MATCHES("customer", '^[a-z]+[0-9]*$')
-  ) THEN 1 END) AS "m4",
-  COUNT(CASE WHEN NOT "country" IN ('US', 'CN', 'IN') THEN 1 END) AS "m5",
-  COUNT(
-    CASE WHEN NOT "status" IN ('placed', 'shipped', 'delivered', 'returned') THEN 1 END
-  ) AS "m6",
-  COUNT(CASE WHEN NOT (
-    "amount" < 5000 OR "status" <> 'placed'
-  ) THEN 1 END) AS "m7",
-  AVG("amount") AS "m8",
-  MIN("amount") AS "m9",
-  MAX("amount") AS "m10",
-  STDDEV_SAMP("amount") AS "m11",
-  COUNT(DISTINCT "amount") AS "m12"
+  ) THEN 1 END) AS "m3",
+  AVG("amount") AS "m4",
+  STDDEV_SAMP("amount") AS "m5"
 FROM "raw"."orders";
 
 -- fused scan: metrics sharing one filter share one scan
@@ -102,70 +179,95 @@ FROM "raw"."orders"
 WHERE
   "status" = 'returned';
 
--- fused scan: metrics sharing one filter share one scan
+-- fused scan: min/max answered from row-group statistics
 SELECT
-  COUNT(DISTINCT "amount") AS "m0"
+  MAX("updated_at") AS "m0"
+FROM "raw"."orders";
+
+-- value_counts scan: checked once per distinct value, not once per row
+SELECT
+  COALESCE(SUM("_slo_rows"), 0) AS "m0"
+FROM (
+  SELECT
+    "country",
+    COUNT(*) AS "_slo_rows"
+  FROM "raw"."orders"
+  GROUP BY
+    "country"
+) AS "v"
+WHERE
+  NOT "country" IN ('US', 'CN', 'IN');
+
+-- value_counts scan: checked once per distinct value, not once per row
+SELECT
+  COALESCE(SUM("_slo_rows"), 0) AS "m0"
+FROM (
+  SELECT
+    "status",
+    COUNT(*) AS "_slo_rows"
+  FROM "raw"."orders"
+  GROUP BY
+    "status"
+) AS "v"
+WHERE
+  NOT "status" IN ('placed', 'shipped', 'delivered', 'returned');
+
+-- fused scan: min/max answered from row-group statistics
+SELECT
+  MIN("amount") AS "m0"
+FROM "raw"."orders";
+
+-- fused scan: min/max answered from row-group statistics
+SELECT
+  MAX("amount") AS "m0"
+FROM "raw"."orders";
+
+-- alone scan: a simple filter the engine answers from row-group statistics
+SELECT
+  COUNT(*) AS "m0"
 FROM "raw"."orders"
 WHERE
-  "country" = 'US';
+  (
+    "order_id" IS NULL
+  );
 
--- duplicates scan: zone maps answer null/range filters alone; GROUP BY beats COUNT(DISTINCT)
+-- alone scan: a simple filter the engine answers from row-group statistics
 SELECT
-  COALESCE(SUM("_slo_rows" - 1), 0) AS "m0"
-FROM (
-  SELECT
-    COUNT(*) AS "_slo_rows"
-  FROM "raw"."orders"
-  WHERE
-    NOT "order_id" IS NULL
-  GROUP BY
-    "order_id"
-  HAVING
-    COUNT(*) > 1
-) AS "d";
+  COUNT(*) AS "m0"
+FROM "raw"."orders"
+WHERE
+  (
+    "customer" IS NULL
+  );
 
--- duplicates scan: several key columns
+-- alone scan: a simple filter the engine answers from row-group statistics
 SELECT
-  COALESCE(SUM("_slo_rows" - 1), 0) AS "m0"
-FROM (
-  SELECT
-    COUNT(*) AS "_slo_rows"
-  FROM "raw"."orders"
-  WHERE
+  COUNT(*) AS "m0"
+FROM "raw"."orders"
+WHERE
+  (
     (
-      NOT "customer" IS NULL
-    ) AND (
-      NOT "order_date" IS NULL
+      "amount" < 0
+    ) OR (
+      "amount" > 10000
     )
-  GROUP BY
-    "customer",
-    "order_date"
-  HAVING
-    COUNT(*) > 1
-) AS "d";
+  );
 
--- duplicates scan: zone maps answer null/range filters alone; GROUP BY beats COUNT(DISTINCT)
+-- alone scan: a simple filter the engine answers from row-group statistics
 SELECT
-  COALESCE(SUM("_slo_rows" - 1), 0) AS "m0"
-FROM (
-  SELECT
-    COUNT(*) AS "_slo_rows"
-  FROM "raw"."orders"
-  WHERE
-    (
-      "status" <> 'returned'
-    ) AND (
-      NOT "customer" IS NULL
+  COUNT(*) AS "m0"
+FROM "raw"."orders"
+WHERE
+  (
+    NOT (
+      "amount" < 5000 OR "status" <> 'placed'
     )
-  GROUP BY
-    "customer"
-  HAVING
-    COUNT(*) > 1
-) AS "d";
+  );
 
 -- orphans scan: anti-join with the referenced relation
 SELECT
-  COUNT(*) AS "m0"
+  COUNT(*) AS "m0",
+  COUNT(CASE WHEN "amount" > 0 THEN 1 END) AS "m1"
 FROM "raw"."orders" AS "t"
 WHERE
   (
@@ -178,59 +280,6 @@ WHERE
       FROM "dims"."countries" AS "r"
       WHERE
         "r"."code" = "t"."country"
-    )
-  );
-
--- orphans scan: anti-join with the referenced relation
-SELECT
-  COUNT(*) AS "m0"
-FROM "raw"."orders" AS "t"
-WHERE
-  (
-    (
-      "amount" > 0
-    ) AND (
-      NOT "t"."country" IS NULL
-    )
-  )
-  AND (
-    NOT EXISTS(
-      SELECT
-        1
-      FROM "dims"."countries" AS "r"
-      WHERE
-        "r"."code" = "t"."country"
-    )
-  );
-
--- alone scan: zone maps answer null/range filters alone; GROUP BY beats COUNT(DISTINCT)
-SELECT
-  COUNT(*) AS "m0"
-FROM "raw"."orders"
-WHERE
-  (
-    "order_id" IS NULL
-  );
-
--- alone scan: zone maps answer null/range filters alone; GROUP BY beats COUNT(DISTINCT)
-SELECT
-  COUNT(*) AS "m0"
-FROM "raw"."orders"
-WHERE
-  (
-    "customer" IS NULL
-  );
-
--- alone scan: zone maps answer null/range filters alone; GROUP BY beats COUNT(DISTINCT)
-SELECT
-  COUNT(*) AS "m0"
-FROM "raw"."orders"
-WHERE
-  (
-    (
-      "amount" < 0
-    ) OR (
-      "amount" > 10000
     )
   );
 

@@ -53,8 +53,76 @@ CREATE TABLE IF NOT EXISTS "slo"."status" (
   "fingerprint" VARCHAR(MAX)
 );
 
+CREATE TABLE IF NOT EXISTS "slo"."check_status" (
+  "table_name" VARCHAR(MAX),
+  "check_name" VARCHAR(MAX),
+  "column_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "status" VARCHAR(MAX),
+  "severity" VARCHAR(MAX),
+  "run_id" VARCHAR(MAX),
+  "checked_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."alerts" (
+  "alert_id" VARCHAR(MAX),
+  "run_id" VARCHAR(MAX),
+  "trigger_name" VARCHAR(MAX),
+  "event" VARCHAR(MAX),
+  "table_name" VARCHAR(MAX),
+  "checks" VARCHAR(MAX),
+  "action_index" INTEGER,
+  "action" VARCHAR(MAX),
+  "destination" VARCHAR(MAX),
+  "delivery" VARCHAR(MAX),
+  "attempts" INTEGER,
+  "detail" VARCHAR(MAX),
+  "payload" VARCHAR(MAX),
+  "created_at" TIMESTAMP,
+  "delivered_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."versions" (
+  "table_name" VARCHAR(MAX),
+  "version" INTEGER,
+  "partition" VARCHAR(MAX),
+  "status" VARCHAR(MAX),
+  "failed_checks" VARCHAR(MAX),
+  "row_count" BIGINT,
+  "run_id" VARCHAR(MAX),
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."published" (
+  "table_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "version" INTEGER,
+  "run_id" VARCHAR(MAX),
+  "published_at" TIMESTAMP
+);
+
 
 -- file: orders/checks.sql
+-- duplicates scan: duplicates on several key columns: GROUP BY ... HAVING
+SELECT
+  COALESCE(SUM("_slo_rows" - 1), 0) AS "m0"
+FROM (
+  SELECT
+    COUNT(*) AS "_slo_rows"
+  FROM "raw"."orders"
+  WHERE
+    (
+      NOT "customer" IS NULL
+    ) AND (
+      NOT "order_date" IS NULL
+    )
+  GROUP BY
+    "customer",
+    "order_date"
+  HAVING
+    COUNT(*) > 1
+) AS "d";
+
 -- fused scan: metrics sharing one filter share one scan
 SELECT
   COUNT(*) AS "m0",
@@ -123,55 +191,14 @@ FROM "raw"."orders"
 WHERE
   "country" = 'US';
 
--- duplicates scan: several key columns
-SELECT
-  COALESCE(SUM("_slo_rows" - 1), 0) AS "m0"
-FROM (
-  SELECT
-    COUNT(*) AS "_slo_rows"
-  FROM "raw"."orders"
-  WHERE
-    (
-      NOT "customer" IS NULL
-    ) AND (
-      NOT "order_date" IS NULL
-    )
-  GROUP BY
-    "customer",
-    "order_date"
-  HAVING
-    COUNT(*) > 1
-) AS "d";
-
 -- orphans scan: anti-join with the referenced relation
 SELECT
-  COUNT(*) AS "m0"
+  COUNT(*) AS "m0",
+  COUNT(CASE WHEN "amount" > 0 THEN 1 END) AS "m1"
 FROM "raw"."orders" AS "t"
 WHERE
   (
     NOT "t"."country" IS NULL
-  )
-  AND (
-    NOT EXISTS(
-      SELECT
-        1
-      FROM "dims"."countries" AS "r"
-      WHERE
-        "r"."code" = "t"."country"
-    )
-  );
-
--- orphans scan: anti-join with the referenced relation
-SELECT
-  COUNT(*) AS "m0"
-FROM "raw"."orders" AS "t"
-WHERE
-  (
-    (
-      "amount" > 0
-    ) AND (
-      NOT "t"."country" IS NULL
-    )
   )
   AND (
     NOT EXISTS(

@@ -53,8 +53,76 @@ CREATE TABLE IF NOT EXISTS "slo"."status" (
   "fingerprint" VARCHAR
 );
 
+CREATE TABLE IF NOT EXISTS "slo"."check_status" (
+  "table_name" VARCHAR,
+  "check_name" VARCHAR,
+  "column_name" VARCHAR,
+  "partition" VARCHAR,
+  "status" VARCHAR,
+  "severity" VARCHAR,
+  "run_id" VARCHAR,
+  "checked_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."alerts" (
+  "alert_id" VARCHAR,
+  "run_id" VARCHAR,
+  "trigger_name" VARCHAR,
+  "event" VARCHAR,
+  "table_name" VARCHAR,
+  "checks" VARCHAR,
+  "action_index" INT,
+  "action" VARCHAR,
+  "destination" VARCHAR,
+  "delivery" VARCHAR,
+  "attempts" INT,
+  "detail" VARCHAR,
+  "payload" VARCHAR,
+  "created_at" TIMESTAMP,
+  "delivered_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."versions" (
+  "table_name" VARCHAR,
+  "version" INT,
+  "partition" VARCHAR,
+  "status" VARCHAR,
+  "failed_checks" VARCHAR,
+  "row_count" BIGINT,
+  "run_id" VARCHAR,
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."published" (
+  "table_name" VARCHAR,
+  "partition" VARCHAR,
+  "version" INT,
+  "run_id" VARCHAR,
+  "published_at" TIMESTAMP
+);
+
 
 -- file: orders/checks.sql
+-- duplicates scan: duplicates on several key columns: GROUP BY ... HAVING
+SELECT
+  COALESCE(SUM("_slo_rows" - 1), 0) AS "m0"
+FROM (
+  SELECT
+    COUNT(*) AS "_slo_rows"
+  FROM "raw"."orders"
+  WHERE
+    (
+      NOT "customer" IS NULL
+    ) AND (
+      NOT "order_date" IS NULL
+    )
+  GROUP BY
+    "customer",
+    "order_date"
+  HAVING
+    COUNT(*) > 1
+) AS "d";
+
 -- fused scan: metrics sharing one filter share one scan
 SELECT
   COUNT(*) AS "m0",
@@ -123,55 +191,14 @@ FROM "raw"."orders"
 WHERE
   "country" = 'US';
 
--- duplicates scan: several key columns
-SELECT
-  COALESCE(SUM("_slo_rows" - 1), 0) AS "m0"
-FROM (
-  SELECT
-    COUNT(*) AS "_slo_rows"
-  FROM "raw"."orders"
-  WHERE
-    (
-      NOT "customer" IS NULL
-    ) AND (
-      NOT "order_date" IS NULL
-    )
-  GROUP BY
-    "customer",
-    "order_date"
-  HAVING
-    COUNT(*) > 1
-) AS "d";
-
 -- orphans scan: anti-join with the referenced relation
 SELECT
-  COUNT(*) AS "m0"
+  COUNT(*) AS "m0",
+  COUNT(CASE WHEN "amount" > 0 THEN 1 END) AS "m1"
 FROM "raw"."orders" AS "t"
 WHERE
   (
     NOT "t"."country" IS NULL
-  )
-  AND (
-    NOT EXISTS(
-      SELECT
-        1
-      FROM "dims"."countries" AS "r"
-      WHERE
-        "r"."code" = "t"."country"
-    )
-  );
-
--- orphans scan: anti-join with the referenced relation
-SELECT
-  COUNT(*) AS "m0"
-FROM "raw"."orders" AS "t"
-WHERE
-  (
-    (
-      "amount" > 0
-    ) AND (
-      NOT "t"."country" IS NULL
-    )
   )
   AND (
     NOT EXISTS(

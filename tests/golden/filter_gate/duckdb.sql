@@ -53,27 +53,65 @@ CREATE TABLE IF NOT EXISTS "slo"."status" (
   "fingerprint" TEXT
 );
 
+CREATE TABLE IF NOT EXISTS "slo"."check_status" (
+  "table_name" TEXT,
+  "check_name" TEXT,
+  "column_name" TEXT,
+  "partition" TEXT,
+  "status" TEXT,
+  "severity" TEXT,
+  "run_id" TEXT,
+  "checked_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."alerts" (
+  "alert_id" TEXT,
+  "run_id" TEXT,
+  "trigger_name" TEXT,
+  "event" TEXT,
+  "table_name" TEXT,
+  "checks" TEXT,
+  "action_index" INT,
+  "action" TEXT,
+  "destination" TEXT,
+  "delivery" TEXT,
+  "attempts" INT,
+  "detail" TEXT,
+  "payload" TEXT,
+  "created_at" TIMESTAMP,
+  "delivered_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."versions" (
+  "table_name" TEXT,
+  "version" INT,
+  "partition" TEXT,
+  "status" TEXT,
+  "failed_checks" TEXT,
+  "row_count" BIGINT,
+  "run_id" TEXT,
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."published" (
+  "table_name" TEXT,
+  "partition" TEXT,
+  "version" INT,
+  "run_id" TEXT,
+  "published_at" TIMESTAMP
+);
+
 
 -- file: dims/checks.sql
+-- fused scan: distinct counts together, apart from the wide aggregate (memory)
+SELECT
+  COUNT("code") - COUNT(DISTINCT "code") AS "m0"
+FROM "raw"."dims";
+
 -- fused scan: metrics sharing one filter share one scan
 SELECT
   COUNT(*) AS "m0"
 FROM "raw"."dims";
-
--- duplicates scan: zone maps answer null/range filters alone; GROUP BY beats COUNT(DISTINCT)
-SELECT
-  COALESCE(SUM("_slo_rows" - 1), 0) AS "m0"
-FROM (
-  SELECT
-    COUNT(*) AS "_slo_rows"
-  FROM "raw"."dims"
-  WHERE
-    NOT "code" IS NULL
-  GROUP BY
-    "code"
-  HAVING
-    COUNT(*) > 1
-) AS "d";
 
 
 -- file: dims/quarantine_view.sql
@@ -126,9 +164,27 @@ WHERE
 -- fused scan: metrics sharing one filter share one scan
 SELECT
   COALESCE(CAST("event_date" AS TEXT), '(null)') AS "_slo_partition",
-  COUNT(*) AS "m0",
-  COUNT(CASE WHEN NOT "kind" IN ('click', 'view') THEN 1 END) AS "m1"
+  COUNT(*) AS "m0"
 FROM "raw"."events"
+GROUP BY
+  "event_date";
+
+-- value_counts scan: checked once per distinct value, not once per row
+SELECT
+  COALESCE(CAST("event_date" AS TEXT), '(null)') AS "_slo_partition",
+  COALESCE(SUM("_slo_rows"), 0) AS "m0"
+FROM (
+  SELECT
+    "event_date",
+    "kind",
+    COUNT(*) AS "_slo_rows"
+  FROM "raw"."events"
+  GROUP BY
+    "event_date",
+    "kind"
+) AS "v"
+WHERE
+  NOT "kind" IN ('click', 'view')
 GROUP BY
   "event_date";
 

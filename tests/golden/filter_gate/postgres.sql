@@ -53,6 +53,54 @@ CREATE TABLE IF NOT EXISTS "slo"."status" (
   "fingerprint" TEXT
 );
 
+CREATE TABLE IF NOT EXISTS "slo"."check_status" (
+  "table_name" TEXT,
+  "check_name" TEXT,
+  "column_name" TEXT,
+  "partition" TEXT,
+  "status" TEXT,
+  "severity" TEXT,
+  "run_id" TEXT,
+  "checked_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."alerts" (
+  "alert_id" TEXT,
+  "run_id" TEXT,
+  "trigger_name" TEXT,
+  "event" TEXT,
+  "table_name" TEXT,
+  "checks" TEXT,
+  "action_index" INT,
+  "action" TEXT,
+  "destination" TEXT,
+  "delivery" TEXT,
+  "attempts" INT,
+  "detail" TEXT,
+  "payload" TEXT,
+  "created_at" TIMESTAMP,
+  "delivered_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."versions" (
+  "table_name" TEXT,
+  "version" INT,
+  "partition" TEXT,
+  "status" TEXT,
+  "failed_checks" TEXT,
+  "row_count" BIGINT,
+  "run_id" TEXT,
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."published" (
+  "table_name" TEXT,
+  "partition" TEXT,
+  "version" INT,
+  "run_id" TEXT,
+  "published_at" TIMESTAMP
+);
+
 
 -- file: dims/checks.sql
 -- fused scan: metrics sharing one filter share one scan

@@ -53,6 +53,54 @@ CREATE TABLE IF NOT EXISTS "slo"."status" (
   "fingerprint" VARCHAR(MAX)
 );
 
+CREATE TABLE IF NOT EXISTS "slo"."check_status" (
+  "table_name" VARCHAR(MAX),
+  "check_name" VARCHAR(MAX),
+  "column_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "status" VARCHAR(MAX),
+  "severity" VARCHAR(MAX),
+  "run_id" VARCHAR(MAX),
+  "checked_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."alerts" (
+  "alert_id" VARCHAR(MAX),
+  "run_id" VARCHAR(MAX),
+  "trigger_name" VARCHAR(MAX),
+  "event" VARCHAR(MAX),
+  "table_name" VARCHAR(MAX),
+  "checks" VARCHAR(MAX),
+  "action_index" INTEGER,
+  "action" VARCHAR(MAX),
+  "destination" VARCHAR(MAX),
+  "delivery" VARCHAR(MAX),
+  "attempts" INTEGER,
+  "detail" VARCHAR(MAX),
+  "payload" VARCHAR(MAX),
+  "created_at" TIMESTAMP,
+  "delivered_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."versions" (
+  "table_name" VARCHAR(MAX),
+  "version" INTEGER,
+  "partition" VARCHAR(MAX),
+  "status" VARCHAR(MAX),
+  "failed_checks" VARCHAR(MAX),
+  "row_count" BIGINT,
+  "run_id" VARCHAR(MAX),
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."published" (
+  "table_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "version" INTEGER,
+  "run_id" VARCHAR(MAX),
+  "published_at" TIMESTAMP
+);
+
 
 -- file: dims/checks.sql
 -- fused scan: metrics sharing one filter share one scan

@@ -53,6 +53,54 @@ CREATE TABLE IF NOT EXISTS `slo`.`status` (
   `fingerprint` STRING
 );
 
+CREATE TABLE IF NOT EXISTS `slo`.`check_status` (
+  `table_name` STRING,
+  `check_name` STRING,
+  `column_name` STRING,
+  `partition` STRING,
+  `status` STRING,
+  `severity` STRING,
+  `run_id` STRING,
+  `checked_at` TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`alerts` (
+  `alert_id` STRING,
+  `run_id` STRING,
+  `trigger_name` STRING,
+  `event` STRING,
+  `table_name` STRING,
+  `checks` STRING,
+  `action_index` INT,
+  `action` STRING,
+  `destination` STRING,
+  `delivery` STRING,
+  `attempts` INT,
+  `detail` STRING,
+  `payload` STRING,
+  `created_at` TIMESTAMP,
+  `delivered_at` TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`versions` (
+  `table_name` STRING,
+  `version` INT,
+  `partition` STRING,
+  `status` STRING,
+  `failed_checks` STRING,
+  `row_count` BIGINT,
+  `run_id` STRING,
+  `created_at` TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`published` (
+  `table_name` STRING,
+  `partition` STRING,
+  `version` INT,
+  `run_id` STRING,
+  `published_at` TIMESTAMP
+);
+
 
 -- file: dims/checks.sql
 -- fused scan: metrics sharing one filter share one scan

@@ -53,6 +53,54 @@ CREATE TABLE IF NOT EXISTS "slo"."status" (
   "fingerprint" VARCHAR
 );
 
+CREATE TABLE IF NOT EXISTS "slo"."check_status" (
+  "table_name" VARCHAR,
+  "check_name" VARCHAR,
+  "column_name" VARCHAR,
+  "partition" VARCHAR,
+  "status" VARCHAR,
+  "severity" VARCHAR,
+  "run_id" VARCHAR,
+  "checked_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."alerts" (
+  "alert_id" VARCHAR,
+  "run_id" VARCHAR,
+  "trigger_name" VARCHAR,
+  "event" VARCHAR,
+  "table_name" VARCHAR,
+  "checks" VARCHAR,
+  "action_index" INTEGER,
+  "action" VARCHAR,
+  "destination" VARCHAR,
+  "delivery" VARCHAR,
+  "attempts" INTEGER,
+  "detail" VARCHAR,
+  "payload" VARCHAR,
+  "created_at" TIMESTAMP,
+  "delivered_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."versions" (
+  "table_name" VARCHAR,
+  "version" INTEGER,
+  "partition" VARCHAR,
+  "status" VARCHAR,
+  "failed_checks" VARCHAR,
+  "row_count" BIGINT,
+  "run_id" VARCHAR,
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."published" (
+  "table_name" VARCHAR,
+  "partition" VARCHAR,
+  "version" INTEGER,
+  "run_id" VARCHAR,
+  "published_at" TIMESTAMP
+);
+
 
 -- file: dims/checks.sql
 -- fused scan: metrics sharing one filter share one scan

@@ -1,4 +1,29 @@
 -- file: Order__Items____0b387d/checks.sql
+-- duplicates scan: duplicates on several key columns: GROUP BY ... HAVING
+SELECT
+  COALESCE(CAST(`group` AS STRING), '(null)') AS `_slo_partition`,
+  COALESCE(SUM(`_slo_rows` - 1), 0) AS `m0`
+FROM (
+  SELECT
+    `group`,
+    COUNT(*) AS `_slo_rows`
+  FROM `raw`.`Order Items`
+  WHERE
+    (
+      NOT `select` IS NULL
+    ) AND (
+      NOT `naïve` IS NULL
+    )
+  GROUP BY
+    `group`,
+    `select`,
+    `naïve`
+  HAVING
+    COUNT(*) > 1
+) AS `d`
+GROUP BY
+  `group`;
+
 -- fused scan: metrics sharing one filter share one scan
 SELECT
   COALESCE(CAST(`group` AS STRING), '(null)') AS `_slo_partition`,
@@ -41,31 +66,6 @@ SELECT
 FROM `raw`.`Order Items`
 WHERE
   `Order Id` > 0
-GROUP BY
-  `group`;
-
--- duplicates scan: several key columns
-SELECT
-  COALESCE(CAST(`group` AS STRING), '(null)') AS `_slo_partition`,
-  COALESCE(SUM(`_slo_rows` - 1), 0) AS `m0`
-FROM (
-  SELECT
-    `group`,
-    COUNT(*) AS `_slo_rows`
-  FROM `raw`.`Order Items`
-  WHERE
-    (
-      NOT `select` IS NULL
-    ) AND (
-      NOT `naïve` IS NULL
-    )
-  GROUP BY
-    `group`,
-    `select`,
-    `naïve`
-  HAVING
-    COUNT(*) > 1
-) AS `d`
 GROUP BY
   `group`;
 
@@ -277,6 +277,54 @@ CREATE TABLE IF NOT EXISTS `slo`.`status` (
   `run_id` STRING,
   `checked_at` DATETIME,
   `fingerprint` STRING
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`check_status` (
+  `table_name` STRING,
+  `check_name` STRING,
+  `column_name` STRING,
+  `partition` STRING,
+  `status` STRING,
+  `severity` STRING,
+  `run_id` STRING,
+  `checked_at` DATETIME
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`alerts` (
+  `alert_id` STRING,
+  `run_id` STRING,
+  `trigger_name` STRING,
+  `event` STRING,
+  `table_name` STRING,
+  `checks` STRING,
+  `action_index` INT64,
+  `action` STRING,
+  `destination` STRING,
+  `delivery` STRING,
+  `attempts` INT64,
+  `detail` STRING,
+  `payload` STRING,
+  `created_at` DATETIME,
+  `delivered_at` DATETIME
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`versions` (
+  `table_name` STRING,
+  `version` INT64,
+  `partition` STRING,
+  `status` STRING,
+  `failed_checks` STRING,
+  `row_count` INT64,
+  `run_id` STRING,
+  `created_at` DATETIME
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`published` (
+  `table_name` STRING,
+  `partition` STRING,
+  `version` INT64,
+  `run_id` STRING,
+  `published_at` DATETIME
 );
 
 

@@ -1,45 +1,5 @@
 -- file: Order__Items____0b387d/checks.sql
--- fused scan: metrics sharing one filter share one scan
-SELECT
-  COALESCE(CAST("group" AS TEXT), '(null)') AS "_slo_partition",
-  COUNT(*) AS "m0",
-  COUNT(DISTINCT "select") > 0 AS "m1",
-  COUNT(
-    CASE
-      WHEN NOT "we""ird\col" IN (
-        'it''s',
-        'say "hi"',
-        'back\slash',
-        'new
-line',
-        'x''); DROP TABLE raw.t; --',
-        'naïve ☃'
-      )
-      THEN 1
-    END
-  ) AS "m2",
-  COUNT(CASE WHEN NOT (
-    REGEXP_MATCHES("we""ird\col", '^\d+\\$')
-  ) THEN 1 END) AS "m3",
-  COUNT(CASE WHEN NOT (
-    "we""ird\col" <> 'it''s'
-  ) THEN 1 END) AS "m4"
-FROM "raw"."Order Items"
-GROUP BY
-  "group";
-
--- fused scan: metrics sharing one filter share one scan
-SELECT
-  COALESCE(CAST("group" AS TEXT), '(null)') AS "_slo_partition",
-  COUNT(CASE WHEN "select" IS NULL THEN 1 END) AS "m0",
-  COUNT(*) AS "m1"
-FROM "raw"."Order Items"
-WHERE
-  "Order Id" > 0
-GROUP BY
-  "group";
-
--- duplicates scan: several key columns
+-- duplicates scan: duplicates on several key columns: GROUP BY ... HAVING
 SELECT
   COALESCE(CAST("group" AS TEXT), '(null)') AS "_slo_partition",
   COALESCE(SUM("_slo_rows" - 1), 0) AS "m0"
@@ -64,6 +24,94 @@ FROM (
 GROUP BY
   "group";
 
+-- fused scan: distinct counts together, apart from the wide aggregate (memory)
+SELECT
+  COALESCE(CAST("group" AS TEXT), '(null)') AS "_slo_partition",
+  COUNT(DISTINCT "select") > 0 AS "m0",
+  COUNT("Order Id") - COUNT(DISTINCT "Order Id") AS "m1"
+FROM "raw"."Order Items"
+GROUP BY
+  "group";
+
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  COALESCE(CAST("group" AS TEXT), '(null)') AS "_slo_partition",
+  COUNT(*) AS "m0",
+  COUNT(CASE WHEN NOT (
+    REGEXP_MATCHES("we""ird\col", '^\d+\\$')
+  ) THEN 1 END) AS "m1"
+FROM "raw"."Order Items"
+GROUP BY
+  "group";
+
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  COALESCE(CAST("group" AS TEXT), '(null)') AS "_slo_partition",
+  COUNT(CASE WHEN "select" IS NULL THEN 1 END) AS "m0",
+  COUNT(*) AS "m1"
+FROM "raw"."Order Items"
+WHERE
+  "Order Id" > 0
+GROUP BY
+  "group";
+
+-- value_counts scan: checked once per distinct value, not once per row
+SELECT
+  COALESCE(CAST("group" AS TEXT), '(null)') AS "_slo_partition",
+  COALESCE(SUM("_slo_rows"), 0) AS "m0"
+FROM (
+  SELECT
+    "group",
+    "we""ird\col",
+    COUNT(*) AS "_slo_rows"
+  FROM "raw"."Order Items"
+  GROUP BY
+    "group",
+    "we""ird\col"
+) AS "v"
+WHERE
+  NOT "we""ird\col" IN (
+    'it''s',
+    'say "hi"',
+    'back\slash',
+    'new
+line',
+    'x''); DROP TABLE raw.t; --',
+    'naïve ☃'
+  )
+GROUP BY
+  "group";
+
+-- alone scan: a simple filter the engine answers from row-group statistics
+SELECT
+  COALESCE(CAST("group" AS TEXT), '(null)') AS "_slo_partition",
+  COUNT(*) AS "m0"
+FROM "raw"."Order Items"
+WHERE
+  (
+    (
+      "naïve" < -1.5
+    ) OR (
+      "naïve" > '1e6'
+    )
+  )
+GROUP BY
+  "group";
+
+-- alone scan: a simple filter the engine answers from row-group statistics
+SELECT
+  COALESCE(CAST("group" AS TEXT), '(null)') AS "_slo_partition",
+  COUNT(*) AS "m0"
+FROM "raw"."Order Items"
+WHERE
+  (
+    NOT (
+      "we""ird\col" <> 'it''s'
+    )
+  )
+GROUP BY
+  "group";
+
 -- orphans scan: anti-join with the referenced relation
 SELECT
   COALESCE(CAST("group" AS TEXT), '(null)') AS "_slo_partition",
@@ -82,42 +130,6 @@ WHERE
         "r"."cödé" = "t"."we""ird\col"
     )
   )
-GROUP BY
-  "group";
-
--- alone scan: zone maps answer null/range filters alone; GROUP BY beats COUNT(DISTINCT)
-SELECT
-  COALESCE(CAST("group" AS TEXT), '(null)') AS "_slo_partition",
-  COUNT(*) AS "m0"
-FROM "raw"."Order Items"
-WHERE
-  (
-    (
-      "naïve" < -1.5
-    ) OR (
-      "naïve" > '1e6'
-    )
-  )
-GROUP BY
-  "group";
-
--- duplicates scan: zone maps answer null/range filters alone; GROUP BY beats COUNT(DISTINCT)
-SELECT
-  COALESCE(CAST("group" AS TEXT), '(null)') AS "_slo_partition",
-  COALESCE(SUM("_slo_rows" - 1), 0) AS "m0"
-FROM (
-  SELECT
-    "group",
-    COUNT(*) AS "_slo_rows"
-  FROM "raw"."Order Items"
-  WHERE
-    NOT "Order Id" IS NULL
-  GROUP BY
-    "group",
-    "Order Id"
-  HAVING
-    COUNT(*) > 1
-) AS "d"
 GROUP BY
   "group";
 
@@ -311,6 +323,54 @@ CREATE TABLE IF NOT EXISTS "slo"."status" (
   "run_id" TEXT,
   "checked_at" TIMESTAMP,
   "fingerprint" TEXT
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."check_status" (
+  "table_name" TEXT,
+  "check_name" TEXT,
+  "column_name" TEXT,
+  "partition" TEXT,
+  "status" TEXT,
+  "severity" TEXT,
+  "run_id" TEXT,
+  "checked_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."alerts" (
+  "alert_id" TEXT,
+  "run_id" TEXT,
+  "trigger_name" TEXT,
+  "event" TEXT,
+  "table_name" TEXT,
+  "checks" TEXT,
+  "action_index" INT,
+  "action" TEXT,
+  "destination" TEXT,
+  "delivery" TEXT,
+  "attempts" INT,
+  "detail" TEXT,
+  "payload" TEXT,
+  "created_at" TIMESTAMP,
+  "delivered_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."versions" (
+  "table_name" TEXT,
+  "version" INT,
+  "partition" TEXT,
+  "status" TEXT,
+  "failed_checks" TEXT,
+  "row_count" BIGINT,
+  "run_id" TEXT,
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."published" (
+  "table_name" TEXT,
+  "partition" TEXT,
+  "version" INT,
+  "run_id" TEXT,
+  "published_at" TIMESTAMP
 );
 
 

@@ -1,4 +1,29 @@
 -- file: Order__Items____0b387d/checks.sql
+-- duplicates scan: duplicates on several key columns: GROUP BY ... HAVING
+SELECT
+  COALESCE(CAST("group" AS TEXT), '(null)') AS "_slo_partition",
+  COALESCE(SUM("_slo_rows" - 1), 0) AS "m0"
+FROM (
+  SELECT
+    "group",
+    COUNT(*) AS "_slo_rows"
+  FROM "raw"."Order Items"
+  WHERE
+    (
+      NOT "select" IS NULL
+    ) AND (
+      NOT "naïve" IS NULL
+    )
+  GROUP BY
+    "group",
+    "select",
+    "naïve"
+  HAVING
+    COUNT(*) > 1
+) AS "d"
+GROUP BY
+  "group";
+
 -- fused scan: metrics sharing one filter share one scan
 SELECT
   COALESCE(CAST("group" AS TEXT), '(null)') AS "_slo_partition",
@@ -42,31 +67,6 @@ SELECT
 FROM "raw"."Order Items"
 WHERE
   "Order Id" > 0
-GROUP BY
-  "group";
-
--- duplicates scan: several key columns
-SELECT
-  COALESCE(CAST("group" AS TEXT), '(null)') AS "_slo_partition",
-  COALESCE(SUM("_slo_rows" - 1), 0) AS "m0"
-FROM (
-  SELECT
-    "group",
-    COUNT(*) AS "_slo_rows"
-  FROM "raw"."Order Items"
-  WHERE
-    (
-      NOT "select" IS NULL
-    ) AND (
-      NOT "naïve" IS NULL
-    )
-  GROUP BY
-    "group",
-    "select",
-    "naïve"
-  HAVING
-    COUNT(*) > 1
-) AS "d"
 GROUP BY
   "group";
 
@@ -276,6 +276,54 @@ CREATE TABLE IF NOT EXISTS "slo"."status" (
   "run_id" TEXT,
   "checked_at" TIMESTAMP,
   "fingerprint" TEXT
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."check_status" (
+  "table_name" TEXT,
+  "check_name" TEXT,
+  "column_name" TEXT,
+  "partition" TEXT,
+  "status" TEXT,
+  "severity" TEXT,
+  "run_id" TEXT,
+  "checked_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."alerts" (
+  "alert_id" TEXT,
+  "run_id" TEXT,
+  "trigger_name" TEXT,
+  "event" TEXT,
+  "table_name" TEXT,
+  "checks" TEXT,
+  "action_index" INT,
+  "action" TEXT,
+  "destination" TEXT,
+  "delivery" TEXT,
+  "attempts" INT,
+  "detail" TEXT,
+  "payload" TEXT,
+  "created_at" TIMESTAMP,
+  "delivered_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."versions" (
+  "table_name" TEXT,
+  "version" INT,
+  "partition" TEXT,
+  "status" TEXT,
+  "failed_checks" TEXT,
+  "row_count" BIGINT,
+  "run_id" TEXT,
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."published" (
+  "table_name" TEXT,
+  "partition" TEXT,
+  "version" INT,
+  "run_id" TEXT,
+  "published_at" TIMESTAMP
 );
 
 

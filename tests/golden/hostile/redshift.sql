@@ -1,4 +1,29 @@
 -- file: Order__Items____0b387d/checks.sql
+-- duplicates scan: duplicates on several key columns: GROUP BY ... HAVING
+SELECT
+  COALESCE(CAST("group" AS VARCHAR(MAX)), '(null)') AS "_slo_partition",
+  COALESCE(SUM("_slo_rows" - 1), 0) AS "m0"
+FROM (
+  SELECT
+    "group",
+    COUNT(*) AS "_slo_rows"
+  FROM "raw"."Order Items"
+  WHERE
+    (
+      NOT "select" IS NULL
+    ) AND (
+      NOT "naïve" IS NULL
+    )
+  GROUP BY
+    "group",
+    "select",
+    "naïve"
+  HAVING
+    COUNT(*) > 1
+) AS "d"
+GROUP BY
+  "group";
+
 -- fused scan: metrics sharing one filter share one scan
 SELECT
   COALESCE(CAST("group" AS VARCHAR(MAX)), '(null)') AS "_slo_partition",
@@ -41,31 +66,6 @@ SELECT
 FROM "raw"."Order Items"
 WHERE
   "Order Id" > 0
-GROUP BY
-  "group";
-
--- duplicates scan: several key columns
-SELECT
-  COALESCE(CAST("group" AS VARCHAR(MAX)), '(null)') AS "_slo_partition",
-  COALESCE(SUM("_slo_rows" - 1), 0) AS "m0"
-FROM (
-  SELECT
-    "group",
-    COUNT(*) AS "_slo_rows"
-  FROM "raw"."Order Items"
-  WHERE
-    (
-      NOT "select" IS NULL
-    ) AND (
-      NOT "naïve" IS NULL
-    )
-  GROUP BY
-    "group",
-    "select",
-    "naïve"
-  HAVING
-    COUNT(*) > 1
-) AS "d"
 GROUP BY
   "group";
 
@@ -272,6 +272,54 @@ CREATE TABLE IF NOT EXISTS "slo"."status" (
   "run_id" VARCHAR(MAX),
   "checked_at" TIMESTAMP,
   "fingerprint" VARCHAR(MAX)
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."check_status" (
+  "table_name" VARCHAR(MAX),
+  "check_name" VARCHAR(MAX),
+  "column_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "status" VARCHAR(MAX),
+  "severity" VARCHAR(MAX),
+  "run_id" VARCHAR(MAX),
+  "checked_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."alerts" (
+  "alert_id" VARCHAR(MAX),
+  "run_id" VARCHAR(MAX),
+  "trigger_name" VARCHAR(MAX),
+  "event" VARCHAR(MAX),
+  "table_name" VARCHAR(MAX),
+  "checks" VARCHAR(MAX),
+  "action_index" INTEGER,
+  "action" VARCHAR(MAX),
+  "destination" VARCHAR(MAX),
+  "delivery" VARCHAR(MAX),
+  "attempts" INTEGER,
+  "detail" VARCHAR(MAX),
+  "payload" VARCHAR(MAX),
+  "created_at" TIMESTAMP,
+  "delivered_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."versions" (
+  "table_name" VARCHAR(MAX),
+  "version" INTEGER,
+  "partition" VARCHAR(MAX),
+  "status" VARCHAR(MAX),
+  "failed_checks" VARCHAR(MAX),
+  "row_count" BIGINT,
+  "run_id" VARCHAR(MAX),
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."published" (
+  "table_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "version" INTEGER,
+  "run_id" VARCHAR(MAX),
+  "published_at" TIMESTAMP
 );
 
 

@@ -1,4 +1,29 @@
 -- file: Order__Items____0b387d/checks.sql
+-- duplicates scan: duplicates on several key columns: GROUP BY ... HAVING
+SELECT
+  COALESCE(CAST("group" AS VARCHAR), '(null)') AS "_slo_partition",
+  COALESCE(SUM("_slo_rows" - 1), 0) AS "m0"
+FROM (
+  SELECT
+    "group",
+    COUNT(*) AS "_slo_rows"
+  FROM "raw"."Order Items"
+  WHERE
+    (
+      NOT "select" IS NULL
+    ) AND (
+      NOT "naïve" IS NULL
+    )
+  GROUP BY
+    "group",
+    "select",
+    "naïve"
+  HAVING
+    COUNT(*) > 1
+) AS "d"
+GROUP BY
+  "group";
+
 -- fused scan: metrics sharing one filter share one scan
 SELECT
   COALESCE(CAST("group" AS VARCHAR), '(null)') AS "_slo_partition",
@@ -42,31 +67,6 @@ SELECT
 FROM "raw"."Order Items"
 WHERE
   "Order Id" > 0
-GROUP BY
-  "group";
-
--- duplicates scan: several key columns
-SELECT
-  COALESCE(CAST("group" AS VARCHAR), '(null)') AS "_slo_partition",
-  COALESCE(SUM("_slo_rows" - 1), 0) AS "m0"
-FROM (
-  SELECT
-    "group",
-    COUNT(*) AS "_slo_rows"
-  FROM "raw"."Order Items"
-  WHERE
-    (
-      NOT "select" IS NULL
-    ) AND (
-      NOT "naïve" IS NULL
-    )
-  GROUP BY
-    "group",
-    "select",
-    "naïve"
-  HAVING
-    COUNT(*) > 1
-) AS "d"
 GROUP BY
   "group";
 
@@ -282,6 +282,54 @@ CREATE TABLE IF NOT EXISTS "slo"."status" (
   "run_id" VARCHAR,
   "checked_at" TIMESTAMP,
   "fingerprint" VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."check_status" (
+  "table_name" VARCHAR,
+  "check_name" VARCHAR,
+  "column_name" VARCHAR,
+  "partition" VARCHAR,
+  "status" VARCHAR,
+  "severity" VARCHAR,
+  "run_id" VARCHAR,
+  "checked_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."alerts" (
+  "alert_id" VARCHAR,
+  "run_id" VARCHAR,
+  "trigger_name" VARCHAR,
+  "event" VARCHAR,
+  "table_name" VARCHAR,
+  "checks" VARCHAR,
+  "action_index" INTEGER,
+  "action" VARCHAR,
+  "destination" VARCHAR,
+  "delivery" VARCHAR,
+  "attempts" INTEGER,
+  "detail" VARCHAR,
+  "payload" VARCHAR,
+  "created_at" TIMESTAMP,
+  "delivered_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."versions" (
+  "table_name" VARCHAR,
+  "version" INTEGER,
+  "partition" VARCHAR,
+  "status" VARCHAR,
+  "failed_checks" VARCHAR,
+  "row_count" BIGINT,
+  "run_id" VARCHAR,
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."published" (
+  "table_name" VARCHAR,
+  "partition" VARCHAR,
+  "version" INTEGER,
+  "run_id" VARCHAR,
+  "published_at" TIMESTAMP
 );
 
 
