@@ -379,6 +379,8 @@ def _convert(n: yaml.Node, loc, problems: list[Problem], depth: int) -> Node:
 
 
 def _scalar(n: yaml.Node, here: Location, problems: list[Problem]):
+    if n.tag == "tag:yaml.org,2002:str":  # most values: the node's text is the value
+        return n.value
     if n.tag.startswith("tag:yaml.org,2002:") and n.tag.rsplit(":", 1)[-1] in (
         "str", "int", "float", "bool", "null", "timestamp",
     ):
