@@ -297,7 +297,7 @@ def import_dbt(path, out, schema, profiles_dir, dialect, prefix, force):
     """Convert a dbt project's YAML tests (schema.yml, ...) into slocompile declarations.
 
     Prints what could not be converted; each written file lists it in a comment block too."""
-    from .dbt_import import import_dbt as run
+    from .dbt import import_dbt as run
 
     result, paths = run(path, out, schema=schema, profiles_dir=profiles_dir, dialect=dialect, force=force,
                         prefix=prefix)

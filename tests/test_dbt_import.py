@@ -16,7 +16,7 @@ import duckdb
 import pytest
 import yaml
 
-from slocompile.dbt_import import check_loads, convert_project
+from slocompile.dbt import check_loads, convert_project
 from slocompile.spec.loader import load_project
 
 FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "dbt_project")
