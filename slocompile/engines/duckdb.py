@@ -75,3 +75,13 @@ class DuckDBEngine:
 
     def close(self) -> None:
         self.con.close()
+
+    def probe(self, schemas=()) -> dict:
+        """What `slocompile debug` reports: the engine's version, where it is, and which of
+        `schemas` exist."""
+        import duckdb
+
+        exists = {s: bool(self.con.execute(
+            "SELECT count(*) FROM information_schema.schemata WHERE catalog_name = current_database() "
+            "AND schema_name = ?", [s]).fetchone()[0]) for s in schemas}
+        return {"version": f"DuckDB {duckdb.__version__}", "where": self.path, "user": None, "schemas": exists}

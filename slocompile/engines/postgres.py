@@ -122,6 +122,24 @@ class PostgresEngine:
         except Exception:  # closing a broken connection must not hide the real error
             pass
 
+    def probe(self, schemas=()) -> dict:
+        """What `slocompile debug` reports: the server's version, the role and database connected
+        to, and which of `schemas` exist (from pg_namespace: information_schema.schemata lists
+        only the schemas the role has rights on)."""
+        import psycopg
+
+        try:
+            with self.con.cursor() as cur:
+                cur.execute("SELECT version(), current_user, current_database()")
+                version, user, database = cur.fetchone()
+                exists = {}
+                for s in schemas:
+                    cur.execute("SELECT count(*) FROM pg_catalog.pg_namespace WHERE nspname = %s", (s,))
+                    exists[s] = bool(cur.fetchone()[0])
+        except psycopg.Error as e:
+            raise self._failed(e) from None
+        return {"version": version, "where": self.where, "user": user, "database": database, "schemas": exists}
+
     # -- helpers ---------------------------------------------------------------------------
 
     def _failed(self, e: Exception) -> Exception:

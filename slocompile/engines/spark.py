@@ -169,7 +169,25 @@ def get_session(settings: dict, what: str = "spark"):
             text += " (pyspark needs Java 17 or newer on PATH or in JAVA_HOME)"
         raise SlocompileError(f"{what}: cannot start Spark: {text}") from None
     _SHARED.update(key=key, session=session)
+    _quiet_query_context_loggers()
     return session
+
+
+def _quiet_query_context_loggers() -> None:
+    """pyspark 4 logs every failed SQL statement from Python (logger SQLQueryContextLogger, JSON
+    with the JVM stack trace on stderr) before raising it; the build and `slocompile debug` report
+    failures themselves, so those loggers are raised to CRITICAL unless their level was changed
+    from pyspark's default (WARN)."""
+    import logging
+
+    try:
+        from pyspark.logger import PySparkLogger
+    except ImportError:  # pyspark < 4 has no such logging
+        return
+    for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+        logger = PySparkLogger.getLogger(name)
+        if logger.level in (logging.NOTSET, logging.WARN):
+            logger.setLevel(logging.CRITICAL)
 
 
 def stop_session() -> None:
@@ -271,6 +289,25 @@ class SparkEngine:
 
     def close(self) -> None:
         """The session is shared by the process: it stays up for the next build (stop_session() ends it)."""
+
+    def probe(self, schemas=()) -> dict:
+        """What `slocompile debug` reports: Spark's version, the master (or Connect URL), the
+        warehouse and catalog, and which of `schemas` (databases) exist."""
+        spark = self.spark
+        try:
+            conf = spark.conf
+            where = conf.get("spark.master", None) or conf.get("spark.remote", None) or "spark"
+            info = {"version": f"Spark {spark.version}", "where": where,
+                    "warehouse": conf.get("spark.sql.warehouse.dir", None),
+                    "catalog": conf.get("spark.sql.catalogImplementation", None), "user": None}
+            try:
+                info["user"] = spark.sparkContext.sparkUser()
+            except Exception:  # Spark Connect has no SparkContext
+                pass
+            info["schemas"] = {s: bool(spark.catalog.databaseExists(s)) for s in schemas}
+        except Exception as e:
+            raise QueryFailed(_message(e)) from None
+        return info
 
     # -- helpers ---------------------------------------------------------------------------
 
