@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 
 from . import checks as registry
-from . import fixes, publish, triggers
+from . import fixes, monitoring, publish, triggers
 from .checks.base import EvalContext
 from .compiler import Compiled, CompiledTable, compile_project
 from .engines.base import Engine, QueryFailed, connect
@@ -49,6 +49,7 @@ class BuildResult:
     compiled: object = None  # compiler.Compiled of what this run executed (for the artifacts)
     staged: dict = field(default_factory=dict)   # gate last_good: table -> publish.Staged
     alerts: list = field(default_factory=list)   # trigger deliveries (triggers.Delivery)
+    monitors: dict = field(default_factory=dict)  # monitor: table -> monitoring.TableMonitoring
 
     @property
     def results(self) -> list[Result]:
@@ -168,6 +169,7 @@ def _build(project, target, tables, engine: Engine, progress, sel: Selection) ->
         history = [(metric.label(), p, _number(v)) for (metric, p), v in meas.values.items()
                    if metric.kind != "catalog"]
         tr = TableRun(table, compiled, results, history, time.perf_counter() - t0, parts, fp)
+        monitoring.run_table(engine, project, run, tr)  # monitor: judge the partitions checked; alerts -> results
         run.tables.append(tr)
         progress("done", tr, i, len(plans))
     run.finished_at = utcnow()
@@ -189,6 +191,7 @@ def _plan_against_catalog(project, tables, engine: Engine, dialect: str, sel: Se
             continue
         names = {n for n, _ in actual}
         problems += [Problem(loc, msg) for loc, msg in fixes.missing_columns(table, names)]
+        problems += [Problem(loc, msg) for loc, msg in monitoring.missing_columns(table, actual, dialect)]
         has_schema_check = any(c.type == "schema" for c in table.checks)
         keep, skipped = [], []
         for c in table.checks:
@@ -256,6 +259,7 @@ def _publish(project: ProjectSpec, run: BuildResult, engine: Engine, dialect: st
     with engine.transaction():
         for stmt in stmts:
             engine.execute(render(stmt, dialect))
+        monitoring.publish(engine, project, run)  # monitor history, alerts and incidents
         for tr in run.tables:
             for view_sql in (tr.compiled.validated_view, tr.compiled.quarantine_view):
                 try:

@@ -131,6 +131,32 @@ def build(project_dir, target, select, partitions, full_refresh, quiet, variable
 
 
 @main.command()
+@project_dir
+@click.option("--target", "-t", help="Target from slocompile.yml (default: the project's target).")
+@click.option("--select", "-s", multiple=True,
+              help="Only these tables (repeatable); default: every table with monitor:. A table without "
+                   "monitor: is replayed as if it had monitor: all.")
+@click.option("--start", metavar="P", help="Print alerts from this partition on (earlier ones still form the history).")
+@click.option("--end", metavar="P", help="Replay up to this partition (default: the last).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: alerts grouped by incident; json: one alert a line.")
+@var_opt
+@_user_errors
+def backtest(project_dir, target, select, start, end, fmt, variables):
+    """Replay partitions in order, each judged only by the partitions before it, and print the
+    monitor alerts that would have fired.
+
+    Opens the database read-only: writes nothing. Exit code 0 whatever the alerts (they are
+    information, not failed SLOs); 2 when the project, the command line or the connection is wrong."""
+    from .monitoring import format_json, format_text
+    from .project import Project
+
+    project = Project.load(project_dir, _parse_vars(variables))
+    result = project.backtest(select=list(select) or None, start=start, end=end, target=target, detailed=True)
+    click.echo(format_json(result) if fmt == "json" else format_text(result), nl=False)
+
+
+@main.command()
 @click.argument("table")
 @project_dir
 @click.option("--target", "-t", help="Target from slocompile.yml.")
@@ -208,8 +234,12 @@ def debug(project_dir, target, variables):
     project = Project.load(project_dir, _parse_vars(variables))
     report = run(project.spec, target)
     colors = {OK: "green", FAIL: "red", SKIP: "yellow"}
+
+    def style(status, text):
+        return click.style(text, fg=colors.get(status, "cyan"), bold=status == FAIL)
+
     click.echo(report.header())
-    for line in report.lines(lambda status, text: click.style(text, fg=colors.get(status, "cyan"), bold=status == FAIL)):
+    for line in report.lines(style):
         click.echo("  " + line)
     click.echo(report.footer())
     sys.exit(report.exit_code)

@@ -63,6 +63,19 @@ class Project:
             artifacts.write_text(os.path.join(self.target_dir, "junit.xml"), artifacts.junit(run))
         return run
 
+    def backtest(self, select: list[str] | None = None, start: str | None = None, end: str | None = None,
+                 target: str | None = None, detailed: bool = False):
+        """Replay the partitions of monitored tables in order, each judged only by the partitions before
+        it (the same detection as `build`), and return the alerts of partitions in [start, end]: dicts
+        with partition, table, column, check, metric, severity, observed, expected (the normal band),
+        message, incident and cause. `select` names tables (one without `monitor:` is replayed as if it
+        had `monitor: all`). Opens the database read-only: writes nothing. With `detailed`, a
+        monitoring.Backtest (alerts and a summary per table). See `slocompile backtest`."""
+        from .monitoring import backtest
+
+        result = backtest(self.spec, target, select, start, end)
+        return result if detailed else result.alerts
+
     def _engine(self, target: str | None):
         from .build import _target
         from .engines.base import connect

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from .checks import REGISTRY
 from .spec.fields import Field
-from .spec.loader import COLUMN_FIELDS, COMMON_CHECK_FIELDS, PROJECT_FIELDS, TABLE_FIELDS
+from .spec.loader import COLUMN_FIELDS, COMMON_CHECK_FIELDS, MONITOR_FIELDS, PROJECT_FIELDS, TABLE_FIELDS
+
+
+_KINDS = {"monitor": "`all`, columns or mapping"}
 
 
 def _field_rows(fields: dict[str, Field]) -> list[str]:
     rows = ["| key | type | required | default | meaning |", "|---|---|---|---|---|"]
     for name, f in fields.items():
-        kind = f"one of {', '.join(f.choices)}" if f.kind == "enum" else f.kind
+        kind = f"one of {', '.join(f.choices)}" if f.kind == "enum" else _KINDS.get(f.kind, f.kind)
         default = "" if f.default is None else f"`{f.default}`"
         rows.append(f"| `{name}` | {kind} | {'yes' if f.required else ''} | {default} | {f.doc} |")
     return rows
@@ -23,6 +26,10 @@ def markdown() -> str:
            "a test fails when this file is out of date.", ""]
     out += ["## slocompile.yml", ""] + _field_rows(PROJECT_FIELDS) + [""]
     out += ["## A table (`tables:` list item)", ""] + _field_rows(TABLE_FIELDS) + [""]
+    out += ["## Monitors (`monitor:` of a partitioned table)", "",
+            "`monitor: all` (every column of the relation but the partition and the key), `monitor: [col, ...]`, "
+            "or a mapping with these keys. No thresholds: each metric's normal band is learned from the "
+            "partitions before (at least 14); see `slocompile backtest`.", ""] + _field_rows(MONITOR_FIELDS) + [""]
     out += ["## A column (`columns:` list item)", ""] + _field_rows(COLUMN_FIELDS) + [""]
     out += ["## Row fixes (`fix:` list of a column)", "",
             "Applied in order in the validated view; see reference.md, *Row fixes*.", "",

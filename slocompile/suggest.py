@@ -16,8 +16,8 @@ From that profile the suggestion is, per column:
   least twice on average;
 - `unique` for key candidates (integer or string, no NULLs, every value distinct), the first
   of them (preferring `id`-like names) as the table's `key`;
-- `row_count: {min: 1}` and `monitor: all` (commented out when this version's loader does not
-  accept monitors yet).
+- `row_count: {min: 1}` and `monitor: all` (commented out on a table without a partition, and
+  when this version's loader does not accept monitors).
 
 Every suggestion holds on the profiled data, so a build right after it passes; the result is
 checked with the loader before it is returned.
@@ -328,8 +328,12 @@ def render_yaml(prof: TableProfile, name: str, *, margin: float = MARGIN,
         lines.append(f"    partition: {_dump(prof.partition)}")
     elif dates:
         lines.append(f"    # partition: {_dump(dates[0].name)}    # per-partition checks, statuses and monitors")
-    lines.append("    monitor: all" if monitor else
-                 "    # monitor: all    # threshold-free monitors: not accepted by this version yet")
+    if monitor and prof.partition:
+        lines.append("    monitor: all                      # threshold-free monitors on every column")
+    elif monitor:
+        lines.append("    # monitor: all    # threshold-free monitors: they need a partition")
+    else:
+        lines.append("    # monitor: all    # threshold-free monitors: not accepted by this version yet")
     lines.append("    checks:")
     if prof.rows > 0:
         lines.append("      - row_count: {min: 1}")

@@ -157,10 +157,10 @@ def test_suggest_empty_table(project):
 def test_suggest_to_stdout_and_monitor_line(project):
     text = cli("suggest", "raw.orders", cwd=project, check=0).stdout
     assert text.startswith("# Suggested by `slocompile suggest raw.orders`")
+    assert "\n    # monitor: all" in text  # raw.orders has no partition: monitors need one
     if monitors_accepted():
-        assert "\n    monitor: all" in text
-    else:
-        assert "\n    # monitor: all" in text
+        partitioned = cli("suggest", "raw.events", "--partition", "ds", cwd=project, check=0).stdout
+        assert "\n    monitor: all" in partitioned
     # the output validates against the editor schema too
     from slocompile import jsonschema as sj
 

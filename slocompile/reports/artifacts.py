@@ -33,6 +33,9 @@ def manifest(compiled, files: list[str]) -> dict:
         tables.append({
             "name": t.name, "relation": t.relation_text, "file": t.file, "line": t.loc.line,
             "partition": t.partition, "key": list(t.key), "gate": t.gate,
+            "monitor": None if t.monitor is None else {
+                "columns": list(t.monitor.columns) if t.monitor.columns is not None else "all",
+                "severity": t.monitor.severity},
             "columns": [{"name": c.name, "type": c.type} for c in t.columns],
             "checks": [_check_entry(c) for c in t.checks],
             "plan": ct.plan.describe(),
@@ -77,7 +80,8 @@ def junit(run) -> str:
                               errors=str(sum(r.status == "error" for r in rs)),
                               skipped="0", time=f"{t.seconds:.3f}")
         for r in rs:
-            name = r.check + (f" [{r.partition}]" if r.partition is not None else "")
+            name = r.check + (f" ({r.column})" if r.check_type == "monitor" and r.column else "") \
+                + (f" [{r.partition}]" if r.partition is not None else "")  # monitor checks repeat per column
             case = ET.SubElement(suite, "testcase", classname=f"{run.project.name}.{t.table.name}", name=name)
             if r.status == "fail":
                 ET.SubElement(case, "failure", message=r.message, type=r.check_type).text = _detail(r)

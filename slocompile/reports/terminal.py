@@ -50,9 +50,13 @@ def summary(run, quiet: bool = False, out=None) -> None:
             click.echo(f"  {_style(r.status, r.status)} {r.check}{where}: {r.message}", file=out)
         if len(bad) > MAX_LISTED:
             click.echo(f"  ... and {len(bad) - MAX_LISTED} more (see target/run_results.json)", file=out)
+    from ..monitoring import summary_lines as monitored
     from ..publish import summary_lines as published
     from ..triggers import summary_lines as alerts
 
+    for status, text in monitored(run):  # monitors: partitions judged, alerts and incidents
+        if not quiet:
+            click.echo(_style(text, status), file=out)
     for status, text in published(run):  # gate last_good: what each view serves now
         if not quiet or status == "fail":
             click.echo(_style(text, "warn" if status == "fail" else "pass"), file=out)

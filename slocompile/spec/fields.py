@@ -19,7 +19,7 @@ class Field:
     """One parameter of a check or a declaration.
 
     kind: str | int | number | fraction | bool | enum | str_list | scalar_list | duration | sql | columns
-    | scalar | mapping | list (the last two are validated by the loader, key by key)
+    | scalar | mapping | list | monitor (the last three are validated by the loader, key by key)
     """
 
     kind: str
@@ -67,6 +67,10 @@ class Field:
             if (self.kind == "mapping") == node.is_map and (self.kind == "list") == node.is_list:
                 return v
             bad = f"a {self.kind}"
+        elif self.kind == "monitor":  # `all`, a column list or {columns, severity}: the loader checks the parts
+            if (isinstance(v, str) and v.strip()) or isinstance(v, (list, dict)):
+                return v
+            bad = "all, a list of columns or a mapping {columns: ..., severity: ...}"
         elif self.kind == "scalar":
             if _is_scalar(v):
                 return v
@@ -105,11 +109,22 @@ class Field:
             "scalar_list": {"type": "array", "items": {"type": ["string", "number", "boolean"]}, "minItems": 1},
             "columns": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]},
             "mapping": {"type": "object"}, "list": {"type": "array"},
+            "monitor": _MONITOR_SCHEMA,
         }[self.kind]
         return {**base, "description": self.doc} if self.doc else base
 
 
 _INVALID = object()
+_COLUMN_LIST = {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}
+_MONITOR_SCHEMA = {"anyOf": [
+    {"const": "all"}, _COLUMN_LIST,
+    {"type": "object", "additionalProperties": False,
+     "properties": {"columns": {"anyOf": [{"const": "all"}, _COLUMN_LIST], "default": "all",
+                                "description": "all (the catalog's columns but the partition and the key) "
+                                               "or a list of columns."},
+                    "severity": {"enum": ["error", "warn"], "default": "warn",
+                                 "description": "warn reports alerts; error also fails the partition."}}},
+]}
 
 
 def _is_number(v) -> bool:

@@ -14,7 +14,8 @@ from dataclasses import replace
 from ..checks import REGISTRY
 from ..errors import Location, ProblemCollector, SpecError, did_you_mean
 from .fields import Field, read_mapping
-from .model import DIALECTS, ENGINE_TYPES, GATES, SEVERITIES, ColumnSpec, ProjectSpec, Schemas, TableSpec, TargetSpec
+from .model import (DIALECTS, ENGINE_TYPES, GATES, SEVERITIES, ColumnSpec, MonitorSpec, ProjectSpec, Schemas, TableSpec,
+                    TargetSpec)
 from .usersql import AGGREGATE, ROW, parse_relation, parse_user_sql
 from .yamlload import Node, load_yaml, unset_env_names
 
@@ -44,7 +45,9 @@ TABLE_FIELDS = {
     "partition": Field("str", doc="A date or timestamp column: checks and statuses are per partition."),
     "gate": Field("enum", default="warn", choices=GATES,
                   doc="What the validated view does when an error-severity SLO fails."),
-    "monitor": Field("str", doc="Automatic monitors (not available yet)."),
+    "monitor": Field("monitor", doc="Threshold-free monitors (partitioned tables): `all`, a list of columns, or "
+                     "{columns: all or [...], severity: warn (default) or error}. Each metric's normal band is "
+                     "learned from earlier partitions; alerts name the column."),
     "checks": Field("list", doc="Table-level checks."),
     "columns": Field("list", doc="Column declarations."),
     "row_status": Field("bool", default=False,
@@ -64,7 +67,11 @@ COMMON_CHECK_FIELDS = {
     "severity": Field("enum", default="error", choices=SEVERITIES, doc="error fails the build; warn reports."),
     "where": Field("sql", doc="A row filter: the check only sees rows where this is true."),
 }
-NOT_YET = {"monitor": "monitors"}
+MONITOR_FIELDS = {
+    "columns": Field("columns", default="all", doc="all (every column but the partition and the key) or a list."),
+    "severity": Field("enum", default="warn", choices=SEVERITIES, doc="warn reports; error also fails the partition."),
+}
+NOT_YET: dict[str, str] = {}  # declaration keys reserved for features not in this version: key -> feature
 
 
 def load_project(root: str, cli_vars: dict | None = None, env: dict | None = None) -> ProjectSpec:
@@ -251,6 +258,7 @@ def _table(node: Node, display: str, dialect: str, problems: ProblemCollector) -
     for field_name in ("partition",):
         if raw[field_name] and known is not None and raw[field_name] not in known:
             problems.add(node.value[field_name].loc, f"{where}: unknown column '{raw[field_name]}'")
+    monitor = _monitor(node, raw, where, known, problems)
     checks = []
     table_checks = node.value.get("checks")
     if table_checks is not None:
@@ -274,9 +282,54 @@ def _table(node: Node, display: str, dialect: str, problems: ProblemCollector) -
     if not ok:
         return None
     return TableSpec(name=name, relation=relation, relation_text=raw["relation"], key=tuple(raw["key"] or ()),
-                     partition=raw["partition"], gate=raw["gate"], monitor=None, columns=tuple(columns),
+                     partition=raw["partition"], gate=raw["gate"], monitor=monitor, columns=tuple(columns),
                      checks=tuple(checks), loc=node.loc, file=display, row_status=bool(raw["row_status"]),
                      keep=raw["keep"])
+
+
+def _monitor(node: Node, raw: dict, where: str, known: set[str] | None,
+             problems: ProblemCollector) -> MonitorSpec | None:
+    """`monitor: all`, `monitor: [col, ...]` or `monitor: {columns: all | [...], severity: warn | error}`."""
+    if raw.get("monitor") is None or "monitor" not in node.value:
+        return None
+    mnode = node.value["monitor"]
+    loc = node.key_locs.get("monitor", mnode.loc)
+    shape = "all, a list of columns or a mapping {columns: ..., severity: ...}"
+    severity, cols = "warn", mnode
+    if mnode.is_map:
+        m = read_mapping(mnode, MONITOR_FIELDS, f"'monitor' of {where}", problems)
+        if m is None:
+            return None
+        severity, cols = m["severity"], mnode.value.get("columns")
+    columns = None
+    if cols is not None and isinstance(cols.value, str):
+        if cols.value != "all":
+            hint = (f" (for one column write [{cols.value}])" if known and cols.value in known
+                    else did_you_mean(cols.value, ["all"]))
+            problems.add(cols.loc, f"{where}: 'monitor' must be {shape}, not {cols.value!r}{hint}")
+            return None
+    elif cols is not None:
+        items = cols.value if cols.is_list else None
+        if not items or any(not isinstance(i.value, str) or not i.value.strip() for i in items):
+            problems.add(cols.loc, f"{where}: 'monitor' must be {shape}"
+                         + ("; the column list is empty" if items == [] else "; columns are non-empty names"))
+            return None
+        seen: dict[str, Location] = {}
+        for i in items:
+            if i.value in seen:
+                problems.add(i.loc, f"{where}: 'monitor' lists column '{i.value}' twice")
+            elif i.value == raw["partition"]:
+                problems.add(i.loc, f"{where}: '{i.value}' is the partition column; monitors track the other "
+                             "columns (and the row count per partition)")
+            elif known is not None and i.value not in known:
+                problems.add(i.loc, f"{where}: 'monitor': unknown column '{i.value}'{did_you_mean(i.value, known)}")
+            seen.setdefault(i.value, i.loc)
+        columns = tuple(seen)
+    if not raw["partition"]:
+        problems.add(loc, f"{where}: 'monitor' needs a 'partition' column: monitors learn each metric's normal "
+                     "band from earlier partitions")
+        return None
+    return MonitorSpec(columns, severity, loc)
 
 
 def _lenient(flat: dict, fields: dict[str, Field]) -> dict:

@@ -41,6 +41,15 @@ class ColumnSpec:
 
 
 @dataclass(frozen=True)
+class MonitorSpec:
+    """`monitor:` of a table: threshold-free monitors on these columns (None: every column the
+    catalog has, but the partition and the key), alerting at this severity."""
+    columns: tuple[str, ...] | None = None
+    severity: str = "warn"
+    loc: Location = field(default=None, hash=False, compare=False)
+
+
+@dataclass(frozen=True)
 class TableSpec:
     name: str
     relation: exp.Table
@@ -48,7 +57,7 @@ class TableSpec:
     key: tuple[str, ...]
     partition: str | None
     gate: str
-    monitor: Any
+    monitor: MonitorSpec | None
     columns: tuple[ColumnSpec, ...]
     checks: tuple[CheckSpec, ...]
     loc: Location

@@ -36,6 +36,23 @@ TABLES: dict[str, list[tuple[str, T]]] = {
                  ("failed_checks", T.TEXT), ("row_count", T.BIGINT), ("run_id", T.TEXT), ("created_at", T.TIMESTAMP)],
     "published": [("table_name", T.TEXT), ("partition", T.TEXT), ("version", T.INT), ("run_id", T.TEXT),
                   ("published_at", T.TIMESTAMP)],
+    # monitors (monitoring.py): each judged partition's metrics (column NULL: table-level) and small
+    # summaries (bins, top-k counts), the table's learned state (bin edges, accepted changes, column
+    # families), and the alerts grouped into incidents. A re-judged partition replaces its rows.
+    "monitor_metrics": [("table_name", T.TEXT), ("column_name", T.TEXT), ("metric", T.TEXT), ("partition", T.TEXT),
+                        ("value", T.DOUBLE), ("alerted", T.BOOLEAN), ("run_id", T.TEXT),
+                        ("measured_at", T.TIMESTAMP)],
+    "monitor_summaries": [("table_name", T.TEXT), ("column_name", T.TEXT), ("partition", T.TEXT),
+                          ("summary", T.TEXT), ("run_id", T.TEXT), ("measured_at", T.TIMESTAMP)],
+    "monitor_state": [("table_name", T.TEXT), ("column_name", T.TEXT), ("key", T.TEXT), ("value", T.TEXT),
+                      ("run_id", T.TEXT), ("updated_at", T.TIMESTAMP)],
+    "monitor_alerts": [("run_id", T.TEXT), ("table_name", T.TEXT), ("partition", T.TEXT), ("column_name", T.TEXT),
+                       ("check_name", T.TEXT), ("metric", T.TEXT), ("severity", T.TEXT), ("observed", T.DOUBLE),
+                       ("expected", T.TEXT), ("message", T.TEXT), ("incident", T.TEXT), ("cause", T.TEXT),
+                       ("created_at", T.TIMESTAMP)],
+    "monitor_incidents": [("run_id", T.TEXT), ("table_name", T.TEXT), ("partition", T.TEXT), ("incident", T.TEXT),
+                          ("cause", T.TEXT), ("columns", T.TEXT), ("alerts", T.INT), ("severity", T.TEXT),
+                          ("created_at", T.TIMESTAMP)],
 }
 RUN_RUNNING, RUN_PASS, RUN_FAIL = "running", "pass", "fail"
 INSERT_BATCH = 400
@@ -80,6 +97,8 @@ def _value(v, t: T) -> exp.Expression:
         return exp.cast(lit(float(v)), t)
     if t in (T.INT, T.BIGINT):
         return lit(int(v))
+    if t == T.BOOLEAN:
+        return exp.Boolean(this=bool(v))
     return exp.cast(lit(str(v)), T.TEXT)
 
 

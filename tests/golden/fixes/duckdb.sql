@@ -101,6 +101,63 @@ CREATE TABLE IF NOT EXISTS "slo"."published" (
   "published_at" TIMESTAMP
 );
 
+CREATE TABLE IF NOT EXISTS "slo"."monitor_metrics" (
+  "table_name" TEXT,
+  "column_name" TEXT,
+  "metric" TEXT,
+  "partition" TEXT,
+  "value" DOUBLE,
+  "alerted" BOOLEAN,
+  "run_id" TEXT,
+  "measured_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_summaries" (
+  "table_name" TEXT,
+  "column_name" TEXT,
+  "partition" TEXT,
+  "summary" TEXT,
+  "run_id" TEXT,
+  "measured_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_state" (
+  "table_name" TEXT,
+  "column_name" TEXT,
+  "key" TEXT,
+  "value" TEXT,
+  "run_id" TEXT,
+  "updated_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_alerts" (
+  "run_id" TEXT,
+  "table_name" TEXT,
+  "partition" TEXT,
+  "column_name" TEXT,
+  "check_name" TEXT,
+  "metric" TEXT,
+  "severity" TEXT,
+  "observed" DOUBLE,
+  "expected" TEXT,
+  "message" TEXT,
+  "incident" TEXT,
+  "cause" TEXT,
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_incidents" (
+  "run_id" TEXT,
+  "table_name" TEXT,
+  "partition" TEXT,
+  "incident" TEXT,
+  "cause" TEXT,
+  "columns" TEXT,
+  "alerts" INT,
+  "severity" TEXT,
+  "created_at" TIMESTAMP
+);
+
 
 -- file: features/checks.sql
 -- fused scan: metrics sharing one filter share one scan

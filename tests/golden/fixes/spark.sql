@@ -101,6 +101,63 @@ CREATE TABLE IF NOT EXISTS `slo`.`published` (
   `published_at` TIMESTAMP
 );
 
+CREATE TABLE IF NOT EXISTS `slo`.`monitor_metrics` (
+  `table_name` STRING,
+  `column_name` STRING,
+  `metric` STRING,
+  `partition` STRING,
+  `value` DOUBLE,
+  `alerted` BOOLEAN,
+  `run_id` STRING,
+  `measured_at` TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`monitor_summaries` (
+  `table_name` STRING,
+  `column_name` STRING,
+  `partition` STRING,
+  `summary` STRING,
+  `run_id` STRING,
+  `measured_at` TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`monitor_state` (
+  `table_name` STRING,
+  `column_name` STRING,
+  `key` STRING,
+  `value` STRING,
+  `run_id` STRING,
+  `updated_at` TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`monitor_alerts` (
+  `run_id` STRING,
+  `table_name` STRING,
+  `partition` STRING,
+  `column_name` STRING,
+  `check_name` STRING,
+  `metric` STRING,
+  `severity` STRING,
+  `observed` DOUBLE,
+  `expected` STRING,
+  `message` STRING,
+  `incident` STRING,
+  `cause` STRING,
+  `created_at` TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`monitor_incidents` (
+  `run_id` STRING,
+  `table_name` STRING,
+  `partition` STRING,
+  `incident` STRING,
+  `cause` STRING,
+  `columns` STRING,
+  `alerts` INT,
+  `severity` STRING,
+  `created_at` TIMESTAMP
+);
+
 
 -- file: features/checks.sql
 -- fused scan: metrics sharing one filter share one scan

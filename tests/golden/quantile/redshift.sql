@@ -101,6 +101,63 @@ CREATE TABLE IF NOT EXISTS "slo"."published" (
   "published_at" TIMESTAMP
 );
 
+CREATE TABLE IF NOT EXISTS "slo"."monitor_metrics" (
+  "table_name" VARCHAR(MAX),
+  "column_name" VARCHAR(MAX),
+  "metric" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "value" DOUBLE PRECISION,
+  "alerted" BOOLEAN,
+  "run_id" VARCHAR(MAX),
+  "measured_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_summaries" (
+  "table_name" VARCHAR(MAX),
+  "column_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "summary" VARCHAR(MAX),
+  "run_id" VARCHAR(MAX),
+  "measured_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_state" (
+  "table_name" VARCHAR(MAX),
+  "column_name" VARCHAR(MAX),
+  "key" VARCHAR(MAX),
+  "value" VARCHAR(MAX),
+  "run_id" VARCHAR(MAX),
+  "updated_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_alerts" (
+  "run_id" VARCHAR(MAX),
+  "table_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "column_name" VARCHAR(MAX),
+  "check_name" VARCHAR(MAX),
+  "metric" VARCHAR(MAX),
+  "severity" VARCHAR(MAX),
+  "observed" DOUBLE PRECISION,
+  "expected" VARCHAR(MAX),
+  "message" VARCHAR(MAX),
+  "incident" VARCHAR(MAX),
+  "cause" VARCHAR(MAX),
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_incidents" (
+  "run_id" VARCHAR(MAX),
+  "table_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "incident" VARCHAR(MAX),
+  "cause" VARCHAR(MAX),
+  "columns" VARCHAR(MAX),
+  "alerts" INTEGER,
+  "severity" VARCHAR(MAX),
+  "created_at" TIMESTAMP
+);
+
 
 -- file: scores/checks.sql
 -- fused scan: metrics sharing one filter share one scan

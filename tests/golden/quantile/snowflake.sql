@@ -101,6 +101,63 @@ CREATE TABLE IF NOT EXISTS "slo"."published" (
   "published_at" TIMESTAMP
 );
 
+CREATE TABLE IF NOT EXISTS "slo"."monitor_metrics" (
+  "table_name" VARCHAR,
+  "column_name" VARCHAR,
+  "metric" VARCHAR,
+  "partition" VARCHAR,
+  "value" DOUBLE,
+  "alerted" BOOLEAN,
+  "run_id" VARCHAR,
+  "measured_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_summaries" (
+  "table_name" VARCHAR,
+  "column_name" VARCHAR,
+  "partition" VARCHAR,
+  "summary" VARCHAR,
+  "run_id" VARCHAR,
+  "measured_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_state" (
+  "table_name" VARCHAR,
+  "column_name" VARCHAR,
+  "key" VARCHAR,
+  "value" VARCHAR,
+  "run_id" VARCHAR,
+  "updated_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_alerts" (
+  "run_id" VARCHAR,
+  "table_name" VARCHAR,
+  "partition" VARCHAR,
+  "column_name" VARCHAR,
+  "check_name" VARCHAR,
+  "metric" VARCHAR,
+  "severity" VARCHAR,
+  "observed" DOUBLE,
+  "expected" VARCHAR,
+  "message" VARCHAR,
+  "incident" VARCHAR,
+  "cause" VARCHAR,
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_incidents" (
+  "run_id" VARCHAR,
+  "table_name" VARCHAR,
+  "partition" VARCHAR,
+  "incident" VARCHAR,
+  "cause" VARCHAR,
+  "columns" VARCHAR,
+  "alerts" INT,
+  "severity" VARCHAR,
+  "created_at" TIMESTAMP
+);
+
 
 -- file: scores/checks.sql
 -- fused scan: metrics sharing one filter share one scan
