@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -29,7 +30,7 @@ class EvalContext:
     catalog: dict | None = None
 
 
-class CheckType:
+class CheckType(ABC):
     """Base class. Subclasses set the class attributes and implement metrics/evaluate."""
 
     name: ClassVar[str]
@@ -41,8 +42,8 @@ class CheckType:
     table_level: ClassVar[bool] = True       # may be declared under the table's checks
     sql_fields: ClassVar[tuple[str, ...]] = ()  # params holding user SQL, parsed by the validator
 
-    def validate(self, params: dict, loc: Location, problems: ProblemCollector) -> None:
-        """Cross-field rules beyond each field's type."""
+    def validate(self, params: dict, loc: Location, problems: ProblemCollector) -> None:  # noqa: B027
+        """Cross-field rules beyond each field's type (none by default)."""
 
     def referenced_columns(self, check: CheckSpec) -> list[str]:
         cols = [check.column] if check.column else []
@@ -50,11 +51,13 @@ class CheckType:
             cols += [c.name for c in check.params[key].find_all(exp.Column)]
         return cols
 
+    @abstractmethod
     def metrics(self, check: CheckSpec) -> list[m.Metric]:
-        raise NotImplementedError(f"{type(self).__name__} must request metrics")
+        """The metrics this check needs, in the order evaluate() receives their values."""
 
+    @abstractmethod
     def evaluate(self, check: CheckSpec, values: list, ctx: EvalContext) -> Outcome:
-        raise NotImplementedError(f"{type(self).__name__} must evaluate its metrics")
+        """Judge the measured values."""
 
     def row_violation(self, check: CheckSpec) -> exp.Expression | None:
         """For row rules: a condition TRUE exactly on violating rows (never NULL)."""
@@ -77,9 +80,9 @@ class RowRule(CheckType):
     needs_column = True
     prunable: ClassVar[bool] = False  # violation filter answerable from zone maps (null / range)
 
+    @abstractmethod
     def condition(self, check: CheckSpec) -> exp.Expression:
         """The violation condition on a row; may be NULL where the rule does not apply."""
-        raise NotImplementedError(f"{type(self).__name__} must define its violation condition")
 
     def row_violation(self, check: CheckSpec) -> exp.Expression:
         cond = is_true(self.condition(check))

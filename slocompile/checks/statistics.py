@@ -1,6 +1,8 @@
 """Bounds on a column's statistics: mean, min, max, stddev, quantile, distinct_count."""
 from __future__ import annotations
 
+from abc import abstractmethod
+
 from sqlglot import exp
 
 from .. import metrics as m
@@ -13,8 +15,9 @@ class _ColumnStatistic(BoundedMetric):
     needs_column = True
     fields = {**BoundedMetric.bound_fields}
 
+    @abstractmethod
     def aggregate(self, column: exp.Expression, check) -> exp.Expression:
-        raise NotImplementedError(f"{type(self).__name__} must build its aggregate")
+        """The aggregate over the column whose value the bounds judge."""
 
     def metrics(self, check):
         return [m.aggregate(self.aggregate(column_of(check), check), check.where)]
