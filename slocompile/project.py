@@ -58,8 +58,7 @@ class Project:
         run = run_build(self.spec, target, select, progress, partitions, full_refresh)
         if write:  # the SQL and plans this run executed, not a second compile
             files = artifacts.write_compiled(self.target_dir, run.compiled)
-            manifest = artifacts.manifest(run.compiled, files)
-            artifacts.write_json(os.path.join(self.target_dir, "manifest.json"), manifest)
+            artifacts.write_json(os.path.join(self.target_dir, "manifest.json"), artifacts.manifest(run.compiled, files))
             artifacts.write_json(os.path.join(self.target_dir, "run_results.json"), artifacts.run_results(run))
             artifacts.write_text(os.path.join(self.target_dir, "junit.xml"), artifacts.junit(run))
         return run

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -30,7 +29,7 @@ class EvalContext:
     catalog: dict | None = None
 
 
-class CheckType(ABC):
+class CheckType:
     """Base class. Subclasses set the class attributes and implement metrics/evaluate."""
 
     name: ClassVar[str]
@@ -42,8 +41,8 @@ class CheckType(ABC):
     table_level: ClassVar[bool] = True       # may be declared under the table's checks
     sql_fields: ClassVar[tuple[str, ...]] = ()  # params holding user SQL, parsed by the validator
 
-    def validate(self, params: dict, loc: Location, problems: ProblemCollector) -> None:  # noqa: B027
-        """Cross-field rules beyond each field's type (none by default)."""
+    def validate(self, params: dict, loc: Location, problems: ProblemCollector) -> None:
+        """Cross-field rules beyond each field's type."""
 
     def referenced_columns(self, check: CheckSpec) -> list[str]:
         cols = [check.column] if check.column else []
@@ -51,13 +50,11 @@ class CheckType(ABC):
             cols += [c.name for c in check.params[key].find_all(exp.Column)]
         return cols
 
-    @abstractmethod
     def metrics(self, check: CheckSpec) -> list[m.Metric]:
-        """The metrics this check needs, in the order evaluate() receives their values."""
+        raise NotImplementedError(f"{type(self).__name__} must request metrics")
 
-    @abstractmethod
     def evaluate(self, check: CheckSpec, values: list, ctx: EvalContext) -> Outcome:
-        """Judge the measured values."""
+        raise NotImplementedError(f"{type(self).__name__} must evaluate its metrics")
 
     def row_violation(self, check: CheckSpec) -> exp.Expression | None:
         """For row rules: a condition TRUE exactly on violating rows (never NULL)."""
@@ -80,9 +77,9 @@ class RowRule(CheckType):
     needs_column = True
     prunable: ClassVar[bool] = False  # violation filter answerable from zone maps (null / range)
 
-    @abstractmethod
     def condition(self, check: CheckSpec) -> exp.Expression:
         """The violation condition on a row; may be NULL where the rule does not apply."""
+        raise NotImplementedError(f"{type(self).__name__} must define its violation condition")
 
     def row_violation(self, check: CheckSpec) -> exp.Expression:
         cond = is_true(self.condition(check))

@@ -416,8 +416,7 @@ class _TableContext:
         level_ok = ctype.column_level if column else ctype.table_level
         if not level_ok:
             self.problems.add(type_loc, f"{where}: '{type_name}' is a {'table' if column else 'column'}-level check"
-                              + (" (declare it under the table's checks)" if column
-                                 else " (declare it under a column)"))
+                              + (" (declare it under the table's checks)" if column else " (declare it under a column)"))
             return None
         fields = {**ctype.fields, **COMMON_CHECK_FIELDS}
         if ctype.needs_column and column is None:
