@@ -11,8 +11,9 @@ import time
 import uuid
 from dataclasses import dataclass, field, replace
 
+from . import baselines
 from . import checks as registry
-from . import fixes, monitoring, publish, triggers
+from . import drift_slos, fixes, monitoring, publish, triggers
 from .checks.base import EvalContext
 from .compiler import Compiled, CompiledTable, compile_project
 from .engines.base import Engine, QueryFailed, connect
@@ -100,6 +101,8 @@ def fingerprint(table: TableSpec) -> str:
     parts = sorted(repr((c.name, c.type, c.column, c.severity, c.where.sql() if c.where is not None else None,
                          sorted((k, v.sql() if hasattr(v, "sql") else repr(v)) for k, v in c.params.items())))
                    for c in table.checks)
+    if table.monitor is not None:  # a monitor change re-judges the history
+        parts.append(repr(("monitor", table.monitor.columns, table.monitor.severity, table.monitor.quiet)))
     return hashlib.sha1("\n".join(parts).encode()).hexdigest()[:16]
 
 
@@ -165,11 +168,12 @@ def _build(project, target, tables, engine: Engine, progress, sel: Selection) ->
         meas = measure(engine, compiled)
         if table.partition and not meas.partitions and parts == () and _empty(engine, table):
             meas.partitions = [None]  # an empty table still answers row_count and friends, once
-        results = evaluate_table(compiled.plan, meas, ctx) + skipped
+        results = evaluate_table(compiled.plan, meas, ctx, baselines.load(engine, project.schemas, table)) + skipped
         history = [(metric.label(), p, _number(v)) for (metric, p), v in meas.values.items()
                    if metric.kind != "catalog"]
         tr = TableRun(table, compiled, results, history, time.perf_counter() - t0, parts, fp)
         monitoring.run_table(engine, project, run, tr)  # monitor: judge the partitions checked; alerts -> results
+        tr.results.extend(drift_slos.results(table, run.monitors.get(table.name)))
         run.tables.append(tr)
         progress("done", tr, i, len(plans))
     run.finished_at = utcnow()

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from . import checks as registry
 from . import metrics as m
+from .baselines import Baselines
+from .checks import change
 from .checks.base import EvalContext, to_number
 from .planner import TablePlan
 
@@ -31,8 +33,8 @@ class Result:
     @property
     def observed_number(self) -> float | None:
         v = self.observed
-        if isinstance(v, dict):
-            v = v.get("fraction", v.get("rows"))
+        if isinstance(v, dict):  # a row rule's fraction, a change check's value
+            v = v.get("fraction", v.get("rows", v.get("value")))
         try:
             return to_number(v) if v is not None and not isinstance(v, (list, str)) else None
         except (TypeError, ValueError):
@@ -56,10 +58,17 @@ class Measurements:
         return self.values.get(key, metric.default)
 
 
-def evaluate_table(plan: TablePlan, meas: Measurements, ctx: EvalContext) -> list[Result]:
+def evaluate_table(plan: TablePlan, meas: Measurements, ctx: EvalContext,
+                   baselines: Baselines | None = None) -> list[Result]:
+    """Judge every check on every measured partition (in partition order: a change check compares
+    each with the ones before it). Checks judged from monitor history (drift) are not here."""
     out = []
+    baselines = baselines or Baselines(plan.table.partition is not None)
     for check, metrics in plan.checks:
         ctype = registry.get(check.type)
+        if ctype.from_monitor_history:
+            continue
+        tracked = change.has_change(check.params)
         whole = all(x.scope == m.WHOLE_TABLE for x in metrics)
         partitions = [None] if whole else meas.partitions
         broken = [meas.errors[x] for x in metrics if x in meas.errors]
@@ -70,7 +79,10 @@ def evaluate_table(plan: TablePlan, meas: Measurements, ctx: EvalContext) -> lis
                 out.append(Result(**base, status=ERROR, observed=None, expected="",
                                   message=f"could not be measured: {broken[0]}"))
                 continue
-            outcome = ctype.evaluate(check, [meas.get(x, p) for x in metrics], ctx)
+            here = replace(ctx, earlier=baselines.earlier(check.name, p)) if tracked else ctx
+            outcome = ctype.evaluate(check, [meas.get(x, p) for x in metrics], here)
+            if tracked:
+                baselines.record(check.name, p, outcome.observed.get("value"), outcome.passed)
             status = PASS if outcome.passed else (FAIL if check.severity == "error" else WARN)
             out.append(Result(**base, status=status, observed=outcome.observed, expected=outcome.expected,
                               message=outcome.message))

@@ -87,7 +87,10 @@ def object_schema(fields: dict, nested: dict | None = None, *, extra: dict | Non
 
 def _sample(f):
     """A valid converted value of a field, to probe a check type's cross-field rules."""
+    from .spec.fields import Change
+
     return {"str": "x", "sql": "x", "int": 1, "number": 1, "fraction": 0.5, "bool": True, "scalar": 1,
+            "change": Change(0.25, True),
             "duration": 3600.0, "str_list": ("x",), "columns": ("x",), "scalar_list": ("x",),
             "enum": f.choices[0] if f.choices else None, "mapping": {}, "list": []}.get(f.kind)
 

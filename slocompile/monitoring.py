@@ -259,6 +259,8 @@ def judge(con, schemas, table, relation, partitions: list[str], settings=None) -
     tm.bootstrapped = len(tm.judged) > len(tm.checked)
     tm.judged += sorted(gone - set(tm.judged))
     tm.history = history
+    if table.monitor.quiet:  # profiled for drift SLOs only: the history keeps their alerts, results do not
+        tm.alerts = [a for a in tm.alerts if a["column"] not in table.monitor.quiet]
     tm.all_partitions = sorted((set() if tm.reset else set(recorded) - gone) | set(history.partitions))
     tm.seconds = time.perf_counter() - t0
     return tm
@@ -316,7 +318,8 @@ def run_table(engine, project, run, tr) -> None:
     from .monitors import DEFAULT
 
     tm = judge(engine.con, project.schemas, table, table.relation, list(tr.partitions))
-    tr.results.extend(results(tm, DEFAULT.min_history))
+    if None not in table.monitor.quiet:  # None: monitors only serve drift SLOs, the table asked for none
+        tr.results.extend(results(tm, DEFAULT.min_history))
     tr.seconds += tm.seconds
     run.monitors[table.name] = tm
 

@@ -56,6 +56,7 @@ tables:
         type: string
         checks:
           - not_null: {max_fraction: 0.05}
+          - missing_fraction: {max: 0.1, max_increase: 25%, baseline: 7}
           - matches: {pattern: "^[a-z]+[0-9]*$", max_count: 3}
       - name: country
         type: string

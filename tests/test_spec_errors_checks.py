@@ -153,12 +153,12 @@ def test_between_and_bounds(tmp_path):
                   - mean: {min: 2, max: 1}
                   - stddev: {}
         """) == [
-        "slos/t.yml:5:20: row_count needs 'min', 'max' or both",
+        "slos/t.yml:5:20: row_count needs 'min', 'max', 'max_increase' or 'max_drop'",
         "slos/t.yml:9:13: between needs 'min', 'max' or both",
         "slos/t.yml:10:22: between needs 'min', 'max' or both",
         "slos/t.yml:11:22: between: min (5) is greater than max (1)",
         "slos/t.yml:12:19: mean: min (2) is greater than max (1)",
-        "slos/t.yml:13:21: stddev needs 'min', 'max' or both",
+        "slos/t.yml:13:21: stddev needs 'min', 'max', 'max_increase' or 'max_drop'",
     ]
 
 

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from sqlglot import exp
 
 from .. import metrics as m
+from . import change
 from ..errors import Location, ProblemCollector
 from ..spec.fields import Field
 from ..spec.model import CheckSpec
@@ -27,6 +28,7 @@ class Outcome:
 class EvalContext:
     now: dt.datetime       # the build's start, UTC, naive
     catalog: dict | None = None
+    earlier: tuple = ()    # change checks: the check's values on earlier passing partitions, oldest first
 
 
 class CheckType:
@@ -40,6 +42,8 @@ class CheckType:
     column_level: ClassVar[bool] = True      # may be declared under a column
     table_level: ClassVar[bool] = True       # may be declared under the table's checks
     sql_fields: ClassVar[tuple[str, ...]] = ()  # params holding user SQL, parsed by the validator
+    from_monitor_history: ClassVar[bool] = False  # judged from monitor summaries, not from a scan (drift)
+    needs_partition: ClassVar[bool] = False  # only meaningful per partition (the loader says so otherwise)
 
     def validate(self, params: dict, loc: Location, problems: ProblemCollector) -> None:
         """Cross-field rules beyond each field's type."""
@@ -114,40 +118,70 @@ class RowRule(CheckType):
 
 
 class BoundedMetric(CheckType):
-    """A table SLO on one measured number with optional `min` / `max` bounds."""
+    """A table SLO on one measured number: `min` / `max` bounds, and/or a change over time
+    (`max_increase` / `max_drop` vs a baseline of earlier partitions, see change.py)."""
 
     bound_fields: ClassVar[dict[str, Field]] = {
         "min": Field("number", doc="Smallest allowed value (inclusive)."),
         "max": Field("number", doc="Largest allowed value (inclusive)."),
+        **change.CHANGE_FIELDS,
     }
     what: ClassVar[str] = "value"
 
     def validate(self, params, loc, problems):
         lo, hi = params.get("min"), params.get("max")
-        if lo is None and hi is None:
-            problems.add(loc, f"{self.name} needs 'min', 'max' or both")
+        if lo is None and hi is None and not change.has_change(params):
+            problems.add(loc, f"{self.name} needs 'min', 'max', 'max_increase' or 'max_drop'")
         elif lo is not None and hi is not None and lo > hi:
             problems.add(loc, f"{self.name}: min ({lo}) is greater than max ({hi})")
+        change.validate(self.name, params, loc, problems)
+
+    def measured(self, check: CheckSpec, values: list) -> float | None:
+        return to_number(values[0])
+
+    def subject(self, check: CheckSpec) -> str:
+        return f"{self.what} of {check.column}" if check.column else self.what
+
+    def format(self, value: float) -> str:
+        return fmt_num(value)
 
     def evaluate(self, check: CheckSpec, values: list, ctx: EvalContext) -> Outcome:
-        return judge_bounds(check, to_number(values[0]), self.what)
+        value = self.measured(check, values)
+        params = check.params
+        if not change.has_change(params):
+            return judge_bounds(check, value, self.subject(check), self.format)
+        passed, observed, expected, message = change.judge(params, value, ctx.earlier, self.subject(check),
+                                                           self.format)
+        if params.get("min") is not None or params.get("max") is not None:
+            bounded = judge_bounds(check, value, self.subject(check), self.format)
+            passed, expected = passed and bounded.passed, f"{bounded.expected}; {expected}"
+            message = bounded.message if not bounded.passed else message
+        return Outcome(passed, observed, expected, message)
+
+    def name_suffix(self, check_params: dict, column: str | None) -> str:
+        """A change-only check is named `<type>_<column>_change`, apart from a bounds check."""
+        base = super().name_suffix(check_params, column)
+        only_change = change.has_change(check_params) and check_params.get("min") is None \
+            and check_params.get("max") is None
+        return "_".join(p for p in (base, "change") if p) if only_change else base
 
 
-def judge_bounds(check: CheckSpec, value: float | None, what: str) -> Outcome:
+def judge_bounds(check: CheckSpec, value: float | None, subject: str, fmt=None) -> Outcome:
+    fmt = fmt or fmt_num
     lo, hi = check.params.get("min"), check.params.get("max")
-    expected = bounds_text(lo, hi)
-    subject = f"{what} of {check.column}" if check.column else what
+    expected = bounds_text(lo, hi, fmt)
     if value is None:
         return Outcome(False, None, expected, f"{subject} is undefined (no non-NULL values); expected {expected}")
     passed = (lo is None or value >= lo) and (hi is None or value <= hi)
-    msg = f"{subject} is {fmt_num(value)}" + ("" if passed else f"; expected {expected}")
+    msg = f"{subject} is {fmt(value)}" + ("" if passed else f"; expected {expected}")
     return Outcome(passed, value, expected, msg)
 
 
-def bounds_text(lo, hi) -> str:
+def bounds_text(lo, hi, fmt=None) -> str:
+    fmt = fmt or fmt_num
     if lo is not None and hi is not None:
-        return f"between {fmt_num(lo)} and {fmt_num(hi)}"
-    return f">= {fmt_num(lo)}" if lo is not None else f"<= {fmt_num(hi)}"
+        return f"between {fmt(lo)} and {fmt(hi)}"
+    return f">= {fmt(lo)}" if lo is not None else f"<= {fmt(hi)}"
 
 
 def to_number(v) -> float | None:

@@ -1,4 +1,5 @@
-"""Bounds on a column's statistics: mean, min, max, stddev, quantile, distinct_count."""
+"""Bounds and change SLOs on a column's statistics: mean, min, max, stddev, quantile,
+distinct_count, missing_fraction."""
 from __future__ import annotations
 
 from sqlglot import exp
@@ -6,7 +7,7 @@ from sqlglot import exp
 from .. import metrics as m
 from ..spec.fields import Field
 from ..sqlnodes import Quantile, lit
-from .base import BoundedMetric, EvalContext, column_of, judge_bounds, to_number
+from .base import BoundedMetric, column_of, fmt_pct, to_number
 
 
 class _ColumnStatistic(BoundedMetric):
@@ -59,8 +60,8 @@ class DistinctCount(_ColumnStatistic):
     def aggregate(self, c, check):
         return exp.Count(this=exp.Distinct(expressions=[c]))
 
-    def evaluate(self, check, values, ctx: EvalContext):
-        return judge_bounds(check, to_number(values[0] or 0), self.what)
+    def measured(self, check, values):
+        return to_number(values[0] or 0)
 
 
 class QuantileBounds(_ColumnStatistic):
@@ -72,12 +73,32 @@ class QuantileBounds(_ColumnStatistic):
     def aggregate(self, c, check):
         return Quantile(this=c, quantile=lit(float(check.params["q"])))
 
-    def evaluate(self, check, values, ctx):
-        return judge_bounds(check, to_number(values[0]), f"q{check.params['q']:g}")
+    def subject(self, check):
+        return f"q{check.params['q']:g} of {check.column}"
 
     def name_suffix(self, params, column):
         q = params.get("q")
         return f"{column}_q{int(round(q * 100))}" if isinstance(q, (int, float)) else column or ""
 
 
-STATISTICS = [Mean, Min, Max, Stddev, DistinctCount, QuantileBounds]
+class MissingFraction(BoundedMetric):
+    name, what = "missing_fraction", "missing fraction"
+    doc = ("The share of NULLs in the column (per partition when the table has one) lies within the bounds "
+           "or changes at most so much: `{max_increase: 25%, baseline: 7}` is a coverage SLO over time.")
+    fields = {**BoundedMetric.bound_fields}
+    needs_column = True
+
+    def metrics(self, check):
+        # the same two metrics as not_null's: a table with both measures them once
+        null = exp.Is(this=column_of(check), expression=exp.Null())
+        return [m.count_if(null, check.where, stats_prunable=True), m.rows(check.where)]
+
+    def measured(self, check, values):
+        missing, total = int(values[0] or 0), int(values[1] or 0)
+        return missing / total if total else None
+
+    def format(self, value):
+        return fmt_pct(value)
+
+
+STATISTICS = [Mean, Min, Max, Stddev, DistinctCount, QuantileBounds, MissingFraction]

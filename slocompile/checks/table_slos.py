@@ -6,7 +6,7 @@ import datetime as dt
 from .. import metrics as m
 from ..spec.fields import Field, format_duration
 from ..spec.usersql import parse_relation
-from .base import BoundedMetric, CheckType, EvalContext, Outcome, column_of, fmt_num, judge_bounds, to_number
+from .base import BoundedMetric, CheckType, EvalContext, Outcome, column_of, fmt_num, to_number
 
 
 class RowCount(BoundedMetric):
@@ -18,8 +18,8 @@ class RowCount(BoundedMetric):
     def metrics(self, check):
         return [m.rows(check.where)]
 
-    def evaluate(self, check, values, ctx):
-        return judge_bounds(check, to_number(values[0] or 0), self.what)
+    def measured(self, check, values):
+        return to_number(values[0] or 0)
 
 
 class Unique(CheckType):

@@ -12,6 +12,17 @@ from .yamlload import Node
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
+
+
+@dataclass(frozen=True)
+class Change:
+    """An allowed change of a metric: relative ('25%' -> 0.25 of the baseline) or absolute (0.05)."""
+    amount: float
+    relative: bool
+
+    def __str__(self) -> str:
+        return f"{self.amount * 100:g}%" if self.relative else f"{self.amount:g}"
 
 
 @dataclass(frozen=True)
@@ -19,7 +30,8 @@ class Field:
     """One parameter of a check or a declaration.
 
     kind: str | int | number | fraction | bool | enum | str_list | scalar_list | duration | sql | columns
-    | scalar | mapping | list | monitor (the last three are validated by the loader, key by key)
+    | change (a Change: '25%' or a number) | scalar | mapping | list | monitor (the last three are
+    validated by the loader, key by key)
     """
 
     kind: str
@@ -63,6 +75,11 @@ class Field:
             if seconds is not None:
                 return seconds
             bad = "a duration such as 36h, 90m, 2d or 1w"
+        elif self.kind == "change":
+            change = parse_change(v)
+            if change is not None:
+                return change
+            bad = "a percentage of the baseline such as '25%', or an absolute amount (a number >= 0)"
         elif self.kind in ("mapping", "list"):
             if (self.kind == "mapping") == node.is_map and (self.kind == "list") == node.is_list:
                 return v
@@ -104,6 +121,7 @@ class Field:
             "fraction": {"type": "number", "minimum": 0, "maximum": 1}, "bool": {"type": "boolean"},
             "enum": {"enum": list(self.choices)},
             "duration": {"type": "string", "pattern": _DURATION.pattern},
+            "change": {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": _PERCENT.pattern}]},
             "scalar": {"type": ["string", "number", "boolean"]},
             "str_list": {"type": "array", "items": {"type": "string"}, "minItems": 1},
             "scalar_list": {"type": "array", "items": {"type": ["string", "number", "boolean"]}, "minItems": 1},
@@ -151,6 +169,16 @@ def parse_duration(v) -> float | None:
         m = _DURATION.match(v)
         if m:
             return float(m.group(1)) * _DURATION_UNITS[m.group(2)]
+    return None
+
+
+def parse_change(v) -> Change | None:
+    """'25%' -> relative 0.25; 0.05 -> absolute 0.05; None when neither."""
+    if isinstance(v, str):
+        m = _PERCENT.match(v)
+        return Change(float(m.group(1)) / 100, True) if m else None
+    if _is_number(v) and v >= 0:
+        return Change(float(v), False)
     return None
 
 

@@ -279,6 +279,7 @@ def _table(node: Node, display: str, dialect: str, problems: ProblemCollector) -
         declared = tuple((c.name, c.type) for c in columns)
         checks = [_with_param(c, "declared", declared) if c.type == "schema" else c for c in checks]
     checks = _name_checks(checks, where, problems)
+    monitor = _with_drift_columns(monitor, checks, raw["partition"], where, problems)
     if not ok:
         return None
     return TableSpec(name=name, relation=relation, relation_text=raw["relation"], key=tuple(raw["key"] or ()),
@@ -330,6 +331,26 @@ def _monitor(node: Node, raw: dict, where: str, known: set[str] | None,
                      "band from earlier partitions")
         return None
     return MonitorSpec(columns, severity, loc)
+
+
+def _with_drift_columns(monitor: MonitorSpec | None, checks: list, partition: str | None, where: str,
+                        problems: ProblemCollector) -> MonitorSpec | None:
+    """Checks judged from monitor history (drift) need their column profiled by the monitors: add
+    the columns the monitors do not cover yet, quietly (no monitor alerts the table did not ask for)."""
+    needing = [c for c in checks if REGISTRY[c.type].needs_partition]
+    if needing and not partition:
+        for c in needing:
+            problems.add(c.loc, f"{where}: '{c.type}' compares partitions and needs the table's 'partition' column")
+        return monitor
+    extra = [c.column for c in needing if REGISTRY[c.type].from_monitor_history]
+    if not extra:
+        return monitor
+    if monitor is None:
+        return MonitorSpec(tuple(dict.fromkeys(extra)), "warn", needing[0].loc, quiet=(None, *dict.fromkeys(extra)))
+    if monitor.columns is None:  # every column is monitored already
+        return monitor
+    new = tuple(c for c in dict.fromkeys(extra) if c not in monitor.columns)
+    return replace(monitor, columns=monitor.columns + new, quiet=new) if new else monitor
 
 
 def _lenient(flat: dict, fields: dict[str, Field]) -> dict:

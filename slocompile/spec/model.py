@@ -47,6 +47,9 @@ class MonitorSpec:
     columns: tuple[str, ...] | None = None
     severity: str = "warn"
     loc: Location = field(default=None, hash=False, compare=False)
+    # profiled for drift SLOs only, their alerts not reported: columns, and None for the table's
+    # own metrics (row count, key duplicates) when the table did not ask for monitors
+    quiet: tuple[str | None, ...] = ()
 
 
 @dataclass(frozen=True)

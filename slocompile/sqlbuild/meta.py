@@ -122,6 +122,14 @@ def status_rows(schemas: Schemas, table_name: str) -> exp.Select:
             .where(exp.EQ(this=col("table_name"), expression=lit(table_name)), copy=False))
 
 
+def check_history(schemas: Schemas, table_name: str, check_names: list[str]) -> exp.Select:
+    """check_name, partition, observed_value, status, checked_at of every recorded result of these checks."""
+    names = exp.In(this=col("check_name"), expressions=[lit(n) for n in check_names])
+    return (exp.select(col("check_name"), col("partition"), col("observed_value"), col("status"), col("checked_at"))
+            .from_(table(schemas, "results"), copy=False)
+            .where(exp.and_(exp.EQ(this=col("table_name"), expression=lit(table_name)), names), copy=False))
+
+
 def finish_run(schemas: Schemas, run_id: str, status: str, finished_at, counts: dict) -> exp.Update:
     sets = [exp.EQ(this=col("status"), expression=lit(status)),
             exp.EQ(this=col("finished_at"), expression=_value(finished_at, T.TIMESTAMP))]
