@@ -271,9 +271,10 @@ def literal(v, typ: str) -> exp.Expression:
     raise TypeError(type(v))
 
 
-def load_statements(dialect: str, schema: str) -> list[str]:
+def load_statements(dialect: str, schema: str, tables: dict | None = None) -> list[str]:
+    """(Re)create `tables` (name -> (columns, rows); default TABLES) in `schema` with their rows."""
     out = [exp.Create(kind="SCHEMA", exists=True, this=exp.Table(db=_ident(schema))).sql(dialect, identify=True)]
-    for name, (cols, rows) in TABLES.items():
+    for name, (cols, rows) in (TABLES if tables is None else tables).items():
         ref = table_ref(schema, name)
         out.append(f"DROP TABLE IF EXISTS {ref.sql(dialect, identify=True)}"
                    + (" CASCADE" if dialect == "postgres" else ""))
