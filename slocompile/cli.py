@@ -157,6 +157,27 @@ def backtest(project_dir, target, select, start, end, fmt, variables):
 
 
 @main.command()
+@project_dir
+@click.option("--target", "-t", help="Target from slocompile.yml (default: the project's target).")
+@click.option("--select", "-s", multiple=True, help="Only these tables (repeatable).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here (default: target/report.html).")
+@click.option("--last", type=click.IntRange(min=1), default=90, show_default=True, metavar="N",
+              help="Show the newest N partitions in the status grid and the metric plots.")
+@var_opt
+@_user_errors
+def report(project_dir, target, select, output, last, variables):
+    """Write one self-contained HTML report from the meta schema and print its path.
+
+    Status per table and partition, failed and warned checks with the SQL that measured them,
+    monitor incidents and metric history with learned bands. Reads only: the database is opened
+    read-only; the page loads nothing from the network."""
+    from .project import Project
+
+    project = Project.load(project_dir, _parse_vars(variables))
+    click.echo(project.report(target=target, select=list(select) or None, output=output, last=last))
+
+
+@main.command()
 @click.argument("table")
 @project_dir
 @click.option("--target", "-t", help="Target from slocompile.yml.")

@@ -76,6 +76,17 @@ class Project:
         result = backtest(self.spec, target, select, start, end)
         return result if detailed else result.alerts
 
+    def report(self, target: str | None = None, select: list[str] | None = None, output: str | None = None,
+               last: int = 90) -> str:
+        """Write one self-contained HTML page (no network, no scripts) from the target's meta schema:
+        status per table and partition, failed and warned checks with the SQL that measured them,
+        monitor incidents, and metric history plots with their learned bands over the newest `last`
+        partitions. Reads only (DuckDB opens read-only). Returns the path written (default
+        target/report.html). See `slocompile report`."""
+        from .reports.html import write_report
+
+        return write_report(self.spec, target, select, output, last)
+
     def _engine(self, target: str | None):
         from .build import _target
         from .engines.base import connect

@@ -119,6 +119,15 @@ def freeze_edges(history: History, settings: Settings = DEFAULT) -> None:
 
 # ----------------------------------------------------------------------------- judging
 
+def baseline_context(history: History, partition: str, columns, settings: Settings = DEFAULT):
+    """What judging `partition` compares with: ({column (None: the table): its clean partitions
+    before it}, the partition's time, its weekday or None). The report replays bands with it."""
+    prior = history.before(partition, 2 * settings.window + settings.persist)
+    t_arr, wd_arr = _time([partition])
+    t_new, wd_new = float(t_arr[0]), (None if wd_arr is None else int(wd_arr[0]))
+    return {c: _clean(history, prior, c, settings) for c in [None, *columns]}, t_new, wd_new
+
+
 def _clean(history: History, prior: list[str], column: str | None, settings: Settings) -> list[str]:
     return [q for q in prior if not history.column_alerted(q, column)][-settings.window:]
 
@@ -299,11 +308,8 @@ def judge_partition(history: History, partition: str, metrics: dict, summaries: 
     A metric does not alert while there is too little history (``min_history``)."""
     summaries = summaries or {}
     metrics = dict(metrics)
-    prior = history.before(partition, 2 * settings.window + settings.persist)
-    t_arr, wd_arr = _time([partition])
-    t_new, wd_new = float(t_arr[0]), (None if wd_arr is None else int(wd_arr[0]))
     columns = sorted({c for c, _ in metrics if c is not None} | set(summaries), key=str)
-    clean = {c: _clean(history, prior, c, settings) for c in [None, *columns]}
+    clean, t_new, wd_new = baseline_context(history, partition, columns, settings)
     details = {}
     for c in columns:
         if c in summaries:
