@@ -209,3 +209,63 @@ def test_a_monitor_change_rechecks_the_partitions(tmp_path):
 
 def test_drift_constants_match_the_monitor_settings():
     assert (DEFAULT_BASELINE, MAX_BASELINE) == (DEFAULT.drift_window, DEFAULT.window)
+
+
+def test_the_spec_declaration_compiles(tmp_path):
+    """SPEC §3's table declaration, with its change SLO, compiles for every dialect."""
+    root = write(tmp_path / "p", """
+        tables:
+          - name: user_features
+            relation: raw.user_features
+            key: [user_id]
+            partition: ds
+            gate: block
+            monitor: all
+            checks:
+              - row_count: {min: 1000}
+              - row_count: {max_drop: 25%}
+              - freshness: {column: feature_ts, max_age: 36h}
+              - unique: [user_id]
+              - assert: {name: joe_and_fred_same_salary,
+                         sql: "count(distinct salary) filter (where name in ('Joe', 'Fred')) <= 1"}
+              - relationship: {column: country, to: dims.countries, field: code}
+            columns:
+              - name: age
+                type: integer
+                checks:
+                  - not_null: {max_fraction: 0.05}
+                  - between: {min: 0, max: 120, rows: drop}
+              - name: country
+                checks:
+                  - accepted_values: {values: [US, CN, IN], max_fraction: 0.01}
+                  - missing_fraction: {max_increase: 25%, baseline: 7}
+                  - drift: {max_psi: 0.2}
+              - name: churn_score
+                fix:
+                  - clip: [0, 1]
+                  - fill_null: 0.5
+        """)
+    for dialect in ("duckdb", "postgres", "snowflake", "bigquery", "spark", "databricks", "trino", "redshift"):
+        out = cli(root, "compile", "--dialect", dialect)
+        assert out.returncode == 0, (dialect, out.stderr)
+
+
+def test_an_undeclared_column_is_checked_against_the_relation_at_build(tmp_path):
+    """`columns:` need not list every column: a check on an unlisted column compiles, and the build
+    verifies it against the relation (a near miss of a declared column is a typo at compile time)."""
+    root = write(tmp_path / "p", """
+        tables:
+          - name: t
+            relation: raw.t
+            checks:
+              - freshness: {column: updated_at, max_age: 3650d}
+              - assert: {name: nonneg, sql: "min(amount) >= 0"}
+            columns:
+              - name: id
+                checks: [not_null]
+        """)
+    sql(root, "CREATE TABLE raw.t AS SELECT 1 AS id, 5.0 AS amount, TIMESTAMP '2026-11-01' AS updated_at")
+    assert cli(root, "build").returncode == 0
+    sql(root, "CREATE OR REPLACE TABLE raw.t AS SELECT 1 AS id, 5.0 AS amount")
+    out = cli(root, "build")
+    assert out.returncode == 2 and "tables.yml:5:" in out.stderr and "column 'updated_at' is not in raw.t" in out.stderr

@@ -137,8 +137,8 @@ def test_error_inside_a_loop_points_at_the_loop_body_with_source_column(tmp_path
               - not_nul
         {% endfor %}
         """) == [
-        "slos/t.yml:6:44: unknown key 'max_fracton' in 'row_count' of table 'a'",
-        "slos/t.yml:6:44: unknown key 'max_fracton' in 'row_count' of table 'b'",
+        "slos/t.yml:6:44: unknown key 'max_fracton' in 'row_count' of table 'a' (did you mean 'max_drop'?)",
+        "slos/t.yml:6:44: unknown key 'max_fracton' in 'row_count' of table 'b' (did you mean 'max_drop'?)",
         "slos/t.yml:7:9: table 'a': unknown check type 'not_nul' (did you mean 'not_null'?)",
         "slos/t.yml:7:9: table 'b': unknown check type 'not_nul' (did you mean 'not_null'?)",
     ]

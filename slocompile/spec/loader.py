@@ -16,7 +16,7 @@ from ..errors import Location, ProblemCollector, SpecError, did_you_mean
 from .fields import Field, read_mapping
 from .model import (DIALECTS, ENGINE_TYPES, GATES, SEVERITIES, ColumnSpec, MonitorSpec, ProjectSpec, Schemas, TableSpec,
                     TargetSpec)
-from .usersql import AGGREGATE, ROW, parse_relation, parse_user_sql
+from .usersql import AGGREGATE, ROW, parse_relation, parse_user_sql, typo_of
 from .yamlload import Node, load_yaml, unset_env_names
 
 PROJECT_FILE = "slocompile.yml"
@@ -322,8 +322,8 @@ def _monitor(node: Node, raw: dict, where: str, known: set[str] | None,
             elif i.value == raw["partition"]:
                 problems.add(i.loc, f"{where}: '{i.value}' is the partition column; monitors track the other "
                              "columns (and the row count per partition)")
-            elif known is not None and i.value not in known:
-                problems.add(i.loc, f"{where}: 'monitor': unknown column '{i.value}'{did_you_mean(i.value, known)}")
+            elif typo_of(i.value, known):
+                problems.add(i.loc, f"{where}: 'monitor': unknown column '{i.value}'{typo_of(i.value, known)}")
             seen.setdefault(i.value, i.loc)
         columns = tuple(seen)
     if not raw["partition"]:
@@ -475,11 +475,10 @@ class _TableContext:
             params[key] = parsed
         check = CheckSpec(type=type_name, name=name or "", table=self.table, column=col, severity=severity,
                           where=where_expr, params=params, loc=type_loc)
-        if self.known is not None:
-            for ref in ctype.referenced_columns(check):
-                if ref not in self.known:
-                    self.problems.add(type_loc, f"{what}: unknown column '{ref}'{did_you_mean(ref, self.known)}")
-                    return None
+        for ref in ctype.referenced_columns(check):
+            if typo_of(ref, self.known):
+                self.problems.add(type_loc, f"{what}: unknown column '{ref}'{typo_of(ref, self.known)}")
+                return None
         return check
 
     def implicit_key_check(self, key: tuple[str, ...], loc: Location):

@@ -61,8 +61,8 @@ def parse_user_sql(text: str, dialect: str, mode: str, columns: set[str] | None,
         if isinstance(node, exp.Column):
             if node.table:
                 problems.add(loc, f"{what}: write column names without a table qualifier ({node.sql(dialect)})")
-            elif columns is not None and node.name not in columns:
-                problems.add(loc, f"{what}: unknown column '{node.name}'{did_you_mean(node.name, columns)}")
+            elif typo_of(node.name, columns):
+                problems.add(loc, f"{what}: unknown column '{node.name}'{typo_of(node.name, columns)}")
     has_agg = any(isinstance(n, exp.AggFunc) for n in root.walk())
     if mode == ROW and has_agg:
         problems.add(loc, f"{what}: aggregate functions are not allowed in a row expression")
@@ -117,6 +117,15 @@ def _first_line(e: Exception) -> str:
 
 
 _KNOWN: list[str] = []
+
+
+def typo_of(name: str, declared) -> str:
+    """' (did you mean 'x'?)' when `name` is not among the `declared` columns but close to one: a
+    likely typo, reported at compile time. '' otherwise: `columns:` need not list every column of
+    the relation, and a column it does not list is checked against the relation at build time."""
+    if declared is None or name in declared:
+        return ""
+    return did_you_mean(name, declared)
 
 
 def _known() -> list[str]:
