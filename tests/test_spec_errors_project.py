@@ -24,6 +24,26 @@ def test_every_problem_in_several_files_at_once(tmp_path):
     assert found[-1] == "slos/e.yaml:2:5: duplicate table 'a0' (also declared at slos/a.yml:2:5)"
 
 
+def test_unknown_target_settings(tmp_path):
+    """A misspelt setting of an engine target is an error, not a silently ignored key; compile-only
+    targets read no settings and may carry any."""
+    assert problems(tmp_path, {"t.yml": "tables: []\n"}, project="""\
+name: p
+targets:
+  local: {type: duckdb, pth: w.duckdb}
+  pg: {type: postgres, hots: db.internal, dbname: x}
+  spark: {type: spark, master: "local[2]", warehouse: w, confs: {}}
+  snow: {type: snowflake, account: acme}
+""") == [
+        "slocompile.yml:3:25: target 'local': unknown setting 'pth' for duckdb (did you mean 'path'?); "
+        "duckdb reads: path, threads",
+        "slocompile.yml:4:24: target 'pg': unknown setting 'hots' for postgres (did you mean 'host'?); postgres reads: "
+        "dsn, host, port, user, password, dbname, database, sslmode, options, application_name, connect_timeout",
+        "slocompile.yml:5:58: target 'spark': unknown setting 'confs' for spark (did you mean 'conf'?); spark reads: "
+        "master, remote, warehouse, metastore, catalog, conf",
+    ]
+
+
 def test_project_file_problems(tmp_path):
     assert problems(tmp_path, {"t.yml": "tables: []\n"}, project="""\
 name: p

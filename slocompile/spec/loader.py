@@ -14,8 +14,8 @@ from dataclasses import replace
 from ..checks import REGISTRY
 from ..errors import Location, ProblemCollector, SpecError, did_you_mean
 from .fields import Field, read_mapping
-from .model import (DIALECTS, ENGINE_TYPES, GATES, SEVERITIES, ColumnSpec, MonitorSpec, ProjectSpec, Schemas, TableSpec,
-                    TargetSpec)
+from .model import (DIALECTS, ENGINE_TYPES, GATES, SEVERITIES, TARGET_OPTIONS, ColumnSpec, MonitorSpec, ProjectSpec,
+                    Schemas, TableSpec, TargetSpec)
 from .usersql import AGGREGATE, ROW, parse_relation, parse_user_sql, typo_of
 from .yamlload import Node, load_yaml, unset_env_names
 
@@ -192,6 +192,11 @@ def _targets(node: Node | None, problems: ProblemCollector) -> dict[str, TargetS
             problems.add(kind.loc, f"target '{name}': unknown type {kind.plain()!r}"
                          + did_you_mean(str(kind.value), ENGINE_TYPES))
             continue
+        known = TARGET_OPTIONS.get(kind.value)
+        unknown = [k for k in t.value if k != "type" and known is not None and k not in known]
+        for k in unknown:
+            problems.add(t.key_locs.get(k, t.loc), f"target '{name}': unknown setting '{k}' for {kind.value}"
+                         f"{did_you_mean(k, known)}; {kind.value} reads: {', '.join(known)}")
         options = {k: v.plain() for k, v in t.value.items() if k != "type"}
         out[name] = TargetSpec(name, kind.value, options, t.loc)
     return out

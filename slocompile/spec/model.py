@@ -14,6 +14,14 @@ DIALECTS = ("duckdb", "postgres", "snowflake", "bigquery", "spark", "databricks"
 ENGINE_TYPES = {"duckdb": "duckdb", "postgres": "postgres", "spark": "spark", "databricks": "databricks",
                 "snowflake": "snowflake", "bigquery": "bigquery", "trino": "trino", "redshift": "redshift"}
 EXECUTABLE = ("duckdb", "postgres", "spark")
+# the settings each executable target reads (engines/*.py); compile-only targets read none, so
+# they may carry any (an account name kept for later, say)
+TARGET_OPTIONS = {
+    "duckdb": ("path", "threads"),
+    "postgres": ("dsn", "host", "port", "user", "password", "dbname", "database", "sslmode", "options",
+                 "application_name", "connect_timeout"),
+    "spark": ("master", "remote", "warehouse", "metastore", "catalog", "conf"),
+}
 
 
 @dataclass(frozen=True)
