@@ -12,13 +12,15 @@ whole processes, interleaved, RUNS runs each:
     slocompile compile           (target: < 2 s for 10,000 checks)
     slocompile --help            (target: < 0.3 s), next to `python -c pass` as the floor
 
-and prints min and median of each and the --help / `python -c pass` ratio. `compile` connects to
+and prints min and median of each, in wall time and in CPU time (user + system: the steadier
+figure on a shared machine), and the --help / `python -c pass` ratio. `compile` connects to
 nothing, so no data is needed. --profile prints where one compile's time goes.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -103,48 +105,56 @@ def write_project(root: str, tables: int, checks: int) -> None:
 
 
 # Run inside the project folder: times the phases of `slocompile compile` by wrapping the functions
-# that do them (inclusive times; nested phases are indented).
+# that do them (inclusive times, wall and CPU; nested phases are indented), and the garbage collector.
 PHASE_DRIVER = r"""
-import sys, time, os
-T0 = time.perf_counter()
+import gc, sys, time, os
+W0, C0 = time.perf_counter(), time.process_time()
 import slocompile.cli
-t_import = time.perf_counter() - T0
+t_import = (time.perf_counter() - W0, time.process_time() - C0)
 from slocompile.spec import yamlload, loader
-from slocompile import compiler, metrics
+from slocompile import compiler
 from slocompile.reports import artifacts
 import yaml
 totals = {}
 def timed(mod, name, label):
     f = getattr(mod, name)
-    totals[label] = [0.0, 0]
+    totals[label] = [0.0, 0.0, 0]
     def w(*a, **k):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         try:
             return f(*a, **k)
         finally:
-            d = totals[label]; d[0] += time.perf_counter() - t; d[1] += 1
+            d = totals[label]; d[0] += time.perf_counter() - t; d[1] += time.process_time() - c; d[2] += 1
     setattr(mod, name, w)
 timed(loader, "load_project", "load_project")
 timed(loader, "load_yaml", "  load_yaml (Jinja, YAML, located nodes)")
-timed(yaml, "compose", "    yaml.compose (pure-Python loader)")
+timed(yaml, "compose", "    yaml.compose (libyaml)")
 timed(loader, "parse_user_sql", "  parse_user_sql (sqlglot parse of where/sql)")
 timed(compiler, "compile_project", "compile_project")
 timed(compiler, "plan_table", "  plan_table")
-timed(compiler, "scan_sql", "  scan_sql (build ASTs)")
-timed(compiler, "render", "  render (sqlglot generate)")
+timed(compiler, "scan_sql", "  scan_sql (build ASTs; renders new fragments)")
+timed(compiler, "render", "  render (sqlglot generate; also of fragments)")
 timed(artifacts, "write_compiled", "write_compiled (SQL files)")
-timed(artifacts, "manifest", "manifest (plan labels)")
-timed(metrics.Metric, "label", "  Metric.label (expr.sql())")
+timed(artifacts, "manifest", "manifest (plan descriptions)")
 timed(artifacts, "write_json", "write_json")
+gc_time = [0.0, 0, 0.0]  # CPU seconds, runs, start of the current run
+def on_gc(phase, info):
+    if phase == "start":
+        gc_time[2] = time.process_time()
+    else:
+        gc_time[0] += time.process_time() - gc_time[2]; gc_time[1] += 1
+gc.callbacks.append(on_gc)
 try:
     slocompile.cli.main(["compile"] + sys.argv[1:])
 except SystemExit:
     pass
-total = time.perf_counter() - T0
-print(f"  {'whole process (after interpreter start)':46s} {total:6.3f}s")
-print(f"  {'imports (slocompile.cli)':46s} {t_import:6.3f}s")
-for label, (secs, n) in totals.items():
-    print(f"  {label:46s} {secs:6.3f}s  {n:6d} calls")
+print(f"  {'':46s} {'wall':>7s} {'cpu':>7s}")
+whole = (time.perf_counter() - W0, time.process_time() - C0)
+print(f"  {'whole process (after interpreter start)':46s} {whole[0]:6.3f}s {whole[1]:6.3f}s")
+print(f"  {'imports (slocompile.cli)':46s} {t_import[0]:6.3f}s {t_import[1]:6.3f}s")
+for label, (wall, cpu, n) in totals.items():
+    print(f"  {label:46s} {wall:6.3f}s {cpu:6.3f}s  {n:6d} calls")
+print(f"  {'garbage collector (inside the phases above)':46s} {'':7s} {gc_time[0]:6.3f}s  {gc_time[1]:6d} runs")
 """
 
 
@@ -153,10 +163,16 @@ def slocompile_cmd() -> list[str]:
     return [exe] if os.path.exists(exe) else [shutil.which("slocompile") or "slocompile"]
 
 
-def run(cmd, cwd=None) -> tuple[float, int, str]:
+def run(cmd, cwd=None) -> tuple[float, float, int, str]:
+    """(wall seconds, CPU seconds (user + system), exit code, output) of one whole process. CPU time
+    is the steadier figure on a shared machine: other processes stretch the wall time."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    return time.perf_counter() - t0, p.returncode, p.stdout.decode(errors="replace")
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, cpu, p.returncode, p.stdout.decode(errors="replace")
 
 
 def main(argv=None) -> int:
@@ -172,28 +188,31 @@ def main(argv=None) -> int:
     write_project(root, args.tables, args.checks)
 
     compile_cmd = slocompile_cmd() + ["compile"] + (["--dialect", args.dialect] if args.dialect else [])
-    wall, code, out = run(compile_cmd, cwd=root)  # warm-up, and the check count
+    _, _, code, out = run(compile_cmd, cwd=root)  # warm-up, and the check count
     if code != 0:
         print(out)
         raise SystemExit(f"slocompile compile failed (exit {code})")
     print(f"project: {root}\n  {out.strip()}")
     cmds = {"compile": (compile_cmd, root), "--help": (slocompile_cmd() + ["--help"], None),
             "python -c pass": ([sys.executable, "-c", "pass"], None)}
-    times = {k: [] for k in cmds}
+    walls: dict[str, list[float]] = {k: [] for k in cmds}
+    cpus: dict[str, list[float]] = {k: [] for k in cmds}
     for _ in range(1):  # warm-up round
         for cmd, cwd in cmds.values():
             run(cmd, cwd)
     for _ in range(args.runs):
         for name, (cmd, cwd) in cmds.items():
-            w, code, _ = run(cmd, cwd)
-            times[name].append(w)
-    med = {k: statistics.median(v) for k, v in times.items()}
-    print(f"\n{'command':40s} {'min s':>7s} {'median s':>9s}  target")
+            wall, cpu, _, _ = run(cmd, cwd)
+            walls[name].append(wall)
+            cpus[name].append(cpu)
+    med = {k: statistics.median(v) for k, v in walls.items()}
+    print(f"\n{'command':36s} {'wall min':>9s} {'median':>7s} {'cpu min':>9s} {'median':>7s}  target (wall)")
     n = args.tables * args.checks
     rows = [("compile", f"slocompile compile ({n:,} checks)", "< 2 s"),
             ("--help", "slocompile --help", "< 0.3 s"), ("python -c pass", "python -c pass (floor)", "")]
     for key, label, target in rows:
-        print(f"{label:40s} {min(times[key]):7.3f} {med[key]:9.3f}  {target}")
+        print(f"{label:36s} {min(walls[key]):9.3f} {med[key]:7.3f} {min(cpus[key]):9.3f} "
+              f"{statistics.median(cpus[key]):7.3f}  {target}")
     print(f"--help / python -c pass: {med['--help'] / med['python -c pass']:.2f}x "
           f"(+{med['--help'] - med['python -c pass']:.3f} s)")
     if args.profile:

@@ -98,8 +98,10 @@ def init(directory):
 @_user_errors
 def compile_cmd(project_dir, target, dialect, select, variables):
     """Write target/compiled/<dialect>/ and target/manifest.json; connects to nothing."""
+    from .gcpause import for_short_process
     from .project import Project
 
+    for_short_process()
     project = Project.load(project_dir, _parse_vars(variables))
     compiled = project.compile(target=target, dialect=dialect, select=list(select) or None)
     n_checks = sum(len(t.table.checks) for t in compiled.tables)

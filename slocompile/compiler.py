@@ -6,10 +6,12 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from .errors import Problem, SlocompileError
+from .gcpause import gc_paused
 from .planner import CATALOG, TablePlan, plan_table
 from .render import UnsupportedConstruct, render
 from .spec.model import ProjectSpec, TableSpec
 from .sqlbuild import meta, views
+from .sqlbuild.fragments import Fragments
 from .sqlbuild.scans import scan_sql
 
 
@@ -57,19 +59,24 @@ def compile_project(project: ProjectSpec, dialect: str, select: list[str] | None
                     partitions: dict[str, tuple[str, ...]] | None = None) -> Compiled:
     """`partitions` maps a table to the partitions its per-partition scans are limited to."""
     problems: list[Problem] = []
-    setup = [_render(s, dialect, "the meta schema", None, problems) for s in meta.setup_statements(project.schemas)]
-    out = Compiled(project, dialect, setup)
-    for table in project.tables:
-        if select and table.name not in select:
-            continue
-        out.tables.append(_compile_table(project, table, dialect, problems, (partitions or {}).get(table.name)))
+    with gc_paused():  # a compile only builds (see gcpause)
+        setup = [_render(s, dialect, "the meta schema", None, problems)
+                 for s in meta.setup_statements(project.schemas)]
+        out = Compiled(project, dialect, setup)
+        # pieces are rendered once per compile; copy=False: each is built anew for its rendering
+        fragments = Fragments(lambda tree: render(tree, dialect, pretty=True, copy=False))
+        for table in project.tables:
+            if select and table.name not in select:
+                continue
+            out.tables.append(_compile_table(project, table, dialect, problems, fragments,
+                                             (partitions or {}).get(table.name)))
     if problems:
         raise SlocompileError(problems)
     return out
 
 
 def _compile_table(project: ProjectSpec, table: TableSpec, dialect: str, problems: list[Problem],
-                   partitions: tuple[str, ...] | None = None) -> CompiledTable:
+                   fragments: Fragments, partitions: tuple[str, ...] | None = None) -> CompiledTable:
     plan = plan_table(table, dialect, partitions=partitions)
     owners = _metric_owners(plan)
     scans = []
@@ -78,7 +85,7 @@ def _compile_table(project: ProjectSpec, table: TableSpec, dialect: str, problem
             scans.append((scan, None))
             continue
         try:
-            scans.append((scan, render(scan_sql(table, scan), dialect, pretty=True, copy=False)))
+            scans.append((scan, _render_scan(table, scan, dialect, fragments)))
         except UnsupportedConstruct as e:
             # name the check (and its line) whose metric the dialect cannot express
             culprits = [owners[x] for x in scan.metrics if not _renders(table, scan, x, dialect)] or [None]
@@ -91,6 +98,13 @@ def _compile_table(project: ProjectSpec, table: TableSpec, dialect: str, problem
     quarantine = _render(views.quarantine_view(project.schemas, table), dialect,
                          f"the quarantine view of '{table.name}'", table, problems)
     return CompiledTable(table, plan, scans, validated, quarantine)
+
+
+def _render_scan(table: TableSpec, scan, dialect: str, fragments: Fragments) -> str:
+    try:
+        return render(scan_sql(table, scan, fragments), dialect, pretty=True, copy=False)
+    except UnsupportedConstruct:  # raise the error the whole statement gives, as without fragments
+        return render(scan_sql(table, scan), dialect, pretty=True, copy=False)
 
 
 def _renders(table: TableSpec, scan, metric, dialect: str) -> bool:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from .sqlnodes import QueryError, Quantile, RegexSearch, sql_text
+
 # kinds
 ROWS = "rows"              # COUNT(*)
 COUNT_IF = "count_if"      # rows where `expr` is TRUE
@@ -38,6 +40,18 @@ class Metric:
     # a COUNT_IF over one column whose values are expected to be few: may be counted per distinct value
     per_value: bool = False
 
+    def __hash__(self) -> int:
+        # computed once: plans key dicts by metric many times, and the fields are immutable
+        # (frozen: write around __setattr__; an explicit __hash__ overrides the generated one)
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = self.__dict__["_hash"] = hash((self.kind, self.expr, self.where, self.columns, self.target,
+                                               self.field, self.scope, self.stats_prunable, self.per_value))
+        return h
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}  # caches stay in-process
+
     @property
     def default(self):
         """The value when a partition has no rows matching the metric's query."""
@@ -51,26 +65,24 @@ class Metric:
         return cache[dialect]
 
     def _label(self, dialect: str) -> str:
-        where = f" WHERE {self.where.sql(dialect)}" if self.where is not None else ""
+        where = f" WHERE {sql_text(self.where, dialect)}" if self.where is not None else ""
         if self.kind == ROWS:
             body = "row_count"
         elif self.kind == COUNT_IF:
-            body = f"count_if({self.expr.sql(dialect)})"
+            body = f"count_if({sql_text(self.expr, dialect)})"
         elif self.kind == AGGREGATE:
-            body = self.expr.sql(dialect) if not _is_custom(self.expr) else _custom_label(self.expr, dialect)
+            body = sql_text(self.expr, dialect) if not _is_custom(self.expr) else _custom_label(self.expr, dialect)
         elif self.kind == DUPLICATES:
             body = f"duplicates({', '.join(self.columns)})"
         elif self.kind == ORPHANS:
-            body = f"orphans({self.columns[0]} -> {self.target.sql(dialect)}.{self.field})"
+            body = f"orphans({self.columns[0]} -> {sql_text(self.target, dialect)}.{self.field})"
         else:
             body = "catalog"
         return body + where
 
 
 def _is_custom(e: exp.Expression) -> bool:
-    from . import sqlnodes
-
-    return any(isinstance(n, (sqlnodes.Quantile, sqlnodes.RegexSearch, sqlnodes.QueryError)) for n in e.walk())
+    return any(isinstance(n, (Quantile, RegexSearch, QueryError)) for n in e.walk())
 
 
 def _custom_label(e: exp.Expression, dialect: str) -> str:

@@ -16,6 +16,7 @@ from sqlglot import exp
 from . import checks as registry
 from . import metrics as m
 from .spec.model import CheckSpec, TableSpec
+from .sqlnodes import sql_text
 
 FUSED, ALONE, VALUE_COUNTS, DUPLICATES, ORPHANS, CATALOG = (
     "fused", "alone", "value_counts", "duplicates", "orphans", "catalog")
@@ -122,7 +123,7 @@ class TablePlan:
             for metric in metrics:
                 users.setdefault(metric, []).append(check.name)
         return [{"kind": s.kind, "placement": s.placement, "grouped_by_partition": s.grouped, "reason": s.reason,
-                 "where": s.where.sql("duckdb") if s.where is not None else None, "metrics": len(s.metrics),
+                 "where": sql_text(s.where) if s.where is not None else None, "metrics": len(s.metrics),
                  "checks": sorted({n for metric in s.metrics for n in users.get(metric, ["(partition list)"])})}
                 for s in self.scans]
 

@@ -5,6 +5,8 @@ dialect's own construct (or refuses with a message naming the dialect).
 """
 from __future__ import annotations
 
+import functools
+
 from sqlglot import exp
 
 
@@ -89,3 +91,15 @@ def _paren(e: exp.Expression) -> exp.Expression:
 
 def not_(e: exp.Expression) -> exp.Expression:
     return exp.Not(this=_paren(e))
+
+
+def sql_text(e: exp.Expression, dialect: str | None = "duckdb") -> str:
+    """`e.sql(dialect)`, memoised: plans, manifests and check names print the same filters many
+    times. The key adds the tree's strings to its structure, whose equality ignores their case."""
+    strings = tuple(v for node in e.walk() for v in node.args.values() if isinstance(v, str))
+    return _sql_text(e, strings, dialect)
+
+
+@functools.lru_cache(maxsize=4096)
+def _sql_text(e: exp.Expression, strings: tuple[str, ...], dialect: str | None) -> str:
+    return e.sql(dialect)

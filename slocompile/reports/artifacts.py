@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 
 from .. import __version__
 from ..checks.base import fmt_num
+from ..sqlnodes import sql_text
 
 
 def write_json(path: str, data) -> None:
@@ -18,11 +19,20 @@ def write_compiled(target_dir: str, compiled) -> list[str]:
     written = []
     for rel, text in compiled.files().items():
         path = os.path.join(base, *rel.split("/"))
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        if _read(path) != text:  # an unchanged file is left alone: rewriting costs the disk far more than reading
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(text)
         written.append(os.path.relpath(path, os.path.dirname(target_dir)))
     return written
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def manifest(compiled, files: list[str]) -> dict:
@@ -52,7 +62,7 @@ def _check_entry(c) -> dict:
             continue
         params[k] = c.params.get(f"{k}_text", v) if hasattr(v, "sql") else (list(v) if isinstance(v, tuple) else v)
     return {"name": c.name, "type": c.type, "column": c.column, "severity": c.severity,
-            "where": c.where.sql("duckdb") if c.where is not None else None, "params": params,
+            "where": sql_text(c.where) if c.where is not None else None, "params": params,
             "file": c.loc.file if c.loc else None, "line": c.loc.line if c.loc else None}
 
 

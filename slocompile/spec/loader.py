@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from ..checks import REGISTRY
 from ..errors import Location, ProblemCollector, SpecError, did_you_mean
+from ..sqlnodes import sql_text
 from .fields import Field, read_mapping
 from .model import (DIALECTS, ENGINE_TYPES, GATES, SEVERITIES, TARGET_OPTIONS, ColumnSpec, MonitorSpec, ProjectSpec,
                     Schemas, TableSpec, TargetSpec)
@@ -504,8 +505,8 @@ def default_name(check) -> str:
 
 
 def _digest(check) -> str:
-    text = repr(sorted((k, repr(v) if not hasattr(v, "sql") else v.sql()) for k, v in check.params.items()))
-    text += repr((check.column, check.where.sql() if check.where is not None else None, check.severity))
+    text = repr(sorted((k, repr(v) if not hasattr(v, "sql") else sql_text(v, None)) for k, v in check.params.items()))
+    text += repr((check.column, sql_text(check.where, None) if check.where is not None else None, check.severity))
     return hashlib.sha1(text.encode()).hexdigest()[:6]
 
 

@@ -30,47 +30,55 @@ def parse_user_sql(text: str, dialect: str, mode: str, columns: set[str] | None,
     mode ROW: a condition over one row (no aggregates, windows or subqueries).
     mode AGGREGATE: a condition over the table that uses at least one aggregate.
     """
-    before = len(problems.problems)
+    declared = frozenset(columns) if columns is not None else None
+    tree, messages = _checked(text, dialect, mode, declared, functions)
+    for message in messages:
+        problems.add(loc, f"{what}: {message}")
+    return None if messages else tree.copy()
+
+
+@functools.lru_cache(maxsize=4096)
+def _checked(text: str, dialect: str, mode: str, columns: frozenset[str] | None,
+             functions: frozenset[str]) -> tuple[exp.Expression | None, tuple[str, ...]]:
+    """(the quoted tree, no problems) or (None, problems): projects repeat the same filters many
+    times, so each is checked once; callers get a copy of the tree."""
     parsed, error = _parse(text, dialect)
     if error:
-        problems.add(loc, f"{what}: {error}")
-        return None
+        return None, (error,)
     root = parsed.copy()
     if isinstance(root, _STATEMENTS):
-        problems.add(loc, f"{what}: {_a(root.key.upper())} statement is not allowed: write one SQL expression")
-        return None
+        return None, (f"{_a(root.key.upper())} statement is not allowed: write one SQL expression",)
+    found: list[str] = []
     for node in root.walk():
         if isinstance(node, (exp.Subquery, exp.Query, exp.Exists)):
-            problems.add(loc, f"{what}: subqueries are not allowed")
+            found.append("subqueries are not allowed")
             break
         if isinstance(node, _STATEMENTS):
-            problems.add(loc, f"{what}: {_a(node.key.upper())} statement is not allowed")
+            found.append(f"{_a(node.key.upper())} statement is not allowed")
             break
         if isinstance(node, _FORBIDDEN) and not (isinstance(node, exp.Star) and isinstance(node.parent, exp.Count)):
-            problems.add(loc, f"{what}: {node.key} is not allowed in an expression")
+            found.append(f"{node.key} is not allowed in an expression")
             break
         if isinstance(node, exp.Anonymous) and str(node.name).lower() not in functions:
             fn = str(node.name).lower()
             if fn in PROJECT_FUNCTIONS:
-                problems.add(loc, f"{what}: {fn}() is only allowed in {PROJECT_FUNCTIONS[fn]}")
+                found.append(f"{fn}() is only allowed in {PROJECT_FUNCTIONS[fn]}")
             else:
-                problems.add(loc, f"{what}: unknown function {node.name}(){did_you_mean(node.name.upper(), _known())}")
+                found.append(f"unknown function {node.name}(){did_you_mean(node.name.upper(), _known())}")
         if isinstance(node, exp.Window):
-            problems.add(loc, f"{what}: window functions are not allowed")
+            found.append("window functions are not allowed")
             break
         if isinstance(node, exp.Column):
             if node.table:
-                problems.add(loc, f"{what}: write column names without a table qualifier ({node.sql(dialect)})")
+                found.append(f"write column names without a table qualifier ({node.sql(dialect)})")
             elif typo_of(node.name, columns):
-                problems.add(loc, f"{what}: unknown column '{node.name}'{typo_of(node.name, columns)}")
+                found.append(f"unknown column '{node.name}'{typo_of(node.name, columns)}")
     has_agg = any(isinstance(n, exp.AggFunc) for n in root.walk())
     if mode == ROW and has_agg:
-        problems.add(loc, f"{what}: aggregate functions are not allowed in a row expression")
+        found.append("aggregate functions are not allowed in a row expression")
     if mode == AGGREGATE and not has_agg:
-        problems.add(loc, f"{what}: must use an aggregate function such as count(*), avg(x) or min(x)")
-    if len(problems.problems) > before:
-        return None
-    return _quote_columns(root)
+        found.append("must use an aggregate function such as count(*), avg(x) or min(x)")
+    return (None, tuple(found)) if found else (_quote_columns(root), ())
 
 
 @functools.lru_cache(maxsize=4096)
@@ -138,6 +146,11 @@ def _known() -> list[str]:
 
 def parse_relation(text: str, dialect: str = "duckdb") -> exp.Table:
     """'schema.table' (quoted parts allowed) -> a clean, fully quoted Table; ValueError otherwise."""
+    return _relation(text, dialect).copy()
+
+
+@functools.lru_cache(maxsize=1024)
+def _relation(text: str, dialect: str) -> exp.Table:  # every relationship check parses its `to` again
     try:
         tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(text)
     except TokenError as e:

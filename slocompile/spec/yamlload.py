@@ -7,6 +7,7 @@ error in a line that Jinja touched still points at the line the user wrote.
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Any
 import yaml
 
 from ..errors import Location, Problem, SpecError
+from ..gcpause import gc_paused
 
 
 @dataclass
@@ -61,8 +63,11 @@ def render_with_lines(text: str, filename: str, variables: dict, env_vars: dict[
     multi-line tags. If the markers changed the output (a filter that saw them), fall back to a diff.
     """
     env = _environment(variables, env_vars, defer_env)
-    rendered = _render(env, text, filename)
-    if _keeps_lines(text) and rendered.count("\n") == text.count("\n"):  # line i renders to line i
+    keeps_lines = _keeps_lines(text)
+    rendered = _render_expression_lines(env, text) if keeps_lines else None
+    if rendered is None:
+        rendered = _render(env, text, filename)
+    if keeps_lines and rendered.count("\n") == text.count("\n"):  # line i renders to line i
         return rendered, list(range(1, rendered.count("\n") + 2))
     try:
         marked = env.from_string(_mark_lines(text)).render()
@@ -85,6 +90,27 @@ def _keeps_lines(text: str) -> bool:
     if text.count("{{") != len(exprs):
         return False  # an expression spans lines
     return not any(e.startswith("{{-") or e.endswith("-}}") for e in exprs)  # `-` strips newlines
+
+
+def _render_expression_lines(env, text: str) -> str | None:
+    """The render of `text` (that _keeps_lines), made by rendering only its lines that hold an
+    expression, in order, as one template: Jinja copies every other line as it is, and a large
+    declaration file renders several times faster. None where that shortcut is not exact (a \\r,
+    which Jinja turns into \\n; an expression that printed a line break) or the template fails:
+    the whole render then runs, and reports any error at its line."""
+    if "\r" in text:
+        return None
+    lines = text.split("\n")
+    holders = [i for i, line in enumerate(lines) if "{{" in line]
+    try:
+        out = env.from_string("\n".join(lines[i] for i in holders)).render().split("\n")
+    except Exception:
+        return None
+    if len(out) != len(holders):
+        return None
+    for i, line in zip(holders, out):
+        lines[i] = line
+    return "\n".join(lines)
 
 
 UNSET_ENV = "__slocompile_unset_env__"
@@ -277,10 +303,11 @@ def load_yaml(path: str, display_name: str, variables: dict, env_vars: dict[str,
             source = fh.read()
     except (OSError, UnicodeDecodeError) as e:
         raise SpecError([Problem(Location(display_name), f"cannot read file: {e}")]) from None
-    if not _has_jinja(source):
-        return parse_yaml(source, display_name, problems=problems)
-    rendered, mapping = render_with_lines(source, display_name, variables, env_vars, defer_env)
-    return parse_yaml(rendered, display_name, mapping, problems, source)
+    with gc_paused():
+        if not _has_jinja(source):
+            return parse_yaml(source, display_name, problems=problems)
+        rendered, mapping = render_with_lines(source, display_name, variables, env_vars, defer_env)
+        return parse_yaml(rendered, display_name, mapping, problems, source)
 
 
 def _has_jinja(text: str) -> bool:
@@ -290,19 +317,11 @@ def _has_jinja(text: str) -> bool:
 def parse_yaml(text: str, display_name: str, mapping: list[int] | None = None,
                problems: list[Problem] | None = None, source: str | None = None) -> Node:
     """Parse YAML into located Nodes; `mapping` (and `source`) lead positions back to the Jinja source."""
-    columns = _column_mapper(source, text, mapping) if mapping is not None and source is not None else None
-
-    def loc(mark) -> Location:
-        line, col = mark.line + 1, mark.column + 1
-        if mapping is not None and mark.line < len(mapping):
-            line = mapping[mark.line]
-            if columns is not None:
-                col = columns(mark.line, line, col)
-        return Location(display_name, line, col)
+    loc = _locator(display_name, text, mapping, source)
 
     try:
         try:
-            root = yaml.compose(text, Loader=_LOADER)
+            root = yaml.compose(text, Loader=_Loader)
         except yaml.YAMLError:  # rare: parse again in pure Python for its more specific message
             root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as e:
@@ -322,31 +341,58 @@ def parse_yaml(text: str, display_name: str, mapping: list[int] | None = None,
     return node
 
 
-def _column_mapper(source: str, rendered: str, mapping: list[int]):
-    """The source column of a position on a rendered line, or 0 (unknown) when Jinja changed the text there.
-
-    Exact when the line is unchanged, when only text after the position changed (same prefix), or
-    when only text before it changed (same suffix); otherwise the message gives the line alone.
-    """
+def _locator(display_name: str, rendered: str, mapping: list[int] | None, source: str | None):
+    """The function from a YAML mark in `rendered` to its Location in the source file (one call per value)."""
+    if mapping is None:
+        return lambda mark: Location(display_name, mark.line + 1, mark.column + 1)
+    if source is None:
+        return lambda mark: Location(display_name, mapping[mark.line] if mark.line < len(mapping) else mark.line + 1,
+                                     mark.column + 1)
     src_lines, out_lines = _LINE_BREAK.split(source), _LINE_BREAK.split(rendered)
+    # most lines are as the user wrote them: their columns need no comparison per value
+    unchanged = [i < len(out_lines) and 1 <= line <= len(src_lines) and out_lines[i] == src_lines[line - 1]
+                 for i, line in enumerate(mapping)]
 
     def column(out_index: int, src_line: int, col: int) -> int:
+        """The source column, or 0 (unknown) when Jinja changed the text there: exact when only text
+        after the position changed (same prefix) or only text before it (same suffix)."""
         if out_index >= len(out_lines) or not 1 <= src_line <= len(src_lines):
             return 0
         s, r = src_lines[src_line - 1], out_lines[out_index]
-        if r == s or r[:col - 1] == s[:col - 1]:
+        if r[:col - 1] == s[:col - 1]:
             return col
         tail = r[col - 1:]
         if tail and s.endswith(tail):
             return len(s) - len(tail) + 1
         return 0
 
-    return column
+    def loc(mark) -> Location:
+        i, col = mark.line, mark.column + 1
+        if i >= len(mapping):
+            return Location(display_name, i + 1, col)
+        line = mapping[i]
+        return Location(display_name, line, col if unchanged[i] else column(i, line, col))
+
+    return loc
 
 
 _constructor = yaml.SafeLoader(stream="")
-# libyaml's parser keeps the same line/column marks and is several times faster
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """libyaml's parser (the same line/column marks, several times faster), with each plain scalar's
+    implicit tag resolved once per file: the tag depends on the text alone, and texts repeat."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._tags: dict = {}
+
+    def resolve(self, kind, value, implicit):
+        key = (kind, value, implicit)
+        tag = self._tags.get(key)
+        if tag is None:
+            tag = self._tags[key] = super().resolve(kind, value, implicit)
+        return tag
 
 
 def _convert(n: yaml.Node, loc, problems: list[Problem], depth: int) -> Node:
@@ -385,7 +431,7 @@ def _scalar(n: yaml.Node, here: Location, problems: list[Problem]):
         "str", "int", "float", "bool", "null", "timestamp",
     ):
         try:
-            return _constructor.construct_object(n, deep=True)
+            return _construct(n.tag, n.value)
         except (yaml.YAMLError, ValueError, OverflowError) as e:
             problems.append(Problem(here, f"invalid value {n.value!r}: {e}"))
             return None
@@ -395,3 +441,12 @@ def _scalar(n: yaml.Node, here: Location, problems: list[Problem]):
         return n.value
     problems.append(Problem(here, f"unsupported YAML tag {n.tag}"))
     return n.value
+
+
+@functools.lru_cache(maxsize=4096)
+def _construct(tag: str, text: str):
+    """The value of a plain scalar (int, float, bool, null, timestamp: all immutable), by tag and text alone."""
+    try:
+        return _constructor.construct_object(yaml.ScalarNode(tag, text), deep=True)
+    finally:
+        _constructor.constructed_objects.clear()  # it keeps every node it built otherwise

@@ -7,6 +7,7 @@ from .. import metrics as m
 from ..planner import ALONE, DUPLICATES, FUSED, ORPHANS, VALUE_COUNTS, Scan
 from ..spec.model import TableSpec
 from ..sqlnodes import and_all, col, count_if, lit
+from .fragments import PLAIN, Fragments
 
 PARTITION_ALIAS = "_slo_partition"
 ROWS_ALIAS = "_slo_rows"  # not "n": a partition column named n would be shadowed in the duplicates scan
@@ -36,39 +37,52 @@ def metric_aggregate(metric: m.Metric) -> exp.Expression:
     raise ValueError(f"metric {metric.kind} cannot be fused")
 
 
-def _select(table: TableSpec, grouped: bool, outputs: list[exp.Expression], where, source=None) -> exp.Select:
+def _select(table: TableSpec, grouped: bool, outputs: list[exp.Expression], where, source=None,
+            fragments: Fragments = PLAIN) -> exp.Select:
     select = exp.Select()
     if grouped:
-        outputs = [exp.alias_(partition_text(table), PARTITION_ALIAS, quoted=True, copy=False)] + outputs
+        partition = fragments.get(("partition", table.partition), lambda: partition_text(table))
+        outputs = [_alias(partition, PARTITION_ALIAS)] + outputs
     select.set("expressions", outputs)
-    select.set("from_", exp.From(this=source if source is not None else table.relation.copy()))
+    if source is None:
+        source = fragments.get(("relation", table.relation), table.relation.copy)
+    select.set("from_", exp.From(this=source))
     if where is not None:
         select.set("where", exp.Where(this=where))
     if grouped:
-        select.set("group", exp.Group(expressions=[col(table.partition)]))
+        group_by = fragments.get(("column", table.partition), lambda: col(table.partition))
+        select.set("group", exp.Group(expressions=[group_by]))
     return select
 
 
+def _alias(e: exp.Expression, name: str) -> exp.Alias:
+    return exp.Alias(this=e, alias=exp.to_identifier(name, quoted=True))
+
+
 def _aliased(exprs: list[exp.Expression]) -> list[exp.Expression]:
-    return [exp.alias_(e, f"m{i}", quoted=True, copy=False) for i, e in enumerate(exprs)]
+    return [_alias(e, f"m{i}") for i, e in enumerate(exprs)]
 
 
 def partition_in(table: TableSpec, partitions) -> exp.Expression:
     return exp.In(this=partition_text(table), expressions=[lit(p) for p in partitions])
 
 
-def scan_sql(table: TableSpec, scan: Scan) -> exp.Select:
+def scan_sql(table: TableSpec, scan: Scan, fragments: Fragments = PLAIN) -> exp.Select:
+    """The scan's SELECT; `fragments` may supply its recurring pieces as rendered text."""
     where = scan.where.copy() if scan.where is not None else None
     if scan.grouped and scan.partitions is not None:
         where = and_all([where, partition_in(table, scan.partitions)])
     if scan.kind == FUSED:
-        return _select(table, scan.grouped, _aliased([metric_aggregate(x) for x in scan.metrics]), where)
+        outputs = [fragments.get(("aggregate", x), lambda x=x: metric_aggregate(x)) for x in scan.metrics]
+        return _select(table, scan.grouped, _aliased(outputs), where, fragments=fragments)
     metric = scan.metrics[0]
     if scan.kind == ALONE:
-        return _select(table, scan.grouped, _aliased([exp.Count(this=exp.Star())]),
-                       and_all([where, exp.Paren(this=metric.expr.copy())]))
+        # the Paren stays a node: and_all below parenthesises by node type
+        condition = exp.Paren(this=fragments.get(("condition", metric.expr), metric.expr.copy))
+        return _select(table, scan.grouped, _aliased([exp.Count(this=exp.Star())]), and_all([where, condition]),
+                       fragments=fragments)
     if scan.kind == VALUE_COUNTS:
-        return _value_counts(table, scan, metric, where)
+        return _value_counts(table, scan, metric, where, fragments)
     if scan.kind == DUPLICATES:
         return _duplicates(table, scan, metric, where)
     if scan.kind == ORPHANS:  # the scan's metrics differ only in their filters (see the planner)
@@ -76,22 +90,22 @@ def scan_sql(table: TableSpec, scan: Scan) -> exp.Select:
     raise ValueError(f"scan kind {scan.kind} has no SQL")
 
 
-def _value_counts(table: TableSpec, scan: Scan, metric: m.Metric, where) -> exp.Select:
+def _value_counts(table: TableSpec, scan: Scan, metric: m.Metric, where, fragments: Fragments) -> exp.Select:
     """COUNT_IF over one column, evaluated once per distinct value: SUM of the counts of the values
     that meet the condition. The inner query keeps the column's (and partition's) own names, so the
     condition and the partition expression apply to it unchanged."""
     names = list(dict.fromkeys(([table.partition] if scan.grouped else []) + [c.name for c in
                                                                              metric.expr.find_all(exp.Column)]))
-    inner = exp.Select(expressions=[col(n) for n in names] + [exp.alias_(exp.Count(this=exp.Star()), ROWS_ALIAS,
-                                                                         quoted=True)])
-    inner.set("from_", exp.From(this=table.relation.copy()))
+    inner = exp.Select(expressions=[col(n) for n in names] + [_alias(exp.Count(this=exp.Star()), ROWS_ALIAS)])
+    inner.set("from_", exp.From(this=fragments.get(("relation", table.relation), table.relation.copy)))
     if where is not None:
         inner.set("where", exp.Where(this=where))
     inner.set("group", exp.Group(expressions=[col(n) for n in names]))
     rows = exp.Column(this=exp.to_identifier(ROWS_ALIAS, quoted=True))
     total = exp.Coalesce(this=exp.Sum(this=rows), expressions=[exp.Literal.number(0)])
     source = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("v", quoted=True)))
-    return _select(table, scan.grouped, _aliased([total]), metric.expr.copy(), source=source)
+    condition = fragments.get(("condition", metric.expr), metric.expr.copy)
+    return _select(table, scan.grouped, _aliased([total]), condition, source=source, fragments=fragments)
 
 
 def _duplicates(table: TableSpec, scan: Scan, metric: m.Metric, where) -> exp.Select:
@@ -99,7 +113,7 @@ def _duplicates(table: TableSpec, scan: Scan, metric: m.Metric, where) -> exp.Se
     not_null = [exp.Not(this=exp.Is(this=k.copy(), expression=exp.Null())) for k in keys]
     group = ([col(table.partition)] if scan.grouped else []) + [k.copy() for k in keys]
     inner = exp.Select(expressions=([col(table.partition)] if scan.grouped else [])
-                       + [exp.alias_(exp.Count(this=exp.Star()), ROWS_ALIAS, quoted=True)])
+                       + [_alias(exp.Count(this=exp.Star()), ROWS_ALIAS)])
     inner.set("from_", exp.From(this=table.relation.copy()))
     inner.set("where", exp.Where(this=and_all([where] + not_null)))
     inner.set("group", exp.Group(expressions=group))
