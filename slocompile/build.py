@@ -16,7 +16,7 @@ from . import checks as registry
 from . import drift_slos, fixes, monitoring, publish, triggers
 from .checks.base import EvalContext
 from .compiler import Compiled, CompiledTable, compile_project
-from .engines.base import Engine, QueryFailed, connect
+from .engines.base import Engine, QueryFailed, RelationUnreadable, connect
 from .errors import Problem, SlocompileError, SpecError, did_you_mean
 from .evaluate import ERROR, Result, counts, evaluate_table, exit_code, partition_statuses
 from .measure import measure
@@ -189,7 +189,11 @@ def _plan_against_catalog(project, tables, engine: Engine, dialect: str, sel: Se
     problems: list[Problem] = []
     out = []
     for table in tables:
-        actual = engine.columns(table.relation)
+        try:
+            actual = engine.columns(table.relation)
+        except RelationUnreadable as e:  # Postgres: exists, but the role may not read it
+            problems.append(Problem(table.loc, f"table '{table.name}': {e}"))
+            continue
         if actual is None:
             problems.append(Problem(table.loc, f"table '{table.name}': relation {table.relation_text} does not exist"))
             continue

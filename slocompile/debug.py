@@ -356,11 +356,8 @@ class _Prober:
             return self._connect_hint(low)
         if self.dialect == "postgres":
             db = self.info.get("database") or "<database>"
-            if "permission denied for database" in low:
-                schema = probe[len("schema "):] if probe.startswith("schema ") else probe.split(" in ", 1)[-1]
-                if self.info.get("schemas", {}).get(schema):
-                    return (f'GRANT CREATE ON DATABASE "{db}" TO {role}: the build runs CREATE SCHEMA IF NOT EXISTS, '
-                            "and Postgres requires CREATE on the database for it even when the schema exists")
+            if "permission denied for database" in low:  # only for a schema that does not exist: the
+                # engine skips CREATE SCHEMA IF NOT EXISTS for one that does
                 return f'GRANT CREATE ON DATABASE "{db}" TO {role}: the build creates this schema'
             m = re.search(r'permission denied for schema (\S+)', message)
             if m:

@@ -21,13 +21,14 @@ module is the I/O around it:
   ``monitor_summaries`` and ``monitor_state`` (``History.to_rows``, plus the column families
   discovered once), ``monitor_alerts`` and ``monitor_incidents``; a re-judged partition replaces
   its rows. The bulk rows are written as plain DuckDB SQL text (sqlglot would spend seconds on a
-  long history's VALUES lists).
+  long history's VALUES lists); other engines get the same rows through their ``insert_rows``.
 - **backtest** (``backtest``): replays every partition with ``monitors.backtest`` on a read-only
   connection; it reads the column families the builds recorded (so both judge the same columns
   the same way) and never writes.
 
-Monitors run on DuckDB in this version; on other engines a table with ``monitor:`` gets one
-``warn`` result saying so, and its checks run as usual.
+Monitors run on DuckDB, Postgres and Spark: on Postgres and Spark the same code reads through
+``engines.dbapi.connection`` (the profile queries rendered for the engine, DuckDB SQL text
+transpiled). ``backtest`` needs DuckDB.
 """
 from __future__ import annotations
 
@@ -112,10 +113,12 @@ def resolve_columns(con, table, relation: exp.Table, catalog: list[tuple[str, st
 
 
 def missing_columns(table, catalog: list[tuple[str, str]], dialect: str = "duckdb") -> list[tuple]:
-    """(location, message) for declared monitor columns the relation lacks or (on DuckDB, where
-    monitors run) cannot profile; build.py reports them with the other declaration problems."""
+    """(location, message) for declared monitor columns the relation lacks or monitors cannot
+    profile (`catalog` types in `dialect`'s names); build.py reports them with the other
+    declaration problems."""
     if table.monitor is None or table.monitor.columns is None:
         return []
+    from .engines.dbapi import duckdb_type
     from .monitors import family_of
 
     types = dict(catalog)
@@ -125,7 +128,7 @@ def missing_columns(table, catalog: list[tuple[str, str]], dialect: str = "duckd
         if c not in types:
             out.append((table.monitor.loc, f"{where}: column '{c}' is not in {table.relation_text}"
                         f"{did_you_mean(c, types)}"))
-        elif dialect == "duckdb" and family_of(types[c]) is None:
+        elif family_of(duckdb_type(types[c], dialect)) is None:
             out.append((table.monitor.loc, f"{where}: column '{c}' is {types[c]}, a type monitors do not profile "
                         "(numbers, text, booleans, dates and timestamps)"))
     return out
@@ -157,11 +160,13 @@ def _text(v) -> str:
 
 
 def _inserts(schemas, name: str, rows: list[tuple], batch: int = 5000) -> list[str]:
+    from .engines.dbapi import RowsInsert
     from .sqlbuild import meta
 
     cols = ", ".join(exp.to_identifier(c, quoted=True).sql("duckdb") for c, _ in meta.TABLES[name])
     head = f"INSERT INTO {_meta(schemas, name)} ({cols}) VALUES "
-    return [head + ", ".join("(" + ", ".join(map(_text, r)) + ")" for r in rows[i:i + batch])
+    return [RowsInsert(head + ", ".join("(" + ", ".join(map(_text, r)) + ")" for r in rows[i:i + batch]),
+                       meta.table(schemas, name), meta.TABLES[name], rows[i:i + batch])
             for i in range(0, len(rows), batch)]
 
 
@@ -299,7 +304,7 @@ def not_run(table, dialect: str, target: str):
     from .evaluate import WARN, Result
 
     return Result(table.name, "monitor", CHECK_TYPE, None, None, WARN, "warn", None, "",
-                  f"monitors need DuckDB in this version: not run on target '{target}' ({dialect}); "
+                  f"monitors cannot run on target '{target}' ({dialect}): its engine cannot run their queries; "
                   "the table's checks ran as usual")
 
 
@@ -310,14 +315,17 @@ def run_table(engine, project, run, tr) -> None:
     table = tr.table
     if table.monitor is None or not table.partition or tr.partitions is None:
         return
-    if engine.dialect != "duckdb" or not hasattr(engine, "con"):
+    from .engines.dbapi import connection
+
+    con = connection(engine)  # DuckDB's own; on Postgres and Spark a DuckDB-shaped view of the engine
+    if con is None:
         tr.results.append(not_run(table, engine.dialect, run.target))
         run.monitors[table.name] = TableMonitoring(table.name, table.monitor.severity,
-                                                   skipped=f"monitors need DuckDB ({engine.dialect})")
+                                                   skipped=f"monitors cannot run on {engine.dialect}")
         return
     from .monitors import DEFAULT
 
-    tm = judge(engine.con, project.schemas, table, table.relation, list(tr.partitions))
+    tm = judge(con, project.schemas, table, table.relation, list(tr.partitions))
     if None not in table.monitor.quiet:  # None: monitors only serve drift SLOs, the table asked for none
         tr.results.extend(results(tm, DEFAULT.min_history))
     tr.seconds += tm.seconds
@@ -357,8 +365,10 @@ def statements(project, run) -> list[str]:
 
 def publish(engine, project, run) -> None:
     """build.py's _publish, inside its transaction: write the monitor rows."""
+    from .engines.dbapi import execute_duckdb_sql
+
     for sql in statements(project, run):
-        engine.execute(sql)
+        execute_duckdb_sql(engine, sql)
 
 
 def _history_rows(history, partitions: list[str]) -> dict[str, list[tuple]]:
@@ -456,8 +466,8 @@ def backtest(project, target_name: str | None = None, select: list[str] | None =
 
     target = _target(project, target_name)
     if target.type != "duckdb":
-        raise SlocompileError(f"backtest: monitors need DuckDB in this version; target '{target.name}' is "
-                              f"{target.type}")
+        raise SlocompileError(f"backtest needs a DuckDB target in this version; target '{target.name}' is "
+                              f"{target.type} (its builds run the monitors)")
     tables = _selected(project, select)
     if not select:
         tables = [t for t in tables if t.monitor is not None]

@@ -7,9 +7,16 @@ from collections.abc import Iterator
 
 from sqlglot import exp
 
+from ..errors import SlocompileError
+
 
 class QueryFailed(Exception):
     """The engine rejected or failed a statement; the text is the engine's own message."""
+
+
+class RelationUnreadable(SlocompileError):
+    """Engine.columns: the relation exists, but the role may not read it (permission denied).
+    A user error (exit 2) naming the relation and the GRANT to run, not a missing relation."""
 
 
 class Engine(Protocol):
@@ -23,6 +30,9 @@ class Engine(Protocol):
 
     def columns(self, relation: exp.Table) -> list[tuple[str, str]] | None:
         """(name, type) of the relation's columns in order, or None when it does not exist."""
+
+    def insert_rows(self, table: exp.Table, columns: list[tuple[str, exp.DataType.Type]], rows: list[tuple]) -> None:
+        """Append rows (values in `columns` order) to a table; bulk writes of the meta schema."""
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

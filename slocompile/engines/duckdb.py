@@ -63,6 +63,20 @@ class DuckDBEngine:
         rows = self.con.execute(sql, params).fetchall()
         return [(r[0], r[1]) for r in rows] or None
 
+    def insert_rows(self, table: exp.Table, columns: list, rows: list[tuple]) -> None:
+        import duckdb
+
+        from .dbapi import plain_rows
+
+        if not rows:
+            return
+        names = ", ".join(exp.to_identifier(c, quoted=True).sql("duckdb") for c, _ in columns)
+        sql = f"INSERT INTO {table.sql('duckdb', identify=True)} ({names}) VALUES ({', '.join(['?'] * len(columns))})"
+        try:
+            self.con.executemany(sql, plain_rows(columns, rows))
+        except duckdb.Error as e:
+            raise QueryFailed(str(e).strip()) from None
+
     @contextmanager
     def transaction(self):
         self.con.execute("BEGIN TRANSACTION")

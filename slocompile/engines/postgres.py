@@ -13,6 +13,14 @@ Postgres has no function that raises an error from inside a query: render.py cas
 `CREATE OR REPLACE VIEW` in Postgres may only append columns; when a view's columns change
 (the raw table gained a column before `_slo_violations`, a type changed, ...) the view is
 dropped and created again inside the publishing transaction, so readers never see it missing.
+
+`CREATE SCHEMA IF NOT EXISTS s` needs CREATE on the database even when `s` exists (Postgres
+checks the privilege first): the engine skips it for a schema that exists (pg_namespace), so a
+role that owns pre-created schemas needs no CREATE on the database.
+
+A relation the role may not read is invisible in information_schema: `columns` then looks it up
+in pg_catalog and raises RelationUnreadable (permission denied, with the GRANT to run) instead
+of reporting it missing.
 """
 from __future__ import annotations
 
@@ -28,6 +36,8 @@ _PARAM_KEYS = ("host", "port", "user", "password", "dbname", "sslmode", "options
 # SQLSTATEs of a CREATE OR REPLACE VIEW whose columns differ from the existing view's
 _VIEW_SHAPE_ERRORS = ("42P16", "42804")
 _CREATE_VIEW = re.compile(r"^\s*CREATE\s+OR\s+REPLACE\s+VIEW\s+", re.IGNORECASE)
+_CREATE_SCHEMA = re.compile(r'^\s*CREATE\s+SCHEMA\s+IF\s+NOT\s+EXISTS\s+("(?:[^"]|"")+"|[A-Za-z_][\w$]*)\s*;?\s*$',
+                            re.IGNORECASE)
 
 
 class PostgresEngine:
@@ -82,6 +92,9 @@ class PostgresEngine:
 
         if _CREATE_VIEW.match(sql):
             return self._replace_view(sql)
+        schema = _CREATE_SCHEMA.match(sql)
+        if schema and self._schema_exists(_unquote(schema.group(1))):
+            return None  # exists: no CREATE privilege on the database needed
         try:
             with self.con.cursor() as cur:
                 cur.execute(sql)
@@ -100,9 +113,64 @@ class PostgresEngine:
             with self.con.cursor() as cur:
                 cur.execute(sql, (relation.db or None, relation.name, catalog, catalog))
                 rows = cur.fetchall()
+                if not rows:  # missing, or present but unreadable: information_schema shows neither
+                    self._readable_or_raise(cur, relation)
         except psycopg.Error as e:
             raise self._failed(e) from None
         return [(r[0], r[1]) for r in rows] or None
+
+    def _readable_or_raise(self, cur, relation: exp.Table) -> None:
+        """Raise RelationUnreadable when pg_catalog has the relation but the role may not read it."""
+        from .base import RelationUnreadable
+
+        cur.execute("SELECT n.nspname, c.relname, has_schema_privilege(n.oid, 'USAGE'), "
+                    "has_table_privilege(c.oid, 'SELECT'), current_user FROM pg_catalog.pg_class c "
+                    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE c.relname = %s AND n.nspname = COALESCE(%s, current_schema()) "
+                    "AND c.relkind IN ('r', 'v', 'm', 'f', 'p')", (relation.name, relation.db or None))
+        row = cur.fetchone()
+        if row is None:
+            return
+        schema, name, usage, select, user = row
+        ident = exp.Table(this=exp.to_identifier(name, quoted=True), db=exp.to_identifier(schema, quoted=True))
+        ref, role = ident.sql("postgres", identify=True), exp.to_identifier(user, quoted=True).sql("postgres")
+        if not usage:
+            raise RelationUnreadable(
+                f"relation {schema}.{name} exists, but role {user} may not read it: permission denied for schema "
+                f"{schema} (GRANT USAGE ON SCHEMA {ident.args['db'].sql('postgres')} TO {role}"
+                + ("" if select else f"; GRANT SELECT ON {ref} TO {role}") + ")")
+        if not select:
+            raise RelationUnreadable(f"relation {schema}.{name} exists, but role {user} may not read it: permission "
+                                     f"denied for table {name} (GRANT SELECT ON {ref} TO {role})")
+
+    def _schema_exists(self, name: str) -> bool:
+        import psycopg
+
+        try:
+            with self.con.cursor() as cur:
+                cur.execute("SELECT count(*) FROM pg_catalog.pg_namespace WHERE nspname = %s", (name,))
+                return bool(cur.fetchone()[0])
+        except psycopg.Error as e:
+            raise self._failed(e) from None
+
+    def insert_rows(self, table: exp.Table, columns: list, rows: list[tuple]) -> None:
+        """INSERT with bound parameters (executemany: one round trip per batch, no SQL literals)."""
+        import psycopg
+        from psycopg import sql
+
+        from .dbapi import plain_rows
+
+        if not rows:
+            return
+        names = [c for c, _ in columns]
+        stmt = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+            sql.Identifier(*[p for p in (table.catalog, table.db, table.name) if p]),
+            sql.SQL(", ").join(sql.Identifier(n) for n in names), sql.SQL(", ").join(sql.Placeholder() * len(names)))
+        try:
+            with self.con.cursor() as cur:
+                cur.executemany(stmt, plain_rows(columns, rows))
+        except psycopg.Error as e:
+            raise self._failed(e) from None
 
     @contextmanager
     def transaction(self):
@@ -189,6 +257,10 @@ def _view_name(sql: str) -> str | None:
     if not isinstance(tree, exp.Create) or not isinstance(tree.this, exp.Table):
         return None
     return tree.this.sql("postgres", identify=True)
+
+
+def _unquote(ident: str) -> str:
+    return ident[1:-1].replace('""', '"') if ident.startswith('"') else ident.lower()
 
 
 def _first(e: Exception) -> str:

@@ -23,8 +23,10 @@ What differs from the transactional engines:
   the meta schema's status and runs tables are then rewritten copy-on-write. Inside a
   transaction() the changes to such a table (and the INSERTs into it that follow) are collected
   and applied once when the block ends: the table's new rows go to a staging table, then
-  INSERT OVERWRITE. A publish that fails before its end changes no status; a reader querying
-  during the overwrite (a fraction of a second) can see the status table empty.
+  INSERT OVERWRITE. A DELETE or UPDATE that a probe finds touching no row rewrites nothing: the
+  INSERTs that follow it still wait for the end, then append. A publish that fails before its
+  end changes no status; a reader querying during the overwrite (a fraction of a second) can see
+  the status table empty.
 - Blocked views call raise_error(msg); the query fails with `[USER_RAISED_EXCEPTION] msg`.
 - TIMESTAMP (with local time zone) values come back as UTC; the session time zone is UTC
   unless `conf` sets spark.sql.session.timeZone.
@@ -252,6 +254,24 @@ class SparkEngine:
             return self._dml(sql)
         self._run(sql)
 
+    def insert_rows(self, table: exp.Table, columns: list, rows: list[tuple], batch: int = 2000) -> None:
+        """INSERT ... VALUES built as trees (doubles as CAST('repr' AS DOUBLE): exact, NaN and
+        infinities included); into a table with copy-on-write changes pending, the trees join them
+        without being rendered and parsed again."""
+        from .dbapi import plain_rows
+
+        target = exp.Schema(this=_plain(table), expressions=[exp.to_identifier(c, quoted=True) for c, _ in columns])
+        types = [t for _, t in columns]
+        values = plain_rows(columns, rows)
+        for i in range(0, len(values), batch):
+            tree = exp.Insert(this=target.copy(), expression=exp.Values(expressions=[
+                exp.Tuple(expressions=[_literal(v, t) for v, t in zip(r, types)]) for r in values[i:i + batch]]))
+            key = _quoted(_insert_table(tree))
+            if key in self._pending:
+                self._pending[key].ops.append(tree)
+            else:
+                self._run(tree.sql("spark", identify=True))
+
     def columns(self, relation: exp.Table) -> list[tuple[str, str]] | None:
         name = _quoted(relation)
         try:
@@ -338,16 +358,35 @@ class SparkEngine:
                 if not any(marker in str(e) for marker in _NO_NATIVE_DML):
                     raise
                 self._copy_on_write.add(key)
+        touches = key in self._pending or self._matches(tree)
         if self._depth:
             table = tree.this.copy()
             table.set("alias", None)
-            self._pending.setdefault(key, _Rewrite(table, [])).ops.append(tree)
+            rewrite = self._pending.setdefault(key, _Rewrite(table, []))
+            if touches:  # else the table is only marked: the INSERTs that follow still wait for the end
+                rewrite.ops.append(tree)
+            return
+        if not touches:
             return
         self._apply(_Rewrite(_plain(tree.this), [tree]))
 
+    def _matches(self, op: exp.Delete | exp.Update) -> bool:
+        """Does the statement touch a row of its table (with no changes pending for it)? A probe
+        (SELECT 1 ... LIMIT 1) costs one query, a copy-on-write rewrite three statements."""
+        where = op.args.get("where")
+        probe = exp.select(exp.Literal.number(1)).from_(_plain(op.this))
+        if where is not None:
+            probe = probe.where(where.this.copy())
+        return bool(self.query(probe.limit(1).sql("spark", identify=True)))
+
     def _apply(self, rewrite: _Rewrite) -> None:
-        """Copy-on-write: the table's new rows go to a staging table, then INSERT OVERWRITE."""
+        """Copy-on-write: the table's new rows go to a staging table, then INSERT OVERWRITE. When
+        nothing is deleted or updated (a DELETE that matched no row), the INSERTs just append."""
         table = rewrite.table
+        if all(isinstance(op, exp.Insert) for op in rewrite.ops):
+            for op in rewrite.ops:
+                self._run(op.sql("spark", identify=True))
+            return
         cols = self.columns(table)
         if cols is None:
             raise QueryFailed(f"table {_quoted(table)} does not exist")
@@ -455,6 +494,24 @@ def _plain(table: exp.Table) -> exp.Table:
     table = table.copy()
     table.set("alias", None)
     return table
+
+
+def _literal(v, t: exp.DataType.Type) -> exp.Expression:
+    """A Spark literal of a plain Python value for a column of type t."""
+    T = exp.DataType.Type
+    if v is None:
+        return exp.cast(exp.Null(), t)
+    if isinstance(v, bool):
+        return exp.Boolean(this=v)
+    if isinstance(v, float):  # a decimal literal would widen across rows (and round past 38 digits)
+        return exp.cast(exp.Literal.string(repr(v)), T.DOUBLE)
+    if isinstance(v, int):
+        return exp.Literal.number(v) if v >= 0 else exp.Neg(this=exp.Literal.number(-v))
+    if isinstance(v, dt.datetime):
+        return exp.cast(exp.Literal.string(v.isoformat(sep=" ")), T.TIMESTAMP)
+    if isinstance(v, dt.date):
+        return exp.cast(exp.Literal.string(v.isoformat()), T.DATE)
+    return exp.Literal.string(str(v))
 
 
 def _col(name: str) -> exp.Column:

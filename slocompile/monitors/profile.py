@@ -1,4 +1,4 @@
-"""Per-partition column profiles, built as sqlglot ASTs and run on a DuckDB connection.
+"""Per-partition column profiles, built as sqlglot ASTs and run on DuckDB, Postgres or Spark.
 
 A profile is what the monitors know about one partition: a flat dict of metrics
 ``{(column_or_None, metric): float}`` plus small per-column summaries (deciles, fixed-bin
@@ -13,6 +13,15 @@ Queries (each ``GROUP BY`` partition, so one statement covers any number of part
 - ``keys``: distinct keys per partition (key duplicates) and, per column, how many keys kept the
   value they had in the previous partition (stale copies);
 - ``categories``: value counts of categorical columns, top-k per partition.
+
+The trees are rendered for the connection's engine by ``slocompile.render`` (DuckDB's own
+connection, or an ``engines.dbapi.EngineConnection``), whose rewrites turn the DuckDB-only
+constructs into each engine's own: the approximate distinct count (exact ``COUNT(DISTINCT)`` on
+Postgres), the deciles (``PERCENTILE_CONT(ARRAY[...]) WITHIN GROUP`` on Postgres, exact
+``PERCENTILE(x, ARRAY(...))`` on Spark), ``ISNAN`` (``x = 'NaN'`` on Postgres) and epoch seconds
+(``DATE_PART('epoch', ...)`` on Postgres, ``UNIX_MICROS(...) / 1e6`` on Spark). Bounds compared
+with values (historical ranges, bin edges) are written as double literals (``1.5e0``), and the
+ranges table's unknown bounds as typed NULLs, so every engine compares doubles with doubles.
 """
 from __future__ import annotations
 
@@ -78,6 +87,20 @@ def _num(x: float) -> exp.Expression:
     if isinstance(x, float) and not math.isfinite(x):
         raise ValueError(f"non-finite literal {x!r}")
     return exp.convert(x)
+
+
+def _dbl(x: float) -> exp.Expression:
+    """A double literal: exponent notation (a double on DuckDB and Spark, where ``1.5`` is a
+    decimal; a numeric that Postgres converts exactly)."""
+    x = float(x)
+    if not math.isfinite(x):
+        raise ValueError(f"non-finite literal {x!r}")
+    text = repr(x)
+    return exp.Literal.number(text if "e" in text else text + "e0")
+
+
+def _null_dbl() -> exp.Expression:
+    return exp.cast(exp.Null(), exp.DataType.build("DOUBLE"))
 
 
 def _count_if(cond: exp.Expression) -> exp.Count:
@@ -175,7 +198,9 @@ def _base_aggregates(spec: TableSpec) -> list[exp.Expression]:
         raw, name = _col(_c(i)), _c(i)
         out.append(_alias(exp.Count(this=raw.copy()), f"{name}__n"))
         # HyperLogLog: exact for small counts, a few percent off for large ones, and several times
-        # cheaper than an exact COUNT(DISTINCT) on many columns at once
+        # cheaper than an exact COUNT(DISTINCT) on many columns at once. Spark: HyperLogLog++ at its
+        # default 5% relative standard deviation (at 2% its buffers made the query 5 times slower);
+        # Postgres has none and counts exactly (render.py)
         out.append(_alias(exp.ApproxDistinct(this=raw.copy()), f"{name}__distinct"))
         if c.family in ("categorical", "string"):
             txt = exp.cast(raw.copy(), exp.DataType.build("TEXT"))
@@ -212,7 +237,7 @@ def _dependent_aggregates(spec: TableSpec, ranges: bool, edges: dict[int, list[f
                                                 exp.GT(this=v.copy(), expression=hi))), f"{_c(i)}__oor"))
         # histogram as cumulative counts below each edge (one comparison each); bins by differences
         for b, edge in enumerate(edges.get(i) or []):
-            out.append(_alias(_count_if(exp.LT(this=v.copy(), expression=_num(edge))), f"{_c(i)}__lt{b}"))
+            out.append(_alias(_count_if(exp.LT(this=v.copy(), expression=_dbl(edge))), f"{_c(i)}__lt{b}"))
     return out
 
 
@@ -224,8 +249,7 @@ def _ranges_table(spec: TableSpec, ranges: dict) -> exp.Values:
         vals = [partition_literal(p)]
         for i in cols:
             lo, hi = r.get(i, (None, None))
-            vals += [exp.Null() if lo is None else _num(float(lo)),
-                     exp.Null() if hi is None else _num(float(hi))]
+            vals += [_null_dbl() if lo is None else _dbl(lo), _null_dbl() if hi is None else _dbl(hi)]
         rows.append(exp.Tuple(expressions=vals))
     names = ["__p"] + [n for i in cols for n in (f"__lo{i}", f"__hi{i}")]
     values = exp.Values(expressions=rows, alias=exp.TableAlias(this=_id("__r"),
@@ -328,8 +352,19 @@ def categories_query(spec: TableSpec, partitions: list | None) -> exp.Select | N
 
 # ----------------------------------------------------------------------------- running
 
-def render(q: exp.Expression) -> str:
-    return q.sql(dialect="duckdb", identify=True)
+def render(q: exp.Expression, dialect: str = "duckdb", copy: bool = True) -> str:
+    from ..render import render as render_for
+
+    return render_for(q, dialect, copy=copy)
+
+
+def _execute(con, q: exp.Expression):
+    """Run a tree built for this call (rendered in place, not copied: a long history's ranges table
+    makes copies costly): an EngineConnection renders it for its engine; DuckDB's connection gets
+    text."""
+    from ..engines.dbapi import EngineConnection
+
+    return con.execute(q) if isinstance(con, EngineConnection) else con.execute(render(q, copy=False))
 
 
 def list_partitions(con, spec: TableSpec, upto=None) -> list:
@@ -338,13 +373,13 @@ def list_partitions(con, spec: TableSpec, upto=None) -> list:
     q = q.where(exp.Not(this=exp.Is(this=_col(spec.partition), expression=exp.Null())))
     if upto is not None:
         q = q.where(exp.LTE(this=_col(spec.partition), expression=partition_literal(upto)))
-    return sorted(r[0] for r in con.execute(render(q.order_by(_col(spec.partition)))).fetchall())
+    return sorted(r[0] for r in _execute(con, q.order_by(_col(spec.partition))).fetchall())
 
 
 def _rows(con, q: exp.Expression | None) -> list[dict]:
     if q is None:
         return []
-    cur = con.execute(render(q))
+    cur = _execute(con, q)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
 

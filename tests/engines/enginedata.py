@@ -294,6 +294,11 @@ def load_statements(dialect: str, schema: str, tables: dict | None = None) -> li
 # -- comparing -----------------------------------------------------------------------------
 
 REL_TOL = 1e-9  # floats: relative tolerance across engines (Postgres averages NUMERIC, the others DOUBLE)
+# monitors' distinct counts: DuckDB's fixed-size HyperLogLog (up to ~10% off at thousands of values,
+# and 1 or 2 off at a handful: 2 for {-5, 12, 14}), Spark's HyperLogLog++ (5% standard error),
+# Postgres exact: they agree within DISTINCT_TOL (relative) or DISTINCT_ABS (absolute)
+DISTINCT_TOL = 0.2
+DISTINCT_ABS = 2
 
 
 def normal(v):

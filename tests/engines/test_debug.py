@@ -293,33 +293,79 @@ def test_postgres_role_without_create_rights(pg_project, run_tag, monkeypatch):
         assert status == "FAIL" and "permission denied for table dims" in rest
         assert f'GRANT SELECT ON {raw}.dims TO "{role}"' in rest
 
-        # the schemas exist (made by their owner) and the role may create in them: Postgres still
-        # checks CREATE on the database for the build's CREATE SCHEMA IF NOT EXISTS, and debug says so
+        # the schemas exist (made by their owner) and the role may create in them: the build skips
+        # CREATE SCHEMA for a schema that exists, so no CREATE on the database is needed; every
+        # probe passes but the unreadable relation
         with _pg(dsn) as con:
             for kind in ("slo", "validated", "quarantine"):
                 con.execute(f'CREATE SCHEMA "dbg_{kind}_{run_tag}"')
                 con.execute(f'GRANT USAGE, CREATE ON SCHEMA "dbg_{kind}_{run_tag}" TO "{role}"')
         result = debug(root, "weak")
-        assert result.exit_code == 2, result.output
-        got = probes(result.output)
-        status, rest = got[f"schema dbg_slo_{run_tag}"]
-        assert status == "FAIL" and "even when the schema exists" in rest
-        # ... while tables and views can be created in them
-        for probe in (f"table in dbg_slo_{run_tag}", f"view in dbg_validated_{run_tag}",
-                      f"view in dbg_quarantine_{run_tag}"):
-            assert got[probe][0] == "ok", result.output
-
-        # granted CREATE on the database, every probe passes but the unreadable relation
-        with _pg(admin) as con:
-            con.execute(f'GRANT CREATE ON DATABASE "{db}" TO "{role}"')
-        result = debug(root, "weak")
         got = probes(result.output)
         assert [n for n, (s, _) in got.items() if s != "ok"] == [f"relation {raw}.dims"], result.output
+        assert "exists" in got[f"schema dbg_slo_{run_tag}"][1]
         assert result.exit_code == 2
     finally:
         with _pg(admin) as con:
             con.execute(f'DROP OWNED BY "{role}" CASCADE')
             con.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+@needs_postgres
+def test_postgres_build_into_owned_schemas_without_create_on_the_database(pg_project, run_tag, monkeypatch):
+    """A role without CREATE on the database builds into schemas it owns (created for it by an
+    admin): the build skips CREATE SCHEMA for schemas that exist. A raw relation it may not read
+    stops the build (exit 2) naming the relation, the missing right and the GRANT, instead of
+    saying the relation does not exist."""
+    from psycopg.conninfo import make_conninfo
+
+    root, raw, dsn = pg_project
+    role, password = f"slo_owner_{run_tag}", f"pw-{run_tag}-Xy"
+    admin = _admin_dsn(dsn)
+    with _pg(admin) as con:
+        con.execute(f'CREATE ROLE "{role}" LOGIN PASSWORD \'{password}\'')
+        for kind in ("slo", "validated", "quarantine"):
+            con.execute(f'CREATE SCHEMA "dbg_{kind}_{run_tag}" AUTHORIZATION "{role}"')
+        assert not con.execute("SELECT has_database_privilege(%s, current_database(), 'CREATE')",
+                               (role,)).fetchone()[0]
+    try:
+        with _pg(dsn) as con:
+            con.execute(f'INSERT INTO "{raw}".t VALUES (1, 2.0)')
+            con.execute(f'INSERT INTO "{raw}".dims VALUES (1)')
+            con.execute(f'GRANT USAGE ON SCHEMA "{raw}" TO "{role}"')
+            con.execute(f'GRANT SELECT ON "{raw}".t, "{raw}".dims TO "{role}"')
+        monkeypatch.setenv("SLOCOMPILE_DEBUG_TEST_DSN", make_conninfo(dsn, user=role, password=password))
+        _add_target(root, "owner", "{type: postgres, dsn: \"{{ env_var('SLOCOMPILE_DEBUG_TEST_DSN') }}\"}")
+        result = _build(root, "owner")
+        assert result.exit_code == 0, result.output
+        with _pg(admin) as con:
+            assert con.execute(f'SELECT count(*) FROM "dbg_validated_{run_tag}".t').fetchone()[0] == 1
+
+        with _pg(dsn) as con:
+            con.execute(f'REVOKE SELECT ON "{raw}".t FROM "{role}"')
+        result = _build(root, "owner")
+        assert result.exit_code == 2, result.output
+        assert f"relation {raw}.t exists, but role {role} may not read it: permission denied for table t" \
+            in result.output and f'GRANT SELECT ON "{raw}"."t" TO "{role}"' in result.output, result.output
+        assert "does not exist" not in result.output
+
+        with _pg(dsn) as con:
+            con.execute(f'REVOKE USAGE ON SCHEMA "{raw}" FROM "{role}"')
+        result = _build(root, "owner")
+        assert result.exit_code == 2, result.output
+        assert f"permission denied for schema {raw}" in result.output, result.output
+        assert f'GRANT USAGE ON SCHEMA "{raw}" TO "{role}"' in result.output, result.output
+    finally:
+        with _pg(admin) as con:
+            con.execute(f'DROP OWNED BY "{role}" CASCADE')
+            con.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+def _build(root, target: str):
+    result = CliRunner().invoke(main, ["build", "--project-dir", str(root), "--target", target])
+    assert "Traceback" not in result.output and not isinstance(result.exception, (AssertionError, TypeError)), \
+        result.output
+    return result
 
 
 def _add_target(root: str, name: str, spec: str) -> None:

@@ -419,7 +419,11 @@ FROM (
               CASE
                 WHEN COUNT(*) > 0
                 THEN ERROR(
-                  'slocompile: validated.predictions is blocked by failed SLOs: ' || STRING_AGG(COALESCE(`partition`, 'whole table') || ': ' || `failed_checks`, '; ')
+                  'slocompile: validated.predictions is blocked by failed SLOs: ' || STRING_AGG(
+                    COALESCE(`partition`, 'whole table') || ': ' || `failed_checks`, '; '
+                    ORDER BY
+                      COALESCE(`partition`, 'whole table') || ': ' || `failed_checks`
+                  )
                 ) = 0
                 ELSE TRUE
               END

@@ -419,7 +419,8 @@ FROM (
               CASE
                 WHEN COUNT(*) > 0
                 THEN RAISE_ERROR(
-                  'slocompile: validated.predictions is blocked by failed SLOs: ' || LISTAGG(COALESCE(`partition`, 'whole table') || ': ' || `failed_checks`, '; ')
+                  'slocompile: validated.predictions is blocked by failed SLOs: ' || LISTAGG(COALESCE(`partition`, 'whole table') || ': ' || `failed_checks`, '; ') WITHIN GROUP (ORDER BY
+                    COALESCE(`partition`, 'whole table') || ': ' || `failed_checks`)
                 ) = 0
                 ELSE TRUE
               END

@@ -443,7 +443,11 @@ FROM (
               CASE
                 WHEN COUNT(*) > 0
                 THEN ERROR(
-                  'slocompile: validated.predictions is blocked by failed SLOs: ' || LISTAGG(COALESCE("partition", 'whole table') || ': ' || "failed_checks", '; ')
+                  'slocompile: validated.predictions is blocked by failed SLOs: ' || LISTAGG(
+                    COALESCE("partition", 'whole table') || ': ' || "failed_checks", '; '
+                    ORDER BY
+                      COALESCE("partition", 'whole table') || ': ' || "failed_checks" NULLS FIRST
+                  )
                 ) = 0
                 ELSE TRUE
               END

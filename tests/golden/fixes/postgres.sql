@@ -409,7 +409,11 @@ FROM (
             SELECT
               CASE
                 WHEN COUNT(*) > 0
-                THEN CAST('slocompile: validated.predictions is blocked by failed SLOs: ' || STRING_AGG(COALESCE("partition", 'whole table') || ': ' || "failed_checks", '; ') AS INT) = 0
+                THEN CAST('slocompile: validated.predictions is blocked by failed SLOs: ' || STRING_AGG(
+                  COALESCE("partition", 'whole table') || ': ' || "failed_checks", '; '
+                  ORDER BY
+                    COALESCE("partition", 'whole table') || ': ' || "failed_checks" NULLS FIRST
+                ) AS INT) = 0
                 ELSE TRUE
               END
             FROM "slo"."status"

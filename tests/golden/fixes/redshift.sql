@@ -409,7 +409,8 @@ FROM (
             SELECT
               CASE
                 WHEN COUNT(*) > 0
-                THEN CAST('slocompile: validated.predictions is blocked by failed SLOs: ' || LISTAGG(COALESCE("partition", 'whole table') || ': ' || "failed_checks", '; ') AS INTEGER) = 0
+                THEN CAST('slocompile: validated.predictions is blocked by failed SLOs: ' || LISTAGG(COALESCE("partition", 'whole table') || ': ' || "failed_checks", '; ') WITHIN GROUP (ORDER BY
+                  COALESCE("partition", 'whole table') || ': ' || "failed_checks" NULLS FIRST) AS INTEGER) = 0
                 ELSE TRUE
               END
             FROM "slo"."status"

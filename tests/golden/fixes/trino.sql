@@ -420,7 +420,7 @@ FROM (
                 WHEN COUNT(*) > 0
                 THEN FAIL(
                   'slocompile: validated.predictions is blocked by failed SLOs: ' || LISTAGG(COALESCE("partition", 'whole table') || ': ' || "failed_checks", '; ') WITHIN GROUP (ORDER BY
-                    COALESCE("partition", 'whole table') || ': ' || "failed_checks")
+                    COALESCE("partition", 'whole table') || ': ' || "failed_checks" NULLS FIRST)
                 ) = 0
                 ELSE TRUE
               END

@@ -214,7 +214,11 @@ WHERE
         CASE
           WHEN COUNT(*) > 0
           THEN ERROR(
-            'slocompile: validated.Order "Items" ✓ is blocked by failed SLOs: ' || STRING_AGG(COALESCE(`partition`, 'whole table') || ': ' || `failed_checks`, '; ')
+            'slocompile: validated.Order "Items" ✓ is blocked by failed SLOs: ' || STRING_AGG(
+              COALESCE(`partition`, 'whole table') || ': ' || `failed_checks`, '; '
+              ORDER BY
+                COALESCE(`partition`, 'whole table') || ': ' || `failed_checks`
+            )
           ) = 0
           ELSE TRUE
         END

@@ -260,7 +260,11 @@ line',
         CASE
           WHEN COUNT(*) > 0
           THEN ERROR(
-            'slocompile: validated.Order "Items" ✓ is blocked by failed SLOs: ' || LISTAGG(COALESCE("partition", 'whole table') || ': ' || "failed_checks", '; ')
+            'slocompile: validated.Order "Items" ✓ is blocked by failed SLOs: ' || LISTAGG(
+              COALESCE("partition", 'whole table') || ': ' || "failed_checks", '; '
+              ORDER BY
+                COALESCE("partition", 'whole table') || ': ' || "failed_checks" NULLS FIRST
+            )
           ) = 0
           ELSE TRUE
         END

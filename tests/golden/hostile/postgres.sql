@@ -214,7 +214,11 @@ line',
       SELECT
         CASE
           WHEN COUNT(*) > 0
-          THEN CAST('slocompile: validated.Order "Items" ✓ is blocked by failed SLOs: ' || STRING_AGG(COALESCE("partition", 'whole table') || ': ' || "failed_checks", '; ') AS INT) = 0
+          THEN CAST('slocompile: validated.Order "Items" ✓ is blocked by failed SLOs: ' || STRING_AGG(
+            COALESCE("partition", 'whole table') || ': ' || "failed_checks", '; '
+            ORDER BY
+              COALESCE("partition", 'whole table') || ': ' || "failed_checks" NULLS FIRST
+          ) AS INT) = 0
           ELSE TRUE
         END
       FROM "slo"."status"

@@ -210,7 +210,8 @@ WHERE
       SELECT
         CASE
           WHEN COUNT(*) > 0
-          THEN CAST('slocompile: validated.Order "Items" ✓ is blocked by failed SLOs: ' || LISTAGG(COALESCE("partition", 'whole table') || ': ' || "failed_checks", '; ') AS INTEGER) = 0
+          THEN CAST('slocompile: validated.Order "Items" ✓ is blocked by failed SLOs: ' || LISTAGG(COALESCE("partition", 'whole table') || ': ' || "failed_checks", '; ') WITHIN GROUP (ORDER BY
+            COALESCE("partition", 'whole table') || ': ' || "failed_checks" NULLS FIRST) AS INTEGER) = 0
           ELSE TRUE
         END
       FROM "slo"."status"

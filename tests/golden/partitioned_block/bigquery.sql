@@ -243,7 +243,11 @@ WHERE
         CASE
           WHEN COUNT(*) > 0
           THEN ERROR(
-            'slocompile: validated.user_features is blocked by failed SLOs: ' || STRING_AGG(COALESCE(`partition`, 'whole table') || ': ' || `failed_checks`, '; ')
+            'slocompile: validated.user_features is blocked by failed SLOs: ' || STRING_AGG(
+              COALESCE(`partition`, 'whole table') || ': ' || `failed_checks`, '; '
+              ORDER BY
+                COALESCE(`partition`, 'whole table') || ': ' || `failed_checks`
+            )
           ) = 0
           ELSE TRUE
         END

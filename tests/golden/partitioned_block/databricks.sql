@@ -243,7 +243,8 @@ WHERE
         CASE
           WHEN COUNT(*) > 0
           THEN RAISE_ERROR(
-            'slocompile: validated.user_features is blocked by failed SLOs: ' || LISTAGG(COALESCE(`partition`, 'whole table') || ': ' || `failed_checks`, '; ')
+            'slocompile: validated.user_features is blocked by failed SLOs: ' || LISTAGG(COALESCE(`partition`, 'whole table') || ': ' || `failed_checks`, '; ') WITHIN GROUP (ORDER BY
+              COALESCE(`partition`, 'whole table') || ': ' || `failed_checks`)
           ) = 0
           ELSE TRUE
         END

@@ -283,7 +283,11 @@ WHERE
         CASE
           WHEN COUNT(*) > 0
           THEN ERROR(
-            'slocompile: validated.user_features is blocked by failed SLOs: ' || LISTAGG(COALESCE("partition", 'whole table') || ': ' || "failed_checks", '; ')
+            'slocompile: validated.user_features is blocked by failed SLOs: ' || LISTAGG(
+              COALESCE("partition", 'whole table') || ': ' || "failed_checks", '; '
+              ORDER BY
+                COALESCE("partition", 'whole table') || ': ' || "failed_checks" NULLS FIRST
+            )
           ) = 0
           ELSE TRUE
         END

@@ -242,7 +242,8 @@ WHERE
       SELECT
         CASE
           WHEN COUNT(*) > 0
-          THEN CAST('slocompile: validated.user_features is blocked by failed SLOs: ' || LISTAGG(COALESCE("partition", 'whole table') || ': ' || "failed_checks", '; ') AS INT) = 0
+          THEN CAST('slocompile: validated.user_features is blocked by failed SLOs: ' || LISTAGG(COALESCE("partition", 'whole table') || ': ' || "failed_checks", '; ') WITHIN GROUP (ORDER BY
+            COALESCE("partition", 'whole table') || ': ' || "failed_checks" NULLS FIRST) AS INT) = 0
           ELSE TRUE
         END
       FROM "slo"."status"

@@ -244,7 +244,7 @@ WHERE
           WHEN COUNT(*) > 0
           THEN FAIL(
             'slocompile: validated.user_features is blocked by failed SLOs: ' || LISTAGG(COALESCE("partition", 'whole table') || ': ' || "failed_checks", '; ') WITHIN GROUP (ORDER BY
-              COALESCE("partition", 'whole table') || ': ' || "failed_checks")
+              COALESCE("partition", 'whole table') || ': ' || "failed_checks" NULLS FIRST)
           ) = 0
           ELSE TRUE
         END
