@@ -391,9 +391,23 @@ def run_python(block: Block, session: Session, monkeypatch) -> None:
         if os.environ.get(name) != value and name != "PATH":
             monkeypatch.setenv(name, value)
     code = compile(block.text, f"{block.where}", "exec")
-    if page_of(block).engine == "spark" or "pyspark" in block.text:
+    if (page_of(block).engine == "spark" or "pyspark" in block.text) and not session.spark:
         session.spark = True
+        _fresh_spark()
     exec(code, session.namespace)
+
+
+def _fresh_spark() -> None:
+    """A Spark page starts as in a new notebook: no session from earlier tests in this process
+    (their warehouse and settings are not the page's; getOrCreate would hand theirs out)."""
+    from pyspark.sql import SparkSession
+
+    from slocompile.engines import spark
+
+    spark.stop_session()
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        active.stop()
 
 
 # ------------------------------------------------------------------------------ yaml
