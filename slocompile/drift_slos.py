@@ -17,25 +17,27 @@ def drift_checks(table) -> list:
 
 def results(table, tm) -> list[Result]:
     """The drift SLOs' results on the partitions the table's monitoring (`tm`) judged for this build."""
+    checks = drift_checks(table)
+    if not checks or (tm is not None and not tm.skipped and tm.history is None):
+        return []  # nothing to judge in this build
     out = []
-    for check in drift_checks(table):
-        ctype = registry.get(check.type)
+    for check in checks:
         base = dict(table=table.name, check=check.name, check_type=check.type, column=check.column,
                     severity=check.severity)
-        if tm is None or tm.skipped or tm.history is None:
-            if tm is not None and tm.history is None and not tm.skipped:
-                continue  # no partition to judge in this build
+        if tm is None or tm.skipped:
             why = tm.skipped if tm is not None else "the column's monitor profile did not run"
             out.append(Result(**base, partition=None, status=ERROR, observed=None, expected="",
                               message=f"could not be measured: {why}"))
-            continue
-        history = tm.history
-        for p in tm.checked:
-            earlier = [q for q in history.before(p) if not history.column_alerted(q, check.column)
-                       and history.summaries.get(q, {}).get(check.column)]
-            refs = [history.summaries[q][check.column] for q in earlier[-check.params["baseline"]:]]
-            outcome = ctype.judge(check, history.summaries.get(p, {}).get(check.column), refs)
-            status = PASS if outcome.passed else (FAIL if check.severity == "error" else WARN)
-            out.append(Result(**base, partition=p, status=status, observed=outcome.observed,
-                              expected=outcome.expected, message=outcome.message))
+        else:
+            out += [Result(**base, partition=p, **_judged(check, tm.history, p)) for p in tm.checked]
     return out
+
+
+def _judged(check, history, partition: str) -> dict:
+    """status, observed, expected and message of one drift SLO on one partition."""
+    earlier = [q for q in history.before(partition) if not history.column_alerted(q, check.column)
+               and history.summaries.get(q, {}).get(check.column)]
+    refs = [history.summaries[q][check.column] for q in earlier[-check.params["baseline"]:]]
+    outcome = registry.get(check.type).judge(check, history.summaries.get(partition, {}).get(check.column), refs)
+    status = PASS if outcome.passed else (FAIL if check.severity == "error" else WARN)
+    return dict(status=status, observed=outcome.observed, expected=outcome.expected, message=outcome.message)

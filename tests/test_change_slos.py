@@ -16,6 +16,7 @@ from proj import cli, query, sql, write
 from slocompile.checks.distribution import DEFAULT_BASELINE, MAX_BASELINE
 from slocompile.monitors.bands import DEFAULT
 from slocompile.project import Project
+from slocompile.spec.model import DIALECTS
 
 DAY0 = dt.date(2026, 5, 1)
 HISTORY = 20
@@ -245,7 +246,7 @@ def test_the_spec_declaration_compiles(tmp_path):
                   - clip: [0, 1]
                   - fill_null: 0.5
         """)
-    for dialect in ("duckdb", "postgres", "snowflake", "bigquery", "spark", "databricks", "trino", "redshift"):
+    for dialect in DIALECTS:
         out = cli(root, "compile", "--dialect", dialect)
         assert out.returncode == 0, (dialect, out.stderr)
 
