@@ -111,8 +111,9 @@ import gc, sys, time, os
 W0, C0 = time.perf_counter(), time.process_time()
 import slocompile.cli
 t_import = (time.perf_counter() - W0, time.process_time() - C0)
-from slocompile.spec import yamlload, loader
-from slocompile import compiler
+from slocompile.spec import yamlload
+from slocompile.declarations import loader
+from slocompile.compiling import compiler
 from slocompile.reports import artifacts
 import yaml
 totals = {}

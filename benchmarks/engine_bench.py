@@ -201,7 +201,7 @@ def unavailable(engine: str) -> str | None:
 
 def open_engine(project_dir: str, engine: str):
     from slocompile.engines.base import connect
-    from slocompile.project import Project
+    from slocompile.api import Project
 
     project = Project.load(project_dir)
     return connect(project.spec.targets[TARGETS[engine]], project.root)
@@ -278,8 +278,8 @@ def reads_table(sql: str) -> bool:
 
 def build_in_process(project_dir: str, engine: str):
     """One build; returns (total s, check-query s, statements reading the table, metric values)."""
-    import slocompile.build as build_mod
-    from slocompile.project import Project
+    import slocompile.run.build as build_mod
+    from slocompile.api import Project
 
     log: list = []
     connect = build_mod.connect
@@ -328,7 +328,7 @@ def fmt(xs: list[float]) -> str:
 
 
 def plan_summary(project_dir: str, engine: str) -> tuple[int, dict]:
-    from slocompile.project import Project
+    from slocompile.api import Project
 
     compiled = Project.load(project_dir).compile(target=TARGETS[engine], write=False)
     kinds: dict[str, int] = {}

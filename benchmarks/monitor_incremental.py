@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 import duckdb  # noqa: E402
 
-from slocompile.project import Project  # noqa: E402
+from slocompile.api import Project  # noqa: E402
 
 DAY0 = dt.date(2025, 1, 1)
 COLUMNS = ["ds", "user_id", "age", "sessions_7d", "purchases_30d", "spend_30d", "avg_order_value", "score",

@@ -38,9 +38,11 @@ sys.path.insert(0, str(ROOT))
 
 import duckdb  # noqa: E402
 
-from slocompile.monitors import History, backtest, discover_columns, make_spec, monitor_partitions  # noqa: E402
+from slocompile.monitors import History, discover_columns, make_spec, monitor_partitions
+
+from slocompile.monitors import detect_range  # noqa: E402
 from slocompile.monitors.profile import list_partitions  # noqa: E402
-from slocompile.project import Project  # noqa: E402
+from slocompile.api import Project  # noqa: E402
 
 FEATUREBENCH = ROOT.parent / "shared" / "bench" / "featurebench.py"
 TABLE, PARTITION, KEY = "raw.user_features", "ds", ["user_id"]
@@ -144,7 +146,7 @@ def ours(d: Path, daily: bool, api_daily: bool) -> tuple[dict[str, tuple[list[di
             loaded = [p for p in parts if str(p) < truth["eval_start"]]
             history = History()
             t = time.time()
-            backtest(con, TABLE, PARTITION, KEY, columns, end=loaded[-1], history_out=history)
+            detect_range(con, TABLE, PARTITION, KEY, columns, end=loaded[-1], history_out=history)
             alerts = []
             for p in parts[len(loaded):]:  # one monitors API call per new partition
                 alerts += monitor_partitions(con, spec, history, [p])

@@ -7,7 +7,7 @@ __all__ = ["Project", "__version__"]
 def __getattr__(name):
     # lazy, so `slocompile --help` does not pay for importing sqlglot
     if name == "Project":
-        from .project import Project
+        from slocompile.api import Project
 
         return Project
     raise AttributeError(f"module 'slocompile' has no attribute {name!r}")

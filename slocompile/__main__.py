@@ -1,3 +1,3 @@
-from .cli import main
+from slocompile.cli import main
 
 main()

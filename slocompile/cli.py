@@ -11,7 +11,7 @@ import click
 def _user_errors(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from .errors import SlocompileError
+        from slocompile.errors import SlocompileError
 
         try:
             return fn(*args, **kwargs)
@@ -83,7 +83,7 @@ def main():
 @_user_errors
 def init(directory):
     """Create a new project from the template, with sample data, ready to build."""
-    from .scaffold import init_project
+    from slocompile.tools.scaffold import init_project
 
     path = init_project(directory)
     click.echo(f"created {path}\nnext: cd {directory} && slocompile build")
@@ -98,8 +98,8 @@ def init(directory):
 @_user_errors
 def compile_cmd(project_dir, target, dialect, select, variables):
     """Write target/compiled/<dialect>/ and target/manifest.json; connects to nothing."""
-    from .gcpause import for_short_process
-    from .project import Project
+    from slocompile.support.gcpause import for_short_process
+    from slocompile.api import Project
 
     for_short_process()
     project = Project.load(project_dir, _parse_vars(variables))
@@ -122,8 +122,8 @@ def compile_cmd(project_dir, target, dialect, select, variables):
 @_user_errors
 def build(project_dir, target, select, partitions, full_refresh, quiet, variables):
     """Run the checks, record results in the meta schema, publish the validated views."""
-    from .project import Project
-    from .reports import terminal
+    from slocompile.api import Project
+    from slocompile.reports import terminal
 
     project = Project.load(project_dir, _parse_vars(variables))
     run = project.build(target=target, select=list(select) or None, progress=terminal.progress(quiet),
@@ -150,8 +150,8 @@ def backtest(project_dir, target, select, start, end, fmt, variables):
 
     Opens the database read-only: writes nothing. Exit code 0 whatever the alerts (they are
     information, not failed SLOs); 2 when the project, the command line or the connection is wrong."""
-    from .monitoring import format_json, format_text
-    from .project import Project
+    from slocompile.run.monitors import format_json, format_text
+    from slocompile.api import Project
 
     project = Project.load(project_dir, _parse_vars(variables))
     result = project.backtest(select=list(select) or None, start=start, end=end, target=target, detailed=True)
@@ -173,7 +173,7 @@ def report(project_dir, target, select, output, last, variables):
     Status per table and partition, failed and warned checks with the SQL that measured them,
     monitor incidents and metric history with learned bands. Reads only: the database is opened
     read-only; the page loads nothing from the network."""
-    from .project import Project
+    from slocompile.api import Project
 
     project = Project.load(project_dir, _parse_vars(variables))
     click.echo(project.report(target=target, select=list(select) or None, output=output, last=last))
@@ -188,7 +188,7 @@ def report(project_dir, target, select, output, last, variables):
 @_user_errors
 def show(table, project_dir, target, dialect, variables):
     """Print the plan and compiled SQL of a table's checks and views."""
-    from .project import Project
+    from slocompile.api import Project
 
     project = Project.load(project_dir, _parse_vars(variables))
     compiled = project.compile(target=target, dialect=dialect, select=[table], write=False)
@@ -211,7 +211,7 @@ def show(table, project_dir, target, dialect, variables):
 @_user_errors
 def rollback(table, project_dir, to, target, variables):
     """gate last_good: serve an earlier version of TABLE that passed its SLOs."""
-    from .project import Project
+    from slocompile.api import Project
 
     project = Project.load(project_dir, _parse_vars(variables))
     changes = project.rollback(table, to=to, target=target)
@@ -230,7 +230,7 @@ def rollback(table, project_dir, to, target, variables):
 @_user_errors
 def versions(table, project_dir, target, variables):
     """gate last_good: list the kept versions of TABLE (* marks the published one)."""
-    from .project import Project
+    from slocompile.api import Project
 
     project = Project.load(project_dir, _parse_vars(variables))
     rows = project.versions(table, target=target)
@@ -251,8 +251,8 @@ def versions(table, project_dir, target, variables):
 @_user_errors
 def debug(project_dir, target, variables):
     """Test the target's connection and permissions: one line per probe; exit 0 if all pass, else 2."""
-    from .debug import FAIL, OK, SKIP, run
-    from .project import Project
+    from slocompile.tools.debug import FAIL, OK, SKIP, run
+    from slocompile.api import Project
 
     project = Project.load(project_dir, _parse_vars(variables))
     report = run(project.spec, target)
@@ -282,7 +282,7 @@ def schema(kind, out, directory):
 
     The schema describes a file after Jinja rendering (what the validator sees): a value written
     as {{ var(...) }} is checked as the value it renders to."""
-    from . import jsonschema
+    from slocompile.tools import jsonschema
 
     if out and directory:
         raise click.UsageError("--out and --dir exclude each other")
@@ -315,7 +315,7 @@ def schema(kind, out, directory):
 @_user_errors
 def suggest(relation, project_dir, target, out, force, name, partition, margin, max_values, variables):
     """Profile RELATION (schema.table) in one scan and write a YAML declaration that passes on it."""
-    from .project import Project
+    from slocompile.api import Project
 
     if out and os.path.exists(out) and not force:
         raise click.UsageError(f"{out} exists; choose another file or pass --force")
@@ -350,7 +350,7 @@ def import_dbt(path, out, schema, profiles_dir, dialect, prefix, force):
     """Convert a dbt project's YAML tests (schema.yml, ...) into slocompile declarations.
 
     Prints what could not be converted; each written file lists it in a comment block too."""
-    from .dbt import import_dbt as run
+    from slocompile.tools.dbt import import_dbt as run
 
     result, paths = run(path, out, schema=schema, profiles_dir=profiles_dir, dialect=dialect, force=force,
                         prefix=prefix)

@@ -59,7 +59,7 @@ def columns(root, relation: str) -> list[str]:
 
 
 def build(root, select=None, partitions=None, full_refresh=False):
-    from slocompile.project import Project
+    from slocompile.api import Project
 
     return Project.load(str(root)).build(select=select, partitions=partitions, full_refresh=full_refresh,
                                          write=False)

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from slocompile.errors import SpecError
-from slocompile.spec.loader import load_project
+from slocompile.declarations.loader import load_project
 
 PROJECT = "name: errors\nvars: {n: 5, sources: [a, b]}\n"
 

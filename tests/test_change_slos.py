@@ -13,9 +13,9 @@ import datetime as dt
 import pytest
 
 from proj import cli, query, sql, write
-from slocompile.checks.distribution import DEFAULT_BASELINE, MAX_BASELINE
+from slocompile.checks.drift import DEFAULT_BASELINE, MAX_BASELINE
 from slocompile.monitors.bands import DEFAULT
-from slocompile.project import Project
+from slocompile.api import Project
 from slocompile.spec.model import DIALECTS
 
 DAY0 = dt.date(2026, 5, 1)

@@ -20,7 +20,7 @@ import sqlglot
 import yaml
 from sqlglot import exp
 
-from slocompile.compiler import safe_file_name
+from slocompile.compiling.compiler import safe_file_name
 
 DIALECTS = ("duckdb", "postgres", "snowflake", "bigquery", "spark", "databricks", "trino", "redshift")
 _SCRIPT = os.path.join(os.path.dirname(sys.executable), "slocompile")

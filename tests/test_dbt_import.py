@@ -16,8 +16,8 @@ import duckdb
 import pytest
 import yaml
 
-from slocompile.dbt import check_loads, convert_project
-from slocompile.spec.loader import load_project
+from slocompile.tools.dbt import check_loads, convert_project
+from slocompile.declarations.loader import load_project
 
 FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "dbt_project")
 _SCRIPT = os.path.join(os.path.dirname(sys.executable), "slocompile")
@@ -151,7 +151,7 @@ def test_report_names_what_was_not_converted(result):
 
 def test_output_loads_and_validates(result, tmp_path):
     assert check_loads(result.texts, result.dialect) == []
-    from slocompile import jsonschema as sj
+    from slocompile.tools import jsonschema as sj
 
     for rel, text in result.texts.items():
         root = tmp_path / "v"

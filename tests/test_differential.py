@@ -21,17 +21,17 @@ import sqlglot
 import yaml
 from sqlglot import exp
 
-from slocompile import metrics as m
+from slocompile.checks import metrics as m
 from slocompile.checks.base import EvalContext
-from slocompile.compiler import CompiledTable, compile_project
+from slocompile.compiling.compiler import CompiledTable, compile_project
 from slocompile.engines.duckdb import DuckDBEngine
-from slocompile.evaluate import evaluate_table
-from slocompile.measure import measure
-from slocompile.planner import CATALOG, plan_table
-from slocompile.render import lower, render
-from slocompile.spec.loader import load_project
-from slocompile.sqlbuild.naive import measure_naive
-from slocompile.sqlbuild.scans import scan_sql
+from slocompile.checks.evaluate import evaluate_table
+from slocompile.run.measure import measure
+from slocompile.planning.planner import CATALOG, plan_table
+from slocompile.dialects.render import lower, render
+from slocompile.declarations.loader import load_project
+from slocompile.sqltrees.naive import measure_naive
+from slocompile.sqltrees.scans import scan_sql
 
 REL_TOL, ABS_TOL = 1e-9, 1e-12
 NOW = dt.datetime(2024, 3, 1, 12, 0, 0)

@@ -423,9 +423,9 @@ def _render_loosely(text: str) -> str:
 
 def yaml_problems(text: str, kind: str | None = None) -> list[str]:
     """What the JSON Schema (and, for a full file, the loader) says about a YAML block."""
-    from slocompile import jsonschema as sj
+    from slocompile.tools import jsonschema as sj
     from slocompile.errors import SlocompileError
-    from slocompile.spec.loader import PROJECT_FIELDS, load_project
+    from slocompile.declarations.loader import PROJECT_FIELDS, load_project
     from slocompile.spec.yamlload import parse_yaml
 
     rendered = _render_loosely(textwrap.dedent(text))
@@ -714,17 +714,17 @@ def test_inventory():
 
 @pytest.mark.parametrize("doc,which", [("docs/checks.md", "checks"), ("docs/cli.md", "cli")])
 def test_generated_reference_is_current(doc, which):
-    from slocompile import reference
+    from slocompile.tools import reference
 
     text = reference.markdown() if which == "checks" else reference.cli_markdown()
     with open(os.path.join(REPO, doc), encoding="utf-8") as fh:
         current = fh.read()
-    command = "python -m slocompile.reference" + (" cli" if which == "cli" else "")
+    command = "python -m slocompile.tools.reference" + (" cli" if which == "cli" else "")
     assert current == text, f"{doc} is out of date: run `{command} > {doc}`"
 
 
 def test_reference_imports_the_cli_lazily():
     """The generator reads the click tree only when asked: importing it does not import the CLI."""
-    code = "import sys, slocompile.reference; print('slocompile.cli' in sys.modules)"
+    code = "import sys, slocompile.tools.reference; print('slocompile.cli' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "False", out.stdout + out.stderr

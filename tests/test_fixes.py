@@ -9,7 +9,7 @@ import pytest
 
 from proj import build, cli, columns, query, rel, sql, write
 from slocompile.errors import SpecError
-from slocompile.project import Project
+from slocompile.api import Project
 
 PREDICTIONS = "CREATE OR REPLACE TABLE raw.predictions AS SELECT * FROM (VALUES " \
     "(1, 0.3, 0.2, 'a', 'v1'), (2, 1.5, 0.25, NULL, 'v1'), (3, NULL, 0.2, 'x', 'v1'), " \

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlglot import exp
 
-from slocompile import compiler
+from slocompile.compiling import compiler
 from slocompile.errors import SlocompileError
-from slocompile.project import Project
-from slocompile.sqlbuild import fragments
-from slocompile.sqlnodes import col, lit
+from slocompile.api import Project
+from slocompile.sqltrees import fragments
+from slocompile.dialects.nodes import col, lit
 from test_golden import DIALECTS, SCENARIOS, write_project
 
 EXTRA = {  # strings with line breaks and comments in user SQL: pieces that must stay trees

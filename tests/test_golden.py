@@ -15,7 +15,7 @@ import sqlglot
 from sqlglot import exp
 
 from slocompile.errors import SlocompileError
-from slocompile.project import Project
+from slocompile.api import Project
 
 GOLDEN = pathlib.Path(__file__).parent / "golden"
 DIALECTS = ["duckdb", "postgres", "snowflake", "bigquery", "spark", "databricks", "trino", "redshift"]

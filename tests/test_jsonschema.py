@@ -23,11 +23,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from slocompile import jsonschema as sj
+from slocompile.tools import jsonschema as sj
 from slocompile.checks import REGISTRY
 from slocompile.errors import SlocompileError
 from slocompile.spec.fields import Field
-from slocompile.spec.loader import COLUMN_FIELDS, COMMON_CHECK_FIELDS, NOT_YET, TABLE_FIELDS, load_project
+from slocompile.declarations.loader import COLUMN_FIELDS, COMMON_CHECK_FIELDS, NOT_YET, TABLE_FIELDS, load_project
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _SCRIPT = os.path.join(os.path.dirname(sys.executable), "slocompile")

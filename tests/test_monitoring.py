@@ -16,7 +16,7 @@ import pytest
 
 from proj import build, cli, query, sql, write
 from slocompile.errors import SpecError
-from slocompile.project import Project
+from slocompile.api import Project
 
 DAY0 = dt.date(2026, 3, 1)
 HISTORY, LAST, FAULT = 20, 25, 22   # days 0..19 first; then one build per day 20..25; fault on day 22
@@ -259,7 +259,7 @@ def test_monitor_needs_a_partition_and_columns_that_exist(tmp_path):
 
 
 def test_schema_accepts_the_monitor_shapes():
-    from slocompile import jsonschema as sj
+    from slocompile.tools import jsonschema as sj
 
     for m in ("all", ["a"], {"columns": "all", "severity": "error"}, {"columns": ["a"]}, {}):
         assert sj.validate({"tables": [{"name": "t", "relation": "s.t", "partition": "ds", "monitor": m}]}) == []
@@ -270,8 +270,8 @@ def test_schema_accepts_the_monitor_shapes():
 def test_an_engine_that_cannot_run_queries_gets_one_warn_result(tmp_path):
     """Postgres and Spark run monitors (tests/engines); an engine object without query/columns
     (here a stub) gets one warn result instead, and writes nothing."""
-    from slocompile import monitoring
-    from slocompile.build import BuildResult, TableRun
+    from slocompile.run import monitors as monitoring
+    from slocompile.run.build import BuildResult, TableRun
 
     root = write(tmp_path / "p", "tables:\n  - {name: t, relation: raw.t, partition: ds, monitor: all}\n")
     project = Project.load(root).spec

@@ -21,7 +21,7 @@ import tempfile
 import pytest
 
 from proj import cli, sql, write
-from slocompile.project import Project
+from slocompile.api import Project
 from slocompile.reports import svg
 
 DAY0 = dt.date(2026, 3, 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from specproblems import problems, write_project
 
-from slocompile.spec.loader import load_project
+from slocompile.declarations.loader import load_project
 
 
 # ------------------------------------------------------------------------------------------------ keys and types

@@ -8,7 +8,7 @@ import textwrap
 import pytest
 from specproblems import problems, write_project
 
-from slocompile.spec.loader import load_project
+from slocompile.declarations.loader import load_project
 from slocompile.spec.yamlload import render_with_lines
 
 

@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 from sqlglot import exp
 
 from slocompile.cli import main
-from slocompile.compiler import compile_project, safe_file_name
+from slocompile.compiling.compiler import compile_project, safe_file_name
 from slocompile.errors import Location, SlocompileError, SpecError
-from slocompile.spec.loader import load_project
+from slocompile.declarations.loader import load_project
 from slocompile.spec.model import ProjectSpec
 
 PROJECT_YML = "name: fuzz\nvars: {n: 5, name: t, cols: [a, b]}\n"

@@ -18,7 +18,7 @@ import yaml
 
 from slocompile.engines.duckdb import DuckDBEngine
 from slocompile.spec.usersql import parse_relation
-from slocompile.suggest import monitors_accepted, profile, widen
+from slocompile.tools.suggest import monitors_accepted, profile, widen
 
 _SCRIPT = os.path.join(os.path.dirname(sys.executable), "slocompile")
 COMMAND = [_SCRIPT] if os.path.exists(_SCRIPT) else [sys.executable, "-m", "slocompile"]
@@ -162,7 +162,7 @@ def test_suggest_to_stdout_and_monitor_line(project):
         partitioned = cli("suggest", "raw.events", "--partition", "ds", cwd=project, check=0).stdout
         assert "\n    monitor: all" in partitioned
     # the output validates against the editor schema too
-    from slocompile import jsonschema as sj
+    from slocompile.tools import jsonschema as sj
 
     assert sj.validate(yaml.safe_load(text)) == []
 

@@ -12,7 +12,7 @@ import pytest
 
 from proj import build, cli, query, sql, write
 from slocompile.errors import SpecError
-from slocompile.project import Project
+from slocompile.api import Project
 
 
 class Hook:

@@ -19,7 +19,7 @@ import yaml
 from sqlglot import exp
 
 from slocompile.errors import SlocompileError
-from slocompile.project import Project
+from slocompile.api import Project
 
 PART, OID, SEL, NAIVE, WEIRD, CODE = "ds", "Order Id", "select", "naïve", 'we"ird\\col', "code"
 INJECTION = "x'); DROP TABLE raw.t; --"

@@ -1,11 +1,11 @@
 """The registry of check types: one explicit list, looked up by YAML key."""
 from __future__ import annotations
 
-from .base import CheckType, EvalContext, Outcome
-from .distribution import DISTRIBUTION
-from .row_rules import ROW_RULES
-from .statistics import STATISTICS
-from .table_slos import TABLE_SLOS
+from slocompile.checks.base import CheckType, EvalContext, Outcome
+from slocompile.checks.drift import DISTRIBUTION
+from slocompile.checks.row_rules import ROW_RULES
+from slocompile.checks.statistics import STATISTICS
+from slocompile.checks.table_slos import TABLE_SLOS
 
 REGISTRY: dict[str, CheckType] = {cls.name: cls() for cls in ROW_RULES + TABLE_SLOS + STATISTICS + DISTRIBUTION}
 

@@ -8,12 +8,12 @@ from typing import Any, ClassVar
 
 from sqlglot import exp
 
-from .. import metrics as m
-from . import change
-from ..errors import Location, ProblemCollector
-from ..spec.fields import Field
-from ..spec.model import CheckSpec
-from ..sqlnodes import col, count_if, is_true
+from slocompile.checks import metrics as m
+from slocompile.checks import change
+from slocompile.errors import Location, ProblemCollector
+from slocompile.spec.fields import Field
+from slocompile.spec.model import CheckSpec
+from slocompile.dialects.nodes import col, count_if, is_true
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from ..errors import Location, ProblemCollector
-from ..spec.fields import Change, Field
+from slocompile.errors import Location, ProblemCollector
+from slocompile.spec.fields import Change, Field
 
 CHANGE_FIELDS: dict[str, Field] = {
     "max_increase": Field("change", doc="Largest allowed rise over the baseline: a percentage of it ('25%') "

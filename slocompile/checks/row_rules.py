@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from .. import metrics as m
-from ..spec.fields import Field
-from ..sqlnodes import RegexSearch, lit, not_, or_all
-from .base import RowRule, column_of
+from slocompile.checks import metrics as m
+from slocompile.spec.fields import Field
+from slocompile.dialects.nodes import RegexSearch, lit, not_, or_all
+from slocompile.checks.base import RowRule, column_of
 
 
 class NotNull(RowRule):

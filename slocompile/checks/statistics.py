@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from .. import metrics as m
-from ..spec.fields import Field
-from ..sqlnodes import Quantile, lit
-from .base import BoundedMetric, column_of, fmt_pct, to_number
+from slocompile.checks import metrics as m
+from slocompile.spec.fields import Field
+from slocompile.dialects.nodes import Quantile, lit
+from slocompile.checks.base import BoundedMetric, column_of, fmt_pct, to_number
 
 
 class _ColumnStatistic(BoundedMetric):

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .. import metrics as m
-from ..spec.fields import Field, format_duration
-from ..spec.usersql import parse_relation
-from .base import BoundedMetric, CheckType, EvalContext, Outcome, column_of, fmt_num, to_number
+from slocompile.checks import metrics as m
+from slocompile.spec.fields import Field, format_duration
+from slocompile.spec.usersql import parse_relation
+from slocompile.checks.base import BoundedMetric, CheckType, EvalContext, Outcome, column_of, fmt_num, to_number
 
 
 class RowCount(BoundedMetric):

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from sqlglot import exp
 
-from ..errors import SlocompileError
+from slocompile.errors import SlocompileError
 
 
 class QueryFailed(Exception):
@@ -46,15 +46,15 @@ def connect(target, project_root: str) -> Engine:
     """Open the engine for a target; drivers are imported only here, lazily.
 
     A missing driver is a user error (exit 2) naming the extra to install."""
-    from ..errors import Problem, SlocompileError
-    from ..spec.yamlload import unset_env_names
+    from slocompile.errors import Problem, SlocompileError
+    from slocompile.spec.yamlload import unset_env_names
 
     missing = unset_env_names(target.options)
     if missing:
         raise SlocompileError([Problem(target.loc, f"target '{target.name}' needs the environment variable "
                                        f"'{missing[0]}', which is not set")])
     if target.type == "duckdb":
-        from .duckdb import DuckDBEngine
+        from slocompile.engines.duckdb import DuckDBEngine
 
         return DuckDBEngine.open(target, project_root)
     if target.type in _DRIVERS:
@@ -66,10 +66,10 @@ def connect(target, project_root: str) -> Engine:
                 f"target '{target.name}' ({target.type}) needs the {module} package: "
                 f"pip install 'slocompile[{extra}]'"))]) from None
         if target.type == "postgres":
-            from .postgres import PostgresEngine
+            from slocompile.engines.postgres import PostgresEngine
 
             return PostgresEngine.open(target, project_root)
-        from .spark import SparkEngine
+        from slocompile.engines.spark import SparkEngine
 
         return SparkEngine.open(target, project_root)
     raise SlocompileError(

@@ -25,8 +25,8 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.tokens import TokenType
 
-from ..render import render
-from ..sqlnodes import lit
+from slocompile.dialects.render import render
+from slocompile.dialects.nodes import lit
 
 
 class RowsInsert(str):

@@ -6,8 +6,8 @@ from contextlib import contextmanager
 
 from sqlglot import exp
 
-from ..errors import SlocompileError
-from .base import QueryFailed
+from slocompile.errors import SlocompileError
+from slocompile.engines.base import QueryFailed
 
 
 class DuckDBEngine:
@@ -66,7 +66,7 @@ class DuckDBEngine:
     def insert_rows(self, table: exp.Table, columns: list, rows: list[tuple]) -> None:
         import duckdb
 
-        from .dbapi import plain_rows
+        from slocompile.engines.dbapi import plain_rows
 
         if not rows:
             return

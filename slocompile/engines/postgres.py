@@ -29,8 +29,8 @@ from contextlib import contextmanager
 
 from sqlglot import exp
 
-from ..errors import Problem, SlocompileError
-from .base import QueryFailed
+from slocompile.errors import Problem, SlocompileError
+from slocompile.engines.base import QueryFailed
 
 _PARAM_KEYS = ("host", "port", "user", "password", "dbname", "sslmode", "options", "application_name")
 # SQLSTATEs of a CREATE OR REPLACE VIEW whose columns differ from the existing view's
@@ -121,7 +121,7 @@ class PostgresEngine:
 
     def _readable_or_raise(self, cur, relation: exp.Table) -> None:
         """Raise RelationUnreadable when pg_catalog has the relation but the role may not read it."""
-        from .base import RelationUnreadable
+        from slocompile.engines.base import RelationUnreadable
 
         cur.execute("SELECT n.nspname, c.relname, has_schema_privilege(n.oid, 'USAGE'), "
                     "has_table_privilege(c.oid, 'SELECT'), current_user FROM pg_catalog.pg_class c "
@@ -158,7 +158,7 @@ class PostgresEngine:
         import psycopg
         from psycopg import sql
 
-        from .dbapi import plain_rows
+        from slocompile.engines.dbapi import plain_rows
 
         if not rows:
             return

@@ -41,8 +41,8 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from ..errors import Problem, SlocompileError
-from .base import QueryFailed
+from slocompile.errors import Problem, SlocompileError
+from slocompile.engines.base import QueryFailed
 
 _DML = re.compile(r"^\s*(DELETE|UPDATE)\b", re.IGNORECASE)
 _NAME = r"(?:`(?:[^`]|``)*`|\w+)"
@@ -258,7 +258,7 @@ class SparkEngine:
         """INSERT ... VALUES built as trees (doubles as CAST('repr' AS DOUBLE): exact, NaN and
         infinities included); into a table with copy-on-write changes pending, the trees join them
         without being rendered and parsed again."""
-        from .dbapi import plain_rows
+        from slocompile.engines.dbapi import plain_rows
 
         target = exp.Schema(this=_plain(table), expressions=[exp.to_identifier(c, quoted=True) for c, _ in columns])
         types = [t for _, t in columns]

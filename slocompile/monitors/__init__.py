@@ -8,18 +8,18 @@ Typical use (a daily build)::
     alerts = monitor_partitions(con, spec, history, [new_partition])
     save(history.to_rows())                                      # meta tables
 
-and ``backtest(con, relation, partition_column, key, columns, start, end)`` replays history.
+and ``detect_range(con, relation, partition_column, key, columns, start, end)`` replays history.
 """
-from .backtest import (backtest, discover_columns, family_of, make_spec, monitor_partitions, profile_all,
+from slocompile.monitors.runner import (detect_range, discover_columns, family_of, make_spec, monitor_partitions, profile_all,
                        profile_new, replay)
-from .bands import DEFAULT, Settings
-from .detect import METRICS, judge_partition
-from .history import History, Judgement
-from .incidents import assign
-from .profile import ColumnSpec, Profile, TableSpec, profile
+from slocompile.monitors.bands import DEFAULT, Settings
+from slocompile.monitors.detect import METRICS, judge_partition
+from slocompile.monitors.history import History, Judgement
+from slocompile.monitors.incidents import assign
+from slocompile.monitors.profile import ColumnSpec, Profile, TableSpec, profile
 
 __all__ = [
     "DEFAULT", "METRICS", "ColumnSpec", "History", "Judgement", "Profile", "Settings", "TableSpec", "assign",
-    "backtest", "discover_columns", "family_of", "judge_partition", "make_spec", "monitor_partitions",
+    "detect_range", "discover_columns", "family_of", "judge_partition", "make_spec", "monitor_partitions",
     "profile", "profile_all", "profile_new", "replay",
 ]

@@ -16,12 +16,12 @@ from functools import lru_cache
 
 import numpy as np
 
-from . import drift
-from .bands import (DEFAULT, DistanceScale, LogScale, PropScale, Scale, Settings, UnitScale, Verdict, fit,
+from slocompile.checks import distances as drift
+from slocompile.monitors.bands import (DEFAULT, DistanceScale, LogScale, PropScale, Scale, Settings, UnitScale, Verdict, fit,
                     judge)
-from .history import History, Judgement
-from .incidents import assign
-from .profile import learn_edges
+from slocompile.monitors.history import History, Judgement
+from slocompile.monitors.incidents import assign
+from slocompile.monitors.profile import learn_edges
 
 
 @dataclass(frozen=True)

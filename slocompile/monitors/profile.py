@@ -14,7 +14,7 @@ Queries (each ``GROUP BY`` partition, so one statement covers any number of part
   value they had in the previous partition (stale copies);
 - ``categories``: value counts of categorical columns, top-k per partition.
 
-The trees are rendered for the connection's engine by ``slocompile.render`` (DuckDB's own
+The trees are rendered for the connection's engine by ``slocompile.dialects.render`` (DuckDB's own
 connection, or an ``engines.dbapi.EngineConnection``), whose rewrites turn the DuckDB-only
 constructs into each engine's own: the approximate distinct count (exact ``COUNT(DISTINCT)`` on
 Postgres), the deciles (``PERCENTILE_CONT(ARRAY[...]) WITHIN GROUP`` on Postgres, exact
@@ -353,7 +353,7 @@ def categories_query(spec: TableSpec, partitions: list | None) -> exp.Select | N
 # ----------------------------------------------------------------------------- running
 
 def render(q: exp.Expression, dialect: str = "duckdb", copy: bool = True) -> str:
-    from ..render import render as render_for
+    from slocompile.dialects.render import render as render_for
 
     return render_for(q, dialect, copy=copy)
 
@@ -362,7 +362,7 @@ def _execute(con, q: exp.Expression):
     """Run a tree built for this call (rendered in place, not copied: a long history's ranges table
     makes copies costly): an EngineConnection renders it for its engine; DuckDB's connection gets
     text."""
-    from ..engines.dbapi import EngineConnection
+    from slocompile.engines.dbapi import EngineConnection
 
     return con.execute(q) if isinstance(con, EngineConnection) else con.execute(render(q, copy=False))
 

@@ -5,9 +5,9 @@ import json
 import os
 import xml.etree.ElementTree as ET
 
-from .. import __version__
-from ..checks.base import fmt_num
-from ..sqlnodes import sql_text
+from slocompile import __version__
+from slocompile.checks.base import fmt_num
+from slocompile.dialects.nodes import sql_text
 
 
 def write_json(path: str, data) -> None:

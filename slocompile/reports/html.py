@@ -11,9 +11,9 @@ import datetime as dt
 import json
 import os
 
-from ..errors import SlocompileError
-from .reportdata import LAST, Report, TableData, check_sql, load, open_target
-from .svg import STYLE, esc, fmt_value, heatmap, series_plot
+from slocompile.errors import SlocompileError
+from slocompile.reports.reportdata import LAST, Report, TableData, check_sql, load, open_target
+from slocompile.reports.svg import STYLE, esc, fmt_value, heatmap, series_plot
 
 MAX_OPEN_PLOTS = 12   # alerted metrics drawn open; everything else sits in collapsed lists
 MAX_CLOSED_PLOTS = 400
@@ -25,7 +25,7 @@ MAX_LISTED = 200
 def write_report(spec, target_name: str | None = None, select: list[str] | None = None,
                  output: str | None = None, last: int = LAST) -> str:
     """Read the meta schema of a target (read-only) and write the report; returns its path."""
-    from ..build import _selected, _target
+    from slocompile.run.build import _selected, _target
 
     tables = _selected(spec, select)
     target = _target(spec, target_name)
@@ -280,8 +280,8 @@ def _incidents(td: TableData) -> str:
 
 
 def _plots(td: TableData) -> str:
-    from ..monitors import METRICS
-    from ..monitors.incidents import CAUSE_ORDER, what
+    from slocompile.monitors import METRICS
+    from slocompile.monitors.incidents import CAUSE_ORDER, what
 
     messages = {(a["column_name"], a["metric"], a["partition"]): a["message"] for a in td.alerts}
 

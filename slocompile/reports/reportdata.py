@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from ..engines.base import QueryFailed
-from ..errors import SlocompileError
-from ..sqlbuild import meta
-from ..sqlnodes import and_all, col, lit
+from slocompile.engines.base import QueryFailed
+from slocompile.errors import SlocompileError
+from slocompile.sqltrees import meta
+from slocompile.dialects.nodes import and_all, col, lit
 
 LAST = 90             # partitions shown in the grid and the plots (newest)
 RUN_COLS = ["run_id", "target", "started_at", "finished_at", "status", "passed", "failed", "warned", "errored"]
@@ -65,7 +65,7 @@ class Report:
 def open_target(spec, target):
     """An engine that cannot change the warehouse: DuckDB read-only; a read-only Postgres session."""
     if target.type != "duckdb":
-        from ..engines.base import connect
+        from slocompile.engines.base import connect
 
         engine = connect(target, spec.root)
         if target.type == "postgres":
@@ -76,7 +76,7 @@ def open_target(spec, target):
         return engine, getattr(engine, "where", target.name)
     import duckdb
 
-    from ..engines.duckdb import DuckDBEngine
+    from slocompile.engines.duckdb import DuckDBEngine
 
     path = target.options.get("path", "warehouse.duckdb")
     if path == ":memory:":
@@ -94,7 +94,7 @@ def open_target(spec, target):
 
 def _rows(engine, schemas, name: str, columns: list[str], where=None, order: str | None = None,
           limit: int | None = None) -> list[dict]:
-    from ..render import render
+    from slocompile.dialects.render import render
 
     q = exp.select(*[col(c) for c in columns]).from_(meta.table(schemas, name))
     if where is not None:
@@ -152,7 +152,7 @@ def load(engine, spec, target, tables, last: int = LAST) -> Report:
 def _load_monitors(engine, schemas, td: TableData, last: int) -> None:
     """Metric history, alerts and incidents of the newest `last` monitored partitions, and the
     band each of them was judged against."""
-    from ..monitors import DEFAULT
+    from slocompile.monitors import DEFAULT
 
     name = td.spec.name
     state = [(name, r["column_name"], r["key"], r["value"]) for r in _optional(
@@ -178,7 +178,7 @@ def _load_monitors(engine, schemas, td: TableData, last: int) -> None:
 def replay_bands(table: str, metric_rows: list[dict], state_rows: list[tuple], window: list[str], settings):
     """({(column, metric): {partition: (value, alerted)}}, {(column, metric): {partition: (lo, hi,
     expected)}}) for the alerting metrics, judged by the detection code against the history."""
-    from ..monitors import METRICS, History, detect
+    from slocompile.monitors import METRICS, History, detect
 
     history = History.from_rows([(table, r["column_name"], r["metric"], r["partition"],
                                   math.nan if r["value"] is None else r["value"], r["alerted"])
@@ -208,10 +208,10 @@ def check_sql(spec, dialect: str, tables: list[TableData]) -> dict:
     """table -> {check name: [(scan title, SQL or None for catalog reads, {alias: expression})]} for
     tables with a failed or warned check (the aliases name the check's own output columns of a
     fused scan); a text instead when the table no longer compiles."""
-    from ..compiler import compile_project
-    from ..planner import ALONE, FUSED
-    from ..render import render
-    from ..sqlbuild.scans import metric_aggregate
+    from slocompile.compiling.compiler import compile_project
+    from slocompile.planning.planner import ALONE, FUSED
+    from slocompile.dialects.render import render
+    from slocompile.sqltrees.scans import metric_aggregate
 
     out: dict = {}
     for td in tables:

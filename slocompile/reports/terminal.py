@@ -50,9 +50,9 @@ def summary(run, quiet: bool = False, out=None) -> None:
             click.echo(f"  {_style(r.status, r.status)} {r.check}{where}: {r.message}", file=out)
         if len(bad) > MAX_LISTED:
             click.echo(f"  ... and {len(bad) - MAX_LISTED} more (see target/run_results.json)", file=out)
-    from ..monitoring import summary_lines as monitored
-    from ..publish import summary_lines as published
-    from ..triggers import summary_lines as alerts
+    from slocompile.run.monitors import summary_lines as monitored
+    from slocompile.run.last_good import summary_lines as published
+    from slocompile.run.triggers import summary_lines as alerts
 
     for status, text in monitored(run):  # monitors: partitions judged, alerts and incidents
         if not quiet:

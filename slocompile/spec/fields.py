@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ProblemCollector, did_you_mean
-from .yamlload import Node
+from slocompile.errors import ProblemCollector, did_you_mean
+from slocompile.spec.yamlload import Node
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}

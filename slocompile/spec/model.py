@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from ..errors import Location
+from slocompile.errors import Location
 
 GATES = ("block", "filter", "last_good", "warn")
 SEVERITIES = ("error", "warn")

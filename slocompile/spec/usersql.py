@@ -8,7 +8,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
-from ..errors import Location, ProblemCollector, did_you_mean
+from slocompile.errors import Location, ProblemCollector, did_you_mean
 
 # Functions the project itself provides inside user SQL, and where each may be used; they are
 # allowed only where the caller passes them in `functions` (e.g. failing() in the `when` of a fix).

@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from ..errors import Location, Problem, SpecError
-from ..gcpause import gc_paused
+from slocompile.errors import Location, Problem, SpecError
+from slocompile.support.gcpause import gc_paused
 
 
 @dataclass

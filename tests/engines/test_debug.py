@@ -180,7 +180,7 @@ def test_unreachable_postgres_hides_the_password(tmp_path):
 
 
 def test_secrets_are_masked():
-    from slocompile.debug import Report, _secrets
+    from slocompile.tools.debug import Report, _secrets
     from slocompile.spec.model import TargetSpec
 
     t = TargetSpec("pg", "postgres", {"dsn": "postgresql://u:p%40ss-word@h/db", "password": "second-one"}, None)
@@ -386,7 +386,7 @@ needs_spark = pytest.mark.skipif(bool(UNAVAILABLE["spark"]) and "spark" not in R
 @needs_spark
 def test_spark_every_probe_passes_and_cleans_up(tmp_path, run_tag, spark_warehouse):
     from slocompile.engines.base import connect
-    from slocompile.project import Project
+    from slocompile.api import Project
 
     _require("spark")
     raw = f"raw_dbg_{run_tag}"

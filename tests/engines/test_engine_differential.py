@@ -16,7 +16,7 @@ from enginedata import (D1, D2, D3, UNAVAILABLE, close, engine_params, load_stat
                         sorted_rows, table_ref, target_yaml, write_project)
 
 from slocompile.engines.base import QueryFailed, connect
-from slocompile.project import Project
+from slocompile.api import Project
 
 
 class Built:

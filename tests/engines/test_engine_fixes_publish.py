@@ -16,7 +16,7 @@ import pytest
 from enginedata import UNAVAILABLE, close, engine_params, load_statements, normal, sorted_rows, table_ref, target_yaml
 
 from slocompile.engines.base import connect
-from slocompile.project import Project
+from slocompile.api import Project
 
 FEATURES = [("uid", "INT")]
 PREDICTIONS = [("uid", "INT"), ("score", "DOUBLE"), ("baseline_score", "DOUBLE"), ("model_version", "TEXT")]

@@ -42,7 +42,7 @@ import pytest
 from enginedata import DISTINCT_ABS, DISTINCT_TOL, REQUIRED, UNAVAILABLE, close, normal, target_yaml
 
 from slocompile.engines.base import QueryFailed, connect
-from slocompile.project import Project
+from slocompile.api import Project
 
 EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "feature_store")
 RAW = (("raw", "user_features"), ("raw", "predictions"), ("dims", "countries"))

@@ -13,7 +13,7 @@ from sqlglot import exp
 from slocompile.engines.dbapi import duckdb_type, parse_duckdb
 from slocompile.monitors.profile import ColumnSpec, TableSpec, base_query, categories_query, dependent_query, \
     keys_query
-from slocompile.render import render
+from slocompile.dialects.render import render
 
 D1, D2 = dt.date(2024, 1, 1), dt.date(2024, 1, 2)
 SPEC = TableSpec(exp.to_table("raw.t"), "ds", ("user_id",),

@@ -42,7 +42,7 @@ import pytest
 from enginedata import DISTINCT_ABS, DISTINCT_TOL, REQUIRED, UNAVAILABLE, target_yaml
 
 from slocompile.engines.base import connect
-from slocompile.project import Project
+from slocompile.api import Project
 
 EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "feature_store")
 ANCHOR = "2026-01-31"          # days 2026-01-01 .. 2026-01-30

@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from slocompile.monitors import drift
+from slocompile.checks import distances as drift
 
 
 def test_identical_distributions_have_no_drift():

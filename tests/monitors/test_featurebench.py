@@ -8,7 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from slocompile.monitors import backtest, discover_columns
+from slocompile.monitors import discover_columns
+
+from slocompile.monitors import detect_range
 
 FEATUREBENCH = Path(__file__).resolve().parents[2].parent / "shared" / "bench" / "featurebench.py"
 
@@ -24,7 +26,7 @@ def bench(tmp_path_factory):
     truth = json.loads((d / "truth.json").read_text())
     con = duckdb.connect(str(d / "warehouse.duckdb"), read_only=True)
     cols = discover_columns(con, "raw.user_features", exclude=["ds", "user_id"], partition="ds")
-    alerts = backtest(con, "raw.user_features", "ds", ["user_id"], cols)
+    alerts = detect_range(con, "raw.user_features", "ds", ["user_id"], cols)
     con.close()
     return truth, alerts
 

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 from sqlglot import exp
 
-from slocompile.monitors.backtest import discover_columns, make_spec, profile_all
+from slocompile.monitors.runner import discover_columns, make_spec, profile_all
 from slocompile.monitors.profile import (ColumnSpec, TableSpec, base_query, learn_edges, list_partitions,
                                          profile, render)
 
@@ -121,16 +121,17 @@ def test_table_without_key(con):
 
 
 def test_family_of_duckdb_types():
-    from slocompile.monitors.backtest import family_of
+    from slocompile.monitors.runner import family_of
     assert [family_of(t) for t in ("BIGINT", "DECIMAL(18,2)", "VARCHAR", "BOOLEAN", "TIMESTAMP_S", "DATE",
                                    "ENUM('a', 'b')", "INTERVAL", "VARCHAR[]", "STRUCT(a INTEGER)", "BLOB")] == [
         "numeric", "numeric", "string", "boolean", "timestamp", "timestamp", "categorical", None, None, None, None]
 
 
 def test_backtest_window_and_history_out(con):
-    from slocompile.monitors import History, backtest
+    from slocompile.monitors import History
+    from slocompile.monitors import detect_range
     h = History()
-    alerts = backtest(con, "raw.t", "ds", ["id"], [("x", "numeric"), ("c", "categorical")], start="2026-01-02",
+    alerts = detect_range(con, "raw.t", "ds", ["id"], [("x", "numeric"), ("c", "categorical")], start="2026-01-02",
                       end=D2, history_out=h)
     assert alerts == []                       # two partitions: far too little history to alert
     assert h.partitions == ["2026-01-01", "2026-01-02"] and h.table == "t"

@@ -1,0 +1,140 @@
+"""The Project facade: the same operations the CLI runs, for Python callers (Airflow, notebooks)."""
+from __future__ import annotations
+
+import os
+
+from slocompile.spec.model import ProjectSpec
+
+
+class Project:
+    def __init__(self, spec: ProjectSpec):
+        self.spec = spec
+
+    @classmethod
+    def load(cls, path: str = ".", vars: dict | None = None) -> Project:
+        from slocompile.declarations.loader import load_project
+
+        return cls(load_project(path, vars))
+
+    @property
+    def root(self) -> str:
+        return self.spec.root
+
+    @property
+    def target_dir(self) -> str:
+        return os.path.join(self.root, "target")
+
+    def dialect_for(self, target: str | None = None, dialect: str | None = None) -> str:
+        if dialect:
+            return dialect
+        from slocompile.run.build import _target
+
+        return _target(self.spec, target).dialect
+
+    def compile(self, target: str | None = None, dialect: str | None = None, select: list[str] | None = None,
+                write: bool = True):
+        """Plans and SQL for a dialect; writes target/compiled/<dialect>/ and target/manifest.json."""
+        from slocompile.run.build import _selected
+        from slocompile.compiling.compiler import compile_project
+        from slocompile.reports import artifacts
+
+        d = self.dialect_for(target, dialect)
+        names = [t.name for t in _selected(self.spec, select)]
+        compiled = compile_project(self.spec, d, names)
+        if write:
+            files = artifacts.write_compiled(self.target_dir, compiled)
+            artifacts.write_json(os.path.join(self.target_dir, "manifest.json"), artifacts.manifest(compiled, files))
+        return compiled
+
+    def build(self, target: str | None = None, select: list[str] | None = None, progress=None, write: bool = True,
+              partitions: list[str] | None = None, full_refresh: bool = False):
+        """Run checks, record results, publish views; writes run_results.json, manifest.json, junit.xml.
+
+        Partitioned tables are checked incrementally (new, failing and changed partitions);
+        `partitions` names the ones to (re)check and `full_refresh` checks them all."""
+        from slocompile.run.build import run_build
+        from slocompile.reports import artifacts
+
+        run = run_build(self.spec, target, select, progress, partitions, full_refresh)
+        if write:  # the SQL and plans this run executed, not a second compile
+            files = artifacts.write_compiled(self.target_dir, run.compiled)
+            artifacts.write_json(os.path.join(self.target_dir, "manifest.json"), artifacts.manifest(run.compiled, files))
+            artifacts.write_json(os.path.join(self.target_dir, "run_results.json"), artifacts.run_results(run))
+            artifacts.write_text(os.path.join(self.target_dir, "junit.xml"), artifacts.junit(run))
+        return run
+
+    def backtest(self, select: list[str] | None = None, start: str | None = None, end: str | None = None,
+                 target: str | None = None, detailed: bool = False):
+        """Replay the partitions of monitored tables in order, each judged only by the partitions before
+        it (the same detection as `build`), and return the alerts of partitions in [start, end]: dicts
+        with partition, table, column, check, metric, severity, observed, expected (the normal band),
+        message, incident and cause. `select` names tables (one without `monitor:` is replayed as if it
+        had `monitor: all`). Opens the database read-only: writes nothing. With `detailed`, a
+        monitoring.Backtest (alerts and a summary per table). See `slocompile backtest`."""
+        from slocompile.run.monitors import backtest
+
+        result = backtest(self.spec, target, select, start, end)
+        return result if detailed else result.alerts
+
+    def report(self, target: str | None = None, select: list[str] | None = None, output: str | None = None,
+               last: int = 90) -> str:
+        """Write one self-contained HTML page (no network, no scripts) from the target's meta schema:
+        status per table and partition, failed and warned checks with the SQL that measured them,
+        monitor incidents, and metric history plots with their learned bands over the newest `last`
+        partitions. Reads only (DuckDB opens read-only). Returns the path written (default
+        target/report.html). See `slocompile report`."""
+        from slocompile.reports.html import write_report
+
+        return write_report(self.spec, target, select, output, last)
+
+    def _engine(self, target: str | None):
+        from slocompile.run.build import _target
+        from slocompile.engines.base import connect
+
+        return connect(_target(self.spec, target), self.root)
+
+    def rollback(self, table: str, to: int | None = None, target: str | None = None) -> dict:
+        """gate last_good: serve an earlier passing version of `table` (default: undo its latest
+        publish). Returns {partition: (old version, new version)}."""
+        from slocompile.run.last_good import rollback
+
+        engine = self._engine(target)
+        try:
+            return rollback(self.spec, engine, table, to)
+        finally:
+            engine.close()
+
+    def versions(self, table: str, target: str | None = None) -> list[dict]:
+        """gate last_good: the kept versions of `table`, per partition, and which one is published."""
+        from slocompile.run.last_good import list_versions
+
+        engine = self._engine(target)
+        try:
+            return list_versions(self.spec, engine, table)
+        finally:
+            engine.close()
+
+    def suggest(self, relation: str, target: str | None = None, name: str | None = None,
+                partition: str | None = None, margin: float = 0.1, max_values: int = 20, detailed: bool = False):
+        """Profile `relation` (schema.table) on a target in one scan; the YAML declaration of a table
+        whose checks pass on the data as it is now (or, with `detailed`, a suggest.Suggestion with
+        the profile too). See `slocompile suggest`."""
+        from slocompile.tools.suggest import suggest
+
+        result = suggest(self.spec, relation, target=target, name=name, partition=partition, margin=margin,
+                         max_values=max_values)
+        return result if detailed else result.yaml
+
+    @staticmethod
+    def schema(kind: str = "declarations") -> dict:
+        """The JSON Schema (draft 2020-12) of declaration files ('declarations') or of slocompile.yml
+        ('project'), generated from the validator's own definitions."""
+        from slocompile.tools.jsonschema import schema
+
+        return schema(kind)
+
+    def write_schemas(self) -> dict[str, str]:
+        """(Re)write the editor schemas into <project>/.slocompile/ (where `init`'s YAML files point)."""
+        from slocompile.tools.jsonschema import SCHEMA_DIR, write_schemas
+
+        return write_schemas(os.path.join(self.root, SCHEMA_DIR))

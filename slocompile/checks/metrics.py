@@ -1,0 +1,115 @@
+"""Metrics: the measurements checks request. Equal metrics are measured once.
+
+A metric is data, not SQL text: the planner decides where it is measured and
+sqlbuild turns it into SQL for a dialect.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from slocompile.dialects.nodes import QueryError, Quantile, RegexSearch, sql_text
+
+# kinds
+ROWS = "rows"              # COUNT(*)
+COUNT_IF = "count_if"      # rows where `expr` is TRUE
+AGGREGATE = "aggregate"    # an aggregate expression over the rows (`expr`)
+DUPLICATES = "duplicates"  # rows beyond the first for each value of `columns` (NULL keys excluded)
+ORPHANS = "orphans"        # rows whose `columns[0]` has no match in `target`.`field`
+CATALOG = "catalog"        # the relation's columns and types, from the engine's catalog
+
+COUNT_KINDS = (ROWS, COUNT_IF, DUPLICATES, ORPHANS)
+
+# scopes
+PER_PARTITION = "partition"  # measured per partition when the table has one
+WHOLE_TABLE = "table"        # measured over the whole table (freshness, schema)
+
+
+@dataclass(frozen=True)
+class Metric:
+    kind: str
+    expr: exp.Expression | None = None
+    where: exp.Expression | None = None
+    columns: tuple[str, ...] = ()
+    target: exp.Table | None = None
+    field: str | None = None
+    scope: str = PER_PARTITION
+    # True when an engine with zone maps can answer this as a filtered COUNT(*) without reading data
+    stats_prunable: bool = False
+    # a COUNT_IF over one column whose values are expected to be few: may be counted per distinct value
+    per_value: bool = False
+
+    def __hash__(self) -> int:
+        # computed once: plans key dicts by metric many times, and the fields are immutable
+        # (frozen: write around __setattr__; an explicit __hash__ overrides the generated one)
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = self.__dict__["_hash"] = hash((self.kind, self.expr, self.where, self.columns, self.target,
+                                               self.field, self.scope, self.stats_prunable, self.per_value))
+        return h
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}  # caches stay in-process
+
+    @property
+    def default(self):
+        """The value when a partition has no rows matching the metric's query."""
+        return 0 if self.kind in COUNT_KINDS else None
+
+    def label(self, dialect: str = "duckdb") -> str:
+        """A readable, stable name for history and plans (computed once per metric and dialect)."""
+        cache = self.__dict__.setdefault("_labels", {})  # frozen: write around __setattr__
+        if dialect not in cache:
+            cache[dialect] = self._label(dialect)
+        return cache[dialect]
+
+    def _label(self, dialect: str) -> str:
+        where = f" WHERE {sql_text(self.where, dialect)}" if self.where is not None else ""
+        if self.kind == ROWS:
+            body = "row_count"
+        elif self.kind == COUNT_IF:
+            body = f"count_if({sql_text(self.expr, dialect)})"
+        elif self.kind == AGGREGATE:
+            body = sql_text(self.expr, dialect) if not _is_custom(self.expr) else _custom_label(self.expr, dialect)
+        elif self.kind == DUPLICATES:
+            body = f"duplicates({', '.join(self.columns)})"
+        elif self.kind == ORPHANS:
+            body = f"orphans({self.columns[0]} -> {sql_text(self.target, dialect)}.{self.field})"
+        else:
+            body = "catalog"
+        return body + where
+
+
+def _is_custom(e: exp.Expression) -> bool:
+    return any(isinstance(n, (Quantile, RegexSearch, QueryError)) for n in e.walk())
+
+
+def _custom_label(e: exp.Expression, dialect: str) -> str:
+    from slocompile.dialects.render import render
+
+    return render(e, "duckdb")
+
+
+def rows(where=None) -> Metric:
+    return Metric(ROWS, where=where, stats_prunable=True)
+
+
+def count_if(condition: exp.Expression, where=None, stats_prunable: bool = False, per_value: bool = False) -> Metric:
+    return Metric(COUNT_IF, expr=condition, where=where, stats_prunable=stats_prunable, per_value=per_value)
+
+
+def aggregate(expr: exp.Expression, where=None, scope: str = PER_PARTITION) -> Metric:
+    return Metric(AGGREGATE, expr=expr, where=where, scope=scope)
+
+
+def duplicates(columns: tuple[str, ...], where=None) -> Metric:
+    return Metric(DUPLICATES, columns=tuple(columns), where=where)
+
+
+def orphans(column: str, target: exp.Table, field: str, where=None) -> Metric:
+    return Metric(ORPHANS, columns=(column,), target=target, field=field, where=where)
+
+
+def catalog() -> Metric:
+    return Metric(CATALOG, scope=WHOLE_TABLE)

@@ -1,0 +1,211 @@
+"""AST -> SQL text for one dialect. The one place where dialects differ.
+
+Project nodes (sqlnodes.py) are rewritten into each dialect's own construct;
+a construct a dialect cannot express raises UnsupportedConstruct, and sqlglot
+itself runs with unsupported_level=RAISE so nothing degrades silently.
+"""
+from __future__ import annotations
+
+import functools
+
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.errors import ErrorLevel, UnsupportedError
+
+from slocompile.dialects.nodes import QueryError, Quantile, RegexSearch
+
+
+class UnsupportedConstruct(Exception):
+    """`construct` cannot be expressed in `dialect`."""
+
+    def __init__(self, construct: str, dialect: str, hint: str = ""):
+        self.construct, self.dialect = construct, dialect
+        super().__init__(f"{construct} cannot be expressed in {dialect}" + (f": {hint}" if hint else ""))
+
+
+def _anon(name: str, *args: exp.Expression) -> exp.Expression:
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def _query_error(node: QueryError, dialect: str) -> exp.Expression:
+    msg = node.this
+    if dialect == "duckdb":
+        return _anon("error", msg)
+    if dialect in ("spark", "databricks"):
+        return _anon("raise_error", msg)
+    if dialect == "bigquery":
+        return _anon("ERROR", msg)
+    if dialect == "trino":
+        return _anon("fail", msg)
+    # postgres, redshift, snowflake: no error function; casting the (non-constant) message to an
+    # integer fails at query time and the engine's error text quotes the message.
+    return exp.cast(msg, exp.DataType.Type.INT)
+
+
+def _quantile(node: Quantile, dialect: str) -> exp.Expression:
+    col, q = node.this, node.args["quantile"]
+    if dialect == "duckdb":
+        return _anon("quantile_cont", col, q)
+    if dialect in ("spark", "databricks"):
+        return _anon("percentile", col, q)  # exact, unlike percentile_approx
+    if dialect in ("postgres", "snowflake", "redshift"):
+        order = exp.Order(expressions=[exp.Ordered(this=col)])
+        return exp.WithinGroup(this=exp.PercentileCont(this=q), expression=order)
+    raise UnsupportedConstruct("an exact quantile", dialect,
+                               "it has only approximate or window-only percentiles; use min/max/mean bounds")
+
+
+def _regex_search(node: RegexSearch, dialect: str) -> exp.Expression:
+    value, pattern = node.this, node.expression
+    if dialect == "snowflake":  # REGEXP_LIKE anchors the whole value there
+        return exp.GT(this=_anon("REGEXP_INSTR", value, pattern), expression=exp.Literal.number(0))
+    return exp.RegexpLike(this=value, expression=pattern)
+
+
+# aggregates that skip NULLs, so AGG(x) FILTER (WHERE c) = AGG(CASE WHEN c THEN x END)
+_NULL_SKIPPING = (exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max, exp.Stddev, exp.StddevSamp, exp.StddevPop,
+                  exp.Variance, exp.VariancePop)
+
+
+def _aggregate_filter(node: exp.Filter, dialect: str) -> exp.Expression:
+    """Redshift has no FILTER clause (sqlglot keeps it there): rewrite it into the aggregate's argument;
+    COUNT(*) becomes COUNT(CASE WHEN c THEN 1 END), 0 rather than NULL on an empty table."""
+    if dialect != "redshift" or not isinstance(node.expression, exp.Where):
+        return node
+    agg, cond = node.this, node.expression.this
+    target = agg.this.expressions[0] if isinstance(agg.this, exp.Distinct) and len(agg.this.expressions) == 1 \
+        else agg.this
+    if not isinstance(agg, _NULL_SKIPPING) or target is None or isinstance(target, exp.Distinct):
+        raise UnsupportedConstruct(f"FILTER (WHERE ...) on {agg.sql('duckdb')}", dialect,
+                                   "write the aggregate over CASE WHEN ... END instead")
+    value = exp.Literal.number(1) if isinstance(target, exp.Star) else target.copy()
+    target.replace(exp.Case(ifs=[exp.If(this=cond.copy(), true=value)]))
+    return agg
+
+
+def _count_if(node: exp.CountIf, dialect: str) -> exp.Expression:
+    """COUNT_IF in user SQL: NULL on no rows in DuckDB, and sqlglot writes it as SUM(CASE ... ELSE 0 END)
+    (also NULL) for Postgres and Redshift; COUNT(CASE WHEN c THEN 1 END) is 0 everywhere."""
+    if isinstance(node.this, exp.Distinct):
+        return node
+    return exp.Count(this=exp.Case(ifs=[exp.If(this=node.this.copy(), true=exp.Literal.number(1))]))
+
+
+def _group_concat(node: exp.GroupConcat, dialect: str) -> exp.Expression:
+    """Order the parts by their value, so a message (a blocked view's) reads the same on every
+    engine and run; Trino's LISTAGG requires the order anyway. sqlglot writes Redshift's inside
+    the parentheses, where Redshift rejects it: WITHIN GROUP there."""
+    if isinstance(node.this, exp.Order):
+        return node
+    by = [exp.Ordered(this=node.this.copy(), nulls_first=True)]  # never NULL; BigQuery writes no NULLS clause
+    if dialect == "redshift":
+        return exp.WithinGroup(this=node.copy(), expression=exp.Order(expressions=by))
+    return exp.GroupConcat(this=exp.Order(this=node.this.copy(), expressions=by), separator=node.args.get("separator"))
+
+
+def _approx_distinct(node: exp.ApproxDistinct, dialect: str) -> exp.Expression:
+    """Postgres has no approximate distinct count (sqlglot writes APPROX_DISTINCT, which does not
+    exist there): count exactly. DuckDB's HyperLogLog has a fixed size: no accuracy argument."""
+    if dialect == "postgres":
+        return exp.Count(this=exp.Distinct(expressions=[node.this.copy()]))
+    if dialect == "duckdb" and node.args.get("accuracy") is not None:
+        return exp.ApproxDistinct(this=node.this.copy())
+    return node
+
+
+def _is_nan(node: exp.IsNan, dialect: str) -> exp.Expression:
+    """Postgres has no isnan (sqlglot writes IS_NAN); its float NaN equals itself: x = 'NaN'."""
+    if dialect != "postgres":
+        return node
+    nan = exp.cast(exp.Literal.string("NaN"), exp.DataType.Type.DOUBLE)
+    return exp.paren(exp.EQ(this=exp.cast(node.this.copy(), exp.DataType.Type.DOUBLE), expression=nan))
+
+
+def _time_to_unix(node: exp.TimeToUnix, dialect: str) -> exp.Expression:
+    """Epoch seconds of a timestamp, fractions included as in DuckDB's EPOCH (Postgres: DATE_PART
+    ('epoch', x), a double). Spark's UNIX_TIMESTAMP truncates to whole seconds: use microseconds."""
+    if dialect not in ("spark", "databricks"):
+        return node
+    micros = _anon("UNIX_MICROS", exp.cast(node.this.copy(), exp.DataType.Type.TIMESTAMP))
+    return exp.paren(exp.Div(this=exp.cast(micros, exp.DataType.Type.DOUBLE),
+                             expression=exp.Literal.number(1000000)))
+
+
+def _percentile_cont(node: exp.PercentileCont, dialect: str) -> exp.Expression:
+    """DuckDB's function form QUANTILE_CONT(x, q), q a fraction or a list of fractions (a list of
+    results): Postgres PERCENTILE_CONT(q) WITHIN GROUP (ORDER BY x) (an array q gives an array),
+    Spark's exact PERCENTILE(x, q) (sqlglot writes a two-argument PERCENTILE_CONT there). The
+    WITHIN GROUP form (no `expression`) is left as it is."""
+    q = node.args.get("expression")
+    if q is None:
+        return node
+    if dialect == "postgres" or (dialect in ("snowflake", "redshift") and not isinstance(q, exp.Array)):
+        order = exp.Order(expressions=[exp.Ordered(this=node.this.copy())])
+        return exp.WithinGroup(this=exp.PercentileCont(this=q.copy()), expression=order)
+    if dialect in ("spark", "databricks"):
+        return _anon("percentile", node.this.copy(), q.copy())
+    return node
+
+
+def _any_value(node: exp.AnyValue, dialect: str) -> exp.Expression:
+    """Postgres has ANY_VALUE only from version 16: the first non-NULL value of ARRAY_AGG (DuckDB's
+    ANY_VALUE skips NULLs too)."""
+    if dialect != "postgres":
+        return node
+    x = node.this
+    agg = exp.Filter(this=exp.ArrayAgg(this=x.copy()),
+                     expression=exp.Where(this=exp.Not(this=exp.Is(this=x.copy(), expression=exp.Null()))))
+    return exp.Bracket(this=exp.paren(agg), expressions=[exp.Literal.number(1)], offset=1)
+
+
+_REWRITES = {QueryError: _query_error, Quantile: _quantile, RegexSearch: _regex_search, exp.Filter: _aggregate_filter,
+             exp.GroupConcat: _group_concat, exp.CountIf: _count_if, exp.ApproxDistinct: _approx_distinct,
+             exp.IsNan: _is_nan, exp.TimeToUnix: _time_to_unix, exp.PercentileCont: _percentile_cont,
+             exp.AnyValue: _any_value}
+
+_dialect = functools.lru_cache(maxsize=None)(Dialect.get_or_raise)  # one instance per dialect name
+
+
+def lower(tree: exp.Expression, dialect: str, copy: bool = True) -> exp.Expression:
+    """Replace project nodes by the dialect's constructs (on a copy unless `copy` is False), innermost
+    first so that a rewritten node's arguments (say, the LISTAGG inside a QueryError's message) are
+    lowered too."""
+    nodes = _rewritable(tree)
+    if not nodes:
+        return tree  # nothing to rewrite: no copy needed
+    if copy:
+        tree = tree.copy()
+        nodes = _rewritable(tree)
+    for node in nodes:
+        new = _REWRITES[type(node)](node, dialect)
+        if new is not node:
+            tree = new if node is tree else tree
+            node.replace(new)
+    return tree
+
+
+def _rewritable(tree: exp.Expression) -> list[exp.Expression]:
+    """The nodes lower() rewrites, descendants before their ancestors (reversed dfs() order). A plain
+    stack over the arguments: dfs() makes a generator per node, a large part of rendering a plan."""
+    found, stack = [], [tree]
+    while stack:
+        node = stack.pop()
+        if type(node) in _REWRITES:
+            found.append(node)
+        for value in reversed(node.args.values()):
+            if type(value) is list:
+                stack.extend(v for v in reversed(value) if hasattr(v, "parent"))
+            elif hasattr(value, "parent"):
+                stack.append(value)
+    return found[::-1]
+
+
+def render(tree: exp.Expression, dialect: str, pretty: bool = False, copy: bool = True) -> str:
+    """SQL text of `tree` for `dialect`. copy=False skips the defensive copies (about half the cost
+    of rendering a large plan) for callers that built `tree` for this call and drop it after."""
+    try:
+        lowered = lower(tree, dialect, copy)
+        return _dialect(dialect).generate(lowered, copy=copy, identify=True, pretty=pretty,
+                                          unsupported_level=ErrorLevel.RAISE)
+    except UnsupportedError as e:
+        raise UnsupportedConstruct(str(e).splitlines()[0], dialect) from None

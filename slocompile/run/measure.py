@@ -1,0 +1,57 @@
+"""Run a table's planned scans on an engine and collect the measurements."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from slocompile.checks import metrics as m
+from slocompile.engines.base import Engine, QueryFailed
+from slocompile.checks.evaluate import Measurements
+from slocompile.planning.planner import CATALOG, Scan
+from slocompile.dialects.render import render
+from slocompile.sqltrees.scans import scan_sql
+
+
+def measure(engine: Engine, compiled_table) -> Measurements:
+    table = compiled_table.table
+    values: dict = {}
+    errors: dict = {}
+    partitions: set = set()
+    for scan, sql in compiled_table.scans:
+        if scan.kind == CATALOG:
+            values[(scan.metrics[0], None)] = engine.columns(table.relation) or []
+            continue
+        for sub, rows in _run(engine, table, scan, sql, errors):
+            offset = 1 if sub.grouped else 0
+            for row in rows:
+                p = row[0] if sub.grouped else None
+                if sub.grouped:
+                    partitions.add(p)
+                for i, metric in enumerate(sub.metrics):
+                    values[(metric, p)] = row[offset + i]
+    ordered = sorted(partitions, key=lambda p: (p is None, p)) if table.partition else [None]
+    return Measurements(values, ordered, errors)
+
+
+def _run(engine: Engine, table, scan: Scan, sql: str, errors: dict):
+    """Yield (scan, rows); a failing fused scan is retried metric by metric so one bad check
+    (say, a regex the engine rejects) does not take the others down."""
+    try:
+        yield scan, engine.query(sql)
+        return
+    except QueryFailed as e:
+        if len(scan.metrics) == 1:
+            errors[scan.metrics[0]] = _short(str(e))
+            return
+    for metric in scan.metrics:
+        single = replace(scan, metrics=[metric])
+        try:
+            yield single, engine.query(render(scan_sql(table, single), engine.dialect, copy=False))
+        except QueryFailed as e:
+            errors[metric] = _short(str(e))
+
+
+def _short(text: str) -> str:
+    return text.splitlines()[0][:300] if text else "query failed"
+
+
+__all__ = ["measure", "m"]

@@ -1,0 +1,555 @@
+"""Monitors in the product: the build's hook, their history in the meta schema, and `backtest`.
+
+The detection itself is ``slocompile.monitors`` (profiles, learned bands, drift, incidents); this
+module is the I/O around it:
+
+- **build** (``run_table``, called by build.py after a table's checks): the partitions the build
+  checks (new, failing, changed, ``--partition``, ``--full-refresh``) are judged in order by
+  ``monitors.monitor_partitions`` against the history loaded from the meta schema, so each is
+  judged only by the partitions before it. With no history yet (the first build, a table that
+  just got ``monitor:``, or a full refresh re-judging every recorded partition) the history is
+  built by ``monitors.backtest`` over every partition up to the newest one checked: one grouped
+  scan instead of one per partition, same verdicts. Only a bounded window of history is loaded
+  (what judging reads: ``2 * window + persist`` partitions before the first one judged), so a
+  build's cost does not grow with the table's age.
+- **results**: each alert becomes a ``Result`` (check ``monitor_<metric>``, its column and
+  partition, observed value, the normal band as ``expected``), ``warn`` or ``fail`` per the
+  table's ``monitor: {severity: ...}``; a judged partition without alerts gets one passing
+  ``monitor`` result, so its status is recorded like any checked partition. Error-severity alerts
+  fail the partition like an error SLO (gates react).
+- **meta schema** (written by ``publish`` inside the build's one transaction): ``monitor_metrics``,
+  ``monitor_summaries`` and ``monitor_state`` (``History.to_rows``, plus the column families
+  discovered once), ``monitor_alerts`` and ``monitor_incidents``; a re-judged partition replaces
+  its rows. The bulk rows are written as plain DuckDB SQL text (sqlglot would spend seconds on a
+  long history's VALUES lists); other engines get the same rows through their ``insert_rows``.
+- **backtest** (``backtest``): replays every partition with ``monitors.backtest`` on a read-only
+  connection; it reads the column families the builds recorded (so both judge the same columns
+  the same way) and never writes.
+
+Monitors run on DuckDB, Postgres and Spark: on Postgres and Spark the same code reads through
+``engines.dbapi.connection`` (the profile queries rendered for the engine, DuckDB SQL text
+transpiled). ``backtest`` needs DuckDB.
+"""
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from slocompile.errors import Problem, SlocompileError, SpecError, did_you_mean
+
+CHECK_TYPE = "monitor"
+NULL_PARTITION = "(null)"  # sqlbuild.scans: rows whose partition is NULL (never monitored)
+
+
+@dataclass
+class TableMonitoring:
+    """What monitoring did for one table in one build (kept on BuildResult.monitors)."""
+    table: str
+    severity: str
+    judged: list[str] = field(default_factory=list)      # partitions judged, in order (their rows are replaced)
+    checked: list[str] = field(default_factory=list)     # of those, the ones this build checks (results)
+    alerts: list[dict] = field(default_factory=list)     # alerts of every judged partition
+    history: object = None                               # monitors.History after judging
+    all_partitions: list[str] = field(default_factory=list)  # every partition recorded, after this build
+    families: dict[str, str] = field(default_factory=dict)
+    reset: bool = False        # history rebuilt from nothing: replace every row of the table
+    bootstrapped: bool = False  # judged partitions this build does not check (history built)
+    columns: int = 0
+    seconds: float = 0.0
+    skipped: str | None = None  # why monitors did not run
+
+
+# ------------------------------------------------------------------ columns
+
+def _catalog(con, relation: exp.Table) -> list[tuple[str, str]]:
+    sql = ("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?"
+           + (" AND table_schema = ?" if relation.db else "") + " ORDER BY ordinal_position")
+    return con.execute(sql, [relation.name] + ([relation.db] if relation.db else [])).fetchall()
+
+
+def _base(family: str) -> str:
+    return "string" if family == "categorical" else family
+
+
+def partition_kind(catalog: list[tuple[str, str]], column: str) -> str:
+    dtype = dict(catalog).get(column, "").upper()
+    if dtype == "DATE":
+        return "date"
+    if dtype.startswith("TIMESTAMP") or dtype == "DATETIME":
+        return "timestamp"
+    return "other"
+
+
+def resolve_columns(con, table, relation: exp.Table, catalog: list[tuple[str, str]],
+                    families: dict[str, str]) -> list:
+    """The monitored columns with their families: the declared list, or every column of the
+    catalog but the partition and the key. Families recorded by earlier builds are kept (a text
+    column stays categorical or free text for good); new or retyped columns are discovered."""
+    from slocompile.monitors import ColumnSpec, discover_columns, family_of
+
+    types = dict(catalog)
+    wanted = table.monitor.columns
+    if wanted is None:
+        exclude = {table.partition, *table.key}
+        wanted = [n for n, t in catalog if n not in exclude and family_of(t) is not None]
+    else:
+        problems = missing_columns(table, catalog)
+        if problems:
+            raise SpecError([Problem(loc, msg) for loc, msg in problems])
+    need = [c for c in wanted if c not in families or _base(families[c]) != _base(family_of(types[c]))]
+    found = {}
+    if need:
+        keep = set(need)
+        found = {c.name: c.family for c in discover_columns(con, relation, exclude=[n for n in types if n not in keep],
+                                                            partition=table.partition)}
+    return [ColumnSpec(c, found.get(c) or families[c]) for c in wanted if c in found or c in families]
+
+
+def missing_columns(table, catalog: list[tuple[str, str]], dialect: str = "duckdb") -> list[tuple]:
+    """(location, message) for declared monitor columns the relation lacks or monitors cannot
+    profile (`catalog` types in `dialect`'s names); build.py reports them with the other
+    declaration problems."""
+    if table.monitor is None or table.monitor.columns is None:
+        return []
+    from slocompile.engines.dbapi import duckdb_type
+    from slocompile.monitors import family_of
+
+    types = dict(catalog)
+    where = f"table '{table.name}', 'monitor'"
+    out = []
+    for c in table.monitor.columns:
+        if c not in types:
+            out.append((table.monitor.loc, f"{where}: column '{c}' is not in {table.relation_text}"
+                        f"{did_you_mean(c, types)}"))
+        elif family_of(duckdb_type(types[c], dialect)) is None:
+            out.append((table.monitor.loc, f"{where}: column '{c}' is {types[c]}, a type monitors do not profile "
+                        "(numbers, text, booleans, dates and timestamps)"))
+    return out
+
+
+# ------------------------------------------------------------------ history in the meta schema
+
+def _meta(schemas, name: str) -> str:
+    from slocompile.sqltrees import meta
+
+    return meta.table(schemas, name).sql("duckdb")
+
+
+def _text(v) -> str:
+    """A DuckDB SQL literal (lossless for floats: repr, and 'nan'/'inf' as doubles)."""
+    if v is None:
+        return "NULL"
+    if hasattr(v, "item") and not isinstance(v, (str, bytes)):  # numpy scalars
+        v = v.item()
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return repr(v) if math.isfinite(v) else f"CAST('{v!r}' AS DOUBLE)"
+    if isinstance(v, dt.datetime):
+        return f"TIMESTAMP '{v.isoformat(sep=' ')}'"
+    return "'" + str(v).replace("'", "''") + "'"
+
+
+def _inserts(schemas, name: str, rows: list[tuple], batch: int = 5000) -> list[str]:
+    from slocompile.engines.dbapi import RowsInsert
+    from slocompile.sqltrees import meta
+
+    cols = ", ".join(exp.to_identifier(c, quoted=True).sql("duckdb") for c, _ in meta.TABLES[name])
+    head = f"INSERT INTO {_meta(schemas, name)} ({cols}) VALUES "
+    return [RowsInsert(head + ", ".join("(" + ", ".join(map(_text, r)) + ")" for r in rows[i:i + batch]),
+                       meta.table(schemas, name), meta.TABLES[name], rows[i:i + batch])
+            for i in range(0, len(rows), batch)]
+
+
+def _deletes(schemas, name: str, table: str, partitions: list[str] | None) -> list[str]:
+    cond = f"table_name = {_text(table)}"
+    if partitions is not None:
+        if not partitions:
+            return []
+        cond += f" AND \"partition\" IN ({', '.join(map(_text, partitions))})"
+    return [f"DELETE FROM {_meta(schemas, name)} WHERE {cond}"]
+
+
+def _exists(con, schemas) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND "
+                            "table_name = 'monitor_state'", [schemas.meta]).fetchone()[0])
+
+
+def load_state(con, schemas, table: str) -> tuple[list[tuple], list[str], dict[str, str]]:
+    """(History state rows, every recorded partition, column families) of a table."""
+    if not _exists(con, schemas):
+        return [], [], {}
+    rows = con.execute(f"SELECT column_name, \"key\", value FROM {_meta(schemas, 'monitor_state')} "
+                       "WHERE table_name = ?", [table]).fetchall()
+    families = {c: json.loads(v) for c, k, v in rows if k == "family"}
+    parts = next((json.loads(v) for c, k, v in rows if k == "partitions" and c is None), [])
+    state = [(table, c, k, v) for c, k, v in rows if k not in ("family", "partitions")]
+    return state, sorted(parts), families
+
+
+def load_history(con, schemas, table: str, state: list[tuple], recorded: list[str], first: str, settings):
+    """The History judging `first` (and the partitions after it) needs: every partition from
+    ``2 * window + persist`` before `first` on, plus the table's learned state."""
+    from slocompile.monitors import History
+
+    if not recorded:
+        return History(table=table)
+    i = bisect.bisect_left(recorded, first)
+    lo = recorded[max(0, i - (2 * settings.window + settings.persist))]
+    metric_rows = [(table, c, m, p, math.nan if v is None else v, a) for c, m, p, v, a in con.execute(
+        f"SELECT column_name, metric, \"partition\", value, alerted FROM {_meta(schemas, 'monitor_metrics')} "
+        "WHERE table_name = ? AND \"partition\" >= ?", [table, lo]).fetchall()]
+    summary_rows = [(table, c, p, s) for c, p, s in con.execute(
+        f"SELECT column_name, \"partition\", summary FROM {_meta(schemas, 'monitor_summaries')} "
+        "WHERE table_name = ? AND \"partition\" >= ?", [table, lo]).fetchall()]
+    window = [p for p in recorded if p >= lo]
+    return History.from_rows(metric_rows, summary_rows, state + [(table, None, "partitions", json.dumps(window))],
+                             table=table)
+
+
+# ------------------------------------------------------------------ judging (build)
+
+def _spec(table, relation, catalog, columns):
+    from slocompile.monitors import make_spec
+
+    return make_spec(relation, table.partition, list(table.key), columns,
+                     partition_kind=partition_kind(catalog, table.partition))
+
+
+def judge(con, schemas, table, relation, partitions: list[str], settings=None) -> TableMonitoring:
+    """Judge `partitions` (texts) of a monitored table in order against its recorded history."""
+    from slocompile.monitors import DEFAULT, History, monitor_partitions
+    from slocompile.monitors import detect_range
+    from slocompile.monitors.profile import parse_partition
+
+    settings = settings or DEFAULT
+    t0 = time.perf_counter()
+    tm = TableMonitoring(table.name, table.monitor.severity)
+    catalog = _catalog(con, relation)
+    state, recorded, families = load_state(con, schemas, table.name)
+    columns = resolve_columns(con, table, relation, catalog, families)
+    tm.families = {**families, **{c.name: c.family for c in columns}}
+    tm.columns = len(columns)
+    spec = _spec(table, relation, catalog, columns)
+    todo = sorted({p for p in partitions if p != NULL_PARTITION})
+    values = [parse_partition(p, spec.partition_kind) for p in todo]
+    if not todo:
+        tm.history, tm.all_partitions = None, recorded
+        return tm
+    tm.reset = bool(recorded) and set(recorded) <= set(todo)
+    history = History(table=table.name) if tm.reset else \
+        load_history(con, schemas, table.name, state, recorded, todo[0], settings)
+    if not history.partitions:  # nothing recorded before: build the history from every partition up to the last
+        tm.alerts = detect_range(con, spec.relation, spec.partition, list(spec.key), spec.columns, end=max(values),
+                             settings=settings, table=table.name, history_out=history)
+        tm.judged = list(history.partitions)
+        tm.reset = tm.reset or not recorded
+    else:
+        for p in todo:  # a re-checked partition replaces its earlier history
+            if p in history.alerted:
+                history.forget(p)
+        for v in values:
+            tm.alerts += monitor_partitions(con, spec, history, [v], settings)
+        tm.judged = [p for p in todo if p in history.alerted]
+    gone = {p for p in todo if p in recorded and p not in history.alerted}  # emptied since: their rows go
+    tm.checked = [p for p in todo if p in history.alerted]
+    tm.bootstrapped = len(tm.judged) > len(tm.checked)
+    tm.judged += sorted(gone - set(tm.judged))
+    tm.history = history
+    if table.monitor.quiet:  # profiled for drift SLOs only: the history keeps their alerts, results do not
+        tm.alerts = [a for a in tm.alerts if a["column"] not in table.monitor.quiet]
+    tm.all_partitions = sorted((set() if tm.reset else set(recorded) - gone) | set(history.partitions))
+    tm.seconds = time.perf_counter() - t0
+    return tm
+
+
+def _number(v):
+    return v if isinstance(v, (int, float)) and math.isfinite(v) else None
+
+
+def results(tm: TableMonitoring, min_history: int) -> list:
+    """The alerts of the partitions this build checks as Results, and a passing `monitor` result
+    for each of those partitions without an alert."""
+    from slocompile.checks.evaluate import FAIL, PASS, WARN, Result
+
+    status = FAIL if tm.severity == "error" else WARN
+    out = []
+    by_part: dict[str, list[dict]] = {}
+    for a in tm.alerts:
+        by_part.setdefault(a["partition"], []).append(a)
+    hist = tm.history.partitions if tm.history is not None else []
+    for p in tm.checked:
+        alerts = by_part.get(p, [])
+        for a in alerts:
+            out.append(Result(tm.table, a["check"], CHECK_TYPE, a["column"], p, status, tm.severity,
+                              _number(a["observed"]), a["expected"], a["message"]))
+        if not alerts:
+            before = bisect.bisect_left(hist, p)
+            msg = (f"no monitor alert ({tm.columns} columns)" if before >= min_history else
+                   f"learning: {before} of {min_history} partitions of history before this one; no alert yet")
+            out.append(Result(tm.table, "monitor", CHECK_TYPE, None, p, PASS, tm.severity, None,
+                              "every metric inside its learned band", msg))
+    return out
+
+
+def not_run(table, dialect: str, target: str):
+    from slocompile.checks.evaluate import WARN, Result
+
+    return Result(table.name, "monitor", CHECK_TYPE, None, None, WARN, "warn", None, "",
+                  f"monitors cannot run on target '{target}' ({dialect}): its engine cannot run their queries; "
+                  "the table's checks ran as usual")
+
+
+# ------------------------------------------------------------------ build hooks
+
+def run_table(engine, project, run, tr) -> None:
+    """build.py, after a table's checks: judge the partitions it checked, add the results."""
+    table = tr.table
+    if table.monitor is None or not table.partition or tr.partitions is None:
+        return
+    from slocompile.engines.dbapi import connection
+
+    con = connection(engine)  # DuckDB's own; on Postgres and Spark a DuckDB-shaped view of the engine
+    if con is None:
+        tr.results.append(not_run(table, engine.dialect, run.target))
+        run.monitors[table.name] = TableMonitoring(table.name, table.monitor.severity,
+                                                   skipped=f"monitors cannot run on {engine.dialect}")
+        return
+    from slocompile.monitors import DEFAULT
+
+    tm = judge(con, project.schemas, table, table.relation, list(tr.partitions))
+    if None not in table.monitor.quiet:  # None: monitors only serve drift SLOs, the table asked for none
+        tr.results.extend(results(tm, DEFAULT.min_history))
+    tr.seconds += tm.seconds
+    run.monitors[table.name] = tm
+
+
+def statements(project, run) -> list[str]:
+    """The monitor rows of the build (DuckDB SQL text), for the build's one transaction."""
+    s = project.schemas
+    now = run.finished_at or run.started_at
+    out: list[str] = []
+    for tm in getattr(run, "monitors", {}).values():
+        if tm.skipped or tm.history is None or not tm.judged:
+            continue
+        parts = None if tm.reset else tm.judged
+        for name in ("monitor_metrics", "monitor_summaries", "monitor_alerts", "monitor_incidents"):
+            out += _deletes(s, name, tm.table, parts)
+        out += _deletes(s, "monitor_state", tm.table, None)
+        rows = _history_rows(tm.history, tm.judged)
+        out += _inserts(s, "monitor_metrics", [(*r, run.run_id, now) for r in rows["metric_rows"]])
+        out += _inserts(s, "monitor_summaries", [(*r, run.run_id, now) for r in rows["summary_rows"]])
+        state = [r for r in rows["state_rows"] if r[2] != "partitions"]
+        state.append((tm.table, None, "partitions", json.dumps(tm.all_partitions)))
+        state += [(tm.table, c, "family", json.dumps(f)) for c, f in sorted(tm.families.items())]
+        out += _inserts(s, "monitor_state", [(*r, run.run_id, now) for r in state])
+        judged = set(tm.judged)
+        alerts = [a for a in tm.alerts if a["partition"] in judged]
+        out += _inserts(s, "monitor_alerts", [
+            (run.run_id, tm.table, a["partition"], a["column"], a["check"], a["metric"], tm.severity,
+             _number(a["observed"]), a["expected"], a["message"], a.get("incident"), a.get("cause"), now)
+            for a in alerts])
+        out += _inserts(s, "monitor_incidents", [
+            (run.run_id, tm.table, i["partition"], i["incident"], i["cause"], ", ".join(i["columns"]), i["alerts"],
+             tm.severity, now) for i in incidents(alerts)])
+    return out
+
+
+def publish(engine, project, run) -> None:
+    """build.py's _publish, inside its transaction: write the monitor rows."""
+    from slocompile.engines.dbapi import execute_duckdb_sql
+
+    for sql in statements(project, run):
+        execute_duckdb_sql(engine, sql)
+
+
+def _history_rows(history, partitions: list[str]) -> dict[str, list[tuple]]:
+    """``History.to_rows`` of the given partitions only (and the whole learned state)."""
+    from slocompile.monitors import History
+
+    keep = set(partitions)
+    sub = History(table=history.table, partitions=[p for p in history.partitions if p in keep],
+                  values={k: {p: v for p, v in s.items() if p in keep} for k, s in history.values.items()},
+                  alerted={p: a for p, a in history.alerted.items() if p in keep},
+                  summaries={p: s for p, s in history.summaries.items() if p in keep},
+                  edges=history.edges, accepted=history.accepted, regimes=history.regimes,
+                  references=history.references)
+    return sub.to_rows()
+
+
+def incidents(alerts: list[dict]) -> list[dict]:
+    """One entry per incident: partition, incident id, cause, columns, number of alerts."""
+    out: dict[str, dict] = {}
+    for a in alerts:
+        iid = a.get("incident") or f"{a['table']}/{a['partition']}/?"
+        i = out.setdefault(iid, {"partition": a["partition"], "incident": iid, "cause": a.get("cause"),
+                                 "columns": a.get("incident_columns") or [], "alerts": 0, "members": []})
+        i["alerts"] += 1
+        i["members"].append(a)
+    return sorted(out.values(), key=lambda i: (i["partition"], i["incident"]))
+
+
+def summary_lines(run) -> list[tuple[str, str]]:
+    """(status, text) lines for the terminal: what the monitors did per table."""
+    out = []
+    for tm in getattr(run, "monitors", {}).values():
+        if tm.skipped:
+            continue
+        if not tm.judged:
+            continue
+        checked = set(tm.checked)
+        mine = [a for a in tm.alerts if a["partition"] in checked]
+        n_inc = len(incidents(mine))
+        text = (f"monitors {tm.table}: {len(tm.checked)} partition{'s' if len(tm.checked) != 1 else ''} judged "
+                f"({tm.columns} columns), {len(mine)} alert{'s' if len(mine) != 1 else ''}"
+                + (f" in {n_inc} incident{'s' if n_inc != 1 else ''}" if mine else ""))
+        if tm.bootstrapped:
+            extra = len(tm.judged) - len(tm.checked)
+            earlier = len([a for a in tm.alerts if a["partition"] not in checked])
+            text += (f"; history built from {extra} earlier partition{'s' if extra != 1 else ''} "
+                     f"({earlier} alert{'s' if earlier != 1 else ''} there, recorded in monitor_alerts)")
+        out.append(("warn" if mine else "pass", text))
+    return out
+
+
+# ------------------------------------------------------------------ backtest
+
+@dataclass
+class Backtest:
+    alerts: list[dict]          # json-ready: partition, table, column, check, metric, severity, observed, ...
+    tables: list[dict]          # table, partitions replayed, first, last, columns, monitored, alerts
+
+
+def alert_record(a: dict, severity: str) -> dict:
+    return {"partition": a["partition"], "table": a["table"], "column": a["column"], "check": a["check"],
+            "metric": a["metric"], "severity": severity, "observed": _number(a["observed"]),
+            "expected": a["expected"], "message": a["message"], "incident": a.get("incident"),
+            "cause": a.get("cause")}
+
+
+def _readonly(target, root: str):
+    import duckdb
+
+    path = target.options.get("path", "warehouse.duckdb")
+    if path == ":memory:":
+        raise SlocompileError(f"target '{target.name}' is an in-memory database: nothing to backtest")
+    if not os.path.isabs(path):
+        path = os.path.join(root, path)
+    if not os.path.exists(path):
+        raise SlocompileError(f"target '{target.name}': {path} does not exist")
+    try:
+        return duckdb.connect(path, read_only=True)
+    except duckdb.Error as e:
+        raise SlocompileError(f"target '{target.name}': cannot open {path} read-only: "
+                              f"{str(e).splitlines()[0]}") from None
+
+
+def backtest(project, target_name: str | None = None, select: list[str] | None = None,
+             start: str | None = None, end: str | None = None) -> Backtest:
+    """Replay the partitions of monitored tables (or the selected tables, monitored or not:
+    ``monitor: all`` is assumed) in order, each judged only by the partitions before it; the
+    alerts of partitions in [start, end]. Opens the database read-only: writes nothing."""
+    from dataclasses import replace
+
+    from slocompile.run.build import _selected, _target
+    from slocompile.monitors import DEFAULT, History
+    from slocompile.monitors import detect_range
+    from slocompile.spec.model import MonitorSpec
+
+    target = _target(project, target_name)
+    if target.type != "duckdb":
+        raise SlocompileError(f"backtest needs a DuckDB target in this version; target '{target.name}' is "
+                              f"{target.type} (its builds run the monitors)")
+    tables = _selected(project, select)
+    if not select:
+        tables = [t for t in tables if t.monitor is not None]
+        if not tables:
+            raise SlocompileError("backtest: no table declares 'monitor:'; add `monitor: all` to a partitioned "
+                                  "table, or name one with --select to try monitors on it")
+    unpartitioned = [t.name for t in tables if not t.partition]
+    if unpartitioned:
+        raise SlocompileError(f"backtest: table {', '.join(unpartitioned)} has no partition column "
+                              "(monitors compare partitions over time)")
+    con = _readonly(target, project.root)
+    try:
+        out = Backtest([], [])
+        for table in tables:
+            monitored = table.monitor is not None
+            if not monitored:
+                table = replace(table, monitor=MonitorSpec(None, "warn", table.loc))
+            catalog = _catalog(con, table.relation)
+            if not catalog:
+                raise SpecError([Problem(table.loc, f"table '{table.name}': relation {table.relation_text} "
+                                                    "does not exist")])
+            if table.partition not in dict(catalog):
+                raise SpecError([Problem(table.loc, f"table '{table.name}': column '{table.partition}' is not in "
+                                         f"{table.relation_text}{did_you_mean(table.partition, dict(catalog))}")])
+            _state, _recorded, families = load_state(con, project.schemas, table.name)
+            columns = resolve_columns(con, table, table.relation, catalog, families)
+            spec = _spec(table, table.relation, catalog, columns)
+            bounds = [_bound(b, spec.partition_kind, flag) for b, flag in ((start, "--start"), (end, "--end"))]
+            history = History(table=table.name)
+            alerts = detect_range(con, spec.relation, spec.partition, list(spec.key), spec.columns, start=bounds[0],
+                            end=bounds[1], settings=DEFAULT, table=table.name, history_out=history)
+            recs = [alert_record(a, table.monitor.severity) for a in alerts]
+            out.alerts += recs
+            window = [p for p in history.partitions if start is None or p >= _text_of(bounds[0])]
+            out.tables.append({"table": table.name, "monitored": monitored, "columns": len(columns),
+                               "partitions": len(history.partitions), "judged": len(window),
+                               "first": window[0] if window else None, "last": window[-1] if window else None,
+                               "alerts": len(recs), "incidents": len(incidents(recs)),
+                               "severity": table.monitor.severity})
+        return out
+    finally:
+        con.close()
+
+
+def _text_of(v) -> str:
+    from slocompile.monitors.profile import partition_text
+
+    return partition_text(v)
+
+
+def _bound(text: str | None, kind: str, flag: str):
+    from slocompile.monitors.profile import parse_partition
+
+    if text is None:
+        return None
+    try:
+        return parse_partition(text, kind)
+    except ValueError:
+        raise SlocompileError(f"{flag}: {text!r} is not a partition of this table's kind ({kind}; e.g. "
+                              f"{'2026-01-31' if kind == 'date' else '2026-01-31 00:00:00'})") from None
+
+
+def format_text(bt: Backtest) -> str:
+    """Readable backtest output: per table a header line, then per partition its incidents, each
+    with its alerts."""
+    lines = []
+    for t in bt.tables:
+        span = f"{t['first']} to {t['last']}" if t["first"] else "no partitions"
+        note = "" if t["monitored"] else " (not monitored: as if `monitor: all`)"
+        lines.append(f"{t['table']}{note}: {t['judged']} partitions judged ({span}), {t['columns']} columns; "
+                     f"{t['alerts']} alert{'s' if t['alerts'] != 1 else ''} in {t['incidents']} "
+                     f"incident{'s' if t['incidents'] != 1 else ''} (severity {t['severity']})")
+        for i in incidents([a for a in bt.alerts if a["table"] == t["table"]]):
+            cols = i["columns"]
+            lines.append(f"  {i['partition']}  {i['cause']}"
+                         + (f"  [{len(cols)} columns]" if len(cols) > 1 else ""))
+            for a in i["members"]:
+                lines.append(f"      {a['column'] or '(table)'}: {a['message']}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def format_json(bt: Backtest) -> str:
+    return "".join(json.dumps(a, ensure_ascii=False, default=str) + "\n" for a in bt.alerts)

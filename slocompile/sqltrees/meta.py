@@ -1,0 +1,139 @@
+"""The meta schema: run history, per-check results, metric history, latest status.
+
+Ordinary tables any SQL client can read. Column types are sqlglot types so the
+DDL renders for every dialect.
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from slocompile.spec.model import Schemas
+from slocompile.dialects.nodes import col, lit
+
+T = exp.DataType.Type
+TABLES: dict[str, list[tuple[str, T]]] = {
+    "runs": [("run_id", T.TEXT), ("project", T.TEXT), ("target", T.TEXT), ("started_at", T.TIMESTAMP),
+             ("finished_at", T.TIMESTAMP), ("status", T.TEXT), ("passed", T.INT), ("failed", T.INT),
+             ("warned", T.INT), ("errored", T.INT)],
+    "results": [("run_id", T.TEXT), ("table_name", T.TEXT), ("check_name", T.TEXT), ("check_type", T.TEXT),
+                ("column_name", T.TEXT), ("partition", T.TEXT), ("status", T.TEXT), ("severity", T.TEXT),
+                ("observed_value", T.DOUBLE), ("observed", T.TEXT), ("expected", T.TEXT), ("message", T.TEXT),
+                ("checked_at", T.TIMESTAMP)],
+    "metrics": [("run_id", T.TEXT), ("table_name", T.TEXT), ("metric", T.TEXT), ("partition", T.TEXT),
+                ("value", T.DOUBLE), ("measured_at", T.TIMESTAMP)],
+    "status": [("table_name", T.TEXT), ("partition", T.TEXT), ("status", T.TEXT), ("failed_checks", T.TEXT),
+               ("run_id", T.TEXT), ("checked_at", T.TIMESTAMP), ("fingerprint", T.TEXT)],
+    # latest status per check and partition: what triggers compare a build against (triggers.py)
+    "check_status": [("table_name", T.TEXT), ("check_name", T.TEXT), ("column_name", T.TEXT), ("partition", T.TEXT),
+                     ("status", T.TEXT), ("severity", T.TEXT), ("run_id", T.TEXT), ("checked_at", T.TIMESTAMP)],
+    # one row per alert and action, with its delivery (triggers.py)
+    "alerts": [("alert_id", T.TEXT), ("run_id", T.TEXT), ("trigger_name", T.TEXT), ("event", T.TEXT),
+               ("table_name", T.TEXT), ("checks", T.TEXT), ("action_index", T.INT), ("action", T.TEXT),
+               ("destination", T.TEXT), ("delivery", T.TEXT), ("attempts", T.INT), ("detail", T.TEXT),
+               ("payload", T.TEXT), ("created_at", T.TIMESTAMP), ("delivered_at", T.TIMESTAMP)],
+    # gate last_good: one row per version and partition, and the version each partition serves (publish.py)
+    "versions": [("table_name", T.TEXT), ("version", T.INT), ("partition", T.TEXT), ("status", T.TEXT),
+                 ("failed_checks", T.TEXT), ("row_count", T.BIGINT), ("run_id", T.TEXT), ("created_at", T.TIMESTAMP)],
+    "published": [("table_name", T.TEXT), ("partition", T.TEXT), ("version", T.INT), ("run_id", T.TEXT),
+                  ("published_at", T.TIMESTAMP)],
+    # monitors (monitoring.py): each judged partition's metrics (column NULL: table-level) and small
+    # summaries (bins, top-k counts), the table's learned state (bin edges, accepted changes, column
+    # families), and the alerts grouped into incidents. A re-judged partition replaces its rows.
+    "monitor_metrics": [("table_name", T.TEXT), ("column_name", T.TEXT), ("metric", T.TEXT), ("partition", T.TEXT),
+                        ("value", T.DOUBLE), ("alerted", T.BOOLEAN), ("run_id", T.TEXT),
+                        ("measured_at", T.TIMESTAMP)],
+    "monitor_summaries": [("table_name", T.TEXT), ("column_name", T.TEXT), ("partition", T.TEXT),
+                          ("summary", T.TEXT), ("run_id", T.TEXT), ("measured_at", T.TIMESTAMP)],
+    "monitor_state": [("table_name", T.TEXT), ("column_name", T.TEXT), ("key", T.TEXT), ("value", T.TEXT),
+                      ("run_id", T.TEXT), ("updated_at", T.TIMESTAMP)],
+    "monitor_alerts": [("run_id", T.TEXT), ("table_name", T.TEXT), ("partition", T.TEXT), ("column_name", T.TEXT),
+                       ("check_name", T.TEXT), ("metric", T.TEXT), ("severity", T.TEXT), ("observed", T.DOUBLE),
+                       ("expected", T.TEXT), ("message", T.TEXT), ("incident", T.TEXT), ("cause", T.TEXT),
+                       ("created_at", T.TIMESTAMP)],
+    "monitor_incidents": [("run_id", T.TEXT), ("table_name", T.TEXT), ("partition", T.TEXT), ("incident", T.TEXT),
+                          ("cause", T.TEXT), ("columns", T.TEXT), ("alerts", T.INT), ("severity", T.TEXT),
+                          ("created_at", T.TIMESTAMP)],
+}
+RUN_RUNNING, RUN_PASS, RUN_FAIL = "running", "pass", "fail"
+INSERT_BATCH = 400
+
+
+def table(schemas: Schemas, name: str) -> exp.Table:
+    return exp.Table(this=exp.to_identifier(name, quoted=True), db=exp.to_identifier(schemas.meta, quoted=True))
+
+
+def create_schema(name: str) -> exp.Create:
+    return exp.Create(kind="SCHEMA", this=exp.Table(db=exp.to_identifier(name, quoted=True)), exists=True)
+
+
+def setup_statements(schemas: Schemas) -> list[exp.Expression]:
+    out: list[exp.Expression] = [create_schema(s) for s in (schemas.meta, schemas.validated, schemas.quarantine)]
+    for name, cols in TABLES.items():
+        defs = [exp.ColumnDef(this=exp.to_identifier(c, quoted=True), kind=exp.DataType.build(t)) for c, t in cols]
+        out.append(exp.Create(kind="TABLE", exists=True, this=exp.Schema(this=table(schemas, name), expressions=defs)))
+    return out
+
+
+def insert(schemas: Schemas, name: str, rows: list[tuple]) -> list[exp.Insert]:
+    """INSERT ... VALUES statements (batched) for rows matching TABLES[name]'s columns."""
+    cols = [exp.to_identifier(c, quoted=True) for c, _ in TABLES[name]]
+    types = [t for _, t in TABLES[name]]
+    out = []
+    for i in range(0, len(rows), INSERT_BATCH):
+        values = exp.Values(expressions=[exp.Tuple(expressions=[_value(v, t) for v, t in zip(r, types)])
+                                         for r in rows[i:i + INSERT_BATCH]])
+        out.append(exp.Insert(this=exp.Schema(this=table(schemas, name), expressions=cols), expression=values))
+    return out
+
+
+def _value(v, t: T) -> exp.Expression:
+    if v is None or (isinstance(v, float) and v != v):
+        return exp.cast(exp.Null(), t)
+    if t == T.TIMESTAMP:
+        return exp.cast(exp.Literal.string(v.isoformat(sep=" ")), t)
+    if t == T.DOUBLE:
+        if v in (float("inf"), float("-inf")):
+            return exp.cast(exp.Null(), t)
+        return exp.cast(lit(float(v)), t)
+    if t in (T.INT, T.BIGINT):
+        return lit(int(v))
+    if t == T.BOOLEAN:
+        return exp.Boolean(this=bool(v))
+    return exp.cast(lit(str(v)), T.TEXT)
+
+
+def delete_status(schemas: Schemas, table_name: str, partitions: list[str] | None) -> exp.Delete:
+    """Delete the status rows a build replaces: the partitions it measured and the whole-table row
+    (all of the table's rows when `partitions` is None)."""
+    cond = exp.EQ(this=col("table_name"), expression=lit(table_name))
+    if partitions is not None:
+        replaced = exp.Is(this=col("partition"), expression=exp.Null())
+        if partitions:
+            replaced = exp.Or(this=replaced, expression=exp.In(this=col("partition"),
+                                                               expressions=[lit(p) for p in partitions]))
+        cond = exp.And(this=cond, expression=exp.Paren(this=replaced))
+    return exp.Delete(this=table(schemas, "status"), where=exp.Where(this=cond))
+
+
+def status_rows(schemas: Schemas, table_name: str) -> exp.Select:
+    """partition, status, fingerprint of a table's latest statuses."""
+    return (exp.select(col("partition"), col("status"), col("fingerprint"))
+            .from_(table(schemas, "status"), copy=False)
+            .where(exp.EQ(this=col("table_name"), expression=lit(table_name)), copy=False))
+
+
+def check_history(schemas: Schemas, table_name: str, check_names: list[str]) -> exp.Select:
+    """check_name, partition, observed_value, status, checked_at of every recorded result of these checks."""
+    names = exp.In(this=col("check_name"), expressions=[lit(n) for n in check_names])
+    return (exp.select(col("check_name"), col("partition"), col("observed_value"), col("status"), col("checked_at"))
+            .from_(table(schemas, "results"), copy=False)
+            .where(exp.and_(exp.EQ(this=col("table_name"), expression=lit(table_name)), names), copy=False))
+
+
+def finish_run(schemas: Schemas, run_id: str, status: str, finished_at, counts: dict) -> exp.Update:
+    sets = [exp.EQ(this=col("status"), expression=lit(status)),
+            exp.EQ(this=col("finished_at"), expression=_value(finished_at, T.TIMESTAMP))]
+    sets += [exp.EQ(this=col(k), expression=lit(int(counts.get(k, 0))))
+             for k in ("passed", "failed", "warned", "errored")]
+    return exp.Update(this=table(schemas, "runs"), expressions=sets,
+                      where=exp.Where(this=exp.EQ(this=col("run_id"), expression=lit(run_id))))

@@ -1,0 +1,145 @@
+"""Plans -> SELECT statements. Output columns: the partition (as text) when grouped, then one per metric."""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from slocompile.checks import metrics as m
+from slocompile.planning.planner import ALONE, DUPLICATES, FUSED, ORPHANS, VALUE_COUNTS, Scan
+from slocompile.spec.model import TableSpec
+from slocompile.dialects.nodes import and_all, col, count_if, lit
+from slocompile.sqltrees.fragments import PLAIN, Fragments
+
+PARTITION_ALIAS = "_slo_partition"
+ROWS_ALIAS = "_slo_rows"  # not "n": a partition column named n would be shadowed in the duplicates scan
+
+
+NULL_PARTITION = "(null)"
+
+
+def partition_text(table: TableSpec) -> exp.Expression:
+    """The partition as text; rows whose partition is NULL form the partition '(null)', so they
+    are never confused with whole-table statuses (partition NULL in the meta schema)."""
+    return exp.Coalesce(this=exp.cast(col(table.partition), exp.DataType.Type.TEXT),
+                        expressions=[lit(NULL_PARTITION)])
+
+
+def metric_aggregate(metric: m.Metric) -> exp.Expression:
+    """The aggregate measuring `metric` inside a fused scan (its row filter is the scan's WHERE)."""
+    if metric.kind == m.ROWS:
+        return exp.Count(this=exp.Star())
+    if metric.kind == m.COUNT_IF:
+        return count_if(metric.expr.copy())
+    if metric.kind == m.AGGREGATE:
+        return metric.expr.copy()
+    if metric.kind == m.DUPLICATES and len(metric.columns) == 1:
+        c = col(metric.columns[0])
+        return exp.Sub(this=exp.Count(this=c), expression=exp.Count(this=exp.Distinct(expressions=[c.copy()])))
+    raise ValueError(f"metric {metric.kind} cannot be fused")
+
+
+def _select(table: TableSpec, grouped: bool, outputs: list[exp.Expression], where, source=None,
+            fragments: Fragments = PLAIN) -> exp.Select:
+    select = exp.Select()
+    if grouped:
+        partition = fragments.get(("partition", table.partition), lambda: partition_text(table))
+        outputs = [_alias(partition, PARTITION_ALIAS)] + outputs
+    select.set("expressions", outputs)
+    if source is None:
+        source = fragments.get(("relation", table.relation), table.relation.copy)
+    select.set("from_", exp.From(this=source))
+    if where is not None:
+        select.set("where", exp.Where(this=where))
+    if grouped:
+        group_by = fragments.get(("column", table.partition), lambda: col(table.partition))
+        select.set("group", exp.Group(expressions=[group_by]))
+    return select
+
+
+def _alias(e: exp.Expression, name: str) -> exp.Alias:
+    return exp.Alias(this=e, alias=exp.to_identifier(name, quoted=True))
+
+
+def _aliased(exprs: list[exp.Expression]) -> list[exp.Expression]:
+    return [_alias(e, f"m{i}") for i, e in enumerate(exprs)]
+
+
+def partition_in(table: TableSpec, partitions) -> exp.Expression:
+    return exp.In(this=partition_text(table), expressions=[lit(p) for p in partitions])
+
+
+def scan_sql(table: TableSpec, scan: Scan, fragments: Fragments = PLAIN) -> exp.Select:
+    """The scan's SELECT; `fragments` may supply its recurring pieces as rendered text."""
+    where = scan.where.copy() if scan.where is not None else None
+    if scan.grouped and scan.partitions is not None:
+        where = and_all([where, partition_in(table, scan.partitions)])
+    if scan.kind == FUSED:
+        outputs = [fragments.get(("aggregate", x), lambda x=x: metric_aggregate(x)) for x in scan.metrics]
+        return _select(table, scan.grouped, _aliased(outputs), where, fragments=fragments)
+    metric = scan.metrics[0]
+    if scan.kind == ALONE:
+        # the Paren stays a node: and_all below parenthesises by node type
+        condition = exp.Paren(this=fragments.get(("condition", metric.expr), metric.expr.copy))
+        return _select(table, scan.grouped, _aliased([exp.Count(this=exp.Star())]), and_all([where, condition]),
+                       fragments=fragments)
+    if scan.kind == VALUE_COUNTS:
+        return _value_counts(table, scan, metric, where, fragments)
+    if scan.kind == DUPLICATES:
+        return _duplicates(table, scan, metric, where)
+    if scan.kind == ORPHANS:  # the scan's metrics differ only in their filters (see the planner)
+        return _orphans(table, scan, metric, None)
+    raise ValueError(f"scan kind {scan.kind} has no SQL")
+
+
+def _value_counts(table: TableSpec, scan: Scan, metric: m.Metric, where, fragments: Fragments) -> exp.Select:
+    """COUNT_IF over one column, evaluated once per distinct value: SUM of the counts of the values
+    that meet the condition. The inner query keeps the column's (and partition's) own names, so the
+    condition and the partition expression apply to it unchanged."""
+    names = list(dict.fromkeys(([table.partition] if scan.grouped else []) + [c.name for c in
+                                                                             metric.expr.find_all(exp.Column)]))
+    inner = exp.Select(expressions=[col(n) for n in names] + [_alias(exp.Count(this=exp.Star()), ROWS_ALIAS)])
+    inner.set("from_", exp.From(this=fragments.get(("relation", table.relation), table.relation.copy)))
+    if where is not None:
+        inner.set("where", exp.Where(this=where))
+    inner.set("group", exp.Group(expressions=[col(n) for n in names]))
+    rows = exp.Column(this=exp.to_identifier(ROWS_ALIAS, quoted=True))
+    total = exp.Coalesce(this=exp.Sum(this=rows), expressions=[exp.Literal.number(0)])
+    source = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("v", quoted=True)))
+    condition = fragments.get(("condition", metric.expr), metric.expr.copy)
+    return _select(table, scan.grouped, _aliased([total]), condition, source=source, fragments=fragments)
+
+
+def _duplicates(table: TableSpec, scan: Scan, metric: m.Metric, where) -> exp.Select:
+    keys = [col(c) for c in metric.columns]
+    not_null = [exp.Not(this=exp.Is(this=k.copy(), expression=exp.Null())) for k in keys]
+    group = ([col(table.partition)] if scan.grouped else []) + [k.copy() for k in keys]
+    inner = exp.Select(expressions=([col(table.partition)] if scan.grouped else [])
+                       + [_alias(exp.Count(this=exp.Star()), ROWS_ALIAS)])
+    inner.set("from_", exp.From(this=table.relation.copy()))
+    inner.set("where", exp.Where(this=and_all([where] + not_null)))
+    inner.set("group", exp.Group(expressions=group))
+    inner.set("having", exp.Having(this=exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1))))
+    n = exp.Column(this=exp.to_identifier(ROWS_ALIAS, quoted=True))
+    total = exp.Coalesce(this=exp.Sum(this=exp.Sub(this=n, expression=exp.Literal.number(1))),
+                         expressions=[exp.Literal.number(0)])
+    source = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("d", quoted=True)))
+    return _select(table, scan.grouped, _aliased([total]), None, source=source)
+
+
+def _orphans(table: TableSpec, scan: Scan, metric: m.Metric, where) -> exp.Select:
+    """Rows whose value has no match in the referenced relation; one anti-join serves every
+    relationship check on the same column and reference, each counting within its own filter."""
+    outer = exp.to_identifier("t", quoted=True)
+    ref = exp.to_identifier("r", quoted=True)
+    value = exp.Column(this=exp.to_identifier(metric.columns[0], quoted=True), table=outer)
+    lookup = exp.Select(expressions=[exp.Literal.number(1)])
+    target = metric.target.copy()
+    target.set("alias", exp.TableAlias(this=ref))
+    lookup.set("from_", exp.From(this=target))
+    lookup.set("where", exp.Where(this=exp.EQ(
+        this=exp.Column(this=exp.to_identifier(metric.field, quoted=True), table=ref.copy()), expression=value.copy())))
+    missing = exp.Not(this=exp.Exists(this=lookup))
+    source = table.relation.copy()
+    source.set("alias", exp.TableAlias(this=outer.copy()))
+    cond = and_all([where, exp.Not(this=exp.Is(this=value, expression=exp.Null())), missing])
+    counts = [count_if(x.where.copy()) if x.where is not None else exp.Count(this=exp.Star()) for x in scan.metrics]
+    return _select(table, scan.grouped, _aliased(counts), cond, source=source)
