@@ -261,7 +261,7 @@ PHASES = [  # (label, function name in cProfile's stats; slocompile's own functi
     ("catalog reads + plan against catalog", "_plan_against_catalog"),
     ("scans (measure)", "measure"),
     ("evaluate", "evaluate_table"),
-    ("publish (meta rows, views)", "_publish"),
+    ("publish (meta rows, views)", "_record_and_publish_views"),
     ("artifacts (manifest, results, junit)", "write_json"),
 ]
 

@@ -200,7 +200,7 @@ def unavailable(engine: str) -> str | None:
 
 
 def open_engine(project_dir: str, engine: str):
-    from slocompile.engines.base import connect
+    from slocompile.engines.connect import connect
     from slocompile.api import Project
 
     project = Project.load(project_dir)

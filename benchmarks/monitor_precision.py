@@ -38,7 +38,8 @@ sys.path.insert(0, str(ROOT))
 
 import duckdb  # noqa: E402
 
-from slocompile.monitors import History, discover_columns, make_spec, monitor_partitions
+from slocompile.engines.duckdb import DuckDBEngine  # noqa: E402
+from slocompile.monitors import History, discover_columns, make_spec, monitor_partitions  # noqa: E402
 
 from slocompile.monitors import detect_range  # noqa: E402
 from slocompile.monitors.profile import list_partitions  # noqa: E402
@@ -138,10 +139,11 @@ def ours(d: Path, daily: bool, api_daily: bool) -> tuple[dict[str, tuple[list[di
         alerts, info = daily_builds(d, truth["eval_start"])
         out["slocompile daily builds"] = (alerts, time.time() - t)
     if api_daily:
-        con = duckdb.connect(str(d / "warehouse.duckdb"), read_only=True)
+        path = str(d / "warehouse.duckdb")
+        con = DuckDBEngine(duckdb.connect(path, read_only=True), path)  # the monitors take an Engine
         try:
             columns = discover_columns(con, TABLE, exclude=[PARTITION, *KEY], partition=PARTITION)
-            spec = make_spec(TABLE, PARTITION, KEY, columns, con=con)
+            spec = make_spec(TABLE, PARTITION, KEY, columns, engine=con)
             parts = list_partitions(con, spec)
             loaded = [p for p in parts if str(p) < truth["eval_start"]]
             history = History()

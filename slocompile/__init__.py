@@ -1,5 +1,5 @@
 """slocompile: YAML SLOs compiled to planned SQL checks and validated views."""
-__version__ = "0.1.0"
+from slocompile.support.version import __version__
 
 __all__ = ["Project", "__version__"]
 

@@ -27,19 +27,19 @@ class Project:
     def dialect_for(self, target: str | None = None, dialect: str | None = None) -> str:
         if dialect:
             return dialect
-        from slocompile.run.build import _target
+        from slocompile.run import selection
 
-        return _target(self.spec, target).dialect
+        return selection.target(self.spec, target).dialect
 
     def compile(self, target: str | None = None, dialect: str | None = None, select: list[str] | None = None,
                 write: bool = True):
         """Plans and SQL for a dialect; writes target/compiled/<dialect>/ and target/manifest.json."""
-        from slocompile.run.build import _selected
+        from slocompile.run import selection
         from slocompile.compiling.compiler import compile_project
         from slocompile.reports import artifacts
 
         d = self.dialect_for(target, dialect)
-        names = [t.name for t in _selected(self.spec, select)]
+        names = [t.name for t in selection.selected(self.spec, select)]
         compiled = compile_project(self.spec, d, names)
         if write:
             files = artifacts.write_compiled(self.target_dir, compiled)
@@ -88,10 +88,10 @@ class Project:
         return write_report(self.spec, target, select, output, last)
 
     def _engine(self, target: str | None):
-        from slocompile.run.build import _target
-        from slocompile.engines.base import connect
+        from slocompile.run import selection
+        from slocompile.engines.connect import connect
 
-        return connect(_target(self.spec, target), self.root)
+        return connect(selection.target(self.spec, target), self.root)
 
     def rollback(self, table: str, to: int | None = None, target: str | None = None) -> dict:
         """gate last_good: serve an earlier passing version of `table` (default: undo its latest

@@ -357,3 +357,9 @@ def import_dbt(path, out, schema, profiles_dir, dialect, prefix, force):
     for p in paths:
         click.echo(f"wrote {p}")
     click.echo(result.report(), nl=False)
+
+
+if __name__ == "__main__":  # python -m slocompile.cli > docs/cli.md (`python -m slocompile` runs the CLI)
+    from slocompile.tools import reference  # only here: `slocompile --help` does not load the generators
+
+    print(reference.cli_markdown(main), end="")

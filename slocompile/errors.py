@@ -1,7 +1,10 @@
 """Errors that reach the user as messages (exit code 2), never as tracebacks."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from slocompile.support.secrets import redact
 
 
 @dataclass(frozen=True, order=True)
@@ -20,11 +23,16 @@ class Location:
 
 @dataclass(frozen=True)
 class Problem:
+    """A message for the user: recorded secrets (support.secrets) never reach it."""
+
     location: Location | None
     message: str
 
-    def __str__(self) -> str:
-        return f"{self.location}: {self.message}" if self.location else self.message
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", redact(self.message))
+
+    def __str__(self) -> str:  # redacted again: a secret may have been recorded since
+        return redact(f"{self.location}: {self.message}" if self.location else self.message)
 
 
 class SlocompileError(Exception):
@@ -47,12 +55,12 @@ class ConnectionError_(SlocompileError):
     """The target could not be reached or used."""
 
 
-def _sort_key(p: Problem):
+def _sort_key(p: Problem) -> tuple[str, int, int]:
     loc = p.location
     return (loc.file, loc.line, loc.col) if loc else ("", 0, 0)
 
 
-def did_you_mean(word: str, candidates) -> str:
+def did_you_mean(word: object, candidates: Iterable[object]) -> str:
     """' (did you mean 'x'?)' for a near miss, else ''."""
     import difflib
 

@@ -1,5 +1,5 @@
 """Differential tests: the planned, fused scans (measure.py) and the naive one-query-per-metric
-reference (sqlbuild/naive.py) must give the same measurements and the same check results.
+reference (tests/naive.py) must give the same measurements and the same check results.
 
 Tables are generated from seeds (random.Random), so every failure replays exactly. They hold
 NULLs, all-NULL columns, NaN and +-inf, duplicate keys, hostile identifiers and values, several
@@ -21,6 +21,8 @@ import sqlglot
 import yaml
 from sqlglot import exp
 
+from naive import measure_naive
+
 from slocompile.checks import metrics as m
 from slocompile.checks.base import EvalContext
 from slocompile.compiling.compiler import CompiledTable, compile_project
@@ -30,7 +32,6 @@ from slocompile.run.measure import measure
 from slocompile.planning.planner import CATALOG, plan_table
 from slocompile.dialects.render import lower, render
 from slocompile.declarations.loader import load_project
-from slocompile.sqltrees.naive import measure_naive
 from slocompile.sqltrees.scans import scan_sql
 
 REL_TOL, ABS_TOL = 1e-9, 1e-12
@@ -242,6 +243,10 @@ def measured_pairs(plan, fused, naive):
                 yield check.name, metric, p, fused.get(metric, p), naive.get(metric, p)
 
 
+def evaluate(plan, meas, ctx):
+    return evaluate_table(plan.table, plan.checks, meas, ctx)
+
+
 def run_both(spec, seed: int, partitioned: bool, strategy: str):
     engine = engine_with(seed, partitioned)
     compiled = fused_table(spec, strategy)
@@ -266,8 +271,8 @@ def test_fused_and_naive_agree(specs, seed, partitioned, strategy):
              if not same(f, n)]
     assert diffs == []
     ctx = EvalContext(now=NOW)
-    fused_results = evaluate_table(compiled.plan, fused, ctx)
-    naive_results = evaluate_table(compiled.plan, naive, ctx)
+    fused_results = evaluate(compiled.plan, fused, ctx)
+    naive_results = evaluate(compiled.plan, naive, ctx)
     assert len(fused_results) == len(naive_results)
     for a, b in zip(fused_results, naive_results):
         assert (a.check, a.partition, a.status, a.expected, a.message) == (b.check, b.partition, b.status,
@@ -280,7 +285,7 @@ def test_results_mix_pass_and_fail(specs):
     statuses = set()
     for seed in (1, 2, 3):
         compiled, fused, _ = run_both(specs[True], seed, True, "duckdb")
-        statuses |= {r.status for r in evaluate_table(compiled.plan, fused, EvalContext(now=NOW))}
+        statuses |= {r.status for r in evaluate(compiled.plan, fused, EvalContext(now=NOW))}
     assert {"pass", "fail"} <= statuses
 
 
@@ -294,7 +299,7 @@ def test_empty_table_counts_are_zero_not_null(specs, strategy):
         assert (metric, None) in fused.values, metric.label()
         assert fused.values[(metric, None)] == 0, metric.label()
         assert naive.values[(metric, None)] == 0, metric.label()
-    results = {r.check: r for r in evaluate_table(compiled.plan, fused, EvalContext(now=NOW))}
+    results = {r.check: r for r in evaluate(compiled.plan, fused, EvalContext(now=NOW))}
     assert results["row_count"].observed == 0 and results["row_count"].status == "fail"
     assert results["not_null_select"].observed == {"rows": 0, "fraction": 0.0, "total": 0}
     assert results["distinct_count_na_ve"].observed == 0
@@ -309,7 +314,7 @@ def test_all_null_columns_count_zero_not_null(specs, partitioned, strategy):
         if metric.kind in m.COUNT_KINDS:
             assert value is not None, metric.label()
     rows = {p: fused.get(m.rows(), p) for p in fused.partitions}
-    results = evaluate_table(compiled.plan, fused, EvalContext(now=NOW))
+    results = evaluate(compiled.plan, fused, EvalContext(now=NOW))
     by = {(r.check, r.partition): r for r in results}
     for p in fused.partitions:
         assert by[("not_null_all_null_num", p)].observed["rows"] == rows[p]
@@ -330,7 +335,7 @@ def test_hostile_values_are_counted_as_data(specs):
     fused = measure(engine, compiled)
     accepted = {"a", "it's", INJECTION, "123", "naïve ☃"}
     expected_bad = sum(1 for v in data[WEIRD] if v is not None and v not in accepted)
-    result = next(r for r in evaluate_table(compiled.plan, fused, EvalContext(now=NOW))
+    result = next(r for r in evaluate(compiled.plan, fused, EvalContext(now=NOW))
                   if r.check == "accepted_values_we_ird_col")
     assert result.observed["rows"] == expected_bad
     assert engine.query("SELECT count(*) FROM raw.t")[0][0] == len(data[OID])
@@ -377,6 +382,6 @@ def test_partition_named_like_an_internal_alias(tmp_path, strategy, partition):
     compiled = fused_table(spec, strategy)
     fused, naive = measure(engine, compiled), measure_naive(engine, compiled.plan)
     assert [(n, p, f) for n, _, p, f, x in measured_pairs(compiled.plan, fused, naive) if not same(f, x)] == []
-    key = {r.partition: r.observed for r in evaluate_table(compiled.plan, fused, EvalContext(now=NOW))
+    key = {r.partition: r.observed for r in evaluate(compiled.plan, fused, EvalContext(now=NOW))
            if r.check == "key"}
     assert key == {"1": 1, "2": 0}

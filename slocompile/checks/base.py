@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from sqlglot import exp
 
@@ -29,6 +29,8 @@ class EvalContext:
     now: dt.datetime       # the build's start, UTC, naive
     catalog: dict | None = None
     earlier: tuple = ()    # change checks: the check's values on earlier passing partitions, oldest first
+    # partitions_complete: table name -> the labels of the partitions present, as the build listed them
+    partitions: dict | None = None
 
 
 class CheckType:
@@ -44,6 +46,7 @@ class CheckType:
     sql_fields: ClassVar[tuple[str, ...]] = ()  # params holding user SQL, parsed by the validator
     from_monitor_history: ClassVar[bool] = False  # judged from monitor summaries, not from a scan (drift)
     needs_partition: ClassVar[bool] = False  # only meaningful per partition (the loader says so otherwise)
+    needs_partition_list: ClassVar[bool] = False  # judged from EvalContext.partitions (not judged without it)
 
     def validate(self, params: dict, loc: Location, problems: ProblemCollector) -> None:
         """Cross-field rules beyond each field's type."""
@@ -67,6 +70,10 @@ class CheckType:
     def name_suffix(self, check_params: dict, column: str | None) -> str:
         """The part of the default name after the type: the column(s) it is about."""
         return column or ""
+
+    def status_label(self, check_name: str, observed: Any) -> str:
+        """How a failed result names the check in its partition's status row (failed_checks)."""
+        return check_name
 
 
 class RowRule(CheckType):
@@ -214,7 +221,7 @@ def fmt_pct(f: float) -> str:
 
 
 def column_of(check: CheckSpec) -> exp.Column:
-    return col(check.column)
+    return col(cast(str, check.column))  # called by column checks only, which the loader gives a column
 
 
 __all__ = ["CheckType", "RowRule", "BoundedMetric", "Outcome", "EvalContext", "count_if"]

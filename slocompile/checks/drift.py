@@ -4,7 +4,7 @@ Judged from the monitors' per-partition summaries (fixed-bin counts for numbers,
 counts for categories) kept in the meta schema, so comparing never rescans old partitions: each
 checked partition's distribution against the pooled distribution of the `baseline` partitions
 before it, leaving out those where the column's monitors alerted. Declaring one profiles the
-column with the monitors (drift_slos.py); a numeric column has bins once its edges are learned
+column with the monitors (run/drift_slos.py); a numeric column has bins once its edges are learned
 from the first partitions of history, and passes as "learning" until then.
 """
 from __future__ import annotations

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 from slocompile import checks as registry
-from slocompile.checks import metrics as m
-from slocompile.run.baselines import Baselines
 from slocompile.checks import change
+from slocompile.checks import metrics as m
 from slocompile.checks.base import EvalContext, to_number
-from slocompile.planning.planner import TablePlan
+from slocompile.checks.baselines import Baselines
+from slocompile.spec.model import CheckSpec, TableSpec
 
 PASS, FAIL, WARN, ERROR = "pass", "fail", "warn", "error"
 
@@ -27,7 +28,7 @@ class Result:
     expected: str
     message: str
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @property
@@ -49,31 +50,34 @@ class Result:
 class Measurements:
     """Values by (metric, partition); partition None for whole-table metrics or unpartitioned tables."""
 
-    values: dict
+    values: dict[tuple[m.Metric, str | None], Any]
     partitions: list[str | None]
-    errors: dict  # metric -> engine error text
+    errors: dict[m.Metric, str]  # metric -> engine error text
 
-    def get(self, metric: m.Metric, partition: str | None):
+    def get(self, metric: m.Metric, partition: str | None) -> Any:
         key = (metric, None if metric.scope == m.WHOLE_TABLE else partition)
         return self.values.get(key, metric.default)
 
 
-def evaluate_table(plan: TablePlan, meas: Measurements, ctx: EvalContext,
-                   baselines: Baselines | None = None) -> list[Result]:
-    """Judge every check on every measured partition (in partition order: a change check compares
-    each with the ones before it). Checks judged from monitor history (drift) are not here."""
+def evaluate_table(table: TableSpec, checks: list[tuple[CheckSpec, list[m.Metric]]], meas: Measurements,
+                   ctx: EvalContext, baselines: Baselines | None = None) -> list[Result]:
+    """Judge every check (with the metrics it reads, as planned) on every measured partition (in
+    partition order: a change check compares each with the ones before it). Checks judged from
+    monitor history (drift) are not here."""
     out = []
-    baselines = baselines or Baselines(plan.table.partition is not None)
-    for check, metrics in plan.checks:
+    baselines = baselines or Baselines(table.partition is not None)
+    for check, metrics in checks:
         ctype = registry.get(check.type)
         if ctype.from_monitor_history:
             continue
+        if ctype.needs_partition_list and check.table not in (ctx.partitions or {}):
+            continue  # judged by builds, which list the partitions (partitions_complete)
         tracked = change.has_change(check.params)
         whole = all(x.scope == m.WHOLE_TABLE for x in metrics)
         partitions = [None] if whole else meas.partitions
         broken = [meas.errors[x] for x in metrics if x in meas.errors]
         for p in partitions:
-            base = dict(table=check.table, check=check.name, check_type=check.type, column=check.column,
+            base: dict[str, Any] = dict(table=check.table, check=check.name, check_type=check.type, column=check.column,
                         partition=p, severity=check.severity)
             if broken:
                 out.append(Result(**base, status=ERROR, observed=None, expected="",
@@ -90,12 +94,16 @@ def evaluate_table(plan: TablePlan, meas: Measurements, ctx: EvalContext,
 
 
 def partition_statuses(results: list[Result]) -> dict[str | None, list[str]]:
-    """partition -> names of failed error-severity checks (an empty list means it passed)."""
+    """partition -> names of failed error-severity checks (an empty list means it passed), as the
+    check type labels them (partitions_complete adds the partitions it misses)."""
     out: dict[str | None, list[str]] = {}
+    seen: set[tuple[str | None, str]] = set()
     for r in results:
         failed = out.setdefault(r.partition, [])
-        if r.status in (FAIL, ERROR) and r.severity == "error" and r.check not in failed:
-            failed.append(r.check)  # once (monitor alerts share a check name across columns)
+        if r.status in (FAIL, ERROR) and r.severity == "error" and (r.partition, r.check) not in seen:
+            seen.add((r.partition, r.check))  # once (monitor alerts share a check name across columns)
+            ctype = registry.REGISTRY.get(r.check_type)
+            failed.append(ctype.status_label(r.check, r.observed) if ctype is not None else r.check)
     return out
 
 

@@ -6,6 +6,7 @@ sqlbuild turns it into SQL for a dialect.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
 from sqlglot import exp
 
@@ -49,33 +50,35 @@ class Metric:
                                                self.field, self.scope, self.stats_prunable, self.per_value))
         return h
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}  # caches stay in-process
 
     @property
-    def default(self):
+    def default(self) -> int | None:
         """The value when a partition has no rows matching the metric's query."""
         return 0 if self.kind in COUNT_KINDS else None
 
     def label(self, dialect: str = "duckdb") -> str:
         """A readable, stable name for history and plans (computed once per metric and dialect)."""
-        cache = self.__dict__.setdefault("_labels", {})  # frozen: write around __setattr__
+        cache: dict[str, str] = self.__dict__.setdefault("_labels", {})  # frozen: write around __setattr__
         if dialect not in cache:
             cache[dialect] = self._label(dialect)
         return cache[dialect]
 
     def _label(self, dialect: str) -> str:
         where = f" WHERE {sql_text(self.where, dialect)}" if self.where is not None else ""
+        # the constructors below give COUNT_IF and AGGREGATE an expr, ORPHANS a target
+        expr = cast(exp.Expression, self.expr)
         if self.kind == ROWS:
             body = "row_count"
         elif self.kind == COUNT_IF:
-            body = f"count_if({sql_text(self.expr, dialect)})"
+            body = f"count_if({sql_text(expr, dialect)})"
         elif self.kind == AGGREGATE:
-            body = sql_text(self.expr, dialect) if not _is_custom(self.expr) else _custom_label(self.expr, dialect)
+            body = sql_text(expr, dialect) if not _is_custom(expr) else _custom_label(expr, dialect)
         elif self.kind == DUPLICATES:
             body = f"duplicates({', '.join(self.columns)})"
         elif self.kind == ORPHANS:
-            body = f"orphans({self.columns[0]} -> {sql_text(self.target, dialect)}.{self.field})"
+            body = f"orphans({self.columns[0]} -> {sql_text(cast(exp.Table, self.target), dialect)}.{self.field})"
         else:
             body = "catalog"
         return body + where
@@ -91,23 +94,24 @@ def _custom_label(e: exp.Expression, dialect: str) -> str:
     return render(e, "duckdb")
 
 
-def rows(where=None) -> Metric:
+def rows(where: exp.Expression | None = None) -> Metric:
     return Metric(ROWS, where=where, stats_prunable=True)
 
 
-def count_if(condition: exp.Expression, where=None, stats_prunable: bool = False, per_value: bool = False) -> Metric:
+def count_if(condition: exp.Expression, where: exp.Expression | None = None, stats_prunable: bool = False,
+             per_value: bool = False) -> Metric:
     return Metric(COUNT_IF, expr=condition, where=where, stats_prunable=stats_prunable, per_value=per_value)
 
 
-def aggregate(expr: exp.Expression, where=None, scope: str = PER_PARTITION) -> Metric:
+def aggregate(expr: exp.Expression, where: exp.Expression | None = None, scope: str = PER_PARTITION) -> Metric:
     return Metric(AGGREGATE, expr=expr, where=where, scope=scope)
 
 
-def duplicates(columns: tuple[str, ...], where=None) -> Metric:
+def duplicates(columns: tuple[str, ...], where: exp.Expression | None = None) -> Metric:
     return Metric(DUPLICATES, columns=tuple(columns), where=where)
 
 
-def orphans(column: str, target: exp.Table, field: str, where=None) -> Metric:
+def orphans(column: str, target: exp.Table, field: str, where: exp.Expression | None = None) -> Metric:
     return Metric(ORPHANS, columns=(column,), target=target, field=field, where=where)
 
 

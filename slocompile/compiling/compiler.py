@@ -7,9 +7,10 @@ from sqlglot import exp
 
 from slocompile.errors import Problem, SlocompileError
 from slocompile.support.gcpause import gc_paused
-from slocompile.planning.planner import CATALOG, TablePlan, plan_table
+from slocompile.checks.metrics import Metric
+from slocompile.planning.planner import CATALOG, Scan, TablePlan, plan_table
 from slocompile.dialects.render import UnsupportedConstruct, render
-from slocompile.spec.model import ProjectSpec, TableSpec
+from slocompile.spec.model import CheckSpec, ProjectSpec, TableSpec
 from slocompile.sqltrees import meta
 from slocompile.sqltrees import views
 from slocompile.sqltrees.fragments import Fragments
@@ -20,7 +21,7 @@ from slocompile.sqltrees.scans import scan_sql
 class CompiledTable:
     table: TableSpec
     plan: TablePlan
-    scans: list[tuple[object, str | None]]   # (Scan, SQL or None for catalog reads)
+    scans: list[tuple[Scan, str | None]]   # (Scan, SQL or None for catalog reads)
     validated_view: str
     quarantine_view: str
 
@@ -80,7 +81,7 @@ def _compile_table(project: ProjectSpec, table: TableSpec, dialect: str, problem
                    fragments: Fragments, partitions: tuple[str, ...] | None = None) -> CompiledTable:
     plan = plan_table(table, dialect, partitions=partitions)
     owners = _metric_owners(plan)
-    scans = []
+    scans: list[tuple[Scan, str | None]] = []
     for scan in plan.scans:
         if scan.kind == CATALOG:
             scans.append((scan, None))
@@ -89,7 +90,8 @@ def _compile_table(project: ProjectSpec, table: TableSpec, dialect: str, problem
             scans.append((scan, _render_scan(table, scan, dialect, fragments)))
         except UnsupportedConstruct as e:
             # name the check (and its line) whose metric the dialect cannot express
-            culprits = [owners[x] for x in scan.metrics if not _renders(table, scan, x, dialect)] or [None]
+            culprits: list[CheckSpec | None] = [
+                owners[x] for x in scan.metrics if not _renders(table, scan, x, dialect)] or [None]
             for check in culprits:
                 where = f"check '{check.name}' of table '{table.name}'" if check else f"table '{table.name}'"
                 problems.append(Problem(check.loc if check else table.loc, f"{where}: {e}"))
@@ -101,14 +103,14 @@ def _compile_table(project: ProjectSpec, table: TableSpec, dialect: str, problem
     return CompiledTable(table, plan, scans, validated, quarantine)
 
 
-def _render_scan(table: TableSpec, scan, dialect: str, fragments: Fragments) -> str:
+def _render_scan(table: TableSpec, scan: Scan, dialect: str, fragments: Fragments) -> str:
     try:
         return render(scan_sql(table, scan, fragments), dialect, pretty=True, copy=False)
     except UnsupportedConstruct:  # raise the error the whole statement gives, as without fragments
         return render(scan_sql(table, scan), dialect, pretty=True, copy=False)
 
 
-def _renders(table: TableSpec, scan, metric, dialect: str) -> bool:
+def _renders(table: TableSpec, scan: Scan, metric: Metric, dialect: str) -> bool:
     from dataclasses import replace
 
     try:
@@ -118,8 +120,8 @@ def _renders(table: TableSpec, scan, metric, dialect: str) -> bool:
         return False
 
 
-def _metric_owners(plan: TablePlan) -> dict:
-    owners: dict = {}
+def _metric_owners(plan: TablePlan) -> dict[Metric, CheckSpec]:
+    owners: dict[Metric, CheckSpec] = {}
     for check, metrics in plan.checks:
         for metric in metrics:
             owners.setdefault(metric, check)

@@ -12,6 +12,7 @@ import re
 from dataclasses import replace
 
 from slocompile.checks import REGISTRY
+from slocompile.checks.partitions import with_partitions_complete
 from slocompile.errors import Location, ProblemCollector, SpecError, did_you_mean
 from slocompile.dialects.nodes import sql_text
 from slocompile.spec.fields import Field, read_mapping
@@ -53,6 +54,10 @@ TABLE_FIELDS = {
     "columns": Field("list", doc="Column declarations."),
     "row_status": Field("bool", default=False,
                         doc="Add _slo_ok, _slo_violations and _slo_fixed to each row of the validated view."),
+    "cadence": Field("scalar", doc="Partitioned tables: how often partitions come, for the implied "
+                     "partitions_complete check: hour, day, week, month, quarter, year, weekday (Monday to Friday), "
+                     "a duration such as 15m, or a number (the step of a numeric partition); `none` turns the "
+                     "check off (default: learned from the partitions)."),
     "keep": Field("int", doc="gate last_good: versions kept per partition (default 3; the published one is "
                   "always kept)."),
 }
@@ -81,7 +86,7 @@ def load_project(root: str, cli_vars: dict | None = None, env: dict | None = Non
     if not os.path.isfile(path):
         raise SpecError(f"{path}: no {PROJECT_FILE} here; run `slocompile init` to create a project")
     from slocompile.declarations import fixes
-    from slocompile.run import triggers as trig
+    from slocompile.declarations import triggers as trig
 
     problems = ProblemCollector()
     # unset env_var() in a target is reported only when that target is used (engines.connect)
@@ -285,6 +290,8 @@ def _table(node: Node, display: str, dialect: str, problems: ProblemCollector) -
     if any(c.type == "schema" for c in checks):
         declared = tuple((c.name, c.type) for c in columns)
         checks = [_with_param(c, "declared", declared) if c.type == "schema" else c for c in checks]
+    checks = with_partitions_complete(checks, name, raw["partition"], raw["cadence"],
+                                      node.key_locs.get("cadence", node.loc), problems)
     checks = _name_checks(checks, where, problems)
     monitor = _with_drift_columns(monitor, checks, raw["partition"], where, problems)
     if not ok:

@@ -28,6 +28,15 @@ class RegexSearch(exp.Expression, exp.Func):
     arg_types = {"this": True, "expression": True}
 
 
+class RowHash(exp.Expression, exp.Func):
+    """A hash of one row's values (`expressions`: its columns) as a number whose SUM over any
+    number of rows neither overflows nor loses digits: summed per partition, the partition's
+    content fingerprint (sqltrees/content.py). Equal values hash equal on one engine."""
+
+    arg_types = {"expressions": True}
+    is_var_len_args = True
+
+
 def col(name: str) -> exp.Column:
     """A quoted column reference: names from YAML never pass through the parser."""
     return exp.Column(this=exp.to_identifier(name, quoted=True))

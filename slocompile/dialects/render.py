@@ -1,8 +1,9 @@
-"""AST -> SQL text for one dialect. The one place where dialects differ.
+"""AST -> SQL text for one dialect.
 
-Project nodes (sqlnodes.py) are rewritten into each dialect's own construct;
-a construct a dialect cannot express raises UnsupportedConstruct, and sqlglot
-itself runs with unsupported_level=RAISE so nothing degrades silently.
+Project nodes (nodes.py) and the constructs some dialects lack are rewritten into each dialect's
+own, as its entry in rules.py says (render.py never tests a dialect's name); a construct a
+dialect cannot express raises UnsupportedConstruct, and sqlglot itself runs with
+unsupported_level=RAISE so nothing degrades silently.
 """
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, UnsupportedError
 
-from slocompile.dialects.nodes import QueryError, Quantile, RegexSearch
+from slocompile.dialects.nodes import Quantile, QueryError, RegexSearch, RowHash
+from slocompile.dialects.rules import rules
 
 
 class UnsupportedConstruct(Exception):
@@ -29,35 +31,33 @@ def _anon(name: str, *args: exp.Expression) -> exp.Expression:
 
 def _query_error(node: QueryError, dialect: str) -> exp.Expression:
     msg = node.this
-    if dialect == "duckdb":
-        return _anon("error", msg)
-    if dialect in ("spark", "databricks"):
-        return _anon("raise_error", msg)
-    if dialect == "bigquery":
-        return _anon("ERROR", msg)
-    if dialect == "trino":
-        return _anon("fail", msg)
-    # postgres, redshift, snowflake: no error function; casting the (non-constant) message to an
+    fn = rules(dialect).error_function
+    if fn:
+        return _anon(fn, msg)
+    # no error function (postgres, redshift, snowflake): casting the (non-constant) message to an
     # integer fails at query time and the engine's error text quotes the message.
     return exp.cast(msg, exp.DataType.Type.INT)
 
 
+def _within_group(x: exp.Expression, q: exp.Expression) -> exp.Expression:
+    order = exp.Order(expressions=[exp.Ordered(this=x)])
+    return exp.WithinGroup(this=exp.PercentileCont(this=q), expression=order)
+
+
 def _quantile(node: Quantile, dialect: str) -> exp.Expression:
     col, q = node.this, node.args["quantile"]
-    if dialect == "duckdb":
-        return _anon("quantile_cont", col, q)
-    if dialect in ("spark", "databricks"):
-        return _anon("percentile", col, q)  # exact, unlike percentile_approx
-    if dialect in ("postgres", "snowflake", "redshift"):
-        order = exp.Order(expressions=[exp.Ordered(this=col)])
-        return exp.WithinGroup(this=exp.PercentileCont(this=q), expression=order)
+    r = rules(dialect)
+    if r.quantile_function:
+        return _anon(r.quantile_function, col, q)
+    if r.quantile_within_group:
+        return _within_group(col, q)
     raise UnsupportedConstruct("an exact quantile", dialect,
                                "it has only approximate or window-only percentiles; use min/max/mean bounds")
 
 
 def _regex_search(node: RegexSearch, dialect: str) -> exp.Expression:
     value, pattern = node.this, node.expression
-    if dialect == "snowflake":  # REGEXP_LIKE anchors the whole value there
+    if rules(dialect).regex_instr:
         return exp.GT(this=_anon("REGEXP_INSTR", value, pattern), expression=exp.Literal.number(0))
     return exp.RegexpLike(this=value, expression=pattern)
 
@@ -68,9 +68,10 @@ _NULL_SKIPPING = (exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max, exp.Stddev, exp
 
 
 def _aggregate_filter(node: exp.Filter, dialect: str) -> exp.Expression:
-    """Redshift has no FILTER clause (sqlglot keeps it there): rewrite it into the aggregate's argument;
-    COUNT(*) becomes COUNT(CASE WHEN c THEN 1 END), 0 rather than NULL on an empty table."""
-    if dialect != "redshift" or not isinstance(node.expression, exp.Where):
+    """A dialect without the FILTER clause (Redshift; sqlglot keeps it there): rewrite it into the
+    aggregate's argument; COUNT(*) becomes COUNT(CASE WHEN c THEN 1 END), 0 rather than NULL on an
+    empty table."""
+    if rules(dialect).aggregate_filter or not isinstance(node.expression, exp.Where):
         return node
     agg, cond = node.this, node.expression.this
     target = agg.this.expressions[0] if isinstance(agg.this, exp.Distinct) and len(agg.this.expressions) == 1 \
@@ -98,7 +99,7 @@ def _group_concat(node: exp.GroupConcat, dialect: str) -> exp.Expression:
     if isinstance(node.this, exp.Order):
         return node
     by = [exp.Ordered(this=node.this.copy(), nulls_first=True)]  # never NULL; BigQuery writes no NULLS clause
-    if dialect == "redshift":
+    if rules(dialect).ordered_agg_within_group:
         return exp.WithinGroup(this=node.copy(), expression=exp.Order(expressions=by))
     return exp.GroupConcat(this=exp.Order(this=node.this.copy(), expressions=by), separator=node.args.get("separator"))
 
@@ -106,16 +107,17 @@ def _group_concat(node: exp.GroupConcat, dialect: str) -> exp.Expression:
 def _approx_distinct(node: exp.ApproxDistinct, dialect: str) -> exp.Expression:
     """Postgres has no approximate distinct count (sqlglot writes APPROX_DISTINCT, which does not
     exist there): count exactly. DuckDB's HyperLogLog has a fixed size: no accuracy argument."""
-    if dialect == "postgres":
+    r = rules(dialect)
+    if not r.approx_distinct:
         return exp.Count(this=exp.Distinct(expressions=[node.this.copy()]))
-    if dialect == "duckdb" and node.args.get("accuracy") is not None:
+    if not r.approx_distinct_accuracy and node.args.get("accuracy") is not None:
         return exp.ApproxDistinct(this=node.this.copy())
     return node
 
 
 def _is_nan(node: exp.IsNan, dialect: str) -> exp.Expression:
     """Postgres has no isnan (sqlglot writes IS_NAN); its float NaN equals itself: x = 'NaN'."""
-    if dialect != "postgres":
+    if rules(dialect).isnan:
         return node
     nan = exp.cast(exp.Literal.string("NaN"), exp.DataType.Type.DOUBLE)
     return exp.paren(exp.EQ(this=exp.cast(node.this.copy(), exp.DataType.Type.DOUBLE), expression=nan))
@@ -124,7 +126,7 @@ def _is_nan(node: exp.IsNan, dialect: str) -> exp.Expression:
 def _time_to_unix(node: exp.TimeToUnix, dialect: str) -> exp.Expression:
     """Epoch seconds of a timestamp, fractions included as in DuckDB's EPOCH (Postgres: DATE_PART
     ('epoch', x), a double). Spark's UNIX_TIMESTAMP truncates to whole seconds: use microseconds."""
-    if dialect not in ("spark", "databricks"):
+    if not rules(dialect).epoch_micros:
         return node
     micros = _anon("UNIX_MICROS", exp.cast(node.this.copy(), exp.DataType.Type.TIMESTAMP))
     return exp.paren(exp.Div(this=exp.cast(micros, exp.DataType.Type.DOUBLE),
@@ -133,24 +135,26 @@ def _time_to_unix(node: exp.TimeToUnix, dialect: str) -> exp.Expression:
 
 def _percentile_cont(node: exp.PercentileCont, dialect: str) -> exp.Expression:
     """DuckDB's function form QUANTILE_CONT(x, q), q a fraction or a list of fractions (a list of
-    results): Postgres PERCENTILE_CONT(q) WITHIN GROUP (ORDER BY x) (an array q gives an array),
-    Spark's exact PERCENTILE(x, q) (sqlglot writes a two-argument PERCENTILE_CONT there). The
-    WITHIN GROUP form (no `expression`) is left as it is."""
+    results), in the dialect's exact quantile: Postgres PERCENTILE_CONT(q) WITHIN GROUP (ORDER BY
+    x) (an array q gives an array), Spark's exact PERCENTILE(x, q) (sqlglot writes a two-argument
+    PERCENTILE_CONT there). The WITHIN GROUP form (no `expression`) is left as it is, and so is
+    a list where the within-group form takes none (Snowflake, Redshift)."""
     q = node.args.get("expression")
     if q is None:
         return node
-    if dialect == "postgres" or (dialect in ("snowflake", "redshift") and not isinstance(q, exp.Array)):
-        order = exp.Order(expressions=[exp.Ordered(this=node.this.copy())])
-        return exp.WithinGroup(this=exp.PercentileCont(this=q.copy()), expression=order)
-    if dialect in ("spark", "databricks"):
-        return _anon("percentile", node.this.copy(), q.copy())
+    r = rules(dialect)
+    if r.quantile_within_group:
+        return _within_group(node.this.copy(), q.copy()) if r.quantile_array or not isinstance(q, exp.Array) \
+            else node
+    if r.quantile_function:
+        return _anon(r.quantile_function, node.this.copy(), q.copy())
     return node
 
 
 def _any_value(node: exp.AnyValue, dialect: str) -> exp.Expression:
     """Postgres has ANY_VALUE only from version 16: the first non-NULL value of ARRAY_AGG (DuckDB's
     ANY_VALUE skips NULLs too)."""
-    if dialect != "postgres":
+    if rules(dialect).any_value:
         return node
     x = node.this
     agg = exp.Filter(this=exp.ArrayAgg(this=x.copy()),
@@ -158,10 +162,44 @@ def _any_value(node: exp.AnyValue, dialect: str) -> exp.Expression:
     return exp.Bracket(this=exp.paren(agg), expressions=[exp.Literal.number(1)], offset=1)
 
 
+def _row_hash(node: RowHash, dialect: str) -> exp.Expression:
+    """A number per row, summed per partition into its content fingerprint: wide enough (or cast
+    to a decimal) that the SUM of any number of rows neither overflows nor rounds."""
+    cols = [c.copy() for c in node.expressions]
+    form = rules(dialect).row_hash
+
+    def decimal(e: exp.Expression, digits: int) -> exp.Expression:
+        return exp.cast(e, exp.DataType.build(f"DECIMAL({digits}, 0)"))
+
+    if form == "hash":  # DuckDB (UBIGINT, summed as HUGEINT), Snowflake (NUMBER(19,0), summed as NUMBER(38,0))
+        return _anon("HASH", *cols)
+    if form == "hashtext":  # Postgres: any type has a text form; a BIGINT, summed as NUMERIC
+        row = exp.cast(_anon("ROW", *cols), exp.DataType.Type.TEXT)
+        return _anon("HASHTEXTEXTENDED", row, exp.Literal.number(0))
+    if form == "xxhash64":  # Spark 4's ANSI mode raises when a BIGINT SUM overflows
+        return decimal(_anon("XXHASH64", *cols), 20)
+    if form == "farm_fingerprint":
+        json = _anon("TO_JSON_STRING", exp.Struct(expressions=cols))
+        return exp.cast(_anon("FARM_FINGERPRINT", json), exp.DataType.Type.BIGDECIMAL)
+    if form == "trino":
+        json = _anon("JSON_FORMAT", exp.cast(_anon("ROW", *cols), exp.DataType.Type.JSON))
+        return decimal(_anon("FROM_BIG_ENDIAN_64", _anon("XXHASH64", _anon("TO_UTF8", json))), 38)
+    if form == "md5":  # the first 60 bits of an MD5 of the values as text, a NULL told apart from any text
+        parts = [exp.Coalesce(this=exp.DPipe(this=exp.Literal.string("v"),
+                                             expression=exp.cast(c, exp.DataType.Type.TEXT)),
+                              expressions=[exp.Literal.string("n")]) for c in cols]
+        text = parts[0]
+        for p in parts[1:]:
+            text = exp.DPipe(this=exp.DPipe(this=text, expression=exp.Literal.string("|")), expression=p)
+        digits = exp.Substring(this=exp.MD5(this=text), start=exp.Literal.number(1), length=exp.Literal.number(15))
+        return decimal(_anon("STRTOL", digits, exp.Literal.number(16)), 38)
+    raise UnsupportedConstruct("a row hash (the content fingerprint of gates filter and block)", dialect)
+
+
 _REWRITES = {QueryError: _query_error, Quantile: _quantile, RegexSearch: _regex_search, exp.Filter: _aggregate_filter,
              exp.GroupConcat: _group_concat, exp.CountIf: _count_if, exp.ApproxDistinct: _approx_distinct,
              exp.IsNan: _is_nan, exp.TimeToUnix: _time_to_unix, exp.PercentileCont: _percentile_cont,
-             exp.AnyValue: _any_value}
+             exp.AnyValue: _any_value, RowHash: _row_hash}
 
 _dialect = functools.lru_cache(maxsize=None)(Dialect.get_or_raise)  # one instance per dialect name
 

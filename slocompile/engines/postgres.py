@@ -29,8 +29,9 @@ from contextlib import contextmanager
 
 from sqlglot import exp
 
+from slocompile.engines.common import QueryFailed, RelationUnreadable, plain_rows
 from slocompile.errors import Problem, SlocompileError
-from slocompile.engines.base import QueryFailed
+from slocompile.support.secrets import register_settings
 
 _PARAM_KEYS = ("host", "port", "user", "password", "dbname", "sslmode", "options", "application_name")
 # SQLSTATEs of a CREATE OR REPLACE VIEW whose columns differ from the existing view's
@@ -48,7 +49,9 @@ class PostgresEngine:
         self._in_transaction = False
 
     @classmethod
-    def open(cls, target, project_root: str) -> PostgresEngine:
+    def open(cls, target, project_root: str, read_only: bool = False) -> PostgresEngine:
+        """Connect (autocommit: transaction() groups statements); read-only: the session's
+        transactions are read-only, so nothing read through it can change the warehouse."""
         try:
             import psycopg
         except ImportError:
@@ -56,6 +59,7 @@ class PostgresEngine:
                 f"target '{target.name}' (postgres) needs the psycopg driver: "
                 "pip install 'slocompile[postgres]'"))]) from None
         opts = dict(target.options)
+        register_settings(opts)  # the password (also inside the DSN) is redacted from every message
         kwargs = {k: opts[k] for k in _PARAM_KEYS if opts.get(k) not in (None, "")}
         if "database" in opts and "dbname" not in kwargs:
             kwargs["dbname"] = opts["database"]
@@ -73,7 +77,13 @@ class PostgresEngine:
         except psycopg.Error as e:
             raise SlocompileError([Problem(target.loc, (
                 f"target '{target.name}': cannot connect to Postgres at {where}: {_first(e)}"))]) from None
-        return cls(con, where)
+        engine = cls(con, where)
+        if read_only:
+            try:
+                engine.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            except QueryFailed:
+                pass
+        return engine
 
     # -- the Engine protocol -------------------------------------------------------------
 
@@ -121,8 +131,6 @@ class PostgresEngine:
 
     def _readable_or_raise(self, cur, relation: exp.Table) -> None:
         """Raise RelationUnreadable when pg_catalog has the relation but the role may not read it."""
-        from slocompile.engines.base import RelationUnreadable
-
         cur.execute("SELECT n.nspname, c.relname, has_schema_privilege(n.oid, 'USAGE'), "
                     "has_table_privilege(c.oid, 'SELECT'), current_user FROM pg_catalog.pg_class c "
                     "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
@@ -157,8 +165,6 @@ class PostgresEngine:
         """INSERT with bound parameters (executemany: one round trip per batch, no SQL literals)."""
         import psycopg
         from psycopg import sql
-
-        from slocompile.engines.dbapi import plain_rows
 
         if not rows:
             return

@@ -41,8 +41,8 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from slocompile.engines.common import QueryFailed, plain_rows
 from slocompile.errors import Problem, SlocompileError
-from slocompile.engines.base import QueryFailed
 
 _DML = re.compile(r"^\s*(DELETE|UPDATE)\b", re.IGNORECASE)
 _NAME = r"(?:`(?:[^`]|``)*`|\w+)"
@@ -213,7 +213,8 @@ class SparkEngine:
         self._pending: dict[str, _Rewrite] = {}  # copy-on-write changes applied when the transaction ends
 
     @classmethod
-    def open(cls, target, project_root: str) -> SparkEngine:
+    def open(cls, target, project_root: str, read_only: bool = False) -> SparkEngine:
+        """The shared session (`read_only` promises nothing on Spark: a session has no such mode)."""
         where = f"target '{target.name}'"
         settings = session_settings(target, project_root)
         spark = get_session(settings, where)
@@ -258,8 +259,6 @@ class SparkEngine:
         """INSERT ... VALUES built as trees (doubles as CAST('repr' AS DOUBLE): exact, NaN and
         infinities included); into a table with copy-on-write changes pending, the trees join them
         without being rendered and parsed again."""
-        from slocompile.engines.dbapi import plain_rows
-
         target = exp.Schema(this=_plain(table), expressions=[exp.to_identifier(c, quoted=True) for c, _ in columns])
         types = [t for _, t in columns]
         values = plain_rows(columns, rows)

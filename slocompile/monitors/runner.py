@@ -12,18 +12,31 @@ import datetime as dt
 
 from sqlglot import exp
 
+from slocompile.dialects.render import render
+from slocompile.dialects.rules import duckdb_type
+from slocompile.engines.base import Engine
 from slocompile.monitors.bands import DEFAULT, Settings
 from slocompile.monitors.detect import freeze_edges, historical_range, judge_partition, ranges_from_history
 from slocompile.monitors.history import History, Judgement
-from slocompile.monitors.profile import (ColumnSpec, Profile, TableSpec, dependent, learn_edges, list_partitions, parse_partition,
-                      partition_text, profile)
+from slocompile.monitors.profile import (
+    Profile,
+    ProfiledColumn,
+    ProfiledTable,
+    dependent,
+    learn_edges,
+    list_partitions,
+    parse_partition,
+    partition_text,
+    profile,
+)
+from slocompile.sqltrees.profiles import distinct_counts_query
 
 _NUMERIC = {"TINYINT", "SMALLINT", "INTEGER", "INT", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
             "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL", "DECIMAL", "NUMERIC"}
 _STRING = {"VARCHAR", "TEXT", "STRING", "CHAR", "BPCHAR", "UUID"}
 
 
-def family_of(data_type: str) -> str | None:
+def monitor_family(data_type: str) -> str | None:
     """Monitor family of a DuckDB type name; None for what monitors do not profile (nested types,
     blobs, intervals, times of day)."""
     t = data_type.strip().upper()
@@ -43,64 +56,51 @@ def family_of(data_type: str) -> str | None:
     return None
 
 
-def discover_columns(con, relation: exp.Table | str, exclude=(), categorical_max: int = 1000,
-                     sample_partitions: int = 7, partition: str | None = None) -> list[ColumnSpec]:
-    """Columns and families from the DuckDB catalog; text columns with few distinct values (at most
-    ``categorical_max`` over a few partitions) are categorical, the others free strings."""
+def discover_columns(engine: Engine, relation: exp.Table | str, exclude=(), categorical_max: int = 1000,
+                     sample_partitions: int = 7, partition: str | None = None) -> list[ProfiledColumn]:
+    """Columns and families from the engine's catalog; text columns with few distinct values (at
+    most ``categorical_max`` over a few partitions) are categorical, the others free strings."""
     rel = exp.to_table(relation) if isinstance(relation, str) else relation
-    q = (exp.select(exp.column("column_name"), exp.column("data_type"))
-         .from_(exp.to_table("information_schema.columns"))
-         .where(exp.and_(exp.EQ(this=exp.column("table_name"), expression=exp.Literal.string(rel.name)),
-                         *([exp.EQ(this=exp.column("table_schema"), expression=exp.Literal.string(rel.db))]
-                           if rel.db else [])))
-         .order_by(exp.column("ordinal_position")))
     out = []
-    for name, dtype in con.execute(q.sql(dialect="duckdb")).fetchall():
-        fam = family_of(dtype)
+    for name, dtype in engine.columns(rel) or []:
+        fam = monitor_family(duckdb_type(dtype, engine.dialect))
         if name in exclude or fam is None:
             continue
-        out.append(ColumnSpec(name, fam))
+        out.append(ProfiledColumn(name, fam))
     strings = [c for c in out if c.family == "string"]
     if strings:
-        src = rel.copy()
-        sub = exp.select(*[exp.alias_(exp.Count(this=exp.Distinct(expressions=[
-            exp.column(c.name, quoted=True)])), exp.to_identifier(f"d{i}", quoted=True))
-            for i, c in enumerate(strings)]).from_(src)
-        if partition:
-            firsts = exp.select(exp.column(partition, quoted=True)).from_(rel.copy()).distinct().order_by(
-                exp.column(partition, quoted=True)).limit(sample_partitions)
-            sub = sub.where(exp.In(this=exp.column(partition, quoted=True), query=exp.Subquery(this=firsts)))
-        counts = con.execute(sub.sql(dialect="duckdb", identify=True)).fetchone()
+        q = distinct_counts_query(rel, [c.name for c in strings], partition, sample_partitions)
+        counts = engine.query(render(q, engine.dialect, copy=False))[0]
         kinds = {c.name: ("categorical" if n <= categorical_max else "string") for c, n in zip(strings, counts)}
-        out = [ColumnSpec(c.name, kinds.get(c.name, c.family)) for c in out]
+        out = [ProfiledColumn(c.name, kinds.get(c.name, c.family)) for c in out]
     return out
 
 
 def make_spec(relation, partition_column: str, key, columns, partition_kind: str | None = None,
-              con=None) -> TableSpec:
+              engine: Engine | None = None) -> ProfiledTable:
     rel = exp.to_table(relation) if isinstance(relation, str) else relation
-    cols = tuple(c if isinstance(c, ColumnSpec) else ColumnSpec(*c) for c in columns)
-    spec = TableSpec(rel, partition_column, tuple(key or ()), cols, partition_kind or "date")
-    if partition_kind is None and con is not None:
-        parts = list_partitions(con, spec)
+    cols = tuple(c if isinstance(c, ProfiledColumn) else ProfiledColumn(*c) for c in columns)
+    spec = ProfiledTable(rel, partition_column, tuple(key or ()), cols, partition_kind or "date")
+    if partition_kind is None and engine is not None:
+        parts = list_partitions(engine, spec)
         kind = "other"
         if parts and isinstance(parts[0], dt.datetime):
             kind = "timestamp"
         elif parts and isinstance(parts[0], dt.date):
             kind = "date"
-        spec = TableSpec(rel, partition_column, spec.key, cols, kind)
+        spec = ProfiledTable(rel, partition_column, spec.key, cols, kind)
     return spec
 
 
-def _valued_names(spec: TableSpec) -> list[str]:
+def _valued_names(spec: ProfiledTable) -> list[str]:
     return [spec.columns[i].name for i in spec.valued()]
 
 
-def profile_all(con, spec: TableSpec, upto=None, settings: Settings = DEFAULT) -> tuple[list, Profile]:
+def profile_all(engine: Engine, spec: ProfiledTable, upto=None, settings: Settings = DEFAULT) -> tuple[list, Profile]:
     """Profile every partition (<= upto): base, keys and categories in one pass, then ranges and
     bins (which need earlier partitions' minima/maxima and the frozen edges) in a second."""
-    parts = list_partitions(con, spec, upto=upto)
-    prof = profile(con, spec, parts if upto is not None else None,
+    parts = list_partitions(engine, spec, upto=upto)
+    prof = profile(engine, spec, parts if upto is not None else None,
                    pairs=[(b, a) for a, b in zip(parts, parts[1:])])
     texts = [partition_text(v) for v in parts]
     n0 = settings.min_history
@@ -120,11 +120,11 @@ def profile_all(con, spec: TableSpec, upto=None, settings: Settings = DEFAULT) -
             if rng:
                 r[c] = rng
         ranges[v] = r
-    dependent(con, spec, prof, parts if upto is not None else None, ranges, edges, bins_for=set(texts[n0:]))
+    dependent(engine, spec, prof, parts if upto is not None else None, ranges, edges, bins_for=set(texts[n0:]))
     return parts, prof
 
 
-def profile_new(con, spec: TableSpec, history: History, partitions: list,
+def profile_new(engine: Engine, spec: ProfiledTable, history: History, partitions: list,
                 settings: Settings = DEFAULT) -> Profile:
     """Profile new partitions for an incremental build, one fused scan (plus keys, categories),
     with ranges and edges taken from the history; scans only these partitions and the one
@@ -135,12 +135,12 @@ def profile_new(con, spec: TableSpec, history: History, partitions: list,
         prev = {p: texts[i - 1] for p in partitions if (i := texts.index(partition_text(p))) > 0}
         pairs = [(p, parse_partition(q, spec.partition_kind)) for p, q in prev.items()]
     else:  # nothing recorded yet: ask the table (scans the partition column once)
-        allp = list_partitions(con, spec, upto=max(partitions))
+        allp = list_partitions(engine, spec, upto=max(partitions))
         before = {b: a for a, b in zip(allp, allp[1:])}
         pairs = [(p, before[p]) for p in partitions if p in before]
     ranges = {p: ranges_from_history(history, _valued_names(spec), partition_text(p), settings)
               for p in partitions}
-    return profile(con, spec, list(partitions), pairs=pairs, ranges=ranges,
+    return profile(engine, spec, list(partitions), pairs=pairs, ranges=ranges,
                    edges=history.edges or None)
 
 
@@ -154,14 +154,14 @@ def replay(history: History, prof: Profile, texts: list[str], settings: Settings
     return out
 
 
-def detect_range(con, relation, partition_column: str, key, columns, start=None, end=None,
+def detect_range(engine: Engine, relation, partition_column: str, key, columns, start=None, end=None,
              settings: Settings = DEFAULT, table: str | None = None,
              history_out: History | None = None) -> list[dict]:
     """Replay partitions in order, each judged only by the partitions before it; return the alerts
     of partitions in [start, end] (dicts: partition, table, column, check, observed, expected,
-    message, incident, ...). ``columns``: ColumnSpec or (name, family) pairs."""
-    spec = make_spec(relation, partition_column, key, columns, con=con)
-    parts, prof = profile_all(con, spec, upto=end, settings=settings)
+    message, incident, ...). ``columns``: ProfiledColumn or (name, family) pairs."""
+    spec = make_spec(relation, partition_column, key, columns, engine=engine)
+    parts, prof = profile_all(engine, spec, upto=end, settings=settings)
     texts = [partition_text(v) for v in parts]
     history = history_out if history_out is not None else History()
     history.table = table or spec.relation.name
@@ -173,13 +173,13 @@ def detect_range(con, relation, partition_column: str, key, columns, start=None,
     return alerts
 
 
-def monitor_partitions(con, spec: TableSpec, history: History, partitions: list,
+def monitor_partitions(engine: Engine, spec: ProfiledTable, history: History, partitions: list,
                        settings: Settings = DEFAULT) -> list[dict]:
     """One incremental build's monitoring: profile the new partitions (in order), judge each
     against the history before it, record it, and return its alerts with incidents."""
     alerts = []
     for v in sorted(partitions):
-        prof = profile_new(con, spec, history, [v], settings)
+        prof = profile_new(engine, spec, history, [v], settings)
         t = partition_text(v)
         if t not in prof.metrics:  # an empty partition has no rows to profile
             continue

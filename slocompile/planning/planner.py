@@ -10,6 +10,7 @@ duplicate keys beats COUNT(DISTINCT) inside a wide aggregate.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from sqlglot import exp
 
@@ -77,10 +78,11 @@ def placement(metric: m.Metric, strategy: Strategy) -> str:
         if len(metric.columns) > 1:
             return "duplicates"
         return "distinct" if strategy.distinct_apart else "fused"
-    if strategy.distinct_apart and metric.kind == m.AGGREGATE and _has_distinct(metric.expr):
+    expr = cast(exp.Expression, metric.expr)  # AGGREGATE and COUNT_IF metrics always have one
+    if strategy.distinct_apart and metric.kind == m.AGGREGATE and _has_distinct(expr):
         return "distinct"
     if metric.kind == m.COUNT_IF and metric.where is None:
-        if strategy.prunable_alone and (metric.stats_prunable or simple_condition(metric.expr)):
+        if strategy.prunable_alone and (metric.stats_prunable or simple_condition(expr)):
             return "alone"
         if strategy.value_counts and metric.per_value:
             return "value_counts"
@@ -115,7 +117,7 @@ class TablePlan:
     def metrics(self) -> list[m.Metric]:
         return [metric for scan in self.scans for metric in scan.metrics]
 
-    def describe(self) -> list[dict]:
+    def describe(self) -> list[dict[str, Any]]:
         """The plan for the manifest: each query, why it is separate, and the checks it serves
         (`slocompile show` prints the metrics themselves)."""
         users: dict[m.Metric, list[str]] = {}
@@ -140,7 +142,7 @@ def plan_table(table: TableSpec, dialect: str, checks: list[CheckSpec] | None = 
     for _, ms in requested:
         for metric in ms:
             unique.setdefault(metric, None)
-    shared: dict[tuple, list[m.Metric]] = {}  # (placement, where, grouped) -> metrics of one scan
+    shared: dict[tuple[Any, ...], list[m.Metric]] = {}  # (placement, where, grouped) -> metrics of one scan
     for metric in unique:
         scope_grouped = grouped and metric.scope == m.PER_PARTITION
         place = placement(metric, strategy)

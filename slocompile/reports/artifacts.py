@@ -5,12 +5,14 @@ import json
 import os
 import xml.etree.ElementTree as ET
 
-from slocompile import __version__
+from slocompile.support.version import __version__
 from slocompile.checks.base import fmt_num
 from slocompile.dialects.nodes import sql_text
+from slocompile.support.secrets import redact, redact_data
 
 
 def write_json(path: str, data) -> None:
+    data = redact_data(data)  # recorded secrets (support.secrets) never reach an artifact
     write_text(path, json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
 
 
@@ -99,6 +101,9 @@ def junit(run) -> str:
                 ET.SubElement(case, "error", message=r.message, type=r.check_type).text = r.message
             elif r.status == "warn":
                 ET.SubElement(case, "system-out").text = "WARN: " + r.message
+    for element in suites.iter():  # recorded secrets never reach an artifact
+        element.attrib.update({k: redact(v) for k, v in element.attrib.items()})
+        element.text = redact(element.text)
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
 

@@ -12,7 +12,7 @@ import json
 import os
 
 from slocompile.errors import SlocompileError
-from slocompile.reports.reportdata import LAST, Report, TableData, check_sql, load, open_target
+from slocompile.reports.reportdata import LAST, ReportData, TableData, check_sql, load, open_target
 from slocompile.reports.svg import STYLE, esc, fmt_value, heatmap, series_plot
 
 MAX_OPEN_PLOTS = 12   # alerted metrics drawn open; everything else sits in collapsed lists
@@ -25,10 +25,10 @@ MAX_LISTED = 200
 def write_report(spec, target_name: str | None = None, select: list[str] | None = None,
                  output: str | None = None, last: int = LAST) -> str:
     """Read the meta schema of a target (read-only) and write the report; returns its path."""
-    from slocompile.run.build import _selected, _target
+    from slocompile.run import selection
 
-    tables = _selected(spec, select)
-    target = _target(spec, target_name)
+    tables = selection.selected(spec, select)
+    target = selection.target(spec, target_name)
     engine, where = open_target(spec, target)
     try:
         rep = load(engine, spec, target, tables, last)
@@ -92,7 +92,7 @@ def _table(head: str, rows, cls: str = "data") -> str:
             + "</table>")
 
 
-def page(rep: Report) -> str:
+def page(rep: ReportData) -> str:
     cells, whole, rows, worst = {}, {}, [], {}
     parts = sorted({r["partition"] for td in rep.tables for r in td.status if r["partition"] is not None})
     shown = parts[-rep.last:]
@@ -103,7 +103,7 @@ def page(rep: Report) -> str:
         worst[i] = "none"
         for r in td.status:
             status, bad = _cell(td, r)
-            worst[i] = max(worst[i], status, key=RANK.get)
+            worst[i] = max(worst[i], status, key=RANK.__getitem__)
             counts[status] = counts.get(status, 0) + 1
             tip = _tip(td.spec.name, r, status, bad)
             if r["partition"] is None:
@@ -144,7 +144,7 @@ def page(rep: Report) -> str:
             + "\n".join(body) + "</body></html>\n")
 
 
-def _header(rep: Report, run) -> str:
+def _header(rep: ReportData, run) -> str:
     run_text = ""
     if run:
         run_text = (f" · last run <code>{esc(run['run_id'])}</code> {_badge(run['status'] or 'none')} "
@@ -335,7 +335,8 @@ def _highlight(sql: str, aliases) -> str:
     on a line indented by two spaces and ends with its alias)."""
     import re
 
-    lines, marked, start = sql.split("\n"), set(), None
+    lines, start = sql.split("\n"), None
+    marked: set[int] = set()
     ends = re.compile(r"\bAS [`\"]?(\w+)[`\"]?,?$")
     for i, line in enumerate(lines):
         if start is None and re.match(r"  \S", line):

@@ -15,15 +15,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
 from dataclasses import dataclass, field
+from typing import cast
 
 from sqlglot import exp
 
-from slocompile.engines.base import QueryFailed
-from slocompile.errors import SlocompileError
-from slocompile.sqltrees import meta
 from slocompile.dialects.nodes import and_all, col, lit
+from slocompile.engines.base import NothingStored, QueryFailed
+from slocompile.engines.connect import connect
+from slocompile.errors import SlocompileError
+from slocompile.spec.model import TableSpec
+from slocompile.sqltrees import meta
 
 LAST = 90             # partitions shown in the grid and the plots (newest)
 RUN_COLS = ["run_id", "target", "started_at", "finished_at", "status", "passed", "failed", "warned", "errored"]
@@ -36,7 +38,7 @@ INCIDENT_COLS = ["partition", "incident", "cause", "columns", "alerts", "severit
 
 @dataclass
 class TableData:
-    spec: object                                     # spec.model.TableSpec
+    spec: TableSpec
     status: list[dict] = field(default_factory=list)  # latest status per partition (None: whole table)
     bad: list[dict] = field(default_factory=list)     # non-passing results of those latest checks
     bad_by_partition: dict = field(default_factory=dict)
@@ -48,7 +50,7 @@ class TableData:
 
 
 @dataclass
-class Report:
+class ReportData:
     project: str
     target: str
     dialect: str
@@ -63,33 +65,14 @@ class Report:
 # ------------------------------------------------------------------ reading the meta schema
 
 def open_target(spec, target):
-    """An engine that cannot change the warehouse: DuckDB read-only; a read-only Postgres session."""
-    if target.type != "duckdb":
-        from slocompile.engines.base import connect
-
-        engine = connect(target, spec.root)
-        if target.type == "postgres":
-            try:
-                engine.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-            except QueryFailed:
-                pass
-        return engine, getattr(engine, "where", target.name)
-    import duckdb
-
-    from slocompile.engines.duckdb import DuckDBEngine
-
-    path = target.options.get("path", "warehouse.duckdb")
-    if path == ":memory:":
-        raise SlocompileError(f"target '{target.name}' is an in-memory database: it keeps no history to report on")
-    if not os.path.isabs(path):
-        path = os.path.join(spec.root, path)
-    if not os.path.exists(path):
-        raise SlocompileError(f"target '{target.name}': {path} does not exist; run `slocompile build` first")
+    """An engine that cannot change the warehouse (engines.connect's read_only: DuckDB's file
+    read-only; a read-only Postgres session), and where it is."""
     try:
-        return DuckDBEngine(duckdb.connect(path, read_only=True), path), path
-    except duckdb.Error as e:
-        raise SlocompileError(f"target '{target.name}': cannot open {path} read-only: "
-                              f"{str(e).splitlines()[0]}") from None
+        engine = connect(target, spec.root, read_only=True)
+    except NothingStored as e:
+        raise SlocompileError(f"{e}: it keeps no history to report on" if e.in_memory
+                              else f"{e}; run `slocompile build` first") from None
+    return engine, getattr(engine, "where", None) or getattr(engine, "path", None) or target.name
 
 
 def _rows(engine, schemas, name: str, columns: list[str], where=None, order: str | None = None,
@@ -118,14 +101,14 @@ def _eq(column: str, value) -> exp.Expression:
     return exp.EQ(this=col(column), expression=lit(value))
 
 
-def load(engine, spec, target, tables, last: int = LAST) -> Report:
+def load(engine, spec, target, tables, last: int = LAST) -> ReportData:
     s = spec.schemas
     try:
         runs = _rows(engine, s, "runs", RUN_COLS, order="started_at", limit=15)
     except QueryFailed as e:
         raise SlocompileError(f"target '{target.name}': no slocompile history in schema '{s.meta}' (has "
                               f"`slocompile build` run on this target?): {str(e).splitlines()[0]}") from None
-    out = Report(spec.name, target.name, target.dialect, "", runs, [], dt.datetime.now(dt.timezone.utc), last=last)
+    out = ReportData(spec.name, target.name, target.dialect, "", runs, [], dt.datetime.now(dt.timezone.utc), last=last)
     if not tables:
         return out
     names = exp.In(this=col("table_name"), expressions=[lit(t.name) for t in tables])
@@ -209,8 +192,8 @@ def check_sql(spec, dialect: str, tables: list[TableData]) -> dict:
     tables with a failed or warned check (the aliases name the check's own output columns of a
     fused scan); a text instead when the table no longer compiles."""
     from slocompile.compiling.compiler import compile_project
-    from slocompile.planning.planner import ALONE, FUSED
     from slocompile.dialects.render import render
+    from slocompile.planning.planner import ALONE, FUSED
     from slocompile.sqltrees.scans import metric_aggregate
 
     out: dict = {}
@@ -233,7 +216,8 @@ def check_sql(spec, dialect: str, tables: list[TableData]) -> dict:
                     mine = {f"m{i}": render(metric_aggregate(x), dialect) for i, x in enumerate(scan.metrics)
                             if x in wanted}
                 elif scan.kind == ALONE and sql:  # COUNT(*) of the rows matching the metric's condition
-                    mine = {"m0": "COUNT(*) WHERE " + render(scan.metrics[0].expr, dialect)}
+                    # an alone scan's metric is a COUNT_IF, which has its condition in expr
+                    mine = {"m0": "COUNT(*) WHERE " + render(cast(exp.Expression, scan.metrics[0].expr), dialect)}
                 scans.append((f"{scan.kind} scan: {scan.reason}", sql, mine))
             per[check.name] = scans
         out[td.spec.name] = per

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
+from typing import cast
 
 STATUS_LABEL = {"pass": "pass", "warn": "warn", "fail": "fail", "error": "error", "none": "not checked"}
 
@@ -102,8 +103,8 @@ def partition_date(p: str) -> dt.date | None:
 def x_positions(partitions: list[str]) -> tuple[list[float], bool]:
     """x of each partition: its day number when every partition is a distinct date (gaps in the
     data then show as gaps on the axis), else its index."""
-    dates = [partition_date(p) for p in partitions]
-    if partitions and all(dates) and len(set(dates)) == len(dates):
+    dates = [d for d in (partition_date(p) for p in partitions) if d is not None]
+    if partitions and len(dates) == len(partitions) and len(set(dates)) == len(dates):
         return [float(d.toordinal()) for d in dates], True
     return [float(i) for i in range(len(partitions))], False
 
@@ -141,7 +142,8 @@ def _date_label(d: dt.date, prev: dt.date | None) -> tuple[str, str]:
 
 def _segments(xs, ys) -> list[list[tuple[float, float]]]:
     """Runs of consecutive points with a value (a missing value breaks the line)."""
-    out, cur = [], []
+    out: list[list[tuple[float, float]]] = []
+    cur: list[tuple[float, float]] = []
     for x, y in zip(xs, ys):
         if y is None or not math.isfinite(y):
             if cur:
@@ -242,7 +244,8 @@ def series_plot(partitions: list[str], values: list[float | None], bands: list[t
 def _x_axis(partitions, xs, dated, sx, y_axis, ml, pw) -> list[str]:
     out = []
     if dated:
-        first, last = partition_date(partitions[0]), partition_date(partitions[-1])
+        # dated: every partition is a date (x_positions)
+        first, last = cast(dt.date, partition_date(partitions[0])), cast(dt.date, partition_date(partitions[-1]))
         prev = None
         for d in date_ticks(first, last, max(2, int(pw // 65))):
             x = sx(float(d.toordinal()))

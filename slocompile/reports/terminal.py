@@ -5,6 +5,8 @@ import sys
 
 import click
 
+from slocompile.support.secrets import RedactingStream
+
 MAX_LISTED = 20
 
 
@@ -37,7 +39,7 @@ def table_line(tr) -> str:
 
 
 def summary(run, quiet: bool = False, out=None) -> None:
-    out = out or sys.stdout
+    out = RedactingStream(out or sys.stdout)  # no recorded secret reaches the terminal
     for tr in run.tables:
         bad = [r for r in tr.results if r.status != "pass"]
         if quiet and not any(r.status in ("fail", "error") for r in bad):

@@ -19,6 +19,9 @@ Design (one versions table per table, published by a status row, no DDL at publi
 
 A build that dies leaves its version `pending`: invisible to the views, deleted by the next build.
 `slocompile rollback TABLE [--to VERSION]` points partitions back at an earlier passing version.
+
+This module runs the steps against an engine; the SQL trees they (and the validated view) use are
+in sqltrees/versions.py.
 """
 from __future__ import annotations
 
@@ -27,18 +30,22 @@ from dataclasses import dataclass, field, replace
 
 from sqlglot import exp
 
+from slocompile.checks.evaluate import partition_statuses
+from slocompile.dialects.nodes import and_all, col, lit
+from slocompile.dialects.render import render
+from slocompile.engines.base import QueryFailed
 from slocompile.errors import SlocompileError, did_you_mean
+from slocompile.run.selection import fingerprint, partitions_to_check
 from slocompile.spec.model import ProjectSpec, Schemas, TableSpec
-from slocompile.dialects.nodes import QueryError, and_all, col, lit
+from slocompile.sqltrees import meta
+from slocompile.sqltrees.scans import partition_in, partition_text
+from slocompile.sqltrees.versions import (ALIAS, VERSION_COLUMN, audit_select, audit_view, eq_partition, eq_table,
+                                          eq_version, ident, partition_of, point_partition, qcol, versions_source,
+                                          versions_table)
+from slocompile.support.testhooks import pause
 
-VERSION_COLUMN = "_slo_version"
-ALIAS = "_v"
-PUBLISHED_ALIAS = "_p"
-STAGED_ALIAS = "_m"
-AUDIT_SUFFIX = "__slo_audit"  # letters, digits and _ only: Spark refuses other names
 DEFAULT_KEEP = 3
 PENDING, PASS, FAIL = "pending", "pass", "fail"
-NULL_PARTITION = "(null)"
 
 
 @dataclass
@@ -53,98 +60,6 @@ class Staged:
     previous: dict = field(default_factory=dict)    # partition -> version served before this build
 
 
-# ------------------------------------------------------------------ SQL
-
-def _ident(name: str) -> exp.Identifier:
-    return exp.to_identifier(name, quoted=True)
-
-
-def versions_table(schemas: Schemas, table_name: str) -> exp.Table:
-    return exp.Table(this=_ident(table_name), db=_ident(schemas.versions))
-
-
-def audit_view(schemas: Schemas, table_name: str) -> exp.Table:
-    return exp.Table(this=_ident(table_name + AUDIT_SUFFIX), db=_ident(schemas.versions))
-
-
-def _qcol(alias: str, name: str) -> exp.Column:
-    return exp.Column(this=_ident(name), table=_ident(alias))
-
-
-def _partition_of(table: TableSpec, alias: str) -> exp.Expression:
-    """The partition (as text, as in the meta schema) of a row of the versions table."""
-    return exp.Coalesce(this=exp.cast(_qcol(alias, table.partition), exp.DataType.Type.TEXT),
-                        expressions=[lit(NULL_PARTITION)])
-
-
-def versions_source(schemas: Schemas, table: TableSpec) -> exp.Table:
-    source = versions_table(schemas, table.name)
-    source.set("alias", exp.TableAlias(this=_ident(ALIAS)))
-    return source
-
-
-def _meta(schemas: Schemas, name: str, alias: str) -> exp.Table:
-    from slocompile.sqltrees import meta
-
-    t = meta.table(schemas, name)
-    t.set("alias", exp.TableAlias(this=_ident(alias)))
-    return t
-
-
-def _matches_partition(table: TableSpec, inner: str) -> exp.Expression:
-    """inner.partition is the partition of the outer versions row (NULL for unpartitioned tables)."""
-    if table.partition is None:
-        return exp.Is(this=_qcol(inner, "partition"), expression=exp.Null())
-    return exp.EQ(this=_qcol(inner, "partition"), expression=_partition_of(table, ALIAS))
-
-
-def _is_published(schemas: Schemas, table: TableSpec) -> exp.Expression:
-    p = PUBLISHED_ALIAS
-    query = exp.Select(expressions=[exp.Literal.number(1)]).from_(_meta(schemas, "published", p), copy=False).where(
-        and_all([exp.EQ(this=_qcol(p, "table_name"), expression=lit(table.name)),
-                 exp.EQ(this=_qcol(p, "version"), expression=_qcol(ALIAS, VERSION_COLUMN)),
-                 _matches_partition(table, p)]), copy=False)
-    return exp.Exists(this=query)
-
-
-def published_condition(schemas: Schemas, table: TableSpec) -> exp.Expression:
-    """Rows of the published version of their partition; every query fails while no version of
-    the table has ever passed (rather than serving nothing silently)."""
-    p = PUBLISHED_ALIAS
-    n = exp.Count(this=exp.Star())
-    # the message is not a constant (Postgres would fail the cast when the view is created)
-    message = exp.DPipe(this=lit(f"slocompile: {schemas.validated}.{table.name} has no version that passed its SLOs "
-                                 "yet (gate last_good); published versions: "),
-                        expression=exp.cast(n.copy(), exp.DataType.Type.TEXT))
-    check = exp.Case(ifs=[exp.If(this=exp.EQ(this=n, expression=exp.Literal.number(0)),
-                                 true=exp.EQ(this=QueryError(this=message), expression=exp.Literal.number(0)))],
-                     default=exp.true())
-    any_published = exp.Subquery(this=exp.Select(expressions=[check]).from_(
-        _meta(schemas, "published", p), copy=False).where(
-        exp.EQ(this=_qcol(p, "table_name"), expression=lit(table.name)), copy=False))
-    return exp.And(this=any_published, expression=_is_published(schemas, table))
-
-
-def audit_select(schemas: Schemas, table: TableSpec, columns: list[str], version: int | None) -> exp.Select:
-    """What the view would serve if `version` were published: its rows, plus the published rows of
-    every partition it does not hold."""
-    new = exp.EQ(this=_qcol(ALIAS, VERSION_COLUMN), expression=exp.Literal.number(version)) \
-        if version is not None else exp.false()
-    if table.partition is None:
-        keep = new if version is not None else _is_published(schemas, table)
-    else:
-        m = STAGED_ALIAS
-        staged_here = exp.Exists(this=exp.Select(expressions=[exp.Literal.number(1)]).from_(
-            _meta(schemas, "versions", m), copy=False).where(and_all([
-                exp.EQ(this=_qcol(m, "table_name"), expression=lit(table.name)),
-                exp.EQ(this=_qcol(m, "version"), expression=exp.Literal.number(version if version is not None else -1)),
-                _matches_partition(table, m)]), copy=False))
-        keep = exp.Or(this=exp.Paren(this=new), expression=exp.Paren(this=exp.And(
-            this=_is_published(schemas, table), expression=exp.Not(this=staged_here))))
-    return exp.Select(expressions=[_qcol(ALIAS, c) for c in columns]).from_(
-        versions_source(schemas, table), copy=False).where(keep, copy=False)
-
-
 # ------------------------------------------------------------------ build: write and audit
 
 def stage(engine, project: ProjectSpec, tables: list[TableSpec], sel, run) -> list[TableSpec]:
@@ -154,10 +69,6 @@ def stage(engine, project: ProjectSpec, tables: list[TableSpec], sel, run) -> li
     records what was staged in `run.staged`."""
     if not any(t.gate == "last_good" for t in tables):
         return tables
-    from slocompile.run.build import _partitions_to_check, fingerprint
-    from slocompile.dialects.render import render
-    from slocompile.sqltrees import meta
-
     s = project.schemas
     dialect = engine.dialect
     engine.execute(render(meta.create_schema(s.versions), dialect))
@@ -177,7 +88,7 @@ def stage(engine, project: ProjectSpec, tables: list[TableSpec], sel, run) -> li
         _ensure_versions_table(engine, s, table, raw_cols)
         next_version = _cleanup_pending(engine, s, table)
         if table.partition:
-            parts = _partitions_to_check(engine, project, table, fingerprint(table), sel)
+            parts = partitions_to_check(engine, project, table, fingerprint(table), sel)
         else:
             parts = None
         staged = _write_version(engine, s, table, names, next_version, parts, run)
@@ -185,15 +96,11 @@ def stage(engine, project: ProjectSpec, tables: list[TableSpec], sel, run) -> li
         engine.execute(render(exp.Create(kind="VIEW", replace=True, this=audit_view(s, table.name),
                                          expression=audit_select(s, table, names, staged.version)), dialect))
         out.append(replace(table, relation=audit_view(s, table.name)))
-    from slocompile.support.testhooks import pause
-
     pause("staged")
     return out
 
 
 def _ensure_versions_table(engine, s: Schemas, table: TableSpec, raw_cols) -> None:
-    from slocompile.dialects.render import render
-
     target = versions_table(s, table.name)
     have = engine.columns(target)
     if have is None:
@@ -204,34 +111,28 @@ def _ensure_versions_table(engine, s: Schemas, table: TableSpec, raw_cols) -> No
         return
     known = {n: t for n, t in have}
     name_sql = render(target, engine.dialect)
-    from slocompile.engines.base import QueryFailed
-
     for name, typ in raw_cols:  # the raw relation changed: follow it (older versions get NULL)
-        ident = render(_ident(name), engine.dialect)
+        quoted = render(ident(name), engine.dialect)
         if name not in known:
-            engine.execute(f"ALTER TABLE {name_sql} ADD COLUMN {ident} {typ}")
+            engine.execute(f"ALTER TABLE {name_sql} ADD COLUMN {quoted} {typ}")
         elif known[name] != typ:
             # take the new type when the kept versions convert to it (a wider decimal, int -> text);
             # otherwise keep the old one and let the copy convert the new values (or fail, reported)
             try:
-                engine.execute(f"ALTER TABLE {name_sql} ALTER COLUMN {ident} TYPE {typ}")
+                engine.execute(f"ALTER TABLE {name_sql} ALTER COLUMN {quoted} TYPE {typ}")
             except QueryFailed:
                 pass
 
 
 def _rows(engine, tree) -> list[tuple]:
-    from slocompile.dialects.render import render
-
     return engine.query(render(tree, engine.dialect))
 
 
 def _cleanup_pending(engine, s: Schemas, table: TableSpec) -> int:
     """Delete the versions a dead build left pending (data and meta rows); return the next version
     number. Numbers are never reused, also after a crash."""
-    from slocompile.sqltrees import meta
-
     rows = _rows(engine, exp.select(col("version"), col("status")).from_(meta.table(s, "versions"), copy=False)
-                 .where(_eq_table(table.name), copy=False))
+                 .where(eq_table(table.name), copy=False))
     recorded = max((v for v, st in rows if st != PENDING), default=0)
     data_max = _rows(engine, exp.select(exp.Max(this=col(VERSION_COLUMN))).from_(
         versions_table(s, table.name), copy=False))[0][0] or 0
@@ -242,15 +143,13 @@ def _cleanup_pending(engine, s: Schemas, table: TableSpec) -> int:
             this=exp.GT(this=col(VERSION_COLUMN), expression=exp.Literal.number(recorded)))))
     if any(st == PENDING for _, st in rows):
         stmts.append(exp.Delete(this=meta.table(s, "versions"), where=exp.Where(this=exp.And(
-            this=_eq_table(table.name), expression=exp.EQ(this=col("status"), expression=lit(PENDING))))))
+            this=eq_table(table.name), expression=exp.EQ(this=col("status"), expression=lit(PENDING))))))
     if stmts:
         _execute_all(engine, stmts)
     return next_version
 
 
 def _execute_all(engine, stmts) -> None:
-    from slocompile.dialects.render import render
-
     with engine.transaction():
         for stmt in stmts:
             engine.execute(render(stmt, engine.dialect))
@@ -259,10 +158,6 @@ def _execute_all(engine, stmts) -> None:
 def _write_version(engine, s: Schemas, table: TableSpec, names: list[str], version: int, parts, run) -> Staged:
     """Copy the relation (or the partitions `parts`) into the versions table as `version`, with its
     pending meta rows, in one transaction."""
-    from slocompile.dialects.render import render
-    from slocompile.sqltrees import meta
-    from slocompile.sqltrees.scans import partition_in
-
     if parts is not None and not parts:
         return Staged(table.name, None, {}, tuple(names))
     select = exp.Select(expressions=[col(n) for n in names] + [exp.Literal.number(version)]).from_(
@@ -270,17 +165,15 @@ def _write_version(engine, s: Schemas, table: TableSpec, names: list[str], versi
     if parts is not None:
         select = select.where(partition_in(table, parts), copy=False)
     insert = exp.Insert(this=exp.Schema(this=versions_table(s, table.name),
-                                        expressions=[_ident(n) for n in names + [VERSION_COLUMN]]),
+                                        expressions=[ident(n) for n in names + [VERSION_COLUMN]]),
                         expression=select)
-    pt = _partition_of(table, ALIAS) if table.partition else exp.cast(exp.Null(), exp.DataType.Type.TEXT)
+    pt = partition_of(table, ALIAS) if table.partition else exp.cast(exp.Null(), exp.DataType.Type.TEXT)
     counts = exp.Select(expressions=[pt, exp.Count(this=exp.Star())]).from_(
         versions_source(s, table), copy=False).where(
-        exp.EQ(this=_qcol(ALIAS, VERSION_COLUMN), expression=exp.Literal.number(version)), copy=False)
+        exp.EQ(this=qcol(ALIAS, VERSION_COLUMN), expression=exp.Literal.number(version)), copy=False)
     if table.partition:
         counts = counts.group_by(pt.copy(), copy=False)
     now = run.started_at
-    from slocompile.engines.base import QueryFailed
-
     with engine.transaction():
         try:
             engine.execute(render(insert, engine.dialect))
@@ -302,9 +195,6 @@ def _write_version(engine, s: Schemas, table: TableSpec, names: list[str], versi
 
 def statements(project: ProjectSpec, run, engine) -> list[exp.Expression]:
     """Statements for the build's commit: version statuses, the published pointers, retention."""
-    from slocompile.checks.evaluate import partition_statuses
-    from slocompile.sqltrees import meta
-
     s = project.schemas
     out: list[exp.Expression] = []
     now = run.finished_at
@@ -326,10 +216,10 @@ def statements(project: ProjectSpec, run, engine) -> list[exp.Expression]:
                 out.append(exp.Update(this=meta.table(s, "versions"), expressions=[
                     exp.EQ(this=col("status"), expression=lit(FAIL if failed else PASS)),
                     exp.EQ(this=col("failed_checks"), expression=lit(", ".join(failed)) if failed else exp.Null())],
-                    where=exp.Where(this=and_all([_eq_table(table.name), _eq_version(staged.version),
-                                                  _eq_partition(p)]))))
+                    where=exp.Where(this=and_all([eq_table(table.name), eq_version(staged.version),
+                                                  eq_partition(p)]))))
                 if not failed:
-                    out += _point(s, table.name, p, staged.version, run.run_id, now)
+                    out += point_partition(s, table.name, p, staged.version, run.run_id, now)
         staged.decided = decided
         out += _retention(table, s, staged.version, decided, versions, published)
     return out
@@ -369,44 +259,19 @@ def summary_lines(run) -> list[tuple[str, str]]:
     return out
 
 
-def _eq_table(name: str) -> exp.Expression:
-    return exp.EQ(this=col("table_name"), expression=lit(name))
-
-
-def _eq_version(v: int) -> exp.Expression:
-    return exp.EQ(this=col("version"), expression=exp.Literal.number(v))
-
-
-def _eq_partition(p: str | None) -> exp.Expression:
-    return exp.Is(this=col("partition"), expression=exp.Null()) if p is None else \
-        exp.EQ(this=col("partition"), expression=lit(p))
-
-
-def _point(s: Schemas, table_name: str, partition: str | None, version: int, run_id: str, now) -> list:
-    from slocompile.sqltrees import meta
-
-    return [exp.Delete(this=meta.table(s, "published"),
-                       where=exp.Where(this=exp.And(this=_eq_table(table_name), expression=_eq_partition(partition)))),
-            *meta.insert(s, "published", [(table_name, partition, version, run_id, now)])]
-
-
 def _state(engine, s: Schemas, table_name: str):
     """(versions: {partition: {version: status}}, published: {partition: version})."""
-    from slocompile.sqltrees import meta
-
     versions: dict = {}
     for v, p, st in _rows(engine, exp.select(col("version"), col("partition"), col("status")).from_(
-            meta.table(s, "versions"), copy=False).where(_eq_table(table_name), copy=False)):
+            meta.table(s, "versions"), copy=False).where(eq_table(table_name), copy=False)):
         versions.setdefault(p, {})[v] = st
     published = {p: v for p, v in _rows(engine, exp.select(col("partition"), col("version")).from_(
-        meta.table(s, "published"), copy=False).where(_eq_table(table_name), copy=False))}
+        meta.table(s, "published"), copy=False).where(eq_table(table_name), copy=False))}
     return versions, published
 
 
 def _retention(table: TableSpec, s: Schemas, version, decided: dict, versions: dict, published: dict) -> list:
     """Delete the versions beyond `keep` per partition (never the published one)."""
-    from slocompile.sqltrees import meta
-
     keep = table.keep or DEFAULT_KEEP
     published = dict(published)
     for p, failed in decided.items():
@@ -422,18 +287,16 @@ def _retention(table: TableSpec, s: Schemas, version, decided: dict, versions: d
     out = []
     for v, parts in sorted(doomed.items()):
         data = exp.EQ(this=col(VERSION_COLUMN), expression=exp.Literal.number(v))
-        rows = _eq_version(v)
+        rows = eq_version(v)
         if table.partition:
             real = [p for p in parts if p is not None]
             if not real:
                 continue
-            from slocompile.sqltrees.scans import partition_text
-
             data = exp.And(this=data, expression=exp.In(this=partition_text(table), expressions=[lit(p) for p in real]))
             rows = exp.And(this=rows, expression=exp.In(this=col("partition"), expressions=[lit(p) for p in real]))
         out.append(exp.Delete(this=versions_table(s, table.name), where=exp.Where(this=data)))
         out.append(exp.Delete(this=meta.table(s, "versions"), where=exp.Where(this=exp.And(
-            this=_eq_table(table.name), expression=rows))))
+            this=eq_table(table.name), expression=rows))))
     return out
 
 
@@ -450,23 +313,19 @@ def _last_good(project: ProjectSpec, name: str) -> TableSpec:
 
 def list_versions(project: ProjectSpec, engine, name: str) -> list[dict]:
     """Every kept version of a last_good table: version, partition, status, rows, published."""
-    from slocompile.sqltrees import meta
-
     table = _last_good(project, name)
     s = project.schemas
     _require_meta(engine, s)
     _, published = _state(engine, s, table.name)
     rows = _rows(engine, exp.select(col("version"), col("partition"), col("status"), col("failed_checks"),
                                     col("row_count"), col("created_at")).from_(meta.table(s, "versions"), copy=False)
-                 .where(_eq_table(table.name), copy=False))
+                 .where(eq_table(table.name), copy=False))
     out = [{"version": v, "partition": p, "status": st, "failed_checks": f, "rows": n, "created_at": at,
             "published": published.get(p) == v} for v, p, st, f, n, at in rows]
     return sorted(out, key=lambda r: (r["version"], r["partition"] or ""))
 
 
 def _require_meta(engine, s: Schemas) -> None:
-    from slocompile.sqltrees import meta
-
     if engine.columns(meta.table(s, "published")) is None:
         raise SlocompileError(f"no {s.meta}.published table on this target: run `slocompile build` first")
 
@@ -477,8 +336,6 @@ def rollback(project: ProjectSpec, engine, name: str, to: int | None = None, now
     With `to`: every partition that version holds and passed in serves it. Without: the partitions
     serving the most recently published version go back to their previous passing version (or, if
     they have none left, stop being served). Returns {partition: (old, new)}."""
-    from slocompile.dialects.render import render
-
     table = _last_good(project, name)
     s = project.schemas
     _require_meta(engine, s)
@@ -511,14 +368,12 @@ def rollback(project: ProjectSpec, engine, name: str, to: int | None = None, now
                                   f"(keep: {table.keep or DEFAULT_KEEP})")
     stmts = []
     run_id = "rollback"
-    from slocompile.sqltrees import meta
-
     for p, (_, new) in changes.items():
         if new is None:
             stmts.append(exp.Delete(this=meta.table(s, "published"), where=exp.Where(
-                this=exp.And(this=_eq_table(table.name), expression=_eq_partition(p)))))
+                this=exp.And(this=eq_table(table.name), expression=eq_partition(p)))))
         else:
-            stmts += _point(s, table.name, p, new, run_id, now)
+            stmts += point_partition(s, table.name, p, new, run_id, now)
     with engine.transaction():
         for stmt in stmts:
             engine.execute(render(stmt, engine.dialect))

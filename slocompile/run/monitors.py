@@ -17,35 +17,40 @@ module is the I/O around it:
   table's ``monitor: {severity: ...}``; a judged partition without alerts gets one passing
   ``monitor`` result, so its status is recorded like any checked partition. Error-severity alerts
   fail the partition like an error SLO (gates react).
-- **meta schema** (written by ``publish`` inside the build's one transaction): ``monitor_metrics``,
+- **meta schema** (written by ``record_history`` inside the build's one transaction): ``monitor_metrics``,
   ``monitor_summaries`` and ``monitor_state`` (``History.to_rows``, plus the column families
   discovered once), ``monitor_alerts`` and ``monitor_incidents``; a re-judged partition replaces
-  its rows. The bulk rows are written as plain DuckDB SQL text (sqlglot would spend seconds on a
-  long history's VALUES lists); other engines get the same rows through their ``insert_rows``.
+  its rows. The bulk rows go through the engine's ``insert_rows`` (no SQL literals built as trees:
+  sqlglot would spend seconds on a long history's VALUES lists).
 - **backtest** (``backtest``): replays every partition with ``monitors.backtest`` on a read-only
   connection; it reads the column families the builds recorded (so both judge the same columns
   the same way) and never writes.
 
-Monitors run on DuckDB, Postgres and Spark: on Postgres and Spark the same code reads through
-``engines.dbapi.connection`` (the profile queries rendered for the engine, DuckDB SQL text
-transpiled). ``backtest`` needs DuckDB.
+Monitors run on DuckDB, Postgres and Spark through the Engine interface: every query is a sqlglot
+tree (``sqltrees.profiles``) rendered for the engine's dialect, and catalog types are read in
+DuckDB's spelling (``dialects.rules.duckdb_type``). ``backtest`` needs DuckDB.
 """
 from __future__ import annotations
 
 import bisect
-import datetime as dt
 import json
 import math
-import os
 import time
 from dataclasses import dataclass, field
 
 from sqlglot import exp
 
+from slocompile.dialects.render import render
+from slocompile.dialects.rules import duckdb_type
+from slocompile.engines.base import Engine, NothingStored
+from slocompile.engines.connect import connect
 from slocompile.errors import Problem, SlocompileError, SpecError, did_you_mean
+from slocompile.spec.model import partition_label, partition_value
+from slocompile.sqltrees import meta
+from slocompile.sqltrees.profiles import meta_delete, meta_rows
 
 CHECK_TYPE = "monitor"
-NULL_PARTITION = "(null)"  # sqlbuild.scans: rows whose partition is NULL (never monitored)
+BACKTEST_ENGINES = ("duckdb",)  # backtest reads a read-only copy of the warehouse; elsewhere the builds judge
 
 
 @dataclass
@@ -68,10 +73,9 @@ class TableMonitoring:
 
 # ------------------------------------------------------------------ columns
 
-def _catalog(con, relation: exp.Table) -> list[tuple[str, str]]:
-    sql = ("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?"
-           + (" AND table_schema = ?" if relation.db else "") + " ORDER BY ordinal_position")
-    return con.execute(sql, [relation.name] + ([relation.db] if relation.db else [])).fetchall()
+def _catalog(engine: Engine, relation: exp.Table) -> list[tuple[str, str]]:
+    """(name, type) of the relation's columns, the types in DuckDB's spelling; [] when it does not exist."""
+    return [(n, duckdb_type(t, engine.dialect)) for n, t in engine.columns(relation) or []]
 
 
 def _base(family: str) -> str:
@@ -87,29 +91,29 @@ def partition_kind(catalog: list[tuple[str, str]], column: str) -> str:
     return "other"
 
 
-def resolve_columns(con, table, relation: exp.Table, catalog: list[tuple[str, str]],
+def resolve_columns(engine: Engine, table, relation: exp.Table, catalog: list[tuple[str, str]],
                     families: dict[str, str]) -> list:
     """The monitored columns with their families: the declared list, or every column of the
     catalog but the partition and the key. Families recorded by earlier builds are kept (a text
     column stays categorical or free text for good); new or retyped columns are discovered."""
-    from slocompile.monitors import ColumnSpec, discover_columns, family_of
+    from slocompile.monitors import ProfiledColumn, discover_columns, monitor_family
 
     types = dict(catalog)
     wanted = table.monitor.columns
     if wanted is None:
         exclude = {table.partition, *table.key}
-        wanted = [n for n, t in catalog if n not in exclude and family_of(t) is not None]
+        wanted = [n for n, t in catalog if n not in exclude and monitor_family(t) is not None]
     else:
         problems = missing_columns(table, catalog)
         if problems:
             raise SpecError([Problem(loc, msg) for loc, msg in problems])
-    need = [c for c in wanted if c not in families or _base(families[c]) != _base(family_of(types[c]))]
+    need = [c for c in wanted if c not in families or _base(families[c]) != _base(monitor_family(types[c]))]
     found = {}
     if need:
         keep = set(need)
-        found = {c.name: c.family for c in discover_columns(con, relation, exclude=[n for n in types if n not in keep],
-                                                            partition=table.partition)}
-    return [ColumnSpec(c, found.get(c) or families[c]) for c in wanted if c in found or c in families]
+        found = {c.name: c.family for c in discover_columns(
+            engine, relation, exclude=[n for n in types if n not in keep], partition=table.partition)}
+    return [ProfiledColumn(c, found.get(c) or families[c]) for c in wanted if c in found or c in families]
 
 
 def missing_columns(table, catalog: list[tuple[str, str]], dialect: str = "duckdb") -> list[tuple]:
@@ -118,8 +122,7 @@ def missing_columns(table, catalog: list[tuple[str, str]], dialect: str = "duckd
     declaration problems."""
     if table.monitor is None or table.monitor.columns is None:
         return []
-    from slocompile.engines.dbapi import duckdb_type
-    from slocompile.monitors import family_of
+    from slocompile.monitors import monitor_family
 
     types = dict(catalog)
     where = f"table '{table.name}', 'monitor'"
@@ -128,7 +131,7 @@ def missing_columns(table, catalog: list[tuple[str, str]], dialect: str = "duckd
         if c not in types:
             out.append((table.monitor.loc, f"{where}: column '{c}' is not in {table.relation_text}"
                         f"{did_you_mean(c, types)}"))
-        elif family_of(duckdb_type(types[c], dialect)) is None:
+        elif monitor_family(duckdb_type(types[c], dialect)) is None:
             out.append((table.monitor.loc, f"{where}: column '{c}' is {types[c]}, a type monitors do not profile "
                         "(numbers, text, booleans, dates and timestamps)"))
     return out
@@ -136,67 +139,43 @@ def missing_columns(table, catalog: list[tuple[str, str]], dialect: str = "duckd
 
 # ------------------------------------------------------------------ history in the meta schema
 
-def _meta(schemas, name: str) -> str:
-    from slocompile.sqltrees import meta
-
-    return meta.table(schemas, name).sql("duckdb")
-
-
-def _text(v) -> str:
-    """A DuckDB SQL literal (lossless for floats: repr, and 'nan'/'inf' as doubles)."""
-    if v is None:
-        return "NULL"
-    if hasattr(v, "item") and not isinstance(v, (str, bytes)):  # numpy scalars
-        v = v.item()
-    if isinstance(v, bool):
-        return "TRUE" if v else "FALSE"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        return repr(v) if math.isfinite(v) else f"CAST('{v!r}' AS DOUBLE)"
-    if isinstance(v, dt.datetime):
-        return f"TIMESTAMP '{v.isoformat(sep=' ')}'"
-    return "'" + str(v).replace("'", "''") + "'"
+@dataclass
+class Rows:
+    """Rows for a meta table, in its columns' order (meta.TABLES): written by Engine.insert_rows."""
+    table: exp.Table
+    columns: list
+    rows: list[tuple]
 
 
-def _inserts(schemas, name: str, rows: list[tuple], batch: int = 5000) -> list[str]:
-    from slocompile.engines.dbapi import RowsInsert
-    from slocompile.sqltrees import meta
-
-    cols = ", ".join(exp.to_identifier(c, quoted=True).sql("duckdb") for c, _ in meta.TABLES[name])
-    head = f"INSERT INTO {_meta(schemas, name)} ({cols}) VALUES "
-    return [RowsInsert(head + ", ".join("(" + ", ".join(map(_text, r)) + ")" for r in rows[i:i + batch]),
-                       meta.table(schemas, name), meta.TABLES[name], rows[i:i + batch])
-            for i in range(0, len(rows), batch)]
+def _inserts(schemas, name: str, rows: list[tuple]) -> list[Rows]:
+    return [Rows(meta.table(schemas, name), meta.TABLES[name], rows)] if rows else []
 
 
-def _deletes(schemas, name: str, table: str, partitions: list[str] | None) -> list[str]:
-    cond = f"table_name = {_text(table)}"
-    if partitions is not None:
-        if not partitions:
-            return []
-        cond += f" AND \"partition\" IN ({', '.join(map(_text, partitions))})"
-    return [f"DELETE FROM {_meta(schemas, name)} WHERE {cond}"]
+def _deletes(schemas, name: str, table: str, partitions: list[str] | None) -> list[exp.Delete]:
+    stmt = meta_delete(schemas, name, table, partitions)
+    return [stmt] if stmt is not None else []
 
 
-def _exists(con, schemas) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND "
-                            "table_name = 'monitor_state'", [schemas.meta]).fetchone()[0])
+def _exists(engine: Engine, schemas) -> bool:
+    return engine.columns(meta.table(schemas, "monitor_state")) is not None
 
 
-def load_state(con, schemas, table: str) -> tuple[list[tuple], list[str], dict[str, str]]:
+def _query(engine: Engine, q: exp.Query) -> list[tuple]:
+    return engine.query(render(q, engine.dialect, copy=False))
+
+
+def load_state(engine: Engine, schemas, table: str) -> tuple[list[tuple], list[str], dict[str, str]]:
     """(History state rows, every recorded partition, column families) of a table."""
-    if not _exists(con, schemas):
+    if not _exists(engine, schemas):
         return [], [], {}
-    rows = con.execute(f"SELECT column_name, \"key\", value FROM {_meta(schemas, 'monitor_state')} "
-                       "WHERE table_name = ?", [table]).fetchall()
+    rows = _query(engine, meta_rows(schemas, "monitor_state", ["column_name", "key", "value"], table))
     families = {c: json.loads(v) for c, k, v in rows if k == "family"}
     parts = next((json.loads(v) for c, k, v in rows if k == "partitions" and c is None), [])
     state = [(table, c, k, v) for c, k, v in rows if k not in ("family", "partitions")]
     return state, sorted(parts), families
 
 
-def load_history(con, schemas, table: str, state: list[tuple], recorded: list[str], first: str, settings):
+def load_history(engine: Engine, schemas, table: str, state: list[tuple], recorded: list[str], first: str, settings):
     """The History judging `first` (and the partitions after it) needs: every partition from
     ``2 * window + persist`` before `first` on, plus the table's learned state."""
     from slocompile.monitors import History
@@ -205,12 +184,10 @@ def load_history(con, schemas, table: str, state: list[tuple], recorded: list[st
         return History(table=table)
     i = bisect.bisect_left(recorded, first)
     lo = recorded[max(0, i - (2 * settings.window + settings.persist))]
-    metric_rows = [(table, c, m, p, math.nan if v is None else v, a) for c, m, p, v, a in con.execute(
-        f"SELECT column_name, metric, \"partition\", value, alerted FROM {_meta(schemas, 'monitor_metrics')} "
-        "WHERE table_name = ? AND \"partition\" >= ?", [table, lo]).fetchall()]
-    summary_rows = [(table, c, p, s) for c, p, s in con.execute(
-        f"SELECT column_name, \"partition\", summary FROM {_meta(schemas, 'monitor_summaries')} "
-        "WHERE table_name = ? AND \"partition\" >= ?", [table, lo]).fetchall()]
+    metric_rows = [(table, c, m, p, math.nan if v is None else v, a) for c, m, p, v, a in _query(engine, meta_rows(
+        schemas, "monitor_metrics", ["column_name", "metric", "partition", "value", "alerted"], table, since=lo))]
+    summary_rows = [(table, c, p, s) for c, p, s in _query(engine, meta_rows(
+        schemas, "monitor_summaries", ["column_name", "partition", "summary"], table, since=lo))]
     window = [p for p in recorded if p >= lo]
     return History.from_rows(metric_rows, summary_rows, state + [(table, None, "partitions", json.dumps(window))],
                              table=table)
@@ -225,31 +202,31 @@ def _spec(table, relation, catalog, columns):
                      partition_kind=partition_kind(catalog, table.partition))
 
 
-def judge(con, schemas, table, relation, partitions: list[str], settings=None) -> TableMonitoring:
+def judge(engine: Engine, schemas, table, relation, partitions: list[str], settings=None) -> TableMonitoring:
     """Judge `partitions` (texts) of a monitored table in order against its recorded history."""
-    from slocompile.monitors import DEFAULT, History, monitor_partitions
-    from slocompile.monitors import detect_range
+    from slocompile.monitors import DEFAULT, History, detect_range, monitor_partitions
     from slocompile.monitors.profile import parse_partition
 
     settings = settings or DEFAULT
     t0 = time.perf_counter()
     tm = TableMonitoring(table.name, table.monitor.severity)
-    catalog = _catalog(con, relation)
-    state, recorded, families = load_state(con, schemas, table.name)
-    columns = resolve_columns(con, table, relation, catalog, families)
+    catalog = _catalog(engine, relation)
+    state, recorded, families = load_state(engine, schemas, table.name)
+    columns = resolve_columns(engine, table, relation, catalog, families)
     tm.families = {**families, **{c.name: c.family for c in columns}}
     tm.columns = len(columns)
     spec = _spec(table, relation, catalog, columns)
-    todo = sorted({p for p in partitions if p != NULL_PARTITION})
+    # the build's partition labels -> the values' texts the monitors key on (the NULL partition is not judged)
+    todo = sorted({v for v in map(partition_value, partitions) if v is not None})
     values = [parse_partition(p, spec.partition_kind) for p in todo]
     if not todo:
         tm.history, tm.all_partitions = None, recorded
         return tm
     tm.reset = bool(recorded) and set(recorded) <= set(todo)
     history = History(table=table.name) if tm.reset else \
-        load_history(con, schemas, table.name, state, recorded, todo[0], settings)
+        load_history(engine, schemas, table.name, state, recorded, todo[0], settings)
     if not history.partitions:  # nothing recorded before: build the history from every partition up to the last
-        tm.alerts = detect_range(con, spec.relation, spec.partition, list(spec.key), spec.columns, end=max(values),
+        tm.alerts = detect_range(engine, spec.relation, spec.partition, list(spec.key), spec.columns, end=max(values),
                              settings=settings, table=table.name, history_out=history)
         tm.judged = list(history.partitions)
         tm.reset = tm.reset or not recorded
@@ -258,7 +235,7 @@ def judge(con, schemas, table, relation, partitions: list[str], settings=None) -
             if p in history.alerted:
                 history.forget(p)
         for v in values:
-            tm.alerts += monitor_partitions(con, spec, history, [v], settings)
+            tm.alerts += monitor_partitions(engine, spec, history, [v], settings)
         tm.judged = [p for p in todo if p in history.alerted]
     gone = {p for p in todo if p in recorded and p not in history.alerted}  # emptied since: their rows go
     tm.checked = [p for p in todo if p in history.alerted]
@@ -289,14 +266,15 @@ def results(tm: TableMonitoring, min_history: int) -> list:
     hist = tm.history.partitions if tm.history is not None else []
     for p in tm.checked:
         alerts = by_part.get(p, [])
+        label = partition_label(p)  # as the build's statuses name it
         for a in alerts:
-            out.append(Result(tm.table, a["check"], CHECK_TYPE, a["column"], p, status, tm.severity,
+            out.append(Result(tm.table, a["check"], CHECK_TYPE, a["column"], label, status, tm.severity,
                               _number(a["observed"]), a["expected"], a["message"]))
         if not alerts:
             before = bisect.bisect_left(hist, p)
             msg = (f"no monitor alert ({tm.columns} columns)" if before >= min_history else
                    f"learning: {before} of {min_history} partitions of history before this one; no alert yet")
-            out.append(Result(tm.table, "monitor", CHECK_TYPE, None, p, PASS, tm.severity, None,
+            out.append(Result(tm.table, "monitor", CHECK_TYPE, None, label, PASS, tm.severity, None,
                               "every metric inside its learned band", msg))
     return out
 
@@ -316,28 +294,26 @@ def run_table(engine, project, run, tr) -> None:
     table = tr.table
     if table.monitor is None or not table.partition or tr.partitions is None:
         return
-    from slocompile.engines.dbapi import connection
-
-    con = connection(engine)  # DuckDB's own; on Postgres and Spark a DuckDB-shaped view of the engine
-    if con is None:
+    if not callable(getattr(engine, "query", None)) or not callable(getattr(engine, "columns", None)):
         tr.results.append(not_run(table, engine.dialect, run.target))
         run.monitors[table.name] = TableMonitoring(table.name, table.monitor.severity,
                                                    skipped=f"monitors cannot run on {engine.dialect}")
         return
     from slocompile.monitors import DEFAULT
 
-    tm = judge(con, project.schemas, table, table.relation, list(tr.partitions))
+    tm = judge(engine, project.schemas, table, table.relation, list(tr.partitions))
     if None not in table.monitor.quiet:  # None: monitors only serve drift SLOs, the table asked for none
         tr.results.extend(results(tm, DEFAULT.min_history))
     tr.seconds += tm.seconds
     run.monitors[table.name] = tm
 
 
-def statements(project, run) -> list[str]:
-    """The monitor rows of the build (DuckDB SQL text), for the build's one transaction."""
+def statements(project, run) -> list[exp.Expression | Rows]:
+    """The monitor rows of the build, for the build's one transaction: DELETE statements (trees)
+    and the Rows to insert, in order."""
     s = project.schemas
     now = run.finished_at or run.started_at
-    out: list[str] = []
+    out: list[exp.Expression | Rows] = []
     for tm in getattr(run, "monitors", {}).values():
         if tm.skipped or tm.history is None or not tm.judged:
             continue
@@ -364,12 +340,13 @@ def statements(project, run) -> list[str]:
     return out
 
 
-def publish(engine, project, run) -> None:
-    """build.py's _publish, inside its transaction: write the monitor rows."""
-    from slocompile.engines.dbapi import execute_duckdb_sql
-
-    for sql in statements(project, run):
-        execute_duckdb_sql(engine, sql)
+def record_history(engine, project, run) -> None:
+    """Inside the build's final transaction (build.py): write the monitor rows."""
+    for op in statements(project, run):
+        if isinstance(op, Rows):
+            engine.insert_rows(op.table, op.columns, op.rows)
+        else:
+            engine.execute(render(op, engine.dialect, copy=False))
 
 
 def _history_rows(history, partitions: list[str]) -> dict[str, list[tuple]]:
@@ -436,23 +413,6 @@ def alert_record(a: dict, severity: str) -> dict:
             "cause": a.get("cause")}
 
 
-def _readonly(target, root: str):
-    import duckdb
-
-    path = target.options.get("path", "warehouse.duckdb")
-    if path == ":memory:":
-        raise SlocompileError(f"target '{target.name}' is an in-memory database: nothing to backtest")
-    if not os.path.isabs(path):
-        path = os.path.join(root, path)
-    if not os.path.exists(path):
-        raise SlocompileError(f"target '{target.name}': {path} does not exist")
-    try:
-        return duckdb.connect(path, read_only=True)
-    except duckdb.Error as e:
-        raise SlocompileError(f"target '{target.name}': cannot open {path} read-only: "
-                              f"{str(e).splitlines()[0]}") from None
-
-
 def backtest(project, target_name: str | None = None, select: list[str] | None = None,
              start: str | None = None, end: str | None = None) -> Backtest:
     """Replay the partitions of monitored tables (or the selected tables, monitored or not:
@@ -460,16 +420,15 @@ def backtest(project, target_name: str | None = None, select: list[str] | None =
     alerts of partitions in [start, end]. Opens the database read-only: writes nothing."""
     from dataclasses import replace
 
-    from slocompile.run.build import _selected, _target
-    from slocompile.monitors import DEFAULT, History
-    from slocompile.monitors import detect_range
+    from slocompile.monitors import DEFAULT, History, detect_range
+    from slocompile.run import selection
     from slocompile.spec.model import MonitorSpec
 
-    target = _target(project, target_name)
-    if target.type != "duckdb":
+    target = selection.target(project, target_name)
+    if target.type not in BACKTEST_ENGINES:
         raise SlocompileError(f"backtest needs a DuckDB target in this version; target '{target.name}' is "
                               f"{target.type} (its builds run the monitors)")
-    tables = _selected(project, select)
+    tables = selection.selected(project, select)
     if not select:
         tables = [t for t in tables if t.monitor is not None]
         if not tables:
@@ -479,26 +438,29 @@ def backtest(project, target_name: str | None = None, select: list[str] | None =
     if unpartitioned:
         raise SlocompileError(f"backtest: table {', '.join(unpartitioned)} has no partition column "
                               "(monitors compare partitions over time)")
-    con = _readonly(target, project.root)
+    try:
+        engine = connect(target, project.root, read_only=True)
+    except NothingStored as e:
+        raise SlocompileError(f"{e}: nothing to backtest" if e.in_memory else str(e)) from None
     try:
         out = Backtest([], [])
         for table in tables:
             monitored = table.monitor is not None
             if not monitored:
                 table = replace(table, monitor=MonitorSpec(None, "warn", table.loc))
-            catalog = _catalog(con, table.relation)
+            catalog = _catalog(engine, table.relation)
             if not catalog:
                 raise SpecError([Problem(table.loc, f"table '{table.name}': relation {table.relation_text} "
                                                     "does not exist")])
             if table.partition not in dict(catalog):
                 raise SpecError([Problem(table.loc, f"table '{table.name}': column '{table.partition}' is not in "
                                          f"{table.relation_text}{did_you_mean(table.partition, dict(catalog))}")])
-            _state, _recorded, families = load_state(con, project.schemas, table.name)
-            columns = resolve_columns(con, table, table.relation, catalog, families)
+            _state, _recorded, families = load_state(engine, project.schemas, table.name)
+            columns = resolve_columns(engine, table, table.relation, catalog, families)
             spec = _spec(table, table.relation, catalog, columns)
             bounds = [_bound(b, spec.partition_kind, flag) for b, flag in ((start, "--start"), (end, "--end"))]
             history = History(table=table.name)
-            alerts = detect_range(con, spec.relation, spec.partition, list(spec.key), spec.columns, start=bounds[0],
+            alerts = detect_range(engine, spec.relation, spec.partition, list(spec.key), spec.columns, start=bounds[0],
                             end=bounds[1], settings=DEFAULT, table=table.name, history_out=history)
             recs = [alert_record(a, table.monitor.severity) for a in alerts]
             out.alerts += recs
@@ -510,7 +472,7 @@ def backtest(project, target_name: str | None = None, select: list[str] | None =
                                "severity": table.monitor.severity})
         return out
     finally:
-        con.close()
+        engine.close()
 
 
 def _text_of(v) -> str:

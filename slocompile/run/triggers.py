@@ -1,14 +1,5 @@
-"""Event triggers: actions that run when an SLO's status changes.
-
-    triggers:
-      - name: page_oncall
-        on: [fail, recover]                  # fail | warn | recover
-        select: [user_features, "predictions.*"]
-        severity: error                      # error | warn | any (default)
-        do:
-          - webhook: {url: "{{ env_var('ALERT_URL') }}", timeout: 10s, retries: 3}
-          - command: "scripts/pause_training.sh"
-          - sql: "update ops.jobs set paused = true where name = 'train'"
+"""Event triggers in a build: actions that run when an SLO's status changes (the declarations,
+`triggers:` lists, are parsed by declarations.triggers).
 
 The unit of status is one check on one partition (the whole table for whole-table checks and
 unpartitioned tables); `<meta>.check_status` holds the latest status of every unit. A build
@@ -27,253 +18,32 @@ the next build delivers them. Delivery never fails a build: a failed delivery is
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
 import json
 import os
+import signal
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlglot import exp
 
-from slocompile.errors import Location, ProblemCollector, did_you_mean
-from slocompile.spec.fields import Field, parse_duration, read_mapping
+from slocompile.declarations.triggers import Action, Trigger, origin
+from slocompile.dialects.nodes import col, lit
+from slocompile.dialects.render import render
+from slocompile.engines.base import QueryFailed
+from slocompile.sqltrees import meta
+from slocompile.support.secrets import redact, redact_data
+from slocompile.support.testhooks import pause
+from slocompile.support.version import __version__
 
-EVENTS = ("fail", "warn", "recover")
-SEVERITY_CHOICES = ("error", "warn", "any")
-ACTIONS = ("webhook", "command", "sql")
 PENDING, DELIVERED, FAILED, RECORDED = "pending", "delivered", "failed", "recorded"
 MAX_BACKOFF = 60.0
 MAX_DETAIL = 500
-
-TRIGGER_FIELDS = {
-    "name": Field("str", required=True, doc="The trigger's name, unique in the project (the key of its alerts)."),
-    "description": Field("str", doc="Free text."),
-    "on": Field("str_list", default=("fail", "recover"), doc="Events: fail, warn, recover (one or a list)."),
-    "select": Field("str_list", doc="Table names or glob patterns `table.check` (default: every table)."),
-    "severity": Field("enum", default="any", choices=SEVERITY_CHOICES, doc="Only checks of this severity."),
-    "repeat": Field("bool", default=False, doc="Fire on every build while a check fails, not only on changes."),
-    "do": Field("list", doc="Actions: webhook, command, sql (none: the alert is only recorded)."),
-}
-WEBHOOK_FIELDS = {
-    "url": Field("str", required=True, doc="http(s) URL that gets the event as a JSON POST."),
-    "timeout": Field("scalar", default=10, doc="Seconds (or a duration such as 10s) per attempt."),
-    "retries": Field("int", default=3, doc="Further attempts after a failed one (connection error, timeout, 5xx)."),
-    "backoff": Field("scalar", default=1, doc="Seconds before the first retry; doubled for each next one."),
-    "headers": Field("mapping", doc="Extra HTTP headers, e.g. Authorization."),
-}
-COMMAND_FIELDS = {
-    "run": Field("str", required=True, doc="Shell command, run in the project folder with the event on stdin."),
-    "timeout": Field("scalar", default=300, doc="Seconds (or a duration) before the command is stopped."),
-}
-
-
-@dataclass(frozen=True, eq=False)
-class Action:
-    kind: str                      # webhook | command | sql
-    loc: Location
-    url: str | None = None
-    timeout: float = 10.0
-    retries: int = 3
-    backoff: float = 1.0
-    headers: dict = field(default_factory=dict)
-    command: str | None = None
-    sql: str | None = None
-    tree: exp.Expression | None = None  # the parsed statement (sql)
-
-    @property
-    def destination(self) -> str:
-        """What the alerts table shows: a webhook's scheme, host and path (no query string or
-        credentials, which may be secrets), the command, or the SQL."""
-        if self.kind == "webhook":
-            u = urllib.parse.urlsplit(self.url or "")
-            host = u.hostname or ""
-            if u.port:
-                host += f":{u.port}"
-            return urllib.parse.urlunsplit((u.scheme, host, u.path, "", ""))
-        return self.command if self.kind == "command" else self.sql
-
-
-@dataclass(frozen=True, eq=False)
-class Trigger:
-    name: str
-    on: tuple[str, ...]
-    select: tuple[str, ...] | None
-    severity: str
-    repeat: bool
-    actions: tuple[Action, ...]
-    loc: Location
-    file: str
-    select_loc: Location | None = None
-
-    def selects(self, table: str, check: str | None = None) -> bool:
-        if self.select is None:
-            return True
-        for pattern in self.select:
-            if fnmatch.fnmatchcase(table, pattern):
-                return True
-            if check is None:
-                if "." in pattern and fnmatch.fnmatchcase(table, pattern.rsplit(".", 1)[0]):
-                    return True
-            elif fnmatch.fnmatchcase(f"{table}.{check}", pattern):
-                return True
-        return False
-
-    def wants_severity(self, severity: str) -> bool:
-        return self.severity == "any" or self.severity == severity
-
-
-# ------------------------------------------------------------------ declarations
-
-def parse_triggers(node, display: str, dialect: str, problems: ProblemCollector) -> list[Trigger]:
-    if not node.is_list:
-        problems.add(node.loc, "'triggers' must be a list of trigger declarations")
-        return []
-    out = []
-    for item in node.value:
-        t = _trigger(item, display, dialect, problems)
-        if t is not None:
-            out.append(t)
-    return out
-
-
-def _trigger(node, display, dialect, problems: ProblemCollector) -> Trigger | None:
-    from slocompile.spec.yamlload import Node
-
-    if node.is_map:  # `on: fail` and `select: t` are one-item lists
-        node = Node({k: (Node([v], v.loc) if k in ("on", "select") and isinstance(v.value, str) else v)
-                     for k, v in node.value.items()}, node.loc, node.key_locs)
-    raw = read_mapping(node, TRIGGER_FIELDS, "a trigger", problems)
-    if raw is None:
-        return None
-    where = f"trigger '{raw['name']}'"
-    on = tuple(dict.fromkeys(raw["on"]))
-    for ev in on:
-        if ev not in EVENTS:
-            problems.add(node.value["on"].loc, f"{where}: unknown event '{ev}'{did_you_mean(ev, EVENTS)} "
-                         f"(events: {', '.join(EVENTS)})")
-    if raw["severity"] == "error" and on == ("warn",):
-        problems.add(node.value["on"].loc, f"{where}: on: [warn] with severity: error can never fire "
-                     "(a failed error-severity check is a fail)")
-    actions = []
-    for item in raw["do"] or []:
-        a = _action(item, where, dialect, problems)
-        if a is not None:
-            actions.append(a)
-    # returned also when some part is wrong (the loader then fails), so its name and `select` are checked too
-    return Trigger(raw["name"], on, tuple(raw["select"]) if raw["select"] else None, raw["severity"],
-                   bool(raw["repeat"]), tuple(actions), node.loc, display,
-                   node.value["select"].loc if "select" in node.value else None)
-
-
-def _seconds(value, node, what: str, problems: ProblemCollector) -> float | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 1e6:
-        return float(value)
-    secs = parse_duration(value)
-    if secs is None:
-        problems.add(node.loc if node is not None else None, f"{what} must be a number of seconds or a duration "
-                     f"such as 10s or 2m, not {value!r}")
-    return secs
-
-
-def _action(item, where: str, dialect: str, problems: ProblemCollector) -> Action | None:
-    if not item.is_map or len(item.value) != 1:
-        problems.add(item.loc, f"{where}: an action is a mapping with one of {', '.join(ACTIONS)} as its key")
-        return None
-    kind = next(iter(item.value))
-    arg, kloc = item.value[kind], item.key_locs.get(kind, item.loc)
-    if kind not in ACTIONS:
-        problems.add(kloc, f"{where}: unknown action '{kind}'{did_you_mean(kind, ACTIONS)} "
-                     f"(actions: {', '.join(ACTIONS)})")
-        return None
-    from slocompile.spec.yamlload import Node
-
-    if kind == "sql":
-        if not (isinstance(arg.value, str) and arg.value.strip()):
-            problems.add(arg.loc, f"{where}: sql takes one SQL statement as a string")
-            return None
-        tree = parse_statement(arg.value, dialect, arg.loc, f"{where}: sql", problems)
-        return None if tree is None else Action("sql", kloc, sql=arg.value, tree=tree)
-    fields = WEBHOOK_FIELDS if kind == "webhook" else COMMAND_FIELDS
-    short = "url" if kind == "webhook" else "run"
-    if not arg.is_map:
-        arg = Node({short: arg}, arg.loc, {short: arg.loc})
-    raw = read_mapping(arg, fields, f"{kind} of {where}", problems)
-    if raw is None:
-        return None
-    timeout = _seconds(raw["timeout"], arg.value.get("timeout"), f"'timeout' of {kind} of {where}", problems)
-    if timeout is None:
-        return None
-    if kind == "command":
-        return Action("command", kloc, command=raw["run"], timeout=timeout)
-    url = raw["url"]
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        problems.add(arg.value["url"].loc, f"{where}: webhook url must be an http:// or https:// URL, not {url!r}")
-        return None
-    backoff = _seconds(raw["backoff"], arg.value.get("backoff"), f"'backoff' of webhook of {where}", problems)
-    headers = raw["headers"] or {}
-    if backoff is None:
-        return None
-    plain = {}
-    for k, v in headers.items():
-        value = v.value if hasattr(v, "value") else v
-        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-            problems.add(v.loc, f"{where}: header '{k}' must be a string")
-            return None
-        plain[str(k)] = str(value)
-    return Action("webhook", kloc, url=url, timeout=timeout, retries=raw["retries"], backoff=backoff, headers=plain)
-
-
-_STATEMENT_TYPES = (exp.Query, exp.DML, exp.DDL, exp.Merge, exp.Insert, exp.Update, exp.Delete, exp.Create,
-                    exp.Drop, exp.Alter, exp.TruncateTable)
-
-
-def parse_statement(text: str, dialect: str, loc: Location, what: str, problems: ProblemCollector):
-    """One SQL statement that sqlglot understands (no transaction control, no unparsed commands)."""
-    import sqlglot
-    from sqlglot.errors import ParseError, TokenError
-
-    from slocompile.spec.usersql import _first_line
-
-    try:
-        trees = [t for t in sqlglot.parse(text, read=dialect) if t is not None]
-    except (ParseError, TokenError) as e:
-        problems.add(loc, f"{what}: invalid SQL: {_first_line(e)}")
-        return None
-    if len(trees) != 1:
-        problems.add(loc, f"{what}: write exactly one SQL statement (found {len(trees)})")
-        return None
-    tree = trees[0]
-    if isinstance(tree, (exp.Transaction, exp.Commit, exp.Rollback)):
-        problems.add(loc, f"{what}: transaction control is not allowed (the action runs in its own transaction)")
-        return None
-    if isinstance(tree, exp.Command) or not isinstance(tree, _STATEMENT_TYPES):
-        problems.add(loc, f"{what}: not a SQL statement sqlglot can parse in {dialect} "
-                     "(write a SELECT, INSERT, UPDATE, DELETE, MERGE, CREATE, ALTER or DROP)")
-        return None
-    return tree
-
-
-def check_triggers(triggers: list[Trigger], tables, problems: ProblemCollector) -> None:
-    """Unique names; every `select` pattern matches a declared table."""
-    names = [t.name for t in tables]
-    seen: dict[str, Location] = {}
-    for t in triggers:
-        if t.name in seen:
-            problems.add(t.loc, f"duplicate trigger '{t.name}' (also declared at {seen[t.name]})")
-            continue
-        seen[t.name] = t.loc
-        for pattern in t.select or ():
-            table_part = pattern
-            if not any(fnmatch.fnmatchcase(n, pattern) for n in names):
-                table_part = pattern.rsplit(".", 1)[0] if "." in pattern else pattern
-                if not any(fnmatch.fnmatchcase(n, table_part) for n in names):
-                    problems.add(t.select_loc or t.loc, f"trigger '{t.name}': select '{pattern}' matches no "
-                                 f"declared table{did_you_mean(table_part, names)}")
+MAX_STDERR = 64 * 1024
 
 
 # ------------------------------------------------------------------ change detection
@@ -344,10 +114,6 @@ def payload(alert: Alert, run) -> dict:
 # ------------------------------------------------------------------ the build's commit
 
 def _previous(engine, project, run) -> dict:
-    from slocompile.dialects.render import render
-    from slocompile.sqltrees import meta
-    from slocompile.dialects.nodes import col, lit
-
     names = [tr.table.name for tr in run.tables]
     if not names:
         return {}
@@ -360,9 +126,6 @@ def _previous(engine, project, run) -> dict:
 def statements(project, run, engine) -> list[exp.Expression]:
     """The latest status of every check and partition the build measured, and its alerts (pending):
     statements for the build's one commit."""
-    from slocompile.sqltrees import meta
-    from slocompile.dialects.nodes import col, lit
-
     s = project.schemas
     previous = _previous(engine, project, run)
     now = run.finished_at
@@ -382,7 +145,7 @@ def statements(project, run, engine) -> list[exp.Expression]:
     alerts = detect(project.triggers, run, previous)
     rows = []
     for a in alerts:
-        body = json.dumps(payload(a, run), default=str, ensure_ascii=False)
+        body = json.dumps(redact_data(payload(a, run)), default=str, ensure_ascii=False)
         checks = ", ".join(sorted({u["check"] for u in a.units}))
         if not a.trigger.actions:
             rows.append((a.alert_id, run.run_id, a.trigger.name, a.event, a.table, checks, None, None, None,
@@ -415,11 +178,6 @@ class Delivery:
 
 def deliver(project, run, engine) -> list[Delivery]:
     """Run every pending action (this build's, and any a killed build left) and record the outcome."""
-    from slocompile.dialects.render import render
-    from slocompile.sqltrees import meta
-    from slocompile.dialects.nodes import col, lit
-    from slocompile.support.testhooks import pause
-
     pause("published")
     s = project.schemas
     q = exp.select(*(col(c) for c in ("alert_id", "run_id", "trigger_name", "event", "table_name", "action_index",
@@ -436,7 +194,8 @@ def deliver(project, run, engine) -> list[Delivery]:
             status, attempts, detail = FAILED, 0, "the trigger or action is no longer declared"
         else:
             status, attempts, detail = _run_action(action, body, project, engine, event, tname, table)
-        detail = (detail or "")[:MAX_DETAIL]
+        detail = redact(detail or "")[:MAX_DETAIL]  # stderr or an error may echo a secret
+        dest = redact(dest)
         finished = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         update = exp.Update(this=meta.table(s, "alerts"), expressions=[
             exp.EQ(this=col("delivery"), expression=lit(status)),
@@ -465,21 +224,37 @@ def _run_action(action: Action, body: str, project, engine, event: str, trigger:
         return FAILED, 1, f"{type(e).__name__}: {e}"
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Redirects are not followed: urllib would repeat the POST as a GET to wherever the server
+    points, Authorization header included. A 3xx then surfaces as an HTTPError."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 def post(url: str, body: bytes, headers: dict, timeout: float, retries: int, backoff: float):
     """POST with retries and exponential backoff on connection errors, timeouts, 408, 429 and 5xx.
-    Returns (delivery, attempts, detail)."""
-    from slocompile import __version__
-
+    Delivered only when the endpoint answers the POST itself with a 2xx; a redirect is a failed
+    delivery (not followed, not retried). Returns (delivery, attempts, detail)."""
     attempts, last = 0, ""
     for attempt in range(retries + 1):
         attempts += 1
         request = urllib.request.Request(url, data=body, method="POST", headers={
             "Content-Type": "application/json", "User-Agent": f"slocompile/{__version__}", **headers})
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                return DELIVERED, attempts, f"HTTP {response.status}"
+            with _OPENER.open(request, timeout=timeout) as response:
+                if 200 <= response.status < 300:
+                    return DELIVERED, attempts, f"HTTP {response.status}"
+                return FAILED, attempts, f"HTTP {response.status} {response.reason} (not retried)"
         except urllib.error.HTTPError as e:
             last = f"HTTP {e.code} {e.reason}"
+            if 300 <= e.code < 400:
+                where = e.headers.get("Location") if e.headers is not None else None
+                to = f" to {origin(urllib.parse.urljoin(url, where))}" if where else ""
+                return FAILED, attempts, f"{last}: redirect{to} not followed (not retried)"
             if e.code < 500 and e.code not in (408, 429):
                 return FAILED, attempts, last + " (not retried)"
         except urllib.error.URLError as e:
@@ -492,27 +267,60 @@ def post(url: str, body: bytes, headers: dict, timeout: float, retries: int, bac
 
 
 def _command(action: Action, body: str, root: str, event: str, trigger: str, table: str):
+    """Run the command in a session of its own, the event on stdin. Only the shell's exit counts:
+    stdin and stderr are files, so a background child holding them open cannot make a command
+    that exited look hung. After `timeout` the whole process group is stopped (TERM, then KILL)."""
     env = {**os.environ, "SLOCOMPILE_TRIGGER": trigger, "SLOCOMPILE_EVENT": event, "SLOCOMPILE_TABLE": table}
+    with tempfile.TemporaryFile() as stdin, tempfile.TemporaryFile() as stderr:
+        stdin.write(body.encode("utf-8"))
+        stdin.seek(0)
+        proc = subprocess.Popen(action.command, shell=True, cwd=root, env=env, stdin=stdin,
+                                stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+        try:
+            code = proc.wait(timeout=action.timeout)
+        except subprocess.TimeoutExpired:
+            code = _stop_group(proc)
+            if code != 0:  # 0: it exited on its own just as the time ran out
+                return FAILED, 1, f"timed out after {action.timeout:g}s (its processes were stopped)"
+        except BaseException:  # interrupted: its own session would not see the Ctrl-C
+            _stop_group(proc, grace=0.5)
+            raise
+        if code == 0:
+            return DELIVERED, 1, "exit 0"
+        stderr.seek(max(0, stderr.seek(0, os.SEEK_END) - MAX_STDERR))  # the last lines matter
+        err = stderr.read().decode("utf-8", "replace").strip().splitlines()
+    return FAILED, 1, f"exit {code}" + (f": {err[-1]}" if err else "")
+
+
+def _stop_group(proc: subprocess.Popen, grace: float = 2.0) -> int:
+    """TERM the command's process group, KILL what is left of it after `grace` seconds (children
+    that ignore TERM or outlive the shell too); the shell's exit code."""
+    _signal_group(proc, signal.SIGTERM)
     try:
-        done = subprocess.run(action.command, shell=True, cwd=root, input=body.encode("utf-8"), env=env,
-                              capture_output=True, timeout=action.timeout)
+        proc.wait(timeout=grace)
     except subprocess.TimeoutExpired:
-        return FAILED, 1, f"timed out after {action.timeout:g}s"
-    if done.returncode == 0:
-        return DELIVERED, 1, "exit 0"
-    err = done.stderr.decode("utf-8", "replace").strip().splitlines()
-    return FAILED, 1, f"exit {done.returncode}" + (f": {err[-1]}" if err else "")
+        pass
+    _signal_group(proc, getattr(signal, "SIGKILL", signal.SIGTERM))
+    return proc.wait()
+
+
+def _signal_group(proc: subprocess.Popen, sig) -> None:
+    try:
+        if hasattr(os, "killpg"):
+            os.killpg(proc.pid, sig)  # the group outlives its leader while any member runs
+        else:  # no process groups (Windows): the shell alone
+            proc.send_signal(sig)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _sql(action: Action, project, engine):
-    from slocompile.engines.base import QueryFailed
-
     text = action.sql if engine.dialect == project.sql_dialect else action.tree.sql(dialect=engine.dialect)
     try:
         with engine.transaction():
             engine.execute(text)
     except QueryFailed as e:
-        return FAILED, 1, str(e).splitlines()[0] if str(e) else "failed"
+        return FAILED, 1, redact(str(e).splitlines()[0]) if str(e) else "failed"
     return DELIVERED, 1, "ok"
 
 
@@ -521,6 +329,6 @@ def summary_lines(run) -> list[tuple[str, str]]:
     out = []
     for d in getattr(run, "alerts", []) or []:
         note = f" (from run {d.run_id})" if d.run_id != run.run_id else ""
-        out.append((d.delivery, f"alert {d.trigger}: {d.event} {d.table} -> {d.action} {d.destination}: "
-                                f"{d.delivery}{', ' + d.detail if d.detail else ''}{note}"))
+        out.append((d.delivery, redact(f"alert {d.trigger}: {d.event} {d.table} -> {d.action} {d.destination}: "
+                                       f"{d.delivery}{', ' + d.detail if d.detail else ''}{note}")))
     return out

@@ -113,9 +113,9 @@ class Field:
         problems.add(node.loc, f"{what} must be {bad}, not {_describe(v)}")
         return None
 
-    def json_schema(self) -> dict:
+    def json_schema(self) -> dict[str, Any]:
         """The JSON Schema fragment for this field (used by `slocompile schema`)."""
-        base = {
+        by_kind: dict[str, dict[str, Any]] = {
             "str": {"type": "string", "minLength": 1}, "sql": {"type": "string", "minLength": 1},
             "int": {"type": "integer", "minimum": 0}, "number": {"type": "number"},
             "fraction": {"type": "number", "minimum": 0, "maximum": 1}, "bool": {"type": "boolean"},
@@ -128,7 +128,8 @@ class Field:
             "columns": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]},
             "mapping": {"type": "object"}, "list": {"type": "array"},
             "monitor": _MONITOR_SCHEMA,
-        }[self.kind]
+        }
+        base = by_kind[self.kind]
         return {**base, "description": self.doc} if self.doc else base
 
 

@@ -14,6 +14,33 @@ DIALECTS = ("duckdb", "postgres", "snowflake", "bigquery", "spark", "databricks"
 ENGINE_TYPES = {"duckdb": "duckdb", "postgres": "postgres", "spark": "spark", "databricks": "databricks",
                 "snowflake": "snowflake", "bigquery": "bigquery", "trino": "trino", "redshift": "redshift"}
 EXECUTABLE = ("duckdb", "postgres", "spark")
+# the partition label (the partition as text, in results and the meta schema) of rows whose
+# partition column is NULL; whole-table statuses have partition NULL, so the two are never confused.
+# A real value could read '(null)' too (a string partition column), so the label of a value that
+# looks like it ('(' ... 'null)') gets one more '(' in front: labels and partitions map one to one.
+# sqltrees/scans.py renders the same rule in SQL (partition_text); partition_label is it in Python.
+NULL_PARTITION = "(null)"
+LOOKALIKE_PREFIX, LOOKALIKE_SUFFIX = "(", "null)"  # SQL: text LIKE '(%null)'
+
+
+def _lookalike(text: str) -> bool:
+    return text.startswith(LOOKALIKE_PREFIX) and text.endswith(LOOKALIKE_SUFFIX)
+
+
+def partition_label(text: str | None) -> str:
+    """The label of a partition whose value, as text, is `text` (None: the NULL partition)."""
+    if text is None:
+        return NULL_PARTITION
+    return LOOKALIKE_PREFIX + text if _lookalike(text) else text
+
+
+def partition_value(label: str) -> str | None:
+    """The partition value (as text) a label stands for: None for the NULL partition."""
+    if label == NULL_PARTITION:
+        return None
+    return label[len(LOOKALIKE_PREFIX):] if _lookalike(label) else label
+
+
 # the settings each executable target reads (engines/*.py); compile-only targets read none, so
 # they may carry any (an account name kept for later, say)
 TARGET_OPTIONS = {
@@ -33,7 +60,7 @@ class CheckSpec:
     severity: str
     where: exp.Expression | None
     params: dict[str, Any] = field(hash=False, compare=False)
-    loc: Location = field(hash=False, compare=False, default=None)
+    loc: Location | None = field(hash=False, compare=False, default=None)
 
     @property
     def id(self) -> str:
@@ -54,7 +81,7 @@ class MonitorSpec:
     catalog has, but the partition and the key), alerting at this severity."""
     columns: tuple[str, ...] | None = None
     severity: str = "warn"
-    loc: Location = field(default=None, hash=False, compare=False)
+    loc: Location | None = field(default=None, hash=False, compare=False)
     # profiled for drift SLOs only, their alerts not reported: columns, and None for the table's
     # own metrics (row count, key duplicates) when the table did not ask for monitors
     quiet: tuple[str | None, ...] = ()

@@ -92,7 +92,7 @@ def _parse(text: str, dialect: str) -> tuple[exp.Expression | None, str | None]:
             return None, "';' is not allowed: write one SQL expression, not statements"
         trees = d.parser().parse(tokens, text)
     except (ParseError, TokenError) as e:
-        return None, f"invalid SQL: {_first_line(e)}"
+        return None, f"invalid SQL: {first_line(e)}"
     trees = [t for t in trees if t is not None]
     if len(trees) != 1:
         return None, "write exactly one SQL expression"
@@ -112,7 +112,8 @@ def _a(word: str) -> str:
     return ("an " if word[:1] in "AEIOU" else "a ") + word
 
 
-def _first_line(e: Exception) -> str:
+def first_line(e: Exception) -> str:
+    """A sqlglot parse error in one line: its first error and where it is in the SQL."""
     errors = getattr(e, "errors", None)
     if errors:
         first = errors[0]

@@ -16,7 +16,10 @@ from typing import Any
 import yaml
 
 from slocompile.errors import Location, Problem, SpecError
+from slocompile.spec.limits import MAX_ALIAS_NODES, MAX_DEPTH, MAX_TEXT, over
+from slocompile.spec.shellquote import FILTERS, quote_commands
 from slocompile.support.gcpause import gc_paused
+from slocompile.support.secrets import register_env
 
 
 @dataclass
@@ -64,13 +67,13 @@ def render_with_lines(text: str, filename: str, variables: dict, env_vars: dict[
     """
     env = _environment(variables, env_vars, defer_env)
     keeps_lines = _keeps_lines(text)
-    rendered = _render_expression_lines(env, text) if keeps_lines else None
+    rendered = _render_expression_lines(env, text, filename) if keeps_lines else None
     if rendered is None:
         rendered = _render(env, text, filename)
     if keeps_lines and rendered.count("\n") == text.count("\n"):  # line i renders to line i
         return rendered, list(range(1, rendered.count("\n") + 2))
     try:
-        marked = env.from_string(_mark_lines(text)).render()
+        marked = env.render_bounded(_mark_lines(text))
     except Exception:  # the clean render worked; only the mapping falls back
         marked = None
     if marked is not None and _MARKER.sub("", marked) == rendered:
@@ -92,18 +95,25 @@ def _keeps_lines(text: str) -> bool:
     return not any(e.startswith("{{-") or e.endswith("-}}") for e in exprs)  # `-` strips newlines
 
 
-def _render_expression_lines(env, text: str) -> str | None:
+def _render_expression_lines(env, text: str, filename: str) -> str | None:
     """The render of `text` (that _keeps_lines), made by rendering only its lines that hold an
     expression, in order, as one template: Jinja copies every other line as it is, and a large
     declaration file renders several times faster. None where that shortcut is not exact (a \\r,
     which Jinja turns into \\n; an expression that printed a line break) or the template fails:
-    the whole render then runs, and reports any error at its line."""
+    the whole render then runs, and reports any error at its line. A limit is reported at once
+    (rendering again would only repeat the work)."""
     if "\r" in text:
         return None
     lines = text.split("\n")
     holders = [i for i, line in enumerate(lines) if "{{" in line]
+    from slocompile.spec.jinjalimits import RenderLimit  # with jinja2: only files that use Jinja need it
+
     try:
-        out = env.from_string("\n".join(lines[i] for i in holders)).render().split("\n")
+        out = env.render_bounded("\n".join(lines[i] for i in holders)).split("\n")
+    except RenderLimit as e:
+        line = _jinja_error_line(e, text)
+        raise SpecError([Problem(Location(filename, holders[line - 1] + 1 if 0 < line <= len(holders) else 0),
+                                 f"Jinja error: {e}")]) from None
     except Exception:
         return None
     if len(out) != len(holders):
@@ -129,7 +139,8 @@ def unset_env_names(value) -> list[str]:
 
 def _environment(variables: dict, env_vars: dict[str, str] | None, defer_env: bool = False):
     import jinja2
-    from jinja2.sandbox import SandboxedEnvironment
+
+    from slocompile.spec.jinjalimits import BoundedEnvironment
 
     environ = os.environ if env_vars is None else env_vars
 
@@ -142,6 +153,7 @@ def _environment(variables: dict, env_vars: dict[str, str] | None, defer_env: bo
 
     def env_var(name, default=_Undefined):
         if name in environ:
+            register_env(name, environ[name])  # a secret, maybe: redacted wherever text leaves the process
             return environ[name]
         if default is _Undefined:
             if defer_env:  # a target's secret: only an error when that target is used
@@ -149,16 +161,21 @@ def _environment(variables: dict, env_vars: dict[str, str] | None, defer_env: bo
             raise jinja2.UndefinedError(f"environment variable '{name}' is not set and has no default")
         return default
 
-    env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env = BoundedEnvironment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     env.globals.update(var=var, env_var=env_var)
+    env.filters.update(FILTERS)  # shell_quote, raw: values in trigger commands (spec.shellquote)
     return env
 
 
 def _render(env, text: str, filename: str) -> str:
     import jinja2
 
+    from slocompile.spec.jinjalimits import RenderLimit
+
     try:
-        return env.from_string(text).render()
+        return env.render_bounded(text)
+    except RenderLimit as e:
+        raise SpecError([Problem(Location(filename, _jinja_error_line(e, text)), f"Jinja error: {e}")]) from None
     except jinja2.TemplateSyntaxError as e:
         raise SpecError([Problem(Location(filename, e.lineno or 0), f"Jinja syntax error: {e.message}")]) from None
     except jinja2.TemplateError as e:
@@ -300,13 +317,16 @@ def load_yaml(path: str, display_name: str, variables: dict, env_vars: dict[str,
     """
     try:
         with open(path, encoding="utf-8") as fh:
-            source = fh.read()
+            source = fh.read(MAX_TEXT + 1)  # never more: the file may be huge, or endless (/dev/zero)
     except (OSError, UnicodeDecodeError) as e:
         raise SpecError([Problem(Location(display_name), f"cannot read file: {e}")]) from None
+    if len(source) > MAX_TEXT:
+        raise SpecError([Problem(Location(display_name), f"the file is larger than the limit of {MAX_TEXT:,} "
+                                 f"characters; split it into several files ({_SEE_LIMITS})")])
     with gc_paused():
         if not _has_jinja(source):
             return parse_yaml(source, display_name, problems=problems)
-        rendered, mapping = render_with_lines(source, display_name, variables, env_vars, defer_env)
+        rendered, mapping = render_with_lines(quote_commands(source), display_name, variables, env_vars, defer_env)
         return parse_yaml(rendered, display_name, mapping, problems, source)
 
 
@@ -318,7 +338,8 @@ def parse_yaml(text: str, display_name: str, mapping: list[int] | None = None,
                problems: list[Problem] | None = None, source: str | None = None) -> Node:
     """Parse YAML into located Nodes; `mapping` (and `source`) lead positions back to the Jinja source."""
     loc = _locator(display_name, text, mapping, source)
-
+    if len(text) > MAX_TEXT:
+        raise SpecError([Problem(Location(display_name), over("the rendered file", len(text), MAX_TEXT, "characters"))])
     try:
         try:
             root = yaml.compose(text, Loader=_Loader)
@@ -330,10 +351,15 @@ def parse_yaml(text: str, display_name: str, mapping: list[int] | None = None,
         raise SpecError([Problem(where, f"invalid YAML: {e.problem or e.context}")]) from None
     except yaml.YAMLError as e:
         raise SpecError([Problem(Location(display_name), f"invalid YAML: {e}")]) from None
+    except RecursionError:  # the composer recurses per level: thousands of levels exhaust the stack
+        raise SpecError([Problem(_too_deep(text, loc) or Location(display_name), _DEEP)]) from None
     if root is None:
         return Node({}, Location(display_name, 1, 1))
     found: list[Problem] = []
-    node = _convert(root, loc, found, depth=0)
+    # aliases (*name) repeat a value without copying it: count what they repeat, so that a few
+    # nested ones cannot expand to billions of values. A file without anchors has no aliases.
+    aliases = _Aliases() if _ANCHOR.search(text) else None
+    node = _convert(root, loc, found, 0, aliases)
     if found and problems is None:
         raise SpecError(found)
     if problems is not None:
@@ -395,11 +421,79 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
         return tag
 
 
-def _convert(n: yaml.Node, loc, problems: list[Problem], depth: int) -> Node:
+_DEEP = f"YAML nested too deeply (more than {MAX_DEPTH} levels)"
+_SEE_LIMITS = "declarations are data; see 'Limits' in docs/reference.md"
+_ANCHOR = re.compile(r"(?:^|[\s\[\]{},])&[^\s\[\]{},]")
+
+
+def _too_deep(text: str, loc) -> Location | None:
+    """Where `text` first nests deeper than MAX_DEPTH (read as a flat stream of events)."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return loc(event.start_mark)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        pass
+    return None
+
+
+class _Aliases:
+    """The composed nodes seen so far, the ones being converted, and how many values aliases repeated."""
+
+    def __init__(self) -> None:
+        self.seen: set[int] = set()
+        self.open: set[int] = set()
+        self.sizes: dict[int, int] = {}
+        self.repeated = 0
+
+    def size(self, n: yaml.Node) -> int:
+        """The number of values `n` expands to (memoized: shared nodes are counted once per use)."""
+        key = id(n)
+        if key not in self.sizes:
+            self.sizes[key] = MAX_ALIAS_NODES + 1  # a cycle: endless
+            children = [c for kv in n.value for c in kv] if isinstance(n, yaml.MappingNode) else (
+                n.value if isinstance(n, yaml.SequenceNode) else [])
+            total = 1
+            for c in children:
+                total += self.size(c)
+                if total > MAX_ALIAS_NODES:
+                    break
+            self.sizes[key] = total
+        return self.sizes[key]
+
+
+def _convert(n: yaml.Node, loc, problems: list[Problem], depth: int, aliases: _Aliases | None = None) -> Node:
     here = loc(n.start_mark)
-    if depth > 64:
-        problems.append(Problem(here, "YAML nested too deeply"))
+    if depth > MAX_DEPTH:
+        problems.append(Problem(here, _DEEP))
         return Node(None, here)
+    if aliases is not None:
+        key = id(n)
+        if key in aliases.open:
+            problems.append(Problem(here, "a YAML alias refers to the mapping or list that contains it"))
+            return Node(None, here)
+        if key in aliases.seen:
+            aliases.repeated += aliases.size(n)
+            if aliases.repeated > MAX_ALIAS_NODES:
+                problems.append(Problem(here, f"YAML aliases of this value and others repeat more than "
+                                              f"{MAX_ALIAS_NODES:,} values, over the limit ({_SEE_LIMITS})"))
+                return Node(None, here)
+        aliases.seen.add(key)
+        aliases.open.add(key)
+        try:
+            return _convert_node(n, here, loc, problems, depth, aliases)
+        finally:
+            aliases.open.discard(key)
+    return _convert_node(n, here, loc, problems, depth, aliases)
+
+
+def _convert_node(n: yaml.Node, here: Location, loc, problems: list[Problem], depth: int,
+                  aliases: _Aliases | None) -> Node:
     if isinstance(n, yaml.MappingNode):
         out: dict[str, Node] = {}
         key_locs: dict[str, Location] = {}
@@ -416,11 +510,11 @@ def _convert(n: yaml.Node, loc, problems: list[Problem], depth: int) -> Node:
             if key in out:
                 problems.append(Problem(kloc, f"duplicate key '{key}' (first at line {key_locs[key].line})"))
                 continue
-            out[key] = _convert(v, loc, problems, depth + 1)
+            out[key] = _convert(v, loc, problems, depth + 1, aliases)
             key_locs[key] = kloc
         return Node(out, here, key_locs)
     if isinstance(n, yaml.SequenceNode):
-        return Node([_convert(v, loc, problems, depth + 1) for v in n.value], here)
+        return Node([_convert(v, loc, problems, depth + 1, aliases) for v in n.value], here)
     return Node(_scalar(n, here, problems), here)
 
 

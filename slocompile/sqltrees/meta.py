@@ -10,8 +10,8 @@ from sqlglot import exp
 from slocompile.spec.model import Schemas
 from slocompile.dialects.nodes import col, lit
 
-T = exp.DataType.Type
-TABLES: dict[str, list[tuple[str, T]]] = {
+T = exp.DataType.Type  # in annotations exp.DType, the same enum (mypy takes no class attribute as a type)
+TABLES: dict[str, list[tuple[str, exp.DType]]] = {
     "runs": [("run_id", T.TEXT), ("project", T.TEXT), ("target", T.TEXT), ("started_at", T.TIMESTAMP),
              ("finished_at", T.TIMESTAMP), ("status", T.TEXT), ("passed", T.INT), ("failed", T.INT),
              ("warned", T.INT), ("errored", T.INT)],
@@ -55,6 +55,7 @@ TABLES: dict[str, list[tuple[str, T]]] = {
                           ("created_at", T.TIMESTAMP)],
 }
 RUN_RUNNING, RUN_PASS, RUN_FAIL = "running", "pass", "fail"
+RUN_ABORTED = "aborted"  # a run still `running` when a later build of its project and target starts
 INSERT_BATCH = 400
 
 
@@ -86,7 +87,7 @@ def insert(schemas: Schemas, name: str, rows: list[tuple]) -> list[exp.Insert]:
     return out
 
 
-def _value(v, t: T) -> exp.Expression:
+def _value(v, t: exp.DType) -> exp.Expression:
     if v is None or (isinstance(v, float) and v != v):
         return exp.cast(exp.Null(), t)
     if t == T.TIMESTAMP:
@@ -105,9 +106,9 @@ def _value(v, t: T) -> exp.Expression:
 def delete_status(schemas: Schemas, table_name: str, partitions: list[str] | None) -> exp.Delete:
     """Delete the status rows a build replaces: the partitions it measured and the whole-table row
     (all of the table's rows when `partitions` is None)."""
-    cond = exp.EQ(this=col("table_name"), expression=lit(table_name))
+    cond: exp.Expression = exp.EQ(this=col("table_name"), expression=lit(table_name))
     if partitions is not None:
-        replaced = exp.Is(this=col("partition"), expression=exp.Null())
+        replaced: exp.Expression = exp.Is(this=col("partition"), expression=exp.Null())
         if partitions:
             replaced = exp.Or(this=replaced, expression=exp.In(this=col("partition"),
                                                                expressions=[lit(p) for p in partitions]))
@@ -128,6 +129,17 @@ def check_history(schemas: Schemas, table_name: str, check_names: list[str]) -> 
     return (exp.select(col("check_name"), col("partition"), col("observed_value"), col("status"), col("checked_at"))
             .from_(table(schemas, "results"), copy=False)
             .where(exp.and_(exp.EQ(this=col("table_name"), expression=lit(table_name)), names), copy=False))
+
+
+def abort_runs(schemas: Schemas, project: str, target: str, finished_at) -> exp.Update:
+    """Mark the runs of `project` on `target` still `running` aborted: their build died (a signal, a
+    lost connection) before its commit, which would have set their status."""
+    cond = exp.and_(exp.EQ(this=col("status"), expression=lit(RUN_RUNNING)),
+                    exp.EQ(this=col("project"), expression=lit(project)),
+                    exp.EQ(this=col("target"), expression=lit(target)))
+    return exp.Update(this=table(schemas, "runs"), expressions=[
+        exp.EQ(this=col("status"), expression=lit(RUN_ABORTED)),
+        exp.EQ(this=col("finished_at"), expression=_value(finished_at, T.TIMESTAMP))], where=exp.Where(this=cond))
 
 
 def finish_run(schemas: Schemas, run_id: str, status: str, finished_at, counts: dict) -> exp.Update:

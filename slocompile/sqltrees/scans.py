@@ -5,7 +5,7 @@ from sqlglot import exp
 
 from slocompile.checks import metrics as m
 from slocompile.planning.planner import ALONE, DUPLICATES, FUSED, ORPHANS, VALUE_COUNTS, Scan
-from slocompile.spec.model import TableSpec
+from slocompile.spec.model import LOOKALIKE_PREFIX, LOOKALIKE_SUFFIX, NULL_PARTITION, TableSpec
 from slocompile.dialects.nodes import and_all, col, count_if, lit
 from slocompile.sqltrees.fragments import PLAIN, Fragments
 
@@ -13,14 +13,25 @@ PARTITION_ALIAS = "_slo_partition"
 ROWS_ALIAS = "_slo_rows"  # not "n": a partition column named n would be shadowed in the duplicates scan
 
 
-NULL_PARTITION = "(null)"
-
-
 def partition_text(table: TableSpec) -> exp.Expression:
-    """The partition as text; rows whose partition is NULL form the partition '(null)', so they
-    are never confused with whole-table statuses (partition NULL in the meta schema)."""
-    return exp.Coalesce(this=exp.cast(col(table.partition), exp.DataType.Type.TEXT),
-                        expressions=[lit(NULL_PARTITION)])
+    """The partition's label (spec.model.partition_label in SQL): its value as text; rows whose
+    partition is NULL form the partition '(null)', so they are never confused with whole-table
+    statuses (partition NULL in the meta schema), and a value that reads like '(null)' gets one
+    more '(' in front, so it is never confused with them."""
+    return partition_label_of(col(table.partition))
+
+
+def partition_label_of(value: exp.Expression) -> exp.Expression:
+    """CASE WHEN v IS NULL THEN '(null)' WHEN CAST(v AS TEXT) LIKE '(%null)' THEN '(' || CAST(v AS TEXT)
+    ELSE CAST(v AS TEXT) END; only a string column can hold such a value, for dates and numbers the
+    label is the plain text."""
+    def text() -> exp.Expression:
+        return exp.cast(value.copy(), exp.DataType.Type.TEXT)
+
+    lookalike = exp.Like(this=text(), expression=lit(f"{LOOKALIKE_PREFIX}%{LOOKALIKE_SUFFIX}"))
+    return exp.Case(ifs=[exp.If(this=exp.Is(this=value.copy(), expression=exp.Null()), true=lit(NULL_PARTITION)),
+                         exp.If(this=lookalike, true=exp.DPipe(this=lit(LOOKALIKE_PREFIX), expression=text()))],
+                    default=text())
 
 
 def metric_aggregate(metric: m.Metric) -> exp.Expression:

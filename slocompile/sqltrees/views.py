@@ -11,7 +11,10 @@ from slocompile import checks as registry
 from slocompile.spec.model import Schemas, TableSpec
 from slocompile.dialects.nodes import QueryError, and_all, col, lit, not_, or_all
 from slocompile.sqltrees import meta
+from slocompile.sqltrees.content import verified_source
+from slocompile.sqltrees.fixes import shape
 from slocompile.sqltrees.scans import partition_text
+from slocompile.sqltrees.versions import VERSION_COLUMN, published_condition, versions_source
 
 VIOLATIONS = "_slo_violations"
 
@@ -74,18 +77,18 @@ def gate_condition(schemas: Schemas, table: TableSpec) -> exp.Expression | None:
     if table.gate == "filter":
         return filter_condition(schemas, table)
     if table.gate == "last_good":
-        from slocompile.run.last_good import published_condition
-
         return published_condition(schemas, table)
     return None  # warn: serve everything
 
 
-def _source(schemas: Schemas, table: TableSpec) -> exp.Expression:
-    """The rows the views read: the raw relation, or the versions of a last_good table."""
+def _source(schemas: Schemas, table: TableSpec, verified: bool = False) -> exp.Expression:
+    """The rows the views read: the raw relation, or the versions of a last_good table. `verified`
+    (the validated view of a partitioned table gated by filter or block): only the partitions whose
+    content is still what was checked (sqltrees/content.py)."""
     if table.gate == "last_good":
-        from slocompile.run.last_good import versions_source
-
         return versions_source(schemas, table)
+    if verified and table.partition and table.gate in ("filter", "block"):
+        return verified_source(schemas, table)
     return table.relation.copy()
 
 
@@ -94,11 +97,8 @@ def _dropping_violations(table: TableSpec) -> list[tuple[str, exp.Expression]]:
 
 
 def validated_view(schemas: Schemas, table: TableSpec) -> exp.Create:
-    from slocompile.declarations.fixes import shape
-    from slocompile.run.last_good import VERSION_COLUMN
-
     keep = and_all([not_(v) for _, v in _dropping_violations(table)] + [gate_condition(schemas, table)])
-    select = exp.Select(expressions=[exp.Star()]).from_(_source(schemas, table), copy=False)
+    select = exp.Select(expressions=[exp.Star()]).from_(_source(schemas, table, verified=True), copy=False)
     if keep is not None:
         select.set("where", exp.Where(this=keep))
     extra = (VERSION_COLUMN,) if table.gate == "last_good" else ()

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field, replace
 
 from sqlglot import exp
 
+from slocompile.dialects.rules import rules
+
 OK, FAIL, SKIP, COMPILE_ONLY = "ok", "FAIL", "skip", "compile-only"
 
-# engine type -> (driver module, pip extra)
-DRIVERS = {"duckdb": ("duckdb", None), "postgres": ("psycopg", "postgres"), "spark": ("pyspark", "spark")}
 SCRATCH_PREFIX = "_slocompile_debug_"
 
 
@@ -40,7 +40,7 @@ class Probe:
 
 
 @dataclass
-class Report:
+class ProbeReport:
     project: str
     target: str
     type: str
@@ -94,13 +94,13 @@ class _Undo(Exception):
     """Raised inside a probe's transaction to roll it back."""
 
 
-def run(project, target_name: str | None = None) -> Report:
+def run(project, target_name: str | None = None) -> ProbeReport:
     """Probe the target; an unknown target is a user error (exit 2), every other failure a FAIL line."""
-    from slocompile.run.build import _target
+    from slocompile.run import selection
     from slocompile.spec.model import EXECUTABLE
 
-    target = _target(project, target_name)
-    report = Report(project.name, target.name, target.type, secrets=_secrets(target))
+    target = selection.target(project, target_name)
+    report = ProbeReport(project.name, target.name, target.type, secrets=_secrets(target))
     if target.type not in EXECUTABLE:
         report.add("connection", COMPILE_ONLY,
                    f"{target.type} is compile-only in this version: there is no connection to test; "
@@ -112,9 +112,10 @@ def run(project, target_name: str | None = None) -> Report:
 
 
 class _Prober:
-    def __init__(self, report: Report, project, target):
+    def __init__(self, report: ProbeReport, project, target):
         self.report, self.project, self.target = report, project, target
         self.dialect = target.dialect
+        self.rules = rules(target.dialect)  # what differs per engine: transactions, catalog, hints
         self.engine = None
         self.info: dict = {}
         self.note = ""  # DuckDB: the file does not exist yet
@@ -170,52 +171,41 @@ class _Prober:
     # -- probes -----------------------------------------------------------------------------
 
     def driver(self) -> None:
-        module, extra = DRIVERS[self.target.type]
+        from slocompile.engines.connect import DRIVERS
+
+        driver = DRIVERS[self.target.type]
+        module = driver.module
         try:
             mod = importlib.import_module(module)
         except ImportError as e:
-            hint = (f"pip install 'slocompile[{extra}]'" if extra else "reinstall slocompile (duckdb is a dependency)")
-            if module == "pyspark":
-                hint += " (and Java 17+ for a local master)"
+            hint = (f"pip install 'slocompile[{driver.extra}]'" if driver.extra
+                    else f"reinstall slocompile ({module} is a dependency)")
+            if driver.needs:
+                hint += f" (and {driver.needs})"
             raise _Failed(f"{module} cannot be imported: {_one_line(str(e)) or 'not installed'}", hint) from None
         self.report.add("driver", OK, f"{module} {getattr(mod, '__version__', '(version unknown)')}")
 
     def connect(self) -> None:
-        from slocompile.engines.base import connect
+        from slocompile.engines.connect import connect
 
-        target = self.target
-        if self.target.type == "duckdb":
-            target = self._duckdb_target()
-        self.engine = connect(target, self.project.root)
+        self.engine = connect(self._probed_target(), self.project.root)
         self.info = self.engine.probe(self.schemas())
-        where = self.info.get("where") or ""
-        if self.dialect == "postgres":
-            detail = f"Postgres at {where} as role {self.info.get('user')}"
-        elif self.dialect == "spark":
-            detail = (f"Spark session on {where}, catalog {self.info.get('catalog') or '?'}, "
-                      f"warehouse {self.info.get('warehouse') or '?'}")
-        else:
-            detail = f"DuckDB file {where}" if not self.note else self.note
-        self.report.add("connect", OK, detail)
+        self.report.add("connect", OK, self.note or self.rules.connect_detail(self.info))
 
     def version(self) -> None:
         version = _one_line(str(self.info.get("version") or "unknown"))
         self.report.add("version", OK, version.split(", compiled by")[0])
 
     def catalog(self) -> None:
-        if self.dialect == "spark":
-            rows = self.engine.query("SHOW DATABASES")
-            self.report.add("catalog", OK, f"the Spark catalog is readable ({len(rows)} databases)")
-            return
-        self.engine.query("SELECT table_schema, table_name, column_name FROM information_schema.columns LIMIT 1")
-        self.report.add("catalog", OK, "information_schema.columns is readable")
+        rows = self.engine.query(self.rules.catalog_query)
+        self.report.add("catalog", OK, self.rules.catalog_readable.format(n=len(rows)))
 
     def schema(self, name: str) -> None:
         existed = self.info.get("schemas", {}).get(name)
         self._trial([self._create_schema(name)], drop_schema=None if existed else name)
         if existed:
             detail = "exists; the build's CREATE SCHEMA IF NOT EXISTS is allowed"
-        elif self.dialect == "spark":
+        elif not self.rules.transactional_ddl:
             detail = "does not exist; can be created (created and dropped again; the build creates it)"
         else:
             detail = "does not exist; can be created (the build creates it)"
@@ -278,10 +268,13 @@ class _Prober:
                     seen.setdefault(rel.sql(), (c.params["to"], rel, f"check '{c.name}' of table '{t.name}'"))
         return list(seen.values())
 
-    def _duckdb_target(self):
-        """DuckDB creates a missing file on connect: probe an in-memory database instead, and say so."""
+    def _probed_target(self):
+        """The target to connect to. An engine that creates a missing database file on connect
+        (DuckDB) probes an in-memory database instead, and says so."""
         import os
 
+        if not self.rules.file_created_on_connect:
+            return self.target
         path = self.target.options.get("path", "warehouse.duckdb")
         if path == ":memory:":
             self.note = "DuckDB in memory (path: ':memory:'): nothing outlives the build"
@@ -313,9 +306,9 @@ class _Prober:
                          db=exp.to_identifier(schema, quoted=True))
 
     def _trial(self, steps: list, cleanup: list[str] = (), drop_schema: str | None = None) -> None:
-        """Run the steps (statements, or ("query", sql)) and leave nothing behind: rolled back on
-        DuckDB and Postgres; on Spark the `cleanup` statements run afterwards, and a database the
-        probe created is dropped (RESTRICT: only if empty)."""
+        """Run the steps (statements, or ("query", sql)) and leave nothing behind: rolled back where
+        DDL is transactional (DuckDB, Postgres); elsewhere (Spark) the `cleanup` statements run
+        afterwards, and a database the probe created is dropped (RESTRICT: only if empty)."""
         from slocompile.engines.base import QueryFailed
 
         def run_steps():
@@ -326,7 +319,7 @@ class _Prober:
                 except QueryFailed as e:
                     raise QueryFailed(f"{_verb(sql)}: {e}") from None
 
-        if self.dialect in ("duckdb", "postgres"):
+        if self.rules.transactional_ddl:
             try:
                 with self.engine.transaction():
                     run_steps()
@@ -341,7 +334,8 @@ class _Prober:
             if drop_schema:
                 from slocompile.dialects.render import render
 
-                undo.append(f"DROP DATABASE IF EXISTS {render(exp.to_identifier(drop_schema, quoted=True), 'spark')}")
+                undo.append(f"DROP DATABASE IF EXISTS "
+                            f"{render(exp.to_identifier(drop_schema, quoted=True), self.dialect)}")
             for sql in undo:
                 try:
                     self.engine.execute(sql)
@@ -350,36 +344,11 @@ class _Prober:
 
     def hint(self, probe: str, message: str) -> str:
         low = message.lower()
-        user = self.info.get("user")
-        role = f'"{user}"' if user else "<role>"
         if probe == "connect":
             return self._connect_hint(low)
-        if self.dialect == "postgres":
-            db = self.info.get("database") or "<database>"
-            if "permission denied for database" in low:  # only for a schema that does not exist: the
-                # engine skips CREATE SCHEMA IF NOT EXISTS for one that does
-                return f'GRANT CREATE ON DATABASE "{db}" TO {role}: the build creates this schema'
-            m = re.search(r'permission denied for schema (\S+)', message)
-            if m:
-                schema = m.group(1).strip('"')
-                if probe.startswith("relation"):
-                    return f'GRANT USAGE ON SCHEMA "{schema}" TO {role}'
-                return f'GRANT USAGE, CREATE ON SCHEMA "{schema}" TO {role}'
-            m = re.search(r'permission denied for (?:table|relation|view|materialized view) (\S+)', message)
-            if m:
-                what = probe.split(" ", 1)[1] if probe.startswith("relation") else m.group(1)
-                return f"GRANT SELECT ON {what} TO {role}"
-            if "must be owner" in low:
-                return f"the object belongs to another role: ALTER ... OWNER TO {role}, or build as its owner"
-            if "read-only transaction" in low:
-                return ("the server or session is read-only (a standby, or default_transaction_read_only): "
-                        "connect to the primary")
-        if self.dialect == "spark" and any(k in low for k in ("permission denied", "accesscontrolexception",
-                                                              "mkdirs failed", "read-only file system")):
-            warehouse = self.info.get("warehouse") or "spark.sql.warehouse.dir"
-            return f"the warehouse ({warehouse}) must be writable by this user"
-        if self.dialect == "duckdb" and ("read-only" in low or "read only" in low):
-            return "the DuckDB file is read-only here: check its permissions, or that no tool opened it read-only"
+        specific = self.rules.probe_hint(probe, message, self.info)
+        if specific:
+            return specific
         if probe.startswith("relation"):
             if self.note and "does not exist yet" in self.note:
                 return "the DuckDB file does not exist yet: load the raw tables into it (or fix the target's `path`)"
@@ -392,31 +361,9 @@ class _Prober:
         return ""
 
     def _connect_hint(self, low: str) -> str:
-        name = self.target.name
         if "environment variable" in low:
             return "export the variable before running slocompile (CI: a secret)"
-        if self.dialect == "postgres":
-            if "password" in low:
-                return ("check the user and password (keep the password in an environment variable: "
-                        "dsn: \"{{ env_var('PG_DSN') }}\")")
-            if "does not exist" in low and "database" in low:
-                return "the database named in the target does not exist on this server: create it or fix dbname"
-            if "needs 'dsn'" in low:
-                return "set dsn, or host/port/dbname/user, in the target"
-            return (f"check target '{name}': host, port and dbname; that the server runs and accepts this client "
-                    "and user (listen_addresses, pg_hba.conf); connect_timeout for slow networks")
-        if self.dialect == "spark":
-            if "java" in low:
-                return "install Java 17+ (e.g. openjdk-17-jre-headless) and put it on PATH or in JAVA_HOME"
-            if "metastore" in low or "derby" in low:
-                return ("another process (a build, spark-sql, a notebook) holds the Derby metastore: stop it, or use "
-                        "catalog: in-memory or another metastore: path")
-            if "connect" in low:
-                return "pip install 'pyspark[connect]', and check the remote: URL and that the Connect server runs"
-            return f"check target '{name}': master/remote, warehouse and conf"
-        if "in use" in low or "lock" in low:
-            return "another process (a build, a DuckDB shell) holds the file: close it and try again"
-        return f"check the path of target '{name}' and that its folder is writable"
+        return self.rules.connect_hint(low, self.target.name)
 
     def _declared_in(self, probe: str) -> str:
         text = probe.split(" ", 1)[1]
@@ -437,7 +384,7 @@ class _Failed(Exception):
         self.detail, self.hint = detail, hint
 
 
-def _compile_probe(report: Report, project, dialect: str) -> None:
+def _compile_probe(report: ProbeReport, project, dialect: str) -> None:
     from slocompile.compiling.compiler import compile_project
     from slocompile.errors import SlocompileError
 

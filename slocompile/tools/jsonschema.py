@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from typing import Any
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_DIR = ".slocompile"
@@ -211,13 +212,13 @@ def _fix_item_schema() -> dict:
 
 def _trigger_schema() -> dict | None:
     try:
-        from slocompile.run import triggers as t
+        from slocompile.declarations import triggers as t
     except ImportError:
         return None
     fields = getattr(t, "TRIGGER_FIELDS", None)
     if not fields:
         return None
-    actions = {}
+    actions: dict[str, dict[str, Any]] = {}  # action name -> its schema
     for name in getattr(t, "ACTIONS", ()):
         if name == "webhook" and hasattr(t, "WEBHOOK_FIELDS"):
             actions[name] = {"anyOf": [object_schema(t.WEBHOOK_FIELDS), {"type": "string", "pattern": r"\S"}]}

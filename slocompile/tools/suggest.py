@@ -74,7 +74,7 @@ class TableProfile:
 
 # ------------------------------------------------------------------------------------ profiling
 
-def family_of(data_type: str) -> tuple[str | None, str | None]:
+def type_families(data_type: str) -> tuple[str | None, str | None]:
     """(profiling family, declarable type family) of an engine's type name."""
     from slocompile.checks.table_slos import type_compatible
 
@@ -129,7 +129,7 @@ def profile(engine, relation: exp.Table, relation_text: str, max_values: int = M
         raise SlocompileError(f"relation {relation_text} does not exist (target dialect {engine.dialect})")
     cols = []
     for name, data_type in catalog:
-        fam, declared = family_of(str(data_type))
+        fam, declared = type_families(str(data_type))
         cols.append(ColumnProfile(name, str(data_type), fam, declared))
     if partition is not None and partition not in {c.name for c in cols}:
         from slocompile.errors import did_you_mean
@@ -259,7 +259,7 @@ def _round_up(x: float) -> float:
     return min(1.0, round(math.ceil(x / step - 1e-9) * step, digits))
 
 
-def _dump(value) -> str:
+def yaml_value(value) -> str:
     """One YAML value in flow style, quoted where YAML needs it."""
     import yaml
 
@@ -295,22 +295,22 @@ def column_checks(c: ColumnProfile, rows: int, key_candidate: bool, margin: floa
     if c.non_null == rows:
         checks.append("not_null")
     elif c.max_missing_fraction <= MAX_NULL_FRACTION:
-        checks.append(f"not_null: {{max_fraction: {_dump(_round_up(c.max_missing_fraction * 1.5))}}}")
+        checks.append(f"not_null: {{max_fraction: {yaml_value(_round_up(c.max_missing_fraction * 1.5))}}}")
     if key_candidate:
         checks.append("unique")
     if c.family in NUMERIC and c.low is not None and c.high is not None:
         lo, hi = widen(c.low, c.high, margin, c.family == "integer" and isinstance(c.low, int))
         if key_candidate:  # keys grow: a lower bound only
-            checks.append(f"between: {{min: {_dump(lo)}}}")
+            checks.append(f"between: {{min: {yaml_value(lo)}}}")
         else:
-            checks.append(f"between: {{min: {_dump(lo)}, max: {_dump(hi)}}}")
+            checks.append(f"between: {{min: {yaml_value(lo)}, max: {yaml_value(hi)}}}")
     elif c.family in TEMPORAL and isinstance(c.low, dt.date):
         low = c.low.date() if isinstance(c.low, dt.datetime) else c.low
         high = c.high.date() if isinstance(c.high, dt.datetime) else c.high
         days = max(1, math.ceil((high - low).days * margin)) if isinstance(high, dt.date) else 1
-        checks.append(f"between: {{min: {_dump(low - dt.timedelta(days=days))}}}")
+        checks.append(f"between: {{min: {yaml_value(low - dt.timedelta(days=days))}}}")
     if c.values is not None and c.family == "string" and 0 < len(c.values) <= max_values:
-        checks.append(f"accepted_values: {_dump(list(c.values))}")
+        checks.append(f"accepted_values: {yaml_value(list(c.values))}")
     return checks, None
 
 
@@ -320,14 +320,14 @@ def render_yaml(prof: TableProfile, name: str, *, margin: float = MARGIN,
                   and c.all_distinct and c.name != prof.partition]
     key = min(candidates, key=_key_preference) if candidates else None
     lines = [f"# {h}" if h else "#" for h in (header or [])]
-    lines += ["tables:", f"  - name: {_dump(name)}", f"    relation: {_dump(prof.relation)}"]
+    lines += ["tables:", f"  - name: {yaml_value(name)}", f"    relation: {yaml_value(prof.relation)}"]
     if key is not None:
-        lines.append(f"    key: [{_dump(key.name)}]")
+        lines.append(f"    key: [{yaml_value(key.name)}]")
     dates = [c for c in prof.columns if c.family == "date" and c.non_null]
     if prof.partition:
-        lines.append(f"    partition: {_dump(prof.partition)}")
+        lines.append(f"    partition: {yaml_value(prof.partition)}")
     elif dates:
-        lines.append(f"    # partition: {_dump(dates[0].name)}    # per-partition checks, statuses and monitors")
+        lines.append(f"    # partition: {yaml_value(dates[0].name)}    # per-partition checks, statuses and monitors")
     if monitor and prof.partition:
         lines.append("    monitor: all                      # threshold-free monitors on every column")
     elif monitor:
@@ -340,11 +340,12 @@ def render_yaml(prof: TableProfile, name: str, *, margin: float = MARGIN,
     lines.append("      - schema                          # every column below exists with its type")
     stamps = [c for c in prof.columns if c.family == "timestamp" and c.non_null]
     if stamps:
-        lines.append(f"      # - freshness: {{column: {_dump(stamps[0].name)}, max_age: 36h}}   # your load schedule")
+        lines.append(f"      # - freshness: {{column: {yaml_value(stamps[0].name)}, max_age: 36h}}"
+                     "   # your load schedule")
     lines.append("    columns:")
     for c in prof.columns:
         checks, note = column_checks(c, prof.rows, c in candidates, margin, max_values)
-        lines.append(f"      - name: {_dump(c.name)}" + (f"    # {note}" if note else ""))
+        lines.append(f"      - name: {yaml_value(c.name)}" + (f"    # {note}" if note else ""))
         if c.declared:
             lines.append(f"        type: {c.declared}")
         else:
@@ -384,13 +385,13 @@ def _loads(text: str, dialect: str) -> list[str]:
 def suggest(spec, relation_text: str, target: str | None = None, name: str | None = None,
             partition: str | None = None, margin: float = MARGIN, max_values: int = MAX_VALUES) -> Suggestion:
     """Profile `relation_text` on the project's target and return a declaration that passes on it."""
-    from slocompile.run.build import _target
-    from slocompile.engines.base import connect
+    from slocompile.run import selection
+    from slocompile.engines.connect import connect
     from slocompile.spec.usersql import parse_relation
 
     if not 0 <= margin <= 10:
         raise SlocompileError(f"--margin must be between 0 and 10 (a fraction of the observed range), not {margin}")
-    tgt = _target(spec, target)
+    tgt = selection.target(spec, target)
     try:
         relation = parse_relation(relation_text, spec.sql_dialect)
     except ValueError as e:

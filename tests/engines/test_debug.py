@@ -180,12 +180,12 @@ def test_unreachable_postgres_hides_the_password(tmp_path):
 
 
 def test_secrets_are_masked():
-    from slocompile.tools.debug import Report, _secrets
+    from slocompile.tools.debug import ProbeReport, _secrets
     from slocompile.spec.model import TargetSpec
 
     t = TargetSpec("pg", "postgres", {"dsn": "postgresql://u:p%40ss-word@h/db", "password": "second-one"}, None)
     secrets = _secrets(t)
-    report = Report("p", "pg", "postgres", secrets=secrets)
+    report = ProbeReport("p", "pg", "postgres", secrets=secrets)
     report.add("connect", "FAIL", "failed for postgresql://u:p%40ss-word@h/db with p@ss-word and second-one")
     assert "ss-word" not in report.lines()[0] and "second-one" not in report.lines()[0]
 
@@ -385,7 +385,7 @@ needs_spark = pytest.mark.skipif(bool(UNAVAILABLE["spark"]) and "spark" not in R
 
 @needs_spark
 def test_spark_every_probe_passes_and_cleans_up(tmp_path, run_tag, spark_warehouse):
-    from slocompile.engines.base import connect
+    from slocompile.engines.connect import connect
     from slocompile.api import Project
 
     _require("spark")

@@ -14,7 +14,8 @@ from click.testing import CliRunner
 from enginedata import REQUIRED, UNAVAILABLE, table_ref
 
 from slocompile.cli import main
-from slocompile.engines.base import QueryFailed, connect
+from slocompile.engines.base import QueryFailed
+from slocompile.engines.connect import connect
 from slocompile.errors import SlocompileError
 from slocompile.spec.model import TargetSpec
 

@@ -15,7 +15,8 @@ import pytest
 from enginedata import (D1, D2, D3, UNAVAILABLE, close, engine_params, load_statements, normal, schemas,
                         sorted_rows, table_ref, target_yaml, write_project)
 
-from slocompile.engines.base import QueryFailed, connect
+from slocompile.engines.base import QueryFailed
+from slocompile.engines.connect import connect
 from slocompile.api import Project
 
 

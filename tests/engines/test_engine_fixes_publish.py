@@ -15,7 +15,7 @@ import pytest
 
 from enginedata import UNAVAILABLE, close, engine_params, load_statements, normal, sorted_rows, table_ref, target_yaml
 
-from slocompile.engines.base import connect
+from slocompile.engines.connect import connect
 from slocompile.api import Project
 
 FEATURES = [("uid", "INT")]

@@ -41,7 +41,8 @@ import pytest
 
 from enginedata import DISTINCT_ABS, DISTINCT_TOL, REQUIRED, UNAVAILABLE, close, normal, target_yaml
 
-from slocompile.engines.base import QueryFailed, connect
+from slocompile.engines.base import QueryFailed
+from slocompile.engines.connect import connect
 from slocompile.api import Project
 
 EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "feature_store")

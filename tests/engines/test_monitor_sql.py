@@ -1,7 +1,7 @@
 """The monitors' SQL for Postgres and Spark, without an engine: every profile query renders with
-the engine's own constructs (render.py's rewrites) and re-parses in its dialect; DuckDB text with
-`?` parameters (what monitoring.py reads the meta schema with) binds them as literals. The
-queries' results on real engines are compared with DuckDB's in test_monitors_on_engines.py."""
+the engine's own constructs (render.py's rewrites) and re-parses in its dialect, and so do the
+reads and deletes of the monitor tables (values as escaped literals). The queries' results on
+real engines are compared with DuckDB's in test_monitors_on_engines.py."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,15 +10,25 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from slocompile.engines.dbapi import duckdb_type, parse_duckdb
-from slocompile.monitors.profile import ColumnSpec, TableSpec, base_query, categories_query, dependent_query, \
-    keys_query
 from slocompile.dialects.render import render
+from slocompile.dialects.rules import duckdb_type
+from slocompile.spec.model import Schemas
+from slocompile.sqltrees.profiles import (
+    ProfiledColumn,
+    ProfiledTable,
+    base_query,
+    categories_query,
+    dependent_query,
+    keys_query,
+    meta_delete,
+    meta_rows,
+)
 
 D1, D2 = dt.date(2024, 1, 1), dt.date(2024, 1, 2)
-SPEC = TableSpec(exp.to_table("raw.t"), "ds", ("user_id",),
-                 (ColumnSpec("age", "numeric"), ColumnSpec("country", "categorical"), ColumnSpec("email", "string"),
-                  ColumnSpec("ok", "boolean"), ColumnSpec("ts", "timestamp")), "date")
+SPEC = ProfiledTable(exp.to_table("raw.t"), "ds", ("user_id",),
+                     (ProfiledColumn("age", "numeric"), ProfiledColumn("country", "categorical"),
+                      ProfiledColumn("email", "string"), ProfiledColumn("ok", "boolean"),
+                      ProfiledColumn("ts", "timestamp")), "date")
 QUERIES = {
     "base": lambda: base_query(SPEC, [D1, D2], {D1: {0: (1.0, 5.5)}, D2: {}}, {0: [1.0, 2.5, 1e-05]}),
     "dependent": lambda: dependent_query(SPEC, None, {D1: {0: (1.0, 5.5), 4: (None, 3.0)}}, {0: [1.0, 2.0]}),
@@ -58,14 +68,20 @@ def test_duckdb_profile_sql_keeps_duckdbs_functions():
         assert s in sql
 
 
-def test_parameters_are_bound_as_literals_in_order():
-    tree = parse_duckdb("SELECT '?' AS q, value FROM \"slo\".\"monitor_metrics\" WHERE table_name = ? AND "
-                        "\"partition\" >= ? AND n = ?", ["it's", "2024-01-01", 3])
-    assert tree.sql("postgres") == ("SELECT '?' AS q, value FROM \"slo\".\"monitor_metrics\" WHERE table_name = "
-                                    "'it''s' AND \"partition\" >= '2024-01-01' AND n = 3")
-    assert "table_name = 'it\\'s'" in tree.sql("spark")
-    with pytest.raises(ValueError):
-        parse_duckdb("SELECT 1 WHERE a = ?", [1, 2])
+def test_monitor_tables_are_read_and_replaced_with_escaped_literals():
+    schemas = Schemas()
+    q = meta_rows(schemas, "monitor_metrics", ["column_name", "value"], "it's", since="2024-01-01")
+    assert render(q, "postgres") == ('SELECT "column_name", "value" FROM "slo"."monitor_metrics" WHERE '
+                                     '"table_name" = \'it\'\'s\' AND "partition" >= \'2024-01-01\'')
+    assert "`table_name` = 'it\\'s'" in render(q, "spark")
+    d = meta_delete(schemas, "monitor_alerts", "t", ["2024-01-01", "2024-01-02"])
+    assert render(d, "duckdb") == ('DELETE FROM "slo"."monitor_alerts" WHERE "table_name" = \'t\' AND '
+                                   '"partition" IN (\'2024-01-01\', \'2024-01-02\')')
+    assert render(meta_delete(schemas, "monitor_state", "t", None), "spark") == \
+        "DELETE FROM `slo`.`monitor_state` WHERE `table_name` = 't'"
+    assert meta_delete(schemas, "monitor_alerts", "t", []) is None  # no partition: nothing to delete
+    for dialect in ("postgres", "spark"):
+        sqlglot.parse_one(render(q, dialect), read=dialect)
 
 
 @pytest.mark.parametrize("dialect,type_text,duck", [
@@ -81,11 +97,10 @@ def test_duckdb_engine_insert_rows(tmp_path):
     test_monitors_on_engines.py): values arrive as their columns' types, NaN and NULL included."""
     import math
 
+    import duckdb
     import numpy as np
 
     from slocompile.engines.duckdb import DuckDBEngine
-
-    import duckdb
 
     eng = DuckDBEngine(duckdb.connect(":memory:"), ":memory:")
     eng.execute("CREATE TABLE t (s TEXT, v DOUBLE, b BOOLEAN, n INT, ts TIMESTAMP)")

@@ -41,7 +41,7 @@ import pytest
 
 from enginedata import DISTINCT_ABS, DISTINCT_TOL, REQUIRED, UNAVAILABLE, target_yaml
 
-from slocompile.engines.base import connect
+from slocompile.engines.connect import connect
 from slocompile.api import Project
 
 EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "feature_store")
@@ -328,7 +328,6 @@ def _profile_of_events(s: Setup, name: str):
 
     from enginedata import TABLES, literal
 
-    from slocompile.engines.dbapi import connection
     from slocompile.monitors import discover_columns, make_spec, profile
 
     schema = f"mon_events_{s.tag}"
@@ -349,13 +348,12 @@ def _profile_of_events(s: Setup, name: str):
         eng.execute(exp.Create(kind="TABLE", this=exp.Schema(this=rel.copy(), expressions=defs)).sql(
             eng.dialect, identify=True) + (" USING parquet" if eng.dialect == "spark" else ""))
         eng.execute(exp.Insert(this=rel.copy(), expression=values).sql(eng.dialect, identify=True))
-        con = connection(eng)
-        columns = discover_columns(con, rel, exclude=["ds", "id"], partition="ds")
+        columns = discover_columns(eng, rel, exclude=["ds", "id"], partition="ds")
         spec = make_spec(rel, "ds", ["id"], columns, partition_kind="date")
         d2, d3 = dt.date(2024, 1, 2), dt.date(2024, 1, 3)
         ranges = {d2: {"amount": (5.0, 40.0), "Grüße": (1.5, 2.5)}, d3: {"amount": (0.1, 1e3)}}
         edges = {"amount": [6.5, 12.0, 30.0], "Grüße": [0.1, 9.0], "ts": [-5.25, -2.0]}
-        out = columns, profile(con, spec, ranges=ranges, edges=edges)  # pairs: from the table
+        out = columns, profile(eng, spec, ranges=ranges, edges=edges)  # pairs: from the table
         s.timings[f"events profile {name}"] = time.perf_counter() - t0
         return out
     finally:

@@ -8,9 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from slocompile.monitors import discover_columns
-
-from slocompile.monitors import detect_range
+from slocompile.engines.duckdb import DuckDBEngine
+from slocompile.monitors import detect_range, discover_columns
 
 FEATUREBENCH = Path(__file__).resolve().parents[2].parent / "shared" / "bench" / "featurebench.py"
 
@@ -24,10 +23,11 @@ def bench(tmp_path_factory):
     subprocess.run([sys.executable, str(FEATUREBENCH), "generate", "--out", str(d), "--seed", "3",
                     "--rows", "800", "--days", "45", "--history", "25"], check=True, capture_output=True)
     truth = json.loads((d / "truth.json").read_text())
-    con = duckdb.connect(str(d / "warehouse.duckdb"), read_only=True)
-    cols = discover_columns(con, "raw.user_features", exclude=["ds", "user_id"], partition="ds")
-    alerts = detect_range(con, "raw.user_features", "ds", ["user_id"], cols)
-    con.close()
+    path = str(d / "warehouse.duckdb")
+    engine = DuckDBEngine(duckdb.connect(path, read_only=True), path)
+    cols = discover_columns(engine, "raw.user_features", exclude=["ds", "user_id"], partition="ds")
+    alerts = detect_range(engine, "raw.user_features", "ds", ["user_id"], cols)
+    engine.close()
     return truth, alerts
 
 

@@ -6,9 +6,11 @@ import duckdb
 import pytest
 from sqlglot import exp
 
+from slocompile.dialects.render import render
+from slocompile.engines.duckdb import DuckDBEngine
+from slocompile.monitors.profile import learn_edges, list_partitions, profile
 from slocompile.monitors.runner import discover_columns, make_spec, profile_all
-from slocompile.monitors.profile import (ColumnSpec, TableSpec, base_query, learn_edges, list_partitions,
-                                         profile, render)
+from slocompile.sqltrees.profiles import ProfiledColumn, ProfiledTable, base_query
 
 D1, D2 = dt.date(2026, 1, 1), dt.date(2026, 1, 2)
 
@@ -27,17 +29,17 @@ def con():
         ('2026-01-02', 1,  1.0,   5, 'US', true,  '2026-01-02 03:00', null),
         ('2026-01-02', 2,  7.0,   6, 'IN', true,  '2025-12-31 02:00', null),
         ('2026-01-02', 2,  7.0,   6, 'IN', true,  '2025-12-31 02:00', null)""")
-    return c
+    return DuckDBEngine(c, ":memory:")  # the monitors read through the Engine interface
 
 
 def _spec(partition_kind="date"):
-    cols = (ColumnSpec("x", "numeric"), ColumnSpec("select", "numeric"), ColumnSpec("c", "categorical"),
-            ColumnSpec("b", "boolean"), ColumnSpec("ts", "timestamp"), ColumnSpec("all null", "numeric"))
-    return TableSpec(exp.to_table("raw.t"), "ds", ("id",), cols, partition_kind)
+    cols = (ProfiledColumn("x", "numeric"), ProfiledColumn("select", "numeric"), ProfiledColumn("c", "categorical"),
+            ProfiledColumn("b", "boolean"), ProfiledColumn("ts", "timestamp"), ProfiledColumn("all null", "numeric"))
+    return ProfiledTable(exp.to_table("raw.t"), "ds", ("id",), cols, partition_kind)
 
 
 def test_sql_is_quoted_and_counts_with_count_case(con):
-    sql = render(base_query(_spec()))
+    sql = render(base_query(_spec()), "duckdb")
     assert '"select"' in sql and '"all null"' in sql
     assert "COUNT(CASE WHEN" in sql and "SUM(CASE" not in sql
 
@@ -105,7 +107,7 @@ def test_discovery_and_profile_all(con):
     fams = {c.name: c.family for c in cols}
     assert fams == {"x": "numeric", "select": "numeric", "c": "categorical", "b": "boolean",
                     "ts": "timestamp", "all null": "numeric"}
-    spec = make_spec("raw.t", "ds", ["id"], cols, con=con)
+    spec = make_spec("raw.t", "ds", ["id"], cols, engine=con)
     assert spec.partition_kind == "date"
     parts, prof = profile_all(con, spec)
     assert parts == list_partitions(con, spec) == [D1, D2]
@@ -114,22 +116,21 @@ def test_discovery_and_profile_all(con):
 
 
 def test_table_without_key(con):
-    spec = TableSpec(exp.to_table("raw.t"), "ds", (), (ColumnSpec("x", "numeric"),))
+    spec = ProfiledTable(exp.to_table("raw.t"), "ds", (), (ProfiledColumn("x", "numeric"),))
     m = profile(con, spec).metrics["2026-01-02"]
     assert (None, "duplicate_fraction") not in m and ("x", "unchanged_fraction") not in m
     assert m[("x", "mean")] == pytest.approx(5.0)
 
 
-def test_family_of_duckdb_types():
-    from slocompile.monitors.runner import family_of
-    assert [family_of(t) for t in ("BIGINT", "DECIMAL(18,2)", "VARCHAR", "BOOLEAN", "TIMESTAMP_S", "DATE",
+def test_monitor_family_of_duckdb_types():
+    from slocompile.monitors.runner import monitor_family
+    assert [monitor_family(t) for t in ("BIGINT", "DECIMAL(18,2)", "VARCHAR", "BOOLEAN", "TIMESTAMP_S", "DATE",
                                    "ENUM('a', 'b')", "INTERVAL", "VARCHAR[]", "STRUCT(a INTEGER)", "BLOB")] == [
         "numeric", "numeric", "string", "boolean", "timestamp", "timestamp", "categorical", None, None, None, None]
 
 
 def test_backtest_window_and_history_out(con):
-    from slocompile.monitors import History
-    from slocompile.monitors import detect_range
+    from slocompile.monitors import History, detect_range
     h = History()
     alerts = detect_range(con, "raw.t", "ds", ["id"], [("x", "numeric"), ("c", "categorical")], start="2026-01-02",
                       end=D2, history_out=h)

@@ -7,9 +7,9 @@ import re
 
 from slocompile.errors import SpecError
 from slocompile.tools.dbt.model import ImportResult, Issue, OutputFile, Table, Unconvertible
-from slocompile.tools.dbt.output import _output_path, render_file, write
-from slocompile.tools.dbt.project import DbtProject, _kind_root, _read_text, _yaml_files, read_project
-from slocompile.tools.dbt.tests import _PERIODS, _Converter, _has_jinja, _parse_test
+from slocompile.tools.dbt.output import output_path, render_file, write
+from slocompile.tools.dbt.project import DbtProject, kind_root, read_project, read_text, yaml_files
+from slocompile.tools.dbt.tests import PERIODS, Converter, has_jinja, parse_test
 
 TEST_KEYS = ("data_tests", "tests")
 
@@ -29,10 +29,10 @@ def convert_project(path: str, schema: str | None = None, profiles_dir: str | No
     from slocompile.spec.yamlload import parse_yaml
 
     project = read_project(path, schema, profiles_dir, dialect)
-    conv = _Converter(project)
+    conv = Converter(project)
     docs, issues_all, notes_all, nodes = [], [], [], {}
-    for rel, kind in _yaml_files(project):
-        text = _read_text(os.path.join(project.root, rel))
+    for rel, kind in yaml_files(project):
+        text = read_text(os.path.join(project.root, rel))
         try:
             node = parse_yaml(text, rel)
         except SpecError as e:
@@ -40,13 +40,13 @@ def convert_project(path: str, schema: str | None = None, profiles_dir: str | No
             continue
         if node.is_map and any(k in node.value for k in ("models", "seeds", "sources", "snapshots")):
             nodes[rel] = (kind, node)
-            docs.append((os.path.relpath(rel, _kind_root(project, rel)), kind, node.plain()))
+            docs.append((os.path.relpath(rel, kind_root(project, rel)), kind, node.plain()))
     conv.index(docs)
-    files = []
+    files: list[OutputFile] = []
     taken: set[str] = set()
     conv.prefix = prefix
     for rel, (_kind, node) in nodes.items():
-        out = OutputFile(rel, _output_path(project, rel))
+        out = OutputFile(rel, output_path(project, rel))
         _convert_file(conv, project, rel, node, out, taken)
         out.not_converted.sort(key=lambda i: i.line or 0)
         out.notes.sort(key=lambda i: i.line or 0)
@@ -55,7 +55,7 @@ def convert_project(path: str, schema: str | None = None, profiles_dir: str | No
         notes_all += out.notes
     for folder in project.test_paths:
         for f in sorted(glob.glob(os.path.join(project.root, folder, "**", "*.sql"), recursive=True)):
-            text = _read_text(f)
+            text = read_text(f)
             if re.search(r"\{%-?\s*test\s", text):
                 continue  # a generic test's definition; its uses are reported where they are
             issues_all.append(Issue(os.path.relpath(f, project.root), None, "(singular test)",
@@ -64,15 +64,15 @@ def convert_project(path: str, schema: str | None = None, profiles_dir: str | No
                                     "`expression` check"))
     notes_all = [Issue("dbt_project.yml", None, "(project)", "-", n) for n in project.notes] + notes_all
     result = ImportResult(files, issues_all, notes_all, conv.converted, project.dialect)
-    for f in files:
-        if f.tables:
-            result.texts[f.path] = render_file(f, project, result)
+    for out in files:
+        if out.tables:
+            result.texts[out.path] = render_file(out, project, result)
     return result
 
 
-def _convert_file(conv: _Converter, project: DbtProject, rel: str, node, out: OutputFile,
+def _convert_file(conv: Converter, project: DbtProject, rel: str, node, out: OutputFile,
                   taken: set[str]) -> None:
-    in_root = os.path.relpath(rel, _kind_root(project, rel))
+    in_root = os.path.relpath(rel, kind_root(project, rel))
     doc = node.value
     for kind in ("models", "seeds", "snapshots"):
         entries = doc.get(kind)
@@ -136,7 +136,7 @@ def _convert_entity(conv, project, rel, node, name, relation, out, taken, subjec
     desc = node.value.get("description")
     table = Table(_table_name(conv.prefix + name, taken), relation,
                   desc.value.strip() if desc is not None and isinstance(desc.value, str) and desc.value.strip()
-                  and not _has_jinja(desc.value) else None)
+                  and not has_jinja(desc.value) else None)
     cfg = node.value.get("config")
     contract = cfg.plain().get("contract") if cfg is not None and cfg.is_map else None
     cols = node.value.get("columns")
@@ -150,7 +150,7 @@ def _convert_entity(conv, project, rel, node, name, relation, out, taken, subjec
         if dtype is not None and isinstance(dtype.value, str):
             column.type = _type_family(dtype.value)
         cdesc = c.value.get("description")
-        if cdesc is not None and isinstance(cdesc.value, str) and cdesc.value.strip() and not _has_jinja(cdesc.value):
+        if cdesc is not None and isinstance(cdesc.value, str) and cdesc.value.strip() and not has_jinja(cdesc.value):
             column.description = cdesc.value.strip()
         for t in _tests_of(c, rel, f"{subject}.{cname}", out):
             _add_test(conv, rel, t, cname, table, out, f"{subject}.{cname}")
@@ -166,7 +166,7 @@ def _convert_entity(conv, project, rel, node, name, relation, out, taken, subjec
 def _add_test(conv, rel, node, column, table: Table, out: OutputFile, subject: str) -> None:
     label = "?"
     try:
-        test = _parse_test(node)
+        test = parse_test(node)
         label = test.kind
         checks, notes = conv.convert(test, column, table)
     except Unconvertible as e:
@@ -199,7 +199,7 @@ def _source_freshness(conv, rel, source, table_node, table: Table, out: OutputFi
         return
     subject = f"source {s['name']}.{t['name']}"
     line = (table_node.value.get("freshness") or source.value.get("freshness")).loc.line
-    if not isinstance(field_name, str) or _has_jinja(field_name) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$]*",
+    if not isinstance(field_name, str) or has_jinja(field_name) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$]*",
                                                                                       field_name):
         out.not_converted.append(Issue(rel, line, subject, "freshness", "needs a plain loaded_at_field column"))
         return
@@ -216,11 +216,11 @@ def _source_freshness(conv, rel, source, table_node, table: Table, out: OutputFi
         if not spec:
             continue
         count, period = spec.get("count"), spec.get("period")
-        if isinstance(count, bool) or not isinstance(count, int) or count <= 0 or period not in _PERIODS:
+        if isinstance(count, bool) or not isinstance(count, int) or count <= 0 or period not in PERIODS:
             out.not_converted.append(Issue(rel, line, subject, f"freshness.{key}",
                                            "needs a positive count and a period minute/hour/day"))
             continue
-        params = {"max_age": f"{count}{_PERIODS[period]}"}
+        params = {"max_age": f"{count}{PERIODS[period]}"}
         if where is not None:
             params["where"] = where.strip()
         if severity == "warn":

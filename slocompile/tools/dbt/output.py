@@ -8,21 +8,22 @@ from slocompile.tools.dbt.model import ImportResult, OutputFile
 from slocompile.tools.dbt.project import DbtProject
 
 
-def _output_path(project: DbtProject, rel: str) -> str:
+def output_path(project: DbtProject, rel: str) -> str:
+    """Where the declarations converted from the dbt YAML file `rel` go: its path, as .yml."""
     base, _ = os.path.splitext(rel)
     return base + ".yml"
 
 
 def _check_line(ctype: str, params: dict | None) -> str:
-    from slocompile.tools.suggest import _dump
+    from slocompile.tools.suggest import yaml_value
 
     if not params:
         return ctype
-    return f"{ctype}: {_dump(params)}"
+    return f"{ctype}: {yaml_value(params)}"
 
 
 def render_file(f: OutputFile, project: DbtProject, result: ImportResult) -> str:
-    from slocompile.tools.suggest import _dump, jinja_escape
+    from slocompile.tools.suggest import jinja_escape, yaml_value
 
     lines = [f"# Imported from the dbt project {project.name}: {f.source} (slocompile import-dbt).",
              "# Relations assume dbt's default schema naming"
@@ -41,20 +42,20 @@ def render_file(f: OutputFile, project: DbtProject, result: ImportResult) -> str
                   f"#   {i.subject}: {i.test}: {i.reason}" for i in f.notes]
     lines.append("tables:")
     for t in f.tables:
-        lines += [f"  - name: {_dump(t.name)}", f"    relation: {_dump(t.relation)}"]
+        lines += [f"  - name: {yaml_value(t.name)}", f"    relation: {yaml_value(t.relation)}"]
         if t.description:
-            lines.append(f"    description: {_dump(t.description)}")
+            lines.append(f"    description: {yaml_value(t.description)}")
         if t.checks:
             lines.append("    checks:")
             lines += [f"      - {_check_line(ct, p)}" for ct, p in t.checks]
         if t.columns:
             lines.append("    columns:")
             for c in t.columns.values():
-                lines.append(f"      - name: {_dump(c.name)}")
+                lines.append(f"      - name: {yaml_value(c.name)}")
                 if c.type:
                     lines.append(f"        type: {c.type}")
                 if c.description:
-                    lines.append(f"        description: {_dump(c.description)}")
+                    lines.append(f"        description: {yaml_value(c.description)}")
                 if c.checks:
                     lines.append("        checks:")
                     lines += [f"          - {_check_line(ct, p)}" for ct, p in c.checks]

@@ -75,7 +75,7 @@ def read_project(root: str, schema: str | None = None, profiles_dir: str | None 
         raise SlocompileError(f"{path}: not readable YAML: {e}") from None
     if not isinstance(cfg, dict):
         raise SlocompileError(f"{path}: expected a mapping")
-    notes = []
+    notes: list[str] = []
     profile_schema, profile_type = _profile(root, cfg.get("profile"), profiles_dir, notes)
     target_schema = schema or profile_schema
     if target_schema is None:
@@ -96,7 +96,7 @@ def read_project(root: str, schema: str | None = None, profiles_dir: str | None 
                          paths("macro-paths", ["macros"]), cfg, target_schema, d, notes)
     for folder in project.macro_paths + project.test_paths:
         for f in sorted(glob.glob(os.path.join(root, folder, "**", "*.sql"), recursive=True)):
-            text = _read_text(f)
+            text = read_text(f)
             for m in re.finditer(r"\{%-?\s*test\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(", text):
                 project.generic_tests[m.group(1)] = os.path.relpath(f, root)
             if re.search(r"\{%-?\s*macro\s+generate_schema_name\s*\(", text):
@@ -105,7 +105,8 @@ def read_project(root: str, schema: str | None = None, profiles_dir: str | None 
     return project
 
 
-def _read_text(path: str) -> str:
+def read_text(path: str) -> str:
+    """A project file's text; "" when it cannot be read as UTF-8 (the import skips what it cannot read)."""
     try:
         with open(path, encoding="utf-8") as fh:
             return fh.read()
@@ -146,7 +147,7 @@ def _profile(root: str, name, profiles_dir: str | None, notes: list[str]) -> tup
     return None, None
 
 
-def _yaml_files(project: DbtProject) -> list[tuple[str, str]]:
+def yaml_files(project: DbtProject) -> list[tuple[str, str]]:
     """(path relative to the project, kind root) of every YAML file under model and seed paths."""
     out = []
     for kind, folders in (("models", project.model_paths), ("seeds", project.seed_paths)):
@@ -158,14 +159,15 @@ def _yaml_files(project: DbtProject) -> list[tuple[str, str]]:
     return sorted(set(out))
 
 
-def _kind_root(project: DbtProject, rel: str) -> str:
+def kind_root(project: DbtProject, rel: str) -> str:
+    """The model or seed folder (of dbt_project.yml) a project file is under; "." when none."""
     for folder in project.model_paths + project.seed_paths:
         if rel == folder or rel.startswith(folder.rstrip("/") + os.sep):
             return folder
     return "."
 
 
-class _Relations:
+class Relations:
     """The relations ref() and source() name."""
 
     def __init__(self, project: DbtProject):
@@ -190,7 +192,8 @@ class _Relations:
                         self.sources[(s["name"], t["name"])] = self.source_relation(s, t)
 
     def model_relation(self, kind: str, rel_path: str, model: dict) -> str:
-        cfg = model.get("config") if isinstance(model.get("config"), dict) else {}
+        config = model.get("config")
+        cfg = config if isinstance(config, dict) else {}
         custom = cfg.get("schema") if isinstance(cfg.get("schema"), str) and "{{" not in cfg["schema"] else None
         custom = custom or self.project.custom_schema(kind, rel_path)
         alias = cfg.get("alias") if isinstance(cfg.get("alias"), str) and "{{" not in cfg["alias"] else None

@@ -3,26 +3,28 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from slocompile.tools.dbt.model import Table, Unconvertible
-from slocompile.tools.dbt.project import DbtProject, _Relations
+from slocompile.tools.dbt.project import DbtProject, Relations
 
 CONFIG_KEYS = {"severity", "where", "warn_if", "error_if", "fail_calc", "limit", "store_failures",
                "store_failures_as", "enabled", "tags", "meta", "alias", "schema", "database", "sql_header"}
 IGNORED_CONFIG = {"limit", "store_failures", "store_failures_as", "tags", "meta", "alias", "schema", "database",
                   "sql_header"}
-_PERIODS = {"minute": "m", "hour": "h", "day": "d", "week": "w"}
+PERIODS = {"minute": "m", "hour": "h", "day": "d", "week": "w"}  # dbt freshness period -> duration unit
 _THRESHOLD = re.compile(r"^\s*(!=|<>|>=|>)\s*(\d+)\s*$")
 _SAFE = re.compile(r"[^0-9a-zA-Z_]+")
 
 
-def _has_jinja(v) -> bool:
+def has_jinja(v) -> bool:
+    """Whether a YAML value (or anything nested in it) holds Jinja, which the import cannot evaluate."""
     if isinstance(v, str):
         return "{{" in v or "{%" in v or "{#" in v
     if isinstance(v, dict):
-        return any(_has_jinja(x) for x in v.values())
+        return any(has_jinja(x) for x in v.values())
     if isinstance(v, list):
-        return any(_has_jinja(x) for x in v)
+        return any(has_jinja(x) for x in v)
     return False
 
 
@@ -52,7 +54,7 @@ def _severities(config: dict) -> list[tuple[str, int]]:
 
 
 @dataclass
-class _Test:
+class DbtTest:
     kind: str               # the dbt test name, e.g. not_null, dbt_utils.accepted_range
     args: dict
     config: dict
@@ -60,13 +62,13 @@ class _Test:
     line: int | None
 
 
-def _parse_test(node) -> _Test:
+def parse_test(node) -> DbtTest:
     """A test list item (a Node) as written: `- not_null`, `- unique: {config: ...}`, or the
     `- {test_name: accepted_values, name: ..., values: [...]}` form."""
     value = node.plain()
     line = node.loc.line if node.loc else None
     if isinstance(value, str):
-        return _Test(value, {}, {}, None, line)
+        return DbtTest(value, {}, {}, None, line)
     if not isinstance(value, dict) or not value:
         raise Unconvertible("a test is a name or a mapping")
     if "test_name" in value:
@@ -88,10 +90,12 @@ def _parse_test(node) -> _Test:
             config.setdefault(k, v)
         else:
             args.setdefault(k, v)
-    return _Test(kind, args, config, name if isinstance(name, str) else None, line)
+    return DbtTest(kind, args, config, name if isinstance(name, str) else None, line)
 
 
-class _Converter(_Relations):
+class Converter(Relations):
+    """dbt tests as slocompile checks, resolving ref() and source() through the project's relations."""
+
     def __init__(self, project: DbtProject):
         super().__init__(project)
         self.converted = 0
@@ -106,7 +110,7 @@ class _Converter(_Relations):
 
         if not isinstance(text, str) or not text.strip():
             raise Unconvertible(f"{what} is not SQL text")
-        if _has_jinja(text):
+        if has_jinja(text):
             raise Unconvertible(f"{what} uses Jinja: {text.strip()}")
         problems = ProblemCollector()
         tree = parse_user_sql(text, self.project.dialect, ROW, None, None, what, problems)
@@ -123,12 +127,13 @@ class _Converter(_Relations):
 
     # ------------------------------------------------------------ tests
 
-    def convert(self, test: _Test, column: str | None, table: Table) -> tuple[list, list[str]]:
+    def convert(self, test: DbtTest, column: str | None,
+                table: Table) -> tuple[list[tuple[str | None, str, dict[str, Any]]], list[str]]:
         """[(column or None, check type, params)], notes: the checks one dbt test becomes."""
         notes: list[str] = []
         if test.config.get("enabled") is False:
             raise Unconvertible("disabled (enabled: false)")
-        if _has_jinja(test.config.get("enabled")):
+        if has_jinja(test.config.get("enabled")):
             raise Unconvertible("'enabled' is Jinja")
         kind = test.kind
         args = test.args
@@ -140,6 +145,7 @@ class _Converter(_Relations):
                 raise Unconvertible(f"column_name {column!r} is an expression, not a column")
         count_semantics = None
         refs: list[str] = []  # columns the SQL names: declared (bare) so that the loader knows them
+        checks: list[tuple[str | None, str, dict[str, Any]]]  # (column or None, check type, params)
         if kind == "not_null":
             if column is None:
                 raise Unconvertible("not_null without a column")
@@ -151,7 +157,7 @@ class _Converter(_Relations):
             checks = [(column, "unique", {})]
         elif kind == "accepted_values":
             values = args.get("values")
-            if _has_jinja(values):
+            if has_jinja(values):
                 raise Unconvertible("the values are Jinja")
             if not isinstance(values, list) or not values or not all(
                     isinstance(v, (str, int, float, bool)) for v in values):
@@ -166,20 +172,20 @@ class _Converter(_Relations):
             if column is None:
                 raise Unconvertible("relationships without a column")
             fld = args.get("field")
-            if not isinstance(fld, str) or _has_jinja(fld):
+            if not isinstance(fld, str) or has_jinja(fld):
                 raise Unconvertible("'field' is missing or Jinja")
             checks = [(column, "relationship", {"to": self.resolve(args.get("to")), "field": fld})]
         elif kind == "dbt_utils.unique_combination_of_columns":
             cols = args.get("combination_of_columns")
             if not isinstance(cols, list) or not cols or not all(isinstance(c, str) for c in cols) \
-                    or _has_jinja(cols):
+                    or has_jinja(cols):
                 raise Unconvertible("'combination_of_columns' is not a list of column names")
             checks = [(None, "unique", {"columns": cols})]
         elif kind == "dbt_utils.expression_is_true":
             expr = args.get("expression")
             if not isinstance(expr, str):
                 raise Unconvertible("'expression' is missing")
-            if _has_jinja(expr):
+            if has_jinja(expr):
                 raise Unconvertible(f"the expression uses Jinja: {expr.strip()}")
             sql = f"{self.column_sql(column)} {expr.strip()}" if column else expr.strip()
             refs += self.sql(sql, "the expression")
@@ -212,10 +218,10 @@ class _Converter(_Relations):
             period, fld, interval = args.get("datepart"), args.get("field"), args.get("interval")
             if args.get("ignore_time_component"):
                 raise Unconvertible("ignore_time_component has no slocompile equivalent")
-            if period not in _PERIODS or not isinstance(fld, str) or isinstance(interval, bool) \
+            if period not in PERIODS or not isinstance(fld, str) or isinstance(interval, bool) \
                     or not isinstance(interval, int) or interval <= 0:
                 raise Unconvertible("needs datepart minute/hour/day/week, a field and a positive interval")
-            checks = [(fld, "freshness", {"max_age": f"{interval}{_PERIODS[period]}"})]
+            checks = [(fld, "freshness", {"max_age": f"{interval}{PERIODS[period]}"})]
         else:
             raise Unconvertible(self._why_not(kind))
         # config: where, severity and thresholds
@@ -236,7 +242,7 @@ class _Converter(_Relations):
             notes.append(f"ignored config: {', '.join(ignored)}")
         if count_semantics == "values" and any(allowed for _, allowed in levels):
             notes.append("max_count counts rows; dbt counted distinct unexpected values")
-        out = []
+        out: list[tuple[str | None, str, dict[str, Any]]] = []
         for col, ctype, params in checks:
             for i, (severity, allowed) in enumerate(levels):
                 p = dict(params)

@@ -1,4 +1,4 @@
-"""Drift SLOs (checks/distribution.py), judged after a table's monitors in a build.
+"""Drift SLOs (the check type: checks/drift.py), judged after a table's monitors in a build.
 
 The monitors profile the partitions the build checks and keep each column's distribution summary
 in their history (loaded from the meta schema: trailing partitions are never rescanned); a drift
@@ -16,7 +16,8 @@ def drift_checks(table) -> list:
 
 
 def results(table, tm) -> list[Result]:
-    """The drift SLOs' results on the partitions the table's monitoring (`tm`) judged for this build."""
+    """The drift SLOs' results on the partitions the table's monitoring (`tm`, a
+    run.monitors.TableMonitoring) judged for this build."""
     checks = drift_checks(table)
     if not checks or (tm is not None and not tm.skipped and tm.history is None):
         return []  # nothing to judge in this build

@@ -21,8 +21,7 @@ from slocompile.engines.base import Engine, QueryFailed
 from slocompile.checks.evaluate import Measurements
 from slocompile.planning.planner import TablePlan
 from slocompile.dialects.render import render
-from slocompile.spec.model import TableSpec
-from slocompile.sqltrees.scans import NULL_PARTITION
+from slocompile.spec.model import NULL_PARTITION, TableSpec
 from slocompile.dialects.nodes import col
 
 PART = "_naive_partition"
@@ -30,9 +29,13 @@ VALUE = "_naive_value"
 
 
 def _partition_key(table: TableSpec) -> exp.Expression:
-    # the same label convention as the fused scans: a NULL partition is the partition '(null)'
-    return exp.Coalesce(this=exp.Cast(this=col(table.partition), to=exp.DataType.build("text")),
-                        expressions=[exp.Literal.string(NULL_PARTITION)])
+    # the same label convention as the fused scans: a NULL partition is the partition '(null)', a
+    # value reading like it ('(' ... 'null)') gets one more '(' (spec.model.partition_label)
+    text = exp.Cast(this=col(table.partition), to=exp.DataType.build("text"))
+    escaped = exp.If(this=exp.Like(this=text.copy(), expression=exp.Literal.string("(%null)")),
+                     true=exp.DPipe(this=exp.Literal.string("("), expression=text.copy()))
+    return exp.Case(ifs=[exp.If(this=exp.Is(this=col(table.partition), expression=exp.Null()),
+                                true=exp.Literal.string(NULL_PARTITION)), escaped], default=text)
 
 
 def _query(table: TableSpec, metric: m.Metric, value: exp.Expression, conditions: list,

@@ -1,0 +1,296 @@
+"""Trigger declarations: the `triggers:` list of a declaration file, parsed and checked.
+
+    triggers:
+      - name: page_oncall
+        on: [fail, recover]                  # fail | warn | recover
+        select: [user_features, "predictions.*"]
+        severity: error                      # error | warn | any (default)
+        do:
+          - webhook: {url: "{{ env_var('ALERT_URL') }}", timeout: 10s, retries: 3}
+          - command: "scripts/pause_training.sh"
+          - sql: "update ops.jobs set paused = true where name = 'train'"
+
+What a build does with them (change detection, the alerts outbox, delivery) is run.triggers.
+"""
+from __future__ import annotations
+
+import base64
+import fnmatch
+import re
+import urllib.parse
+from dataclasses import dataclass, field
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from slocompile.errors import Location, ProblemCollector, did_you_mean
+from slocompile.spec.fields import Field, parse_duration, read_mapping
+from slocompile.spec.shellquote import expand
+from slocompile.spec.usersql import first_line
+from slocompile.spec.yamlload import Node
+from slocompile.support.secrets import redact, register, register_settings
+
+EVENTS = ("fail", "warn", "recover")
+SEVERITY_CHOICES = ("error", "warn", "any")
+ACTIONS = ("webhook", "command", "sql")
+
+TRIGGER_FIELDS = {
+    "name": Field("str", required=True, doc="The trigger's name, unique in the project (the key of its alerts)."),
+    "description": Field("str", doc="Free text."),
+    "on": Field("str_list", default=("fail", "recover"), doc="Events: fail, warn, recover (one or a list)."),
+    "select": Field("str_list", doc="Table names or glob patterns `table.check` (default: every table)."),
+    "severity": Field("enum", default="any", choices=SEVERITY_CHOICES, doc="Only checks of this severity."),
+    "repeat": Field("bool", default=False, doc="Fire on every build while a check fails, not only on changes."),
+    "do": Field("list", doc="Actions: webhook, command, sql (none: the alert is only recorded)."),
+}
+WEBHOOK_FIELDS = {
+    "url": Field("str", required=True, doc="http(s) URL that gets the event as a JSON POST (`https://user:pw@host/...`: "
+                 "sent as basic auth). Redirects are not followed."),
+    "timeout": Field("scalar", default=10, doc="Seconds (or a duration such as 10s) per attempt; more than 0."),
+    "retries": Field("int", default=3, doc="Further attempts after a failed one (connection error, timeout, 5xx)."),
+    "backoff": Field("scalar", default=1, doc="Seconds before the first retry; doubled for each next one."),
+    "headers": Field("mapping", doc="Extra HTTP headers, e.g. Authorization."),
+}
+COMMAND_FIELDS = {
+    "run": Field("str", required=True, doc="Shell command, run in the project folder with the event on stdin; "
+                 "Jinja values in it are shell-quoted (the `raw` filter inserts one as it is)."),
+    "timeout": Field("scalar", default=300, doc="Seconds (or a duration) before the command and every process it "
+                     "started are stopped; more than 0."),
+}
+
+
+
+@dataclass(frozen=True, eq=False)
+class Action:
+    kind: str                      # webhook | command | sql
+    loc: Location
+    url: str | None = None
+    timeout: float = 10.0
+    retries: int = 3
+    backoff: float = 1.0
+    headers: dict = field(default_factory=dict)
+    command: str | None = None
+    sql: str | None = None
+    tree: exp.Expression | None = None  # the parsed statement (sql)
+
+    @property
+    def destination(self) -> str:
+        """What the alerts table, the terminal and run_results.json show: a webhook's scheme, host
+        and path (no query string or credentials, which may be secrets), the command or the SQL
+        with every recorded secret redacted (support.secrets)."""
+        if self.kind == "webhook":
+            return origin(self.url or "", path=True)
+        return redact(self.command if self.kind == "command" else self.sql)
+
+
+def origin(url: str, path: bool = False) -> str:
+    """scheme://host[:port] (and the path): a URL without credentials, query or fragment."""
+    u = urllib.parse.urlsplit(url)
+    host = u.hostname or ""
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    try:
+        if u.port:
+            host += f":{u.port}"
+    except ValueError:
+        pass
+    return urllib.parse.urlunsplit((u.scheme, host, u.path if path else "", "", ""))
+
+
+@dataclass(frozen=True, eq=False)
+class Trigger:
+    name: str
+    on: tuple[str, ...]
+    select: tuple[str, ...] | None
+    severity: str
+    repeat: bool
+    actions: tuple[Action, ...]
+    loc: Location
+    file: str
+    select_loc: Location | None = None
+
+    def selects(self, table: str, check: str | None = None) -> bool:
+        if self.select is None:
+            return True
+        for pattern in self.select:
+            if fnmatch.fnmatchcase(table, pattern):
+                return True
+            if check is None:
+                if "." in pattern and fnmatch.fnmatchcase(table, pattern.rsplit(".", 1)[0]):
+                    return True
+            elif fnmatch.fnmatchcase(f"{table}.{check}", pattern):
+                return True
+        return False
+
+    def wants_severity(self, severity: str) -> bool:
+        return self.severity == "any" or self.severity == severity
+
+
+def parse_triggers(node, display: str, dialect: str, problems: ProblemCollector) -> list[Trigger]:
+    if not node.is_list:
+        problems.add(node.loc, "'triggers' must be a list of trigger declarations")
+        return []
+    out = []
+    for item in node.value:
+        t = _trigger(item, display, dialect, problems)
+        if t is not None:
+            out.append(t)
+    return out
+
+
+def _trigger(node, display, dialect, problems: ProblemCollector) -> Trigger | None:
+    if node.is_map:  # `on: fail` and `select: t` are one-item lists
+        node = Node({k: (Node([v], v.loc) if k in ("on", "select") and isinstance(v.value, str) else v)
+                     for k, v in node.value.items()}, node.loc, node.key_locs)
+    raw = read_mapping(node, TRIGGER_FIELDS, "a trigger", problems)
+    if raw is None:
+        return None
+    where = f"trigger '{raw['name']}'"
+    on = tuple(dict.fromkeys(raw["on"]))
+    for ev in on:
+        if ev not in EVENTS:
+            problems.add(node.value["on"].loc, f"{where}: unknown event '{ev}'{did_you_mean(ev, EVENTS)} "
+                         f"(events: {', '.join(EVENTS)})")
+    if raw["severity"] == "error" and on == ("warn",):
+        problems.add(node.value["on"].loc, f"{where}: on: [warn] with severity: error can never fire "
+                     "(a failed error-severity check is a fail)")
+    actions = []
+    for item in raw["do"] or []:
+        a = _action(item, where, dialect, problems)
+        if a is not None:
+            actions.append(a)
+    # returned also when some part is wrong (the loader then fails), so its name and `select` are checked too
+    return Trigger(raw["name"], on, tuple(raw["select"]) if raw["select"] else None, raw["severity"],
+                   bool(raw["repeat"]), tuple(actions), node.loc, display,
+                   node.value["select"].loc if "select" in node.value else None)
+
+
+def _seconds(value, node, what: str, problems: ProblemCollector, positive: bool = False) -> float | None:
+    """Seconds from a number or a duration; `positive`: 0 and less are refused (a timeout of 0
+    would fail every attempt at once)."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    secs = float(value) if number and 0 <= value < 1e6 else parse_duration(value)
+    loc = node.loc if node is not None else None
+    if positive and (secs == 0 or (number and value < 0)):
+        problems.add(loc, f"{what} must be more than 0 seconds, not {value!r}")
+        return None
+    if secs is None:
+        problems.add(loc, f"{what} must be a number of seconds or a duration such as 10s or 2m, not {value!r}")
+    return secs
+
+
+def _action(item, where: str, dialect: str, problems: ProblemCollector) -> Action | None:
+    if not item.is_map or len(item.value) != 1:
+        problems.add(item.loc, f"{where}: an action is a mapping with one of {', '.join(ACTIONS)} as its key")
+        return None
+    kind = next(iter(item.value))
+    arg, kloc = item.value[kind], item.key_locs.get(kind, item.loc)
+    if kind not in ACTIONS:
+        problems.add(kloc, f"{where}: unknown action '{kind}'{did_you_mean(kind, ACTIONS)} "
+                     f"(actions: {', '.join(ACTIONS)})")
+        return None
+    if kind == "sql":
+        if not (isinstance(arg.value, str) and arg.value.strip()):
+            problems.add(arg.loc, f"{where}: sql takes one SQL statement as a string")
+            return None
+        tree = parse_statement(arg.value, dialect, arg.loc, f"{where}: sql", problems)
+        return None if tree is None else Action("sql", kloc, sql=arg.value, tree=tree)
+    fields = WEBHOOK_FIELDS if kind == "webhook" else COMMAND_FIELDS
+    short = "url" if kind == "webhook" else "run"
+    if not arg.is_map:
+        arg = Node({short: arg}, arg.loc, {short: arg.loc})
+    raw = read_mapping(arg, fields, f"{kind} of {where}", problems)
+    if raw is None:
+        return None
+    timeout = _seconds(raw["timeout"], arg.value.get("timeout"), f"'timeout' of {kind} of {where}", problems,
+                       positive=True)
+    if timeout is None:
+        return None
+    if kind == "command":
+        return Action("command", kloc, command=expand(raw["run"]), timeout=timeout)
+    url = raw["url"]
+    register_settings({"url": url})  # a password or token=... in it
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        problems.add(arg.value["url"].loc, f"{where}: webhook url must be an http:// or https:// URL, not "
+                     f"{origin(url, path=True) if parts.username else url!r}")
+        return None
+    backoff = _seconds(raw["backoff"], arg.value.get("backoff"), f"'backoff' of webhook of {where}", problems)
+    headers = raw["headers"] or {}
+    if backoff is None:
+        return None
+    plain = {}
+    for k, v in headers.items():
+        value = v.value if hasattr(v, "value") else v
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            problems.add(v.loc, f"{where}: header '{k}' must be a string")
+            return None
+        plain[str(k)] = str(value)
+        if _SECRET_HEADER.search(str(k)):
+            register(value)
+            register(str(value).split(" ", 1)[-1])  # the credentials after `Bearer `
+    url, plain = _basic_auth(parts, plain)
+    return Action("webhook", kloc, url=url, timeout=timeout, retries=raw["retries"], backoff=backoff, headers=plain)
+
+
+_SECRET_HEADER = re.compile(r"authorization|cookie|token|secret|api-?key|pass", re.IGNORECASE)
+
+
+def _basic_auth(parts: urllib.parse.SplitResult, headers: dict) -> tuple[str, dict]:
+    """`https://user:pw@host/...`: the URL without its credentials, and an Authorization: Basic
+    header for them (an Authorization header declared in `headers` wins)."""
+    if parts.username is None and parts.password is None:
+        return parts.geturl(), headers
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    url = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    user, password = urllib.parse.unquote(parts.username or ""), urllib.parse.unquote(parts.password or "")
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    register(password)
+    register(token)
+    if not any(k.lower() == "authorization" for k in headers):
+        headers = {**headers, "Authorization": f"Basic {token}"}
+    return url, headers
+
+
+_STATEMENT_TYPES = (exp.Query, exp.DML, exp.DDL, exp.Merge, exp.Insert, exp.Update, exp.Delete, exp.Create,
+                    exp.Drop, exp.Alter, exp.TruncateTable)
+
+
+def parse_statement(text: str, dialect: str, loc: Location, what: str, problems: ProblemCollector):
+    """One SQL statement that sqlglot understands (no transaction control, no unparsed commands)."""
+    try:
+        trees = [t for t in sqlglot.parse(text, read=dialect) if t is not None]
+    except (ParseError, TokenError) as e:
+        problems.add(loc, f"{what}: invalid SQL: {first_line(e)}")
+        return None
+    if len(trees) != 1:
+        problems.add(loc, f"{what}: write exactly one SQL statement (found {len(trees)})")
+        return None
+    tree = trees[0]
+    if isinstance(tree, (exp.Transaction, exp.Commit, exp.Rollback)):
+        problems.add(loc, f"{what}: transaction control is not allowed (the action runs in its own transaction)")
+        return None
+    if isinstance(tree, exp.Command) or not isinstance(tree, _STATEMENT_TYPES):
+        problems.add(loc, f"{what}: not a SQL statement sqlglot can parse in {dialect} "
+                     "(write a SELECT, INSERT, UPDATE, DELETE, MERGE, CREATE, ALTER or DROP)")
+        return None
+    return tree
+
+
+def check_triggers(triggers: list[Trigger], tables, problems: ProblemCollector) -> None:
+    """Unique names; every `select` pattern matches a declared table."""
+    names = [t.name for t in tables]
+    seen: dict[str, Location] = {}
+    for t in triggers:
+        if t.name in seen:
+            problems.add(t.loc, f"duplicate trigger '{t.name}' (also declared at {seen[t.name]})")
+            continue
+        seen[t.name] = t.loc
+        for pattern in t.select or ():
+            table_part = pattern
+            if not any(fnmatch.fnmatchcase(n, pattern) for n in names):
+                table_part = pattern.rsplit(".", 1)[0] if "." in pattern else pattern
+                if not any(fnmatch.fnmatchcase(n, table_part) for n in names):
+                    problems.add(t.select_loc or t.loc, f"trigger '{t.name}': select '{pattern}' matches no "
+                                 f"declared table{did_you_mean(table_part, names)}")

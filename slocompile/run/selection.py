@@ -1,0 +1,214 @@
+"""Which target, which tables, which partitions a command works on; incremental state.
+
+A build checks a partitioned table incrementally: its new partitions, the failing ones, the ones
+whose content changed since they were checked (an UPDATE, DELETE or INSERT in the partition: the
+content fingerprint, sqltrees/content.py), and all of them when the table's checks changed. Both
+fingerprints are kept with each status row ('<checks>:<content>').
+"""
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from slocompile import checks as registry
+from slocompile.dialects.render import render
+from slocompile.dialects.rules import duckdb_type
+from slocompile.engines.base import Engine
+from slocompile.errors import SlocompileError, did_you_mean
+from slocompile.spec.model import NULL_PARTITION, ProjectSpec, TableSpec
+from slocompile.sqltrees import meta
+from slocompile.sqltrees.content import partition_contents, status_fingerprint
+from slocompile.sqltrees.scans import partition_text
+
+
+@dataclass(frozen=True)
+class Selection:
+    partitions: tuple[str, ...] | None  # --partition (None: let the status decide)
+    full_refresh: bool
+    # filled by partitions_to_check: table name -> the labels of every partition present (sorted),
+    # for the checks judged from the partition list (partitions_complete, via EvalContext.partitions)
+    present: dict = field(default_factory=dict, compare=False)
+
+
+def target(project: ProjectSpec, name: str | None):
+    """The target named `name` (None: the project's default)."""
+    name = name or project.default_target
+    if name not in project.targets:
+        raise SlocompileError(f"unknown target '{name}'{did_you_mean(name, project.targets)}; "
+                              f"targets in slocompile.yml: {', '.join(project.targets)}")
+    return project.targets[name]
+
+
+def selected(project: ProjectSpec, select: list[str] | None) -> list[TableSpec]:
+    """The tables --select names (all of them without it), in the project's order."""
+    if not select:
+        return list(project.tables)
+    names = {t.name for t in project.tables}
+    unknown = [s for s in select if s not in names]
+    if unknown:
+        raise SlocompileError("; ".join(f"--select: unknown table '{u}'{did_you_mean(u, names)}" for u in unknown))
+    return [t for t in project.tables if t.name in select]
+
+
+def fingerprint(table: TableSpec) -> str:
+    """Changes whenever the table's checks change, so their partitions are checked again."""
+    parts = sorted(repr((c.name, c.type, c.column, c.severity, c.where.sql() if c.where is not None else None,
+                         sorted((k, v.sql() if hasattr(v, "sql") else repr(v)) for k, v in c.params.items())))
+                   for c in table.checks)
+    if table.monitor is not None:  # a monitor change re-judges the history
+        parts.append(repr(("monitor", table.monitor.columns, table.monitor.severity, table.monitor.quiet)))
+    return hashlib.sha1("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def present_partitions(engine: Engine, table: TableSpec) -> list[str]:
+    """The labels of every partition of `table`, sorted."""
+    present = exp.select(partition_text(table)).distinct().from_(table.relation.copy(), copy=False)
+    return sorted(r[0] for r in engine.query(render(present, engine.dialect)) if r[0] is not None)
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What a build records with the status rows of a table: the checks' fingerprint, and the
+    content fingerprint of each partition as it was when the build chose what to check."""
+    checks: str
+    contents: dict = field(default_factory=dict, compare=False)  # partition label -> content fingerprint
+
+    def of(self, partition: str | None) -> str:
+        content = self.contents.get(partition) if partition is not None else None
+        return status_fingerprint(self.checks, content)
+
+
+def partitions_to_check(engine: Engine, project: ProjectSpec, table: TableSpec, fp: str,
+                        sel: Selection) -> tuple[str, ...] | None:
+    """The partitions of `table` a build checks (None: the table is unpartitioned)."""
+    return plan_partitions(engine, project, table, fp, sel)[0]
+
+
+def plan_partitions(engine: Engine, project: ProjectSpec, table: TableSpec, fp: str,
+                    sel: Selection) -> tuple[tuple[str, ...] | None, Fingerprint]:
+    """The partitions of `table` a build checks (None: unpartitioned), and the fingerprints to
+    record with their statuses. One grouped query lists the partitions with their content
+    fingerprints (a hashed scan of the relation: the cost of noticing changed data)."""
+    if not table.partition:
+        return None, Fingerprint(fp)
+    catalog = engine.columns(table.relation) or []
+    columns = list(table.catalog_columns or [n for n, _ in catalog])
+    if sel.partitions is not None:
+        if any(registry.get(c.type).needs_partition_list for c in table.checks):
+            sel.present[table.name] = present_partitions(engine, table)
+        wanted = tuple(dict.fromkeys(sel.partitions))
+        _check_values(table, dict(catalog).get(table.partition), wanted, engine.dialect)
+        contents = dict(_query(engine, partition_contents(table, columns, wanted)))
+        missing = [p for p in wanted if p not in contents]
+        if missing:
+            present = sel.present.get(table.name) or present_partitions(engine, table)
+            raise SlocompileError(_missing_message(table, dict(catalog).get(table.partition), engine.dialect,
+                                                   missing, present))
+        return tuple(sorted(wanted)), Fingerprint(fp, contents)
+    contents = {p: c for p, c in _query(engine, partition_contents(table, columns)) if p is not None}
+    all_parts = sorted(contents)
+    sel.present[table.name] = all_parts
+    if sel.full_refresh:
+        return tuple(all_parts), Fingerprint(fp, contents)
+    known = {r[0]: (r[1], r[2]) for r in _query(engine, meta.status_rows(project.schemas, table.name))}
+    todo = [p for p in all_parts if known.get(p) != ("pass", status_fingerprint(fp, contents[p]))]
+    return tuple(todo), Fingerprint(fp, contents)
+
+
+def _query(engine: Engine, tree) -> list[tuple]:
+    return engine.query(render(tree, engine.dialect))
+
+
+# --partition values, by the partition column's type (spelt the DuckDB way): what each must look like
+_INTEGER = re.compile(r"[+-]?\d+")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "INT", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                  "UINTEGER", "UBIGINT", "UHUGEINT"}
+_NUMBER_TYPES = ("DECIMAL", "NUMERIC", "DOUBLE", "FLOAT", "REAL")
+
+
+def _kind(type_text: str | None, dialect: str) -> str:
+    """date, timestamp, integer, number, boolean or text: what a partition column holds."""
+    if not type_text:
+        return "text"
+    name = duckdb_type(type_text, dialect).upper()
+    if name == "DATE":
+        return "date"
+    if name.startswith(("TIMESTAMP", "DATETIME")):
+        return "timestamp"
+    if name in _INTEGER_TYPES:
+        return "integer"
+    if name.startswith(_NUMBER_TYPES):
+        return "number"
+    if name in ("BOOLEAN", "BOOL"):
+        return "boolean"
+    return "text"
+
+
+def _valid_date(text: str) -> bool:
+    m = _DATE.fullmatch(text)
+    if not m:
+        return False
+    try:
+        dt.date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        return False
+    return True
+
+
+_EXPECTED = {"date": "a date written YYYY-MM-DD", "timestamp": "a timestamp written YYYY-MM-DD HH:MM:SS",
+             "integer": "an integer", "number": "a number", "boolean": "true or false"}
+
+
+def _valid(kind: str, value: str) -> bool:
+    if value == NULL_PARTITION or kind == "text":
+        return True
+    if kind == "date":
+        return _valid_date(value)
+    if kind == "timestamp":
+        return _valid_date(value[:10]) and (len(value) == 10 or value[10] in " T")
+    if kind == "integer":
+        return bool(_INTEGER.fullmatch(value))
+    if kind == "number":
+        return bool(_NUMBER.fullmatch(value))
+    return value in ("true", "false")
+
+
+def _check_values(table: TableSpec, type_text: str | None, values, dialect: str) -> None:
+    """--partition values that cannot be a value of the partition column: an error (exit 2)."""
+    kind = _kind(type_text, dialect)
+    bad = [v for v in values if not _valid(kind, v)]
+    if bad:
+        raise SlocompileError("; ".join(
+            f"--partition {v!r}: not {_EXPECTED[kind]}, as partition column '{table.partition}' of table "
+            f"'{table.name}' ({type_text}) holds" for v in bad))
+
+
+def _missing_message(table: TableSpec, type_text: str | None, dialect: str, missing, present: list[str]) -> str:
+    """The partitions --partition names that the table does not have, each with its neighbours."""
+    numeric = _kind(type_text, dialect) in ("integer", "number")
+
+    def key(label: str):
+        if numeric:
+            try:
+                return (0, float(label), "")
+            except ValueError:
+                pass
+        return (1, 0.0, label)
+
+    ordered = sorted(present, key=key)
+    keys = [key(p) for p in ordered]
+    out = []
+    for value in missing:
+        i = bisect.bisect_left(keys, key(value))
+        near = ordered[max(i - 1, 0):i + 1]
+        hint = f" (nearest: {', '.join(near)})" if near else " (it has no partitions)"
+        out.append(f"--partition {value!r}: table '{table.name}' has no partition {value!r} in "
+                   f"{table.relation_text}{hint}")
+    return "; ".join(out)

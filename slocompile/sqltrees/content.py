@@ -1,0 +1,141 @@
+"""Content fingerprints of partitions: what a build checked, and whether the data still is that.
+
+A partition's content fingerprint is '<rows>:<sum of a hash of every row's values>' (the hash is
+per dialect: dialects.nodes.RowHash), computed by SQL over the relation grouped by the partition
+column, so an UPDATE, DELETE or INSERT in a partition changes it. The build stores it with the
+partition's status (meta `status.fingerprint` = '<checks fingerprint>:<content fingerprint>') and
+re-checks a partition whose content no longer matches; the validated views of gates filter and
+block compute it again at query time, so data changed after its build is never served as checked.
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from slocompile.dialects.nodes import QueryError, RowHash, and_all, col, lit, or_all
+from slocompile.spec.model import NULL_PARTITION, Schemas, TableSpec
+from slocompile.sqltrees import meta
+from slocompile.sqltrees.fixes import output_columns
+from slocompile.sqltrees.scans import partition_label_of, partition_text
+
+CHECKS_CHARS = 16  # the checks' fingerprint (run/selection.py) that precedes ':<content>' in status rows
+CONTENT_ALIAS = "_slo_content"
+SOURCE_ALIAS = "_slo_raw"
+VERIFIED_ALIAS = "_slo_verified"
+CURRENT_ALIAS = "_slo_now"
+STORED_ALIAS = "_slo_checked"
+ACCEPTED_ALIAS = "_slo_ok"
+
+
+def hashed_columns(table: TableSpec) -> list[str]:
+    """Every column of the relation (known at build time), else the declared ones."""
+    return output_columns(table)
+
+
+def content_fingerprint(columns: list[str]) -> exp.Expression:
+    """The aggregate, as text: '<COUNT(*)>:<SUM(row hash)>'."""
+    total = exp.Coalesce(this=exp.Sum(this=RowHash(expressions=[col(c) for c in columns])),
+                         expressions=[exp.Literal.number(0)])
+    return exp.DPipe(this=exp.DPipe(this=exp.cast(exp.Count(this=exp.Star()), exp.DataType.Type.TEXT),
+                                    expression=lit(":")),
+                     expression=exp.cast(total, exp.DataType.Type.TEXT))
+
+
+def status_fingerprint(checks: str, content: str | None) -> str:
+    """The text of status.fingerprint: the checks' fingerprint, then the content's."""
+    assert len(checks) == CHECKS_CHARS, checks
+    return checks if content is None else f"{checks}:{content}"
+
+
+def stored_content(fingerprint: exp.Expression) -> exp.Expression:
+    """The content part of a status.fingerprint column ('' for a status written before content
+    fingerprints existed: it never matches, so such a partition counts as changed)."""
+    return exp.Substring(this=fingerprint, start=exp.Literal.number(CHECKS_CHARS + 2))
+
+
+def partition_contents(table: TableSpec, columns: list[str], partitions=None) -> exp.Select:
+    """SELECT <partition label>, <content fingerprint> FROM <relation> GROUP BY <partition column>
+    (only the partitions labelled `partitions`, when given)."""
+    select = exp.Select(expressions=[partition_text(table), content_fingerprint(columns)]).from_(
+        table.relation.copy(), copy=False).group_by(col(table.partition), copy=False)
+    if partitions is not None:
+        select = select.where(exp.In(this=partition_text(table), expressions=[lit(p) for p in partitions]),
+                              copy=False)
+    return select
+
+
+def _q(alias: str, name: str) -> exp.Column:
+    return exp.Column(this=exp.to_identifier(name, quoted=True), table=exp.to_identifier(alias, quoted=True))
+
+
+def _aliased(source: exp.Expression, alias: str) -> exp.Expression:
+    if isinstance(source, exp.Select):
+        return exp.Subquery(this=source, alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True)))
+    source.set("alias", exp.TableAlias(this=exp.to_identifier(alias, quoted=True)))
+    return source
+
+
+def _accepted(schemas: Schemas, table: TableSpec) -> exp.Select:
+    """The values of the partition column whose current content may be served: for gate filter,
+    those that passed with this very content; for gate block, all of them, but reading one whose
+    content differs from what was checked raises an error naming it (a partition never checked is
+    served as before: block refuses failures, filter shows only what passed)."""
+    partition = table.partition
+    now, checked = CURRENT_ALIAS, STORED_ALIAS
+    current = exp.Select(expressions=[col(partition), exp.alias_(content_fingerprint(hashed_columns(table)),
+                                                                 CONTENT_ALIAS, quoted=True)])
+    current = current.from_(table.relation.copy(), copy=False).group_by(col(partition), copy=False)
+    status = exp.EQ(this=col("table_name"), expression=lit(table.name))
+    if table.gate == "filter":
+        status = exp.And(this=status, expression=exp.EQ(this=col("status"), expression=lit("pass")))
+    # DISTINCT: one row per partition even if two builds ever wrote its status at once
+    stored = exp.Select(expressions=[col("partition"), exp.alias_(stored_content(col("fingerprint")), CONTENT_ALIAS,
+                                                                  quoted=True)]).distinct()
+    stored = stored.from_(meta.table(schemas, "status"), copy=False).where(status, copy=False)
+    label = partition_label_of(_q(now, partition))
+    same_partition = exp.EQ(this=_q(checked, "partition"), expression=label)
+    same_content = exp.EQ(this=_q(checked, CONTENT_ALIAS), expression=_q(now, CONTENT_ALIAS))
+    select = exp.Select(expressions=[_q(now, partition)]).from_(_aliased(current, now), copy=False)
+    if table.gate == "filter":
+        return select.join(_aliased(stored, checked), on=exp.And(this=same_partition, expression=same_content),
+                           join_type="inner", copy=False)
+    message = exp.DPipe(this=exp.DPipe(
+        this=lit(f"slocompile: {schemas.validated}.{table.name} is blocked: partition "), expression=label.copy()),
+        expression=lit(" changed since it was checked (build again to check it)"))
+    changed = exp.And(this=exp.Not(this=exp.Is(this=_q(checked, CONTENT_ALIAS), expression=exp.Null())),
+                      expression=exp.NEQ(this=_q(checked, CONTENT_ALIAS), expression=_q(now, CONTENT_ALIAS)))
+    refuse = exp.Case(ifs=[exp.If(this=changed, true=exp.EQ(this=QueryError(this=message),
+                                                            expression=exp.Literal.number(0)))],
+                      default=exp.true())
+    return select.join(_aliased(stored, checked), on=same_partition, join_type="left", copy=False).where(
+        refuse, copy=False)
+
+
+def verified_source(schemas: Schemas, table: TableSpec) -> exp.Subquery:
+    """The raw rows of the partitions `_accepted` lets through, as a derived table with the
+    relation's columns. An inner join on the partition column itself, so a consumer's filter on
+    it (WHERE ds = ...) reaches the grouped fingerprint query too: reading one partition hashes
+    that partition only. Rows whose partition is NULL cannot meet in that join: a second branch
+    serves them, after a cheap look at their status (it saves a scan for NULLs on most tables)."""
+    partition = table.partition
+    raw, ok = SOURCE_ALIAS, ACCEPTED_ALIAS
+    joined = exp.Select(expressions=[exp.Column(this=exp.Star(), table=exp.to_identifier(raw, quoted=True))])
+    joined = joined.from_(_aliased(table.relation.copy(), raw), copy=False).join(
+        _aliased(_accepted(schemas, table), ok), on=exp.EQ(this=_q(raw, partition), expression=_q(ok, partition)),
+        join_type="inner", copy=False)
+    null_status = exp.And(this=exp.EQ(this=col("table_name"), expression=lit(table.name)),
+                          expression=exp.EQ(this=col("partition"), expression=lit(NULL_PARTITION)))
+    if table.gate == "filter":
+        null_status = exp.And(this=null_status, expression=exp.EQ(this=col("status"), expression=lit("pass")))
+    checked_null = exp.Exists(this=exp.Select(expressions=[exp.Literal.number(1)]).from_(
+        meta.table(schemas, "status"), copy=False).where(null_status, copy=False))
+    null_accepted = exp.Exists(this=exp.Select(expressions=[exp.Literal.number(1)]).from_(
+        _aliased(_accepted(schemas, table), ok), copy=False).where(
+        exp.Is(this=_q(ok, partition), expression=exp.Null()), copy=False))
+    # filter: the NULL partition passed with this content; block: it was never checked, or its
+    # content is unchanged (else the subquery raises)
+    serve_nulls = and_all([checked_null, null_accepted]) if table.gate == "filter" else \
+        or_all([exp.Not(this=checked_null), null_accepted])
+    nulls = exp.Select(expressions=[exp.Star()]).from_(table.relation.copy(), copy=False).where(
+        and_all([exp.Is(this=col(partition), expression=exp.Null()), serve_nulls]), copy=False)
+    union = exp.Union(this=joined, expression=nulls, distinct=False)
+    return exp.Subquery(this=union, alias=exp.TableAlias(this=exp.to_identifier(VERIFIED_ALIAS, quoted=True)))
