@@ -200,8 +200,8 @@ def unavailable(engine: str) -> str | None:
 
 
 def open_engine(project_dir: str, engine: str):
-    from slocompile.engines.connect import connect
     from slocompile.api import Project
+    from slocompile.engines.connect import connect
 
     project = Project.load(project_dir)
     return connect(project.spec.targets[TARGETS[engine]], project.root)

@@ -38,12 +38,16 @@ sys.path.insert(0, str(ROOT))
 
 import duckdb  # noqa: E402
 
-from slocompile.engines.duckdb import DuckDBEngine  # noqa: E402
-from slocompile.monitors import History, discover_columns, make_spec, monitor_partitions  # noqa: E402
-
-from slocompile.monitors import detect_range  # noqa: E402
-from slocompile.monitors.profile import list_partitions  # noqa: E402
 from slocompile.api import Project  # noqa: E402
+from slocompile.engines.duckdb import DuckDBEngine  # noqa: E402
+from slocompile.monitors import (  # noqa: E402
+    History,
+    detect_range,  # noqa: E402
+    discover_columns,
+    make_spec,
+    monitor_partitions,
+)
+from slocompile.monitors.profile import list_partitions  # noqa: E402
 
 FEATUREBENCH = ROOT.parent / "shared" / "bench" / "featurebench.py"
 TABLE, PARTITION, KEY = "raw.user_features", "ds", ["user_id"]

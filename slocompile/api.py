@@ -2,8 +2,17 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from slocompile.spec.model import ProjectSpec
+
+if TYPE_CHECKING:
+    from slocompile.compiling.compiler import Compiled
+    from slocompile.engines.base import Engine
+    from slocompile.run.build import BuildResult
+    from slocompile.run.monitors import Backtest
+    from slocompile.tools.suggest import Suggestion
 
 
 class Project:
@@ -11,10 +20,12 @@ class Project:
         self.spec = spec
 
     @classmethod
-    def load(cls, path: str = ".", vars: dict | None = None) -> Project:
+    def load(cls, path: str = ".", vars: dict | None = None, require_tables: bool = True) -> Project:
+        """The project in `path`; `require_tables=False` also loads one that declares no table yet
+        (what `suggest` and `debug` need in a new project)."""
         from slocompile.declarations.loader import load_project
 
-        return cls(load_project(path, vars))
+        return cls(load_project(path, vars, require_tables=require_tables))
 
     @property
     def root(self) -> str:
@@ -32,11 +43,11 @@ class Project:
         return selection.target(self.spec, target).dialect
 
     def compile(self, target: str | None = None, dialect: str | None = None, select: list[str] | None = None,
-                write: bool = True):
+                write: bool = True) -> Compiled:
         """Plans and SQL for a dialect; writes target/compiled/<dialect>/ and target/manifest.json."""
-        from slocompile.run import selection
         from slocompile.compiling.compiler import compile_project
         from slocompile.reports import artifacts
+        from slocompile.run import selection
 
         d = self.dialect_for(target, dialect)
         names = [t.name for t in selection.selected(self.spec, select)]
@@ -46,25 +57,28 @@ class Project:
             artifacts.write_json(os.path.join(self.target_dir, "manifest.json"), artifacts.manifest(compiled, files))
         return compiled
 
-    def build(self, target: str | None = None, select: list[str] | None = None, progress=None, write: bool = True,
-              partitions: list[str] | None = None, full_refresh: bool = False):
+    def build(self, target: str | None = None, select: list[str] | None = None,
+              progress: Callable[[str, object, int, int], None] | None = None, write: bool = True,
+              partitions: list[str] | None = None, full_refresh: bool = False) -> BuildResult:
         """Run checks, record results, publish views; writes run_results.json, manifest.json, junit.xml.
 
         Partitioned tables are checked incrementally (new, failing and changed partitions);
-        `partitions` names the ones to (re)check and `full_refresh` checks them all."""
-        from slocompile.run.build import run_build
+        `partitions` names the ones to (re)check and `full_refresh` checks them all. With `write`,
+        an earlier build's run_results.json and junit.xml are removed first (a build that raises
+        leaves none); when the build committed but its artifacts cannot be written, raises
+        reports.artifacts.ArtifactsNotWritten (its `run` is the committed build)."""
         from slocompile.reports import artifacts
+        from slocompile.run.build import run_build
 
+        if write:
+            artifacts.discard_results(self.target_dir)
         run = run_build(self.spec, target, select, progress, partitions, full_refresh)
-        if write:  # the SQL and plans this run executed, not a second compile
-            files = artifacts.write_compiled(self.target_dir, run.compiled)
-            artifacts.write_json(os.path.join(self.target_dir, "manifest.json"), artifacts.manifest(run.compiled, files))
-            artifacts.write_json(os.path.join(self.target_dir, "run_results.json"), artifacts.run_results(run))
-            artifacts.write_text(os.path.join(self.target_dir, "junit.xml"), artifacts.junit(run))
+        if write:
+            artifacts.write_build(self.target_dir, run)
         return run
 
     def backtest(self, select: list[str] | None = None, start: str | None = None, end: str | None = None,
-                 target: str | None = None, detailed: bool = False):
+                 target: str | None = None, detailed: bool = False) -> Backtest | list[dict]:
         """Replay the partitions of monitored tables in order, each judged only by the partitions before
         it (the same detection as `build`), and return the alerts of partitions in [start, end]: dicts
         with partition, table, column, check, metric, severity, observed, expected (the normal band),
@@ -87,9 +101,9 @@ class Project:
 
         return write_report(self.spec, target, select, output, last)
 
-    def _engine(self, target: str | None):
-        from slocompile.run import selection
+    def _engine(self, target: str | None) -> Engine:
         from slocompile.engines.connect import connect
+        from slocompile.run import selection
 
         return connect(selection.target(self.spec, target), self.root)
 
@@ -115,7 +129,8 @@ class Project:
             engine.close()
 
     def suggest(self, relation: str, target: str | None = None, name: str | None = None,
-                partition: str | None = None, margin: float = 0.1, max_values: int = 20, detailed: bool = False):
+                partition: str | None = None, margin: float = 0.1, max_values: int = 20,
+                detailed: bool = False) -> Suggestion | str:
         """Profile `relation` (schema.table) on a target in one scan; the YAML declaration of a table
         whose checks pass on the data as it is now (or, with `detailed`, a suggest.Suggestion with
         the profile too). See `slocompile suggest`."""

@@ -98,8 +98,8 @@ def init(directory):
 @_user_errors
 def compile_cmd(project_dir, target, dialect, select, variables):
     """Write target/compiled/<dialect>/ and target/manifest.json; connects to nothing."""
-    from slocompile.support.gcpause import for_short_process
     from slocompile.api import Project
+    from slocompile.support.gcpause import for_short_process
 
     for_short_process()
     project = Project.load(project_dir, _parse_vars(variables))
@@ -123,11 +123,18 @@ def compile_cmd(project_dir, target, dialect, select, variables):
 def build(project_dir, target, select, partitions, full_refresh, quiet, variables):
     """Run the checks, record results in the meta schema, publish the validated views."""
     from slocompile.api import Project
-    from slocompile.reports import terminal
+    from slocompile.reports import artifacts, terminal
 
+    # an earlier build's verdict goes first: whatever stops this one (a broken declaration, a
+    # connection, a signal) leaves no run_results.json or junit.xml that CI could take for its own
+    artifacts.discard_results(os.path.join(project_dir, "target"))
     project = Project.load(project_dir, _parse_vars(variables))
-    run = project.build(target=target, select=list(select) or None, progress=terminal.progress(quiet),
-                        partitions=list(partitions) or None, full_refresh=full_refresh)
+    try:
+        run = project.build(target=target, select=list(select) or None, progress=terminal.progress(quiet),
+                            partitions=list(partitions) or None, full_refresh=full_refresh)
+    except artifacts.ArtifactsNotWritten as e:  # committed: show what was, then the error (exit 2)
+        terminal.summary(e.run, quiet=quiet)
+        raise
     terminal.summary(run, quiet=quiet)
     sys.exit(run.exit_code)
 
@@ -150,8 +157,8 @@ def backtest(project_dir, target, select, start, end, fmt, variables):
 
     Opens the database read-only: writes nothing. Exit code 0 whatever the alerts (they are
     information, not failed SLOs); 2 when the project, the command line or the connection is wrong."""
-    from slocompile.run.monitors import format_json, format_text
     from slocompile.api import Project
+    from slocompile.run.monitors import format_json, format_text
 
     project = Project.load(project_dir, _parse_vars(variables))
     result = project.backtest(select=list(select) or None, start=start, end=end, target=target, detailed=True)
@@ -251,10 +258,10 @@ def versions(table, project_dir, target, variables):
 @_user_errors
 def debug(project_dir, target, variables):
     """Test the target's connection and permissions: one line per probe; exit 0 if all pass, else 2."""
-    from slocompile.tools.debug import FAIL, OK, SKIP, run
     from slocompile.api import Project
+    from slocompile.tools.debug import FAIL, OK, SKIP, run
 
-    project = Project.load(project_dir, _parse_vars(variables))
+    project = Project.load(project_dir, _parse_vars(variables), require_tables=False)
     report = run(project.spec, target)
     colors = {OK: "green", FAIL: "red", SKIP: "yellow"}
 
@@ -319,7 +326,7 @@ def suggest(relation, project_dir, target, out, force, name, partition, margin, 
 
     if out and os.path.exists(out) and not force:
         raise click.UsageError(f"{out} exists; choose another file or pass --force")
-    project = Project.load(project_dir, _parse_vars(variables))
+    project = Project.load(project_dir, _parse_vars(variables), require_tables=False)
     result = project.suggest(relation, target=target, name=name, partition=partition, margin=margin,
                              max_values=max_values, detailed=True)
     declared = project.spec.table(result.name)

@@ -3,4 +3,4 @@
 
 def pytest_addoption(parser):
     parser.addoption("--update-goldens", action="store_true", default=False,
-                     help="rewrite tests/golden/<scenario>/<dialect>.sql from the current compiler output")
+                     help="rewrite tests/compiling/golden/<scenario>/<dialect>.sql from the current compiler output")

@@ -17,12 +17,12 @@ from __future__ import annotations
 from sqlglot import exp
 
 from slocompile.checks import metrics as m
-from slocompile.engines.base import Engine, QueryFailed
 from slocompile.checks.evaluate import Measurements
-from slocompile.planning.planner import TablePlan
-from slocompile.dialects.render import render
-from slocompile.spec.model import NULL_PARTITION, TableSpec
 from slocompile.dialects.nodes import col
+from slocompile.dialects.render import render
+from slocompile.engines.base import Engine, QueryFailed
+from slocompile.planning.planner import TablePlan
+from slocompile.spec.model import NULL_PARTITION, TableSpec
 
 PART = "_naive_partition"
 VALUE = "_naive_value"

@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
-from slocompile.errors import SpecError
 from slocompile.declarations.loader import load_project
+from slocompile.errors import SpecError
 
 PROJECT = "name: errors\nvars: {n: 5, sources: [a, b]}\n"
 

@@ -193,7 +193,8 @@ def test_build_select(built, tmp_path):
 def test_quiet(built, tmp_path):
     root = fresh_copy(built[0], str(tmp_path / "p"))
     proc = cli("build", "--quiet", cwd=root, check=0)
-    assert proc.stdout.strip() == "" and "checking" not in proc.stderr
+    # a passing build prints its verdict line only (issue 11, item 16)
+    assert proc.stdout.startswith("PASS: ") and len(proc.stdout.splitlines()) == 1 and "checking" not in proc.stderr
     loud = cli("build", cwd=root, check=0)
     assert "passed" in loud.stdout
 

@@ -8,12 +8,12 @@ from typing import Any, ClassVar, cast
 
 from sqlglot import exp
 
-from slocompile.checks import metrics as m
 from slocompile.checks import change
+from slocompile.checks import metrics as m
+from slocompile.dialects.nodes import col, count_if, is_true
 from slocompile.errors import Location, ProblemCollector
 from slocompile.spec.fields import Field
 from slocompile.spec.model import CheckSpec
-from slocompile.dialects.nodes import col, count_if, is_true
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 
-from slocompile.spec.fields import Field
 from slocompile.checks.base import CheckType, Outcome, fmt_num
+from slocompile.spec.fields import Field
 
 DISTANCES = {"max_psi": "psi", "max_js": "js", "max_linf": "linf"}
 # monitors.bands.Settings' drift_window and window (the history a build loads), spelled out so that
@@ -70,8 +70,8 @@ class Drift(CheckType):
         broken = [k for k, v in limits.items() if measured[DISTANCES[k]] > v]
         shown = ", ".join(f"{DISTANCES[k]} {measured[DISTANCES[k]]:.3g}" for k in limits)
         msg = f"distribution of {check.column} vs {len(refs)} earlier partitions: {shown}"
-        moved = drift.top_changes(cur, ref, 3) if kind == "top" else []
-        moved = [f"{v!r} {100 * a:.3g}% -> {100 * b:.3g}%" for v, a, b in moved if abs(a - b) >= 0.005]
+        changes = drift.top_changes(cur, ref, 3) if kind == "top" else []
+        moved = [f"{v!r} {100 * a:.3g}% -> {100 * b:.3g}%" for v, a, b in changes if abs(a - b) >= 0.005]
         if broken and moved:
             msg += "; largest moves: " + ", ".join(moved)
         return Outcome(not broken, observed, expected, msg + ("" if not broken else f"; expected {expected}"))

@@ -10,7 +10,7 @@ from typing import Any, cast
 
 from sqlglot import exp
 
-from slocompile.dialects.nodes import QueryError, Quantile, RegexSearch, sql_text
+from slocompile.dialects.nodes import Quantile, QueryError, RegexSearch, sql_text
 
 # kinds
 ROWS = "rows"              # COUNT(*)

@@ -4,9 +4,9 @@ from __future__ import annotations
 from sqlglot import exp
 
 from slocompile.checks import metrics as m
-from slocompile.spec.fields import Field
-from slocompile.dialects.nodes import RegexSearch, lit, not_, or_all
 from slocompile.checks.base import RowRule, column_of
+from slocompile.dialects.nodes import RegexSearch, lit, not_, or_all
+from slocompile.spec.fields import Field
 
 
 class NotNull(RowRule):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlglot import exp
 
 from slocompile.checks import metrics as m
-from slocompile.spec.fields import Field
-from slocompile.dialects.nodes import Quantile, lit
 from slocompile.checks.base import BoundedMetric, column_of, fmt_pct, to_number
+from slocompile.dialects.nodes import Quantile, lit
+from slocompile.spec.fields import Field
 
 
 class _ColumnStatistic(BoundedMetric):

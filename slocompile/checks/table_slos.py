@@ -4,9 +4,9 @@ from __future__ import annotations
 import datetime as dt
 
 from slocompile.checks import metrics as m
+from slocompile.checks.base import BoundedMetric, CheckType, EvalContext, Outcome, column_of, fmt_num, to_number
 from slocompile.spec.fields import Field, format_duration
 from slocompile.spec.usersql import parse_relation
-from slocompile.checks.base import BoundedMetric, CheckType, EvalContext, Outcome, column_of, fmt_num, to_number
 
 
 class RowCount(BoundedMetric):

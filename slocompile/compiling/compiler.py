@@ -5,16 +5,15 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from slocompile.errors import Problem, SlocompileError
-from slocompile.support.gcpause import gc_paused
 from slocompile.checks.metrics import Metric
-from slocompile.planning.planner import CATALOG, Scan, TablePlan, plan_table
 from slocompile.dialects.render import UnsupportedConstruct, render
+from slocompile.errors import Problem, SlocompileError
+from slocompile.planning.planner import CATALOG, Scan, TablePlan, plan_table
 from slocompile.spec.model import CheckSpec, ProjectSpec, TableSpec
-from slocompile.sqltrees import meta
-from slocompile.sqltrees import views
+from slocompile.sqltrees import meta, views
 from slocompile.sqltrees.fragments import Fragments
 from slocompile.sqltrees.scans import scan_sql
+from slocompile.support.gcpause import gc_paused
 
 
 @dataclass

@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
+from slocompile.dialects.nodes import lit
 from slocompile.errors import Location, ProblemCollector, did_you_mean
 from slocompile.spec.model import TableSpec
-from slocompile.dialects.nodes import lit
 
 KINDS = ("clip", "fill_null", "replace")
 

@@ -5,7 +5,6 @@ file, line and column.
 """
 from __future__ import annotations
 
-import glob
 import hashlib
 import os
 import re
@@ -13,32 +12,25 @@ from dataclasses import replace
 
 from slocompile.checks import REGISTRY
 from slocompile.checks.partitions import with_partitions_complete
-from slocompile.errors import Location, ProblemCollector, SpecError, did_you_mean
+from slocompile.declarations.columns import check_column_type, check_values_fit_column
+from slocompile.declarations.paths import slo_files
+from slocompile.declarations.project import (
+    PROJECT_FILE,
+    check_schema_clashes,
+    check_unknown_vars,
+    read_project,
+    reject_unset_env_outside_targets,
+)
 from slocompile.dialects.nodes import sql_text
-from slocompile.spec.fields import Field, read_mapping
-from slocompile.spec.model import (DIALECTS, ENGINE_TYPES, GATES, SEVERITIES, TARGET_OPTIONS, ColumnSpec, MonitorSpec, ProjectSpec,
-                    Schemas, TableSpec, TargetSpec)
+from slocompile.errors import Location, ProblemCollector, SpecError, did_you_mean
+from slocompile.spec.fields import Field, lenient_values, read_mapping
+from slocompile.spec.model import GATES, SEVERITIES, ColumnSpec, MonitorSpec, ProjectSpec, TableSpec
 from slocompile.spec.usersql import AGGREGATE, ROW, parse_relation, parse_user_sql, typo_of
-from slocompile.spec.yamlload import Node, load_yaml, unset_env_names
+from slocompile.spec.yamlload import Node, load_yaml
 
-PROJECT_FILE = "slocompile.yml"
 MAX_NAME = 64
 MAX_TABLE_NAME_BYTES = 200
 
-PROJECT_FIELDS = {
-    "name": Field("str", required=True, doc="The project's name."),
-    "target": Field("str", doc="The default target (a key of `targets`)."),
-    "targets": Field("mapping", doc="Named connections: {NAME: {type: duckdb|postgres|spark|..., ...}}."),
-    "schemas": Field("mapping", doc="Schema names: {validated, quarantine, meta}."),
-    "vars": Field("mapping", doc="Values for {{ var('name') }} in declarations."),
-    "sql_dialect": Field("enum", default="duckdb", choices=DIALECTS,
-                         doc="The dialect user SQL (expression, assert, where) is written in."),
-    "slo_paths": Field("str_list", default=("slos",), doc="Folders holding table declarations."),
-}
-_NESTED = {"targets", "schemas", "vars"}
-SCHEMA_FIELDS = {k: Field("str", default=v, doc=f"Schema of the {k} views/tables.")
-                 for k, v in (("validated", "validated"), ("quarantine", "quarantine"), ("meta", "slo"),
-                              ("versions", "slo_versions"))}
 TABLE_FIELDS = {
     "name": Field("str", required=True, doc="The table's name; the validated view is <validated>.<name>."),
     "relation": Field("str", required=True, doc="The raw relation, schema.table."),
@@ -80,7 +72,10 @@ MONITOR_FIELDS = {
 NOT_YET: dict[str, str] = {}  # declaration keys reserved for features not in this version: key -> feature
 
 
-def load_project(root: str, cli_vars: dict | None = None, env: dict | None = None) -> ProjectSpec:
+def load_project(root: str, cli_vars: dict | None = None, env: dict | None = None,
+                 require_tables: bool = True) -> ProjectSpec:
+    """The validated project in `root`. `require_tables=False` loads a project that declares no
+    table yet (`suggest` writes the first declaration, `debug` tests the connection)."""
     root = os.path.abspath(root)
     path = os.path.join(root, PROJECT_FILE)
     if not os.path.isfile(path):
@@ -89,19 +84,23 @@ def load_project(root: str, cli_vars: dict | None = None, env: dict | None = Non
     from slocompile.declarations import triggers as trig
 
     problems = ProblemCollector()
+    cli_vars = cli_vars or {}
+    asked: set[str] = set()
     # unset env_var() in a target is reported only when that target is used (engines.connect)
-    node = load_yaml(path, PROJECT_FILE, dict(cli_vars or {}), env, problems.problems, defer_env=True)
-    _reject_unset_env_outside_targets(node, problems)
-    project = _project(root, node, problems, cli_vars or {})
+    node = load_yaml(path, PROJECT_FILE, dict(cli_vars), env, problems.problems, defer_env=True, asked=asked)
+    reject_unset_env_outside_targets(node, problems)
+    project = read_project(node, problems, cli_vars)
     problems.raise_if_any()
-    tables, seen, triggers = [], {}, []
-    files = _slo_files(root, project["slo_paths"])
-    if not files:
+    tables, triggers = [], []
+    seen: dict[str, Location] = {}
+    files = slo_files(root, project["slo_paths"], project["allow_outside_paths"], project["slo_paths_loc"], problems)
+    problems.raise_if_any()  # a path outside the project, a loop: nothing under it is read
+    if not files and require_tables:
         problems.add(Location(PROJECT_FILE), f"no table declarations found under {', '.join(project['slo_paths'])}/")
     for f in files:
         display = os.path.relpath(f, root)
         try:
-            fnode = load_yaml(f, display, project["vars"], env, problems.problems)
+            fnode = load_yaml(f, display, project["vars"], env, problems.problems, asked=asked)
         except SpecError as e:
             problems.problems.extend(e.problems)
             continue
@@ -115,98 +114,12 @@ def load_project(root: str, cli_vars: dict | None = None, env: dict | None = Non
             triggers += trig.parse_triggers(fnode.value["triggers"], display, project["sql_dialect"], problems)
     fixes.check_references(tables, problems)
     trig.check_triggers(triggers, tables, problems)
+    check_unknown_vars(cli_vars, project["declared_vars"], asked, problems)
+    check_schema_clashes(project["schemas"], tables, project["schemas_loc"], problems)
     problems.raise_if_any()
     return ProjectSpec(root=root, name=project["name"], default_target=project["target"],
                        targets=project["targets"], schemas=project["schemas"], vars=project["vars"],
                        sql_dialect=project["sql_dialect"], tables=tuple(tables), triggers=tuple(triggers))
-
-
-def _reject_unset_env_outside_targets(node: Node, problems: ProblemCollector) -> None:
-    def walk(n: Node):
-        if n.is_map:
-            for k, child in n.value.items():
-                if not (n is node and k == "targets"):
-                    walk(child)
-        elif n.is_list:
-            for child in n.value:
-                walk(child)
-        else:
-            for name in unset_env_names(n.value):
-                problems.add(n.loc, f"environment variable '{name}' is not set and has no default")
-
-    walk(node)
-
-
-def _slo_files(root: str, paths) -> list[str]:
-    out = []
-    for p in paths:
-        base = os.path.join(root, p)
-        out += glob.glob(os.path.join(glob.escape(base), "**", "*.yml"), recursive=True)
-        out += glob.glob(os.path.join(glob.escape(base), "**", "*.yaml"), recursive=True)
-    return sorted(set(out))
-
-
-def _project(root: str, node: Node, problems: ProblemCollector, cli_vars: dict) -> dict:
-    plain = {k: v for k, v in node.value.items() if k not in _NESTED} if node.is_map else {}
-    raw = read_mapping(Node(plain, node.loc, node.key_locs), PROJECT_FIELDS, PROJECT_FILE, problems)
-    if raw is None:  # problems are recorded; go on with the keys that are fine to find the others too
-        raw = _lenient(plain, PROJECT_FIELDS)
-    children = node.value if node.is_map else {}
-    targets = _targets(children.get("targets"), problems)
-    default = raw.get("target") or (next(iter(targets)) if targets else "local")
-    if not targets:
-        targets = {"local": TargetSpec("local", "duckdb", {"path": "warehouse.duckdb"}, node.loc)}
-        default = raw.get("target") or "local"
-    if default not in targets:
-        problems.add(node.value["target"].loc if "target" in children else node.loc,
-                     f"target '{default}' is not defined in targets{did_you_mean(default, targets)}")
-    schemas = Schemas()
-    if "schemas" in children:
-        s = read_mapping(children["schemas"], SCHEMA_FIELDS, "schemas", problems)
-        if s:
-            schemas = Schemas(**s)
-            if len({schemas.validated, schemas.quarantine, schemas.meta, schemas.versions}) < 4:
-                problems.add(children["schemas"].loc, "schemas: validated, quarantine, meta and versions must differ")
-    variables = {}
-    if "vars" in children:
-        v = children["vars"]
-        if v.is_map:
-            variables = v.plain()
-        else:
-            problems.add(v.loc, "vars must be a mapping of names to values")
-    variables.update(cli_vars)
-    return {"name": raw.get("name"), "target": default, "targets": targets, "schemas": schemas,
-            "vars": variables, "sql_dialect": raw.get("sql_dialect") or "duckdb",
-            "slo_paths": raw.get("slo_paths") or ("slos",)}
-
-
-def _targets(node: Node | None, problems: ProblemCollector) -> dict[str, TargetSpec]:
-    if node is None:
-        return {}
-    if not node.is_map:
-        problems.add(node.loc, "targets must be a mapping of target names to settings")
-        return {}
-    out = {}
-    for name, t in node.value.items():
-        if not t.is_map:
-            problems.add(t.loc, f"target '{name}' must be a mapping with a 'type'")
-            continue
-        kind = t.value.get("type")
-        if kind is None:
-            problems.add(t.loc, f"target '{name}' needs a 'type' ({', '.join(ENGINE_TYPES)})")
-            continue
-        if not isinstance(kind.value, str) or kind.value not in ENGINE_TYPES:
-            problems.add(kind.loc, f"target '{name}': unknown type {kind.plain()!r}"
-                         + did_you_mean(str(kind.value), ENGINE_TYPES))
-            continue
-        known = TARGET_OPTIONS.get(kind.value)
-        unknown = [k for k in t.value if k != "type" and known is not None and k not in known]
-        for k in unknown:
-            problems.add(t.key_locs.get(k, t.loc), f"target '{name}': unknown setting '{k}' for {kind.value}"
-                         f"{did_you_mean(k, known)}; {kind.value} reads: {', '.join(known)}")
-        options = {k: v.plain() for k, v in t.value.items() if k != "type"}
-        out[name] = TargetSpec(name, kind.value, options, t.loc)
-    return out
 
 
 def _file_tables(node: Node, display: str, dialect: str, problems: ProblemCollector) -> list[TableSpec]:
@@ -238,7 +151,7 @@ def _table(node: Node, display: str, dialect: str, problems: ProblemCollector) -
     if not node.is_map:
         return None
     if raw is None:  # go on with the keys that are fine, so the columns' and checks' problems are reported too
-        raw = _lenient(flat, TABLE_FIELDS)
+        raw = lenient_values(flat, TABLE_FIELDS)
     for key, feature in NOT_YET.items():
         if key in node.value:
             problems.add(node.key_locs[key], f"'{key}': {feature} are not available in this version yet")
@@ -262,11 +175,11 @@ def _table(node: Node, display: str, dialect: str, problems: ProblemCollector) -
         except ValueError as e:
             problems.add(node.value["relation"].loc, f"{where}: relation {e}")
             ok = False
-    columns, column_nodes = _columns(node.value.get("columns"), where, problems)
+    columns, column_nodes = _columns(node.value.get("columns"), where, dialect, problems)
     known = None
     if columns:
         known = {c.name for c in columns} | set(raw["key"] or ()) | ({raw["partition"]} if raw["partition"] else set())
-    ctx = _TableContext(name, dialect, known, problems)
+    ctx = _TableContext(name, dialect, known, problems, {c.name: c.type for c in columns})
     for field_name in ("partition",):
         if raw[field_name] and known is not None and raw[field_name] not in known:
             problems.add(node.value[field_name].loc, f"{where}: unknown column '{raw[field_name]}'")
@@ -296,6 +209,7 @@ def _table(node: Node, display: str, dialect: str, problems: ProblemCollector) -
     monitor = _with_drift_columns(monitor, checks, raw["partition"], where, problems)
     if not ok:
         return None
+    assert relation is not None  # required: a table without one was reported (not ok)
     return TableSpec(name=name, relation=relation, relation_text=raw["relation"], key=tuple(raw["key"] or ()),
                      partition=raw["partition"], gate=raw["gate"], monitor=monitor, columns=tuple(columns),
                      checks=tuple(checks), loc=node.loc, file=display, row_status=bool(raw["row_status"]),
@@ -367,18 +281,6 @@ def _with_drift_columns(monitor: MonitorSpec | None, checks: list, partition: st
     return replace(monitor, columns=monitor.columns + new, quiet=new) if new else monitor
 
 
-def _lenient(flat: dict, fields: dict[str, Field]) -> dict:
-    """The values of `flat` that convert (problems were already reported), defaults for the rest."""
-    quiet = ProblemCollector()
-    out = {k: f.default for k, f in fields.items()}
-    for key, child in flat.items():
-        if key in fields:
-            value = fields[key].convert(child, key, quiet)
-            if value is not None:
-                out[key] = value
-    return out
-
-
 def _unusable_table_name(name: str) -> str | None:
     """Why a table name cannot also name a folder under target/compiled/<dialect>/, else None."""
     if len(name.encode("utf-8")) > MAX_TABLE_NAME_BYTES:
@@ -392,24 +294,27 @@ def _with_param(check, key, value):
     return replace(check, params={**check.params, key: value})
 
 
-def _columns(node: Node | None, where: str, problems: ProblemCollector):
+def _columns(node: Node | None, where: str, dialect: str, problems: ProblemCollector):
     if node is None:
         return [], []
     if not node.is_list:
         problems.add(node.loc, f"{where}: 'columns' must be a list")
         return [], []
-    out, nodes, seen = [], [], {}
+    out, nodes = [], []
+    seen: dict[str, Location] = {}
     for c in node.value:
         flat = {k: v for k, v in c.value.items() if k != "checks"} if c.is_map else c.value
         raw = read_mapping(Node(flat, c.loc, c.key_locs), COLUMN_FIELDS, f"a column of {where}", problems)
         if raw is None and c.is_map:  # problems are recorded; go on so that its checks are validated too
-            raw = _lenient(flat, COLUMN_FIELDS)
+            raw = lenient_values(flat, COLUMN_FIELDS)
         if raw is None or not raw["name"]:
             continue
         if raw["name"] in seen:
             problems.add(c.loc, f"{where}: duplicate column '{raw['name']}' (first at line {seen[raw['name']].line})")
             continue
         seen[raw["name"]] = c.loc
+        if raw["type"]:
+            check_column_type(raw["type"], c.value["type"].loc, f"{where}, column '{raw['name']}'", dialect, problems)
         out.append(ColumnSpec(raw["name"], raw["type"], c.loc))
         nodes.append(c)
     return out, nodes
@@ -418,8 +323,10 @@ def _columns(node: Node | None, where: str, problems: ProblemCollector):
 class _TableContext:
     """Validates the checks of one table: types, parameters, SQL and referenced columns."""
 
-    def __init__(self, table: str, dialect: str, known: set[str] | None, problems: ProblemCollector):
+    def __init__(self, table: str, dialect: str, known: set[str] | None, problems: ProblemCollector,
+                 types: dict[str, str | None]):
         self.table, self.dialect, self.known, self.problems = table, dialect, known, problems
+        self.types = types  # declared column types
 
     def checks(self, node: Node, column: str | None) -> list:
         where = f"table '{self.table}'" + (f", column '{column}'" if column else "")
@@ -451,7 +358,8 @@ class _TableContext:
         level_ok = ctype.column_level if column else ctype.table_level
         if not level_ok:
             self.problems.add(type_loc, f"{where}: '{type_name}' is a {'table' if column else 'column'}-level check"
-                              + (" (declare it under the table's checks)" if column else " (declare it under a column)"))
+                              + (" (declare it under the table's checks)" if column
+                                 else " (declare it under a column)"))
             return None
         fields = {**ctype.fields, **COMMON_CHECK_FIELDS}
         if ctype.needs_column and column is None:
@@ -472,6 +380,9 @@ class _TableContext:
         if len(self.problems.problems) > before:
             return None
         col = params.pop("column", None) or column
+        declared = self.types.get(col) if col is not None else None
+        if not check_values_fit_column(type_name, col, declared, params_node, what, self.dialect, self.problems):
+            return None
         name, severity, where_sql = params.pop("name"), params.pop("severity"), params.pop("where")
         where_expr = None
         if where_sql is not None:
@@ -528,7 +439,7 @@ def _name_checks(checks: list, where: str, problems: ProblemCollector) -> list:
     """Give every check a stable, readable, length-bounded name unique within its table."""
     from dataclasses import replace
 
-    explicit = {}
+    explicit: dict[str, Location] = {}
     for c in checks:
         if c.name:
             if c.name in explicit:

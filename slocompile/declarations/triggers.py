@@ -45,8 +45,8 @@ TRIGGER_FIELDS = {
     "do": Field("list", doc="Actions: webhook, command, sql (none: the alert is only recorded)."),
 }
 WEBHOOK_FIELDS = {
-    "url": Field("str", required=True, doc="http(s) URL that gets the event as a JSON POST (`https://user:pw@host/...`: "
-                 "sent as basic auth). Redirects are not followed."),
+    "url": Field("str", required=True, doc="http(s) URL that gets the event as a JSON POST "
+                 "(`https://user:pw@host/...`: sent as basic auth). Redirects are not followed."),
     "timeout": Field("scalar", default=10, doc="Seconds (or a duration such as 10s) per attempt; more than 0."),
     "retries": Field("int", default=3, doc="Further attempts after a failed one (connection error, timeout, 5xx)."),
     "backoff": Field("scalar", default=1, doc="Seconds before the first retry; doubled for each next one."),
@@ -81,7 +81,9 @@ class Action:
         with every recorded secret redacted (support.secrets)."""
         if self.kind == "webhook":
             return origin(self.url or "", path=True)
-        return redact(self.command if self.kind == "command" else self.sql)
+        text = self.command if self.kind == "command" else self.sql
+        assert text is not None  # a command action always has its command, an sql action its SQL
+        return redact(text)
 
 
 def origin(url: str, path: bool = False) -> str:

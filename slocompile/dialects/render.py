@@ -8,6 +8,8 @@ unsupported_level=RAISE so nothing degrades silently.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
@@ -188,7 +190,7 @@ def _row_hash(node: RowHash, dialect: str) -> exp.Expression:
         parts = [exp.Coalesce(this=exp.DPipe(this=exp.Literal.string("v"),
                                              expression=exp.cast(c, exp.DataType.Type.TEXT)),
                               expressions=[exp.Literal.string("n")]) for c in cols]
-        text = parts[0]
+        text: exp.Expression = parts[0]
         for p in parts[1:]:
             text = exp.DPipe(this=exp.DPipe(this=text, expression=exp.Literal.string("|")), expression=p)
         digits = exp.Substring(this=exp.MD5(this=text), start=exp.Literal.number(1), length=exp.Literal.number(15))
@@ -196,15 +198,17 @@ def _row_hash(node: RowHash, dialect: str) -> exp.Expression:
     raise UnsupportedConstruct("a row hash (the content fingerprint of gates filter and block)", dialect)
 
 
-_REWRITES = {QueryError: _query_error, Quantile: _quantile, RegexSearch: _regex_search, exp.Filter: _aggregate_filter,
-             exp.GroupConcat: _group_concat, exp.CountIf: _count_if, exp.ApproxDistinct: _approx_distinct,
-             exp.IsNan: _is_nan, exp.TimeToUnix: _time_to_unix, exp.PercentileCont: _percentile_cont,
-             exp.AnyValue: _any_value, RowHash: _row_hash}
+# each rewrite takes a node of its key's type
+_REWRITES: dict[type[exp.Expr], Callable[[Any, str], exp.Expression]] = {
+    QueryError: _query_error, Quantile: _quantile, RegexSearch: _regex_search, exp.Filter: _aggregate_filter,
+    exp.GroupConcat: _group_concat, exp.CountIf: _count_if, exp.ApproxDistinct: _approx_distinct,
+    exp.IsNan: _is_nan, exp.TimeToUnix: _time_to_unix, exp.PercentileCont: _percentile_cont,
+    exp.AnyValue: _any_value, RowHash: _row_hash}
 
 _dialect = functools.lru_cache(maxsize=None)(Dialect.get_or_raise)  # one instance per dialect name
 
 
-def lower(tree: exp.Expression, dialect: str, copy: bool = True) -> exp.Expression:
+def lower(tree: exp.Expr, dialect: str, copy: bool = True) -> exp.Expr:
     """Replace project nodes by the dialect's constructs (on a copy unless `copy` is False), innermost
     first so that a rewritten node's arguments (say, the LISTAGG inside a QueryError's message) are
     lowered too."""
@@ -222,7 +226,7 @@ def lower(tree: exp.Expression, dialect: str, copy: bool = True) -> exp.Expressi
     return tree
 
 
-def _rewritable(tree: exp.Expression) -> list[exp.Expression]:
+def _rewritable(tree: exp.Expr) -> list[exp.Expr]:
     """The nodes lower() rewrites, descendants before their ancestors (reversed dfs() order). A plain
     stack over the arguments: dfs() makes a generator per node, a large part of rendering a plan."""
     found, stack = [], [tree]
@@ -238,7 +242,7 @@ def _rewritable(tree: exp.Expression) -> list[exp.Expression]:
     return found[::-1]
 
 
-def render(tree: exp.Expression, dialect: str, pretty: bool = False, copy: bool = True) -> str:
+def render(tree: exp.Expr, dialect: str, pretty: bool = False, copy: bool = True) -> str:
     """SQL text of `tree` for `dialect`. copy=False skips the defensive copies (about half the cost
     of rendering a large plan) for callers that built `tree` for this call and drop it after."""
     try:

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from slocompile.engines.base import Engine
 from slocompile.errors import Problem, SlocompileError
 from slocompile.spec.yamlload import unset_env_names
+
+
+class _EngineClass(Protocol):
+    """What a driver's engine class offers: opening an engine for a target."""
+
+    def open(self, target: Any, project_root: str, read_only: bool = False) -> Engine: ...
 
 
 def _duckdb():
@@ -32,7 +39,7 @@ def _spark():
 class Driver:
     module: str                    # the driver package, imported when the engine opens
     extra: str | None              # the pip extra that installs it (None: a dependency of slocompile)
-    engine: Callable[[], type]     # the engine class (its module imported on first use)
+    engine: Callable[[], _EngineClass]  # the engine class (its module imported on first use)
     needs: str = ""                # what else the driver needs, for `slocompile debug`'s hint
 
 

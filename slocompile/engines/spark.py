@@ -414,7 +414,7 @@ def _rewritten_rows(table: exp.Table, cols: list[tuple[str, str]], ops: list) ->
     The table's current rows and each INSERT's rows are parts of a UNION ALL; a DELETE filters,
     and an UPDATE rewrites, every part that exists when it is issued."""
     names = [n for n, _ in cols]
-    parts: list[tuple[exp.Expression, list]] = [(exp.select(*[_col(n) for n in names]).from_(table.copy()), [])]
+    parts: list[tuple[exp.Select, list]] = [(exp.select(*[_col(n) for n in names]).from_(table.copy()), [])]
     for op in ops:
         if isinstance(op, exp.Insert):
             parts.append((_inserted_rows(op, names), []))
@@ -422,7 +422,7 @@ def _rewritten_rows(table: exp.Table, cols: list[tuple[str, str]], ops: list) ->
             for _, later in parts:
                 later.append(op)
     selects = [_apply_ops(source, later, names) for source, later in parts]
-    union = selects[0]
+    union: exp.Query = selects[0]
     for sel in selects[1:]:
         union = exp.Union(this=union, expression=sel, distinct=False)
     alias = exp.TableAlias(this=exp.to_identifier("_slo_rows", quoted=True))
@@ -475,7 +475,7 @@ def _inserted_rows(insert: exp.Insert, names: list[str]) -> exp.Select:
                                columns=[exp.to_identifier(c, quoted=True) for c in listed])
         values = source.copy()
         values.set("alias", alias)
-        from_ = values
+        from_: exp.Expression = values
     else:  # INSERT ... SELECT
         from_ = exp.Subquery(this=source.copy(), alias=exp.TableAlias(
             this=exp.to_identifier("_slo_values", quoted=True), columns=[exp.to_identifier(c, quoted=True)
@@ -495,7 +495,7 @@ def _plain(table: exp.Table) -> exp.Table:
     return table
 
 
-def _literal(v, t: exp.DataType.Type) -> exp.Expression:
+def _literal(v, t: exp.DType) -> exp.Expression:
     """A Spark literal of a plain Python value for a column of type t."""
     T = exp.DataType.Type
     if v is None:

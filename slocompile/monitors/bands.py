@@ -170,6 +170,7 @@ class Fit:
     def at(self, t: np.ndarray, wd: np.ndarray | None) -> np.ndarray:
         """The fitted model at other times (e.g. to measure a level change after them)."""
         t = np.asarray(t, dtype=float)
+        assert self.season is not None  # fit() always sets the weekday effects (zeros when not seasonal)
         base = self.pred - (self.season[self.wd_new] if self.seasonal else 0.0)
         out = base + self.slope * (t - self.t_new)
         if self.seasonal and wd is not None:

@@ -17,8 +17,18 @@ from functools import lru_cache
 import numpy as np
 
 from slocompile.checks import distances as drift
-from slocompile.monitors.bands import (DEFAULT, DistanceScale, LogScale, PropScale, Scale, Settings, UnitScale, Verdict, fit,
-                    judge)
+from slocompile.monitors.bands import (
+    DEFAULT,
+    DistanceScale,
+    LogScale,
+    PropScale,
+    Scale,
+    Settings,
+    UnitScale,
+    Verdict,
+    fit,
+    judge,
+)
 from slocompile.monitors.history import History, Judgement
 from slocompile.monitors.incidents import assign
 from slocompile.monitors.profile import learn_edges
@@ -73,8 +83,8 @@ def _date(p: str) -> dt.date | None:
 
 
 def _time(parts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
-    dates = [_date(p) for p in parts]
-    if all(d is not None for d in dates):
+    dates = [d for d in map(_date, parts) if d is not None]
+    if len(dates) == len(parts):
         return (np.array([d.toordinal() for d in dates], dtype=float),
                 np.array([d.weekday() for d in dates], dtype=int))
     return np.arange(len(parts), dtype=float), None
@@ -82,14 +92,14 @@ def _time(parts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
 
 # ----------------------------------------------------------------------------- state helpers
 
-def historical_range(mins: list[float], maxs: list[float], settings: Settings = DEFAULT):
+def historical_range(mins: list[float | None], maxs: list[float | None], settings: Settings = DEFAULT):
     """The range a new partition is compared with: medians of recent partitions' min and max
     (medians, so one faulty partition does not widen it). None with too little history."""
-    mins = [x for x in mins[-settings.range_window:] if x is not None and math.isfinite(x)]
-    maxs = [x for x in maxs[-settings.range_window:] if x is not None and math.isfinite(x)]
-    if len(mins) < settings.min_history // 2 or len(maxs) < settings.min_history // 2:
+    lows = [x for x in mins[-settings.range_window:] if x is not None and math.isfinite(x)]
+    highs = [x for x in maxs[-settings.range_window:] if x is not None and math.isfinite(x)]
+    if len(lows) < settings.min_history // 2 or len(highs) < settings.min_history // 2:
         return None
-    return float(np.median(mins)), float(np.median(maxs))
+    return float(np.median(lows)), float(np.median(highs))
 
 
 def ranges_from_history(history: History, columns, before: str | None = None,
@@ -133,12 +143,12 @@ def _clean(history: History, prior: list[str], column: str | None, settings: Set
 
 
 def _drift_vs(history: History, column: str, summary: dict, kind: str, parts: list[str], settings: Settings):
-    refs = [history.summaries.get(q, {}).get(column) for q in reversed(parts)]
-    refs = [r for r in refs if r and kind in r and drift.shares_of(r)][:settings.drift_window]
+    found = [history.summaries.get(q, {}).get(column) for q in reversed(parts)]
+    refs = [r for r in found if r and kind in r and drift.shares_of(r)][:settings.drift_window]
     if len(refs) < 3:
         return None
     cur, ref = drift.shares_of(summary), drift.pooled([drift.shares_of(r) for r in refs])
-    out = {"psi": drift.psi(cur, ref), "js": drift.js(cur, ref)}
+    out: dict[str, float | str] = {"psi": drift.psi(cur, ref), "js": drift.js(cur, ref)}
     if kind == "top":
         out["linf"] = drift.linf(cur, ref)
         out["new_category_fraction"], out["vanished_category_fraction"] = drift.novelty(summary, refs)
@@ -222,6 +232,7 @@ def _fit_parts(history: History, column, metric: str, info: MetricInfo, parts: l
         std = current.get((column, "lag_std" if metric.startswith("lag_") else "std"))
         n = current.get((None, "row_count"), 0.0) * (1.0 - current.get((column, "missing_fraction"), 0.0))
         if std is not None and n >= 1 and math.isfinite(std):
+            assert isinstance(scale, UnitScale)  # _scale: a location metric's
             f = replace(f, extra_sd=std / math.sqrt(n) / scale.unit)
     return f, scale
 

@@ -106,7 +106,8 @@ class History:
                        for (col, metric), series in self.values.items() for p, v in series.items()]
         summary_rows = [(t, col, p, json.dumps(s, sort_keys=True))
                         for p, cols in self.summaries.items() for col, s in cols.items()]
-        state_rows = [(t, col, "edges", json.dumps(e)) for col, e in self.edges.items()]
+        state_rows: list[tuple[str, str | None, str, str]] = [(t, col, "edges", json.dumps(e))
+                                                             for col, e in self.edges.items()]
         state_rows += [(t, col, f"accepted:{metric}", json.dumps(ps))
                        for (col, metric), ps in self.accepted.items()]
         state_rows += [(t, col, f"regime:{metric}", json.dumps(p)) for (col, metric), p in self.regimes.items()]

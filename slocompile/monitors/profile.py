@@ -148,7 +148,7 @@ def _dependent_metrics(spec: ProfiledTable, i: int, r: dict, m: dict, summ: dict
     p, name, nv = _c(i), spec.columns[i].name, r[f"{_c(i)}__valued"]
     if f"{p}__oor" in r:
         _put(m, name, "out_of_range_fraction", _ratio(r[f"{p}__oor"], nv))
-    cum = []
+    cum: list[float] = []
     while f"{p}__lt{len(cum)}" in r:
         cum.append(r[f"{p}__lt{len(cum)}"])
     if cum and with_bins and nv:
@@ -164,7 +164,7 @@ def _key_metrics(spec: ProfiledTable, r: dict, n: float, m: dict) -> None:
         _put(m, c.name, "unchanged_fraction", _ratio(r[f"{_c(i)}__same"], r[f"{_c(i)}__both"]))
 
 
-def learn_edges(deciles: list[list[float]]) -> list[float]:
+def learn_edges(deciles: list[list[float] | None]) -> list[float]:
     """Frozen histogram edges: the median of each decile over the given partitions, deduplicated."""
     rows = [d for d in deciles if d]
     if not rows:

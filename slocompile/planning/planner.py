@@ -16,8 +16,8 @@ from sqlglot import exp
 
 from slocompile import checks as registry
 from slocompile.checks import metrics as m
-from slocompile.spec.model import CheckSpec, TableSpec
 from slocompile.dialects.nodes import sql_text
+from slocompile.spec.model import CheckSpec, TableSpec
 
 FUSED, ALONE, VALUE_COUNTS, DUPLICATES, ORPHANS, CATALOG = (
     "fused", "alone", "value_counts", "duplicates", "orphans", "catalog")

@@ -5,10 +5,49 @@ import json
 import os
 import xml.etree.ElementTree as ET
 
-from slocompile.support.version import __version__
 from slocompile.checks.base import fmt_num
 from slocompile.dialects.nodes import sql_text
+from slocompile.errors import SlocompileError
 from slocompile.support.secrets import redact, redact_data
+from slocompile.support.version import __version__
+
+# what a build writes about its outcome: removed when a build starts, so a build that stops early
+# (exit 2, a signal) never leaves an earlier build's verdict for CI to read
+RESULT_FILES = ("run_results.json", "junit.xml")
+
+
+class ArtifactsNotWritten(SlocompileError):
+    """The build committed (its run, results and views are in the database) but its artifacts could
+    not be written. `run` is the committed BuildResult."""
+
+    def __init__(self, run, error: OSError, target_dir: str):
+        self.run = run
+        where = f"{error.filename}: " if getattr(error, "filename", None) else ""
+        super().__init__(
+            f"run {run.run_id} is committed ({run.status.upper()}: its results, statuses and views are in the "
+            f"{run.project.schemas.meta} schema of target '{run.target}'), but its artifacts could not be written to "
+            f"{target_dir}: {where}{error.strerror or error}")
+
+
+def discard_results(target_dir: str) -> None:
+    """Remove run_results.json and junit.xml of an earlier build (a missing or unusable folder is fine)."""
+    for name in RESULT_FILES:
+        try:
+            os.remove(os.path.join(target_dir, name))
+        except OSError:  # not there, or target is not a folder (writing there will say so)
+            pass
+
+
+def write_build(target_dir: str, run) -> None:
+    """The artifacts of a committed build; an OSError becomes ArtifactsNotWritten."""
+    try:
+        files = write_compiled(target_dir, run.compiled)  # the SQL and plans this run executed
+        write_json(os.path.join(target_dir, "manifest.json"), manifest(run.compiled, files))
+        write_json(os.path.join(target_dir, "run_results.json"), run_results(run))
+        write_text(os.path.join(target_dir, "junit.xml"), junit(run))
+    except OSError as e:
+        discard_results(target_dir)  # all or nothing: never half of this build's verdict
+        raise ArtifactsNotWritten(run, e, target_dir) from None
 
 
 def write_json(path: str, data) -> None:

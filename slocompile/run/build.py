@@ -9,29 +9,25 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
-from slocompile.run import baselines
-from slocompile.run import drift_slos
-from slocompile.run import monitors as monitoring
-from slocompile.run import last_good
-from slocompile.run import triggers
+from sqlglot import exp
+
 from slocompile.checks.base import EvalContext
+from slocompile.checks.evaluate import Result, counts, evaluate_table, exit_code, partition_statuses
 from slocompile.compiling.compiler import Compiled, CompiledTable, compile_project
 from slocompile.engines.base import Engine, QueryFailed
 from slocompile.engines.connect import connect
 from slocompile.errors import SlocompileError
-from slocompile.checks.evaluate import Result, counts, evaluate_table, exit_code, partition_statuses
+from slocompile.run import baselines, drift_slos, last_good, schema_drift, selection, triggers
+from slocompile.run import monitors as monitoring
 from slocompile.run.measure import measure
-from slocompile.run import schema_drift
-from slocompile.run import selection
 from slocompile.run.selection import Selection, fingerprint
-from slocompile.spec.model import ProjectSpec, TableSpec
+from slocompile.spec.model import ProjectSpec, TableSpec, TargetSpec
 from slocompile.sqltrees import meta
 from slocompile.sqltrees.versions import VERSION_COLUMN, versions_table
 from slocompile.support.testhooks import pause
-
-from sqlglot import exp
 
 
 @dataclass
@@ -77,7 +73,8 @@ def utcnow() -> dt.datetime:
 
 
 def run_build(project: ProjectSpec, target_name: str | None = None, select: list[str] | None = None,
-              progress=None, partitions: list[str] | None = None, full_refresh: bool = False) -> BuildResult:
+              progress: Callable[[str, object, int, int], None] | None = None, partitions: list[str] | None = None,
+              full_refresh: bool = False) -> BuildResult:
     """Check partitioned tables incrementally: new partitions, failing ones, and all of them when the
     table's checks changed; `partitions` names the ones to (re)check, `full_refresh` checks all."""
     target = selection.target(project, target_name)
@@ -102,7 +99,8 @@ def _empty(engine: Engine, table: TableSpec) -> bool:
     return not engine.query(render(probe, engine.dialect))
 
 
-def _build(project, target, tables, engine: Engine, progress, sel: Selection) -> BuildResult:
+def _build(project: ProjectSpec, target: TargetSpec, tables: list[TableSpec], engine: Engine,
+           progress: Callable[[str, object, int, int], None], sel: Selection) -> BuildResult:
     started = utcnow()
     run = BuildResult(uuid.uuid4().hex[:12], project, target.name, target.dialect, started)
     setup = compile_project(replace(project, tables=()), target.dialect).setup
@@ -116,10 +114,11 @@ def _build(project, target, tables, engine: Engine, progress, sel: Selection) ->
     tables = [staged.get(t.name, t) for t in tables]
     plans = _plan_against_catalog(project, tables, found, engine, target.dialect, sel)
     run.compiled = Compiled(project, target.dialect, setup, [ct for _, ct, _, _, _ in plans])
-    with engine.transaction():
-        engine.execute(_sql([meta.abort_runs(project.schemas, project.name, target.name, started)] + meta.insert(
-            project.schemas, "runs", [(run.run_id, project.name, target.name, started, None, meta.RUN_RUNNING,
-                                       0, 0, 0, 0)]), target.dialect))
+    with engine.transaction():  # runs a killed build left `running` are aborted; this one starts
+        for statement in [meta.abort_runs(project.schemas, project.name, target.name, started)] + meta.insert(
+                project.schemas, "runs", [(run.run_id, project.name, target.name, started, None, meta.RUN_RUNNING,
+                                           0, 0, 0, 0)]):
+            engine.execute(_sql([statement], target.dialect))  # one statement a call (Spark takes no more)
     ctx = EvalContext(now=started, partitions=sel.present)  # partitions_complete: the partitions listed
     for i, (table, compiled, skipped, parts, fp) in enumerate(plans, 1):
         progress("start", table, i, len(plans))
@@ -152,10 +151,12 @@ def _build(project, target, tables, engine: Engine, progress, sel: Selection) ->
     return run
 
 
-def _plan_against_catalog(project, tables, found: dict, engine: Engine, dialect: str, sel: Selection):
+def _plan_against_catalog(project: ProjectSpec, tables: list[TableSpec], found: dict, engine: Engine, dialect: str,
+                          sel: Selection) -> list[tuple[TableSpec, CompiledTable, list[Result], tuple[str, ...] | None,
+                                                        selection.Fingerprint]]:
     """Compile each table against its real columns (`found` by schema_drift.inspect): a drifted
     table checks no partition, and its views read the columns it had (last_good: its versions)."""
-    out = []
+    out: list[tuple[TableSpec, TableSpec, list[Result]]] = []
     for table in tables:
         drift = found[table.name]
         if drift.drifted:
@@ -180,7 +181,7 @@ def _plan_against_catalog(project, tables, found: dict, engine: Engine, dialect:
             for (table, _, skipped), ct in zip(out, compiled.tables)]
 
 
-def _number(v):
+def _number(v: object) -> float | None:
     from slocompile.checks.base import to_number
 
     try:
@@ -189,7 +190,7 @@ def _number(v):
         return None
 
 
-def _sql(statements, dialect: str) -> str:
+def _sql(statements: Iterable[exp.Expression], dialect: str) -> str:
     from slocompile.dialects.render import render
 
     return ";\n".join(render(s, dialect) for s in statements)
@@ -199,7 +200,7 @@ def _record_and_publish_views(project: ProjectSpec, run: BuildResult, engine: En
     """One transaction: the run's results, metrics and statuses, last_good's version pointers, trigger
     and monitor rows, the run's end, and the validated and quarantine views over them."""
     s = project.schemas
-    stmts = []
+    stmts: list[exp.Expression] = []
     now = run.finished_at
     for tr in run.tables:
         stmts += meta.insert(s, "results", [

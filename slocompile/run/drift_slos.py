@@ -8,6 +8,7 @@ it, leaving out those where the column's monitors alerted.
 from __future__ import annotations
 
 from slocompile import checks as registry
+from slocompile.checks.drift import Drift
 from slocompile.checks.evaluate import ERROR, FAIL, PASS, WARN, Result
 
 
@@ -39,6 +40,8 @@ def _judged(check, history, partition: str) -> dict:
     earlier = [q for q in history.before(partition) if not history.column_alerted(q, check.column)
                and history.summaries.get(q, {}).get(check.column)]
     refs = [history.summaries[q][check.column] for q in earlier[-check.params["baseline"]:]]
-    outcome = registry.get(check.type).judge(check, history.summaries.get(partition, {}).get(check.column), refs)
+    drift = registry.get(check.type)
+    assert isinstance(drift, Drift)  # drift_checks: the check types judged from monitor history
+    outcome = drift.judge(check, history.summaries.get(partition, {}).get(check.column), refs)
     status = PASS if outcome.passed else (FAIL if check.severity == "error" else WARN)
     return dict(status=status, observed=outcome.observed, expected=outcome.expected, message=outcome.message)

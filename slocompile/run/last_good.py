@@ -39,9 +39,21 @@ from slocompile.run.selection import fingerprint, partitions_to_check
 from slocompile.spec.model import ProjectSpec, Schemas, TableSpec
 from slocompile.sqltrees import meta
 from slocompile.sqltrees.scans import partition_in, partition_text
-from slocompile.sqltrees.versions import (ALIAS, VERSION_COLUMN, audit_select, audit_view, eq_partition, eq_table,
-                                          eq_version, ident, partition_of, point_partition, qcol, versions_source,
-                                          versions_table)
+from slocompile.sqltrees.versions import (
+    ALIAS,
+    VERSION_COLUMN,
+    audit_select,
+    audit_view,
+    eq_partition,
+    eq_table,
+    eq_version,
+    ident,
+    partition_of,
+    point_partition,
+    qcol,
+    versions_source,
+    versions_table,
+)
 from slocompile.support.testhooks import pause
 
 DEFAULT_KEEP = 3
@@ -286,7 +298,7 @@ def _retention(table: TableSpec, s: Schemas, version, decided: dict, versions: d
                 doomed.setdefault(v, []).append(p)
     out = []
     for v, parts in sorted(doomed.items()):
-        data = exp.EQ(this=col(VERSION_COLUMN), expression=exp.Literal.number(v))
+        data: exp.Expression = exp.EQ(this=col(VERSION_COLUMN), expression=exp.Literal.number(v))
         rows = eq_version(v)
         if table.partition:
             real = [p for p in parts if p is not None]

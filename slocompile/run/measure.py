@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from slocompile.checks import metrics as m
-from slocompile.engines.base import Engine, QueryFailed
 from slocompile.checks.evaluate import Measurements
-from slocompile.planning.planner import CATALOG, Scan
 from slocompile.dialects.render import render
+from slocompile.engines.base import Engine, QueryFailed
+from slocompile.planning.planner import CATALOG, Scan
 from slocompile.sqltrees.scans import scan_sql
 
 

@@ -37,6 +37,7 @@ import json
 import math
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
@@ -48,6 +49,9 @@ from slocompile.errors import Problem, SlocompileError, SpecError, did_you_mean
 from slocompile.spec.model import partition_label, partition_value
 from slocompile.sqltrees import meta
 from slocompile.sqltrees.profiles import meta_delete, meta_rows
+
+if TYPE_CHECKING:
+    from slocompile.monitors import History
 
 CHECK_TYPE = "monitor"
 BACKTEST_ENGINES = ("duckdb",)  # backtest reads a read-only copy of the warehouse; elsewhere the builds judge
@@ -61,7 +65,7 @@ class TableMonitoring:
     judged: list[str] = field(default_factory=list)      # partitions judged, in order (their rows are replaced)
     checked: list[str] = field(default_factory=list)     # of those, the ones this build checks (results)
     alerts: list[dict] = field(default_factory=list)     # alerts of every judged partition
-    history: object = None                               # monitors.History after judging
+    history: History | None = None                       # monitors.History after judging
     all_partitions: list[str] = field(default_factory=list)  # every partition recorded, after this build
     families: dict[str, str] = field(default_factory=dict)
     reset: bool = False        # history rebuilt from nothing: replace every row of the table
@@ -78,7 +82,7 @@ def _catalog(engine: Engine, relation: exp.Table) -> list[tuple[str, str]]:
     return [(n, duckdb_type(t, engine.dialect)) for n, t in engine.columns(relation) or []]
 
 
-def _base(family: str) -> str:
+def _base(family: str | None) -> str | None:
     return "string" if family == "categorical" else family
 
 
@@ -170,7 +174,7 @@ def load_state(engine: Engine, schemas, table: str) -> tuple[list[tuple], list[s
         return [], [], {}
     rows = _query(engine, meta_rows(schemas, "monitor_state", ["column_name", "key", "value"], table))
     families = {c: json.loads(v) for c, k, v in rows if k == "family"}
-    parts = next((json.loads(v) for c, k, v in rows if k == "partitions" and c is None), [])
+    parts: list[str] = next((json.loads(v) for c, k, v in rows if k == "partitions" and c is None), [])
     state = [(table, c, k, v) for c, k, v in rows if k not in ("family", "partitions")]
     return state, sorted(parts), families
 
@@ -448,6 +452,7 @@ def backtest(project, target_name: str | None = None, select: list[str] | None =
             monitored = table.monitor is not None
             if not monitored:
                 table = replace(table, monitor=MonitorSpec(None, "warn", table.loc))
+            assert table.monitor is not None  # declared, or the one just given
             catalog = _catalog(engine, table.relation)
             if not catalog:
                 raise SpecError([Problem(table.loc, f"table '{table.name}': relation {table.relation_text} "

@@ -177,10 +177,10 @@ def _declaration_problems(table: TableSpec, actual, dialect: str) -> list[Proble
         for name in [r for r in refs if r not in names]:
             problems.append(Problem(c.loc, f"table '{table.name}', check '{c.name}': column '{name}' is not "
                                     f"in {table.relation_text}{did_you_mean(name, names)}"))
-    for name in [table.partition, *table.key]:
-        if name and name not in names:
-            problems.append(Problem(table.loc, f"table '{table.name}': column '{name}' is not in "
-                                    f"{table.relation_text}{did_you_mean(name, names)}"))
+    for key in [table.partition, *table.key]:
+        if key and key not in names:
+            problems.append(Problem(table.loc, f"table '{table.name}': column '{key}' is not in "
+                                    f"{table.relation_text}{did_you_mean(key, names)}"))
     return problems
 
 
@@ -202,10 +202,10 @@ def _drift(table: TableSpec, found: Found, dialect: str) -> None:
                 what = f"{name} is {types[name]}, a type monitors do not profile"
                 found.add(name, what, "column " + what)
     _types(table, found)
-    for name in [table.partition, *table.key]:
-        if name and name in found.reasons:
-            kind = "partition" if name == table.partition else "key"
-            found.whole = f"{kind} column {found.reasons[name][len('column '):]}"
+    for key in [table.partition, *table.key]:
+        if key and key in found.reasons:
+            kind = "partition" if key == table.partition else "key"
+            found.whole = f"{kind} column {found.reasons[key][len('column '):]}"
             break
 
 
@@ -246,7 +246,7 @@ def results(table: TableSpec, found: Found, ctx: EvalContext) -> list[Result]:
     return out
 
 
-def schema_result(table: TableSpec, found: Found, ctx: EvalContext, extra: list[str] = ()) -> Result:
+def schema_result(table: TableSpec, found: Found, ctx: EvalContext, extra: tuple[str, ...] = ()) -> Result:
     """The table's schema check, failed with the drift problems (merged with what the declared
     check itself finds in the catalog)."""
     declared = declared_schema(table)
@@ -275,7 +275,7 @@ def recovered(table: TableSpec, found: Found) -> list[Result]:
 
 def fail_schema(table: TableSpec, found: Found, results_: list[Result], problem: str, ctx: EvalContext) -> None:
     """Fail the table's schema result with `problem` added (a failed implied one if it has none)."""
-    failed = schema_result(table, found, ctx, [problem])
+    failed = schema_result(table, found, ctx, (problem,))
     for i, r in enumerate(results_):
         if r.check_type == "schema" and r.partition is None:
             results_[i] = failed
@@ -297,11 +297,12 @@ def settle_views(engine: Engine, project: ProjectSpec, compiled, found: Found) -
         error = error or _bind_error(engine, tree)
     if error is None:
         return None
-    columns = _fallback_columns(engine, s, table, found)
-    validated, quarantine = fallback.validated_view(s, table, columns), fallback.quarantine_view(s, table, columns)
+    columns, recorded = _fallback_columns(engine, s, table, found)
+    kept = [c for c in columns if c[0] in recorded]
+    validated, quarantine = fallback.validated_view(s, table, columns), fallback.quarantine_view(s, table, kept)
     if _bind_error(engine, validated) or _bind_error(engine, quarantine):  # a type the engine does not take
         columns = [(n, fallback.data_type(None, engine.dialect)) for n, _ in columns]
-        validated, quarantine = fallback.validated_view(s, table, columns), fallback.quarantine_view(s, table, columns)
+        validated, quarantine = fallback.validated_view(s, table, columns), fallback.quarantine_view(s, table, [])
     compiled.validated_view = render(validated, engine.dialect, pretty=True)
     compiled.quarantine_view = render(quarantine, engine.dialect, pretty=True)
     return error
@@ -316,17 +317,17 @@ def _bind_error(engine: Engine, view: exp.Create) -> str | None:
     return None
 
 
-def _fallback_columns(engine: Engine, s: Schemas, table: TableSpec, found: Found) -> list[tuple[str, exp.DataType]]:
-    """The columns the views had (recorded), else the relation's, else the declared ones."""
+def _fallback_columns(engine: Engine, s: Schemas, table: TableSpec, found: Found):
+    """The columns the views had (recorded), else the relation's, else the declared ones; and the
+    names whose type is real. The quarantine view lists only those: it is what the next build reads
+    as the types recorded at this one, and an undeclared column of a relation that is gone has none."""
     d = engine.dialect
+    known: list[tuple[str, str]] | None = None
     if table.gate == "last_good":
-        kept = engine.columns(versions_table(s, table.name))
-        if kept:
-            return [(n, fallback.data_type(t, d)) for n, t in kept if n != VERSION_COLUMN]
-    if found.recorded:
-        return [(n, fallback.data_type(t, d)) for n, t in found.recorded]
-    if found.actual:
-        return [(n, fallback.data_type(t, d)) for n, t in found.actual]
+        known = [(n, t) for n, t in engine.columns(versions_table(s, table.name)) or [] if n != VERSION_COLUMN]
+    known = known or found.recorded or found.actual
+    if known:
+        return [(n, fallback.data_type(t, d)) for n, t in known], {n for n, _ in known}
     names = [(c.name, c.type) for c in table.columns]
     names += [(c, None) for c in (table.partition, *table.key) if c and c not in {n for n, _ in names}]
-    return [(n, fallback.data_type(t, d, declared=True)) for n, t in names]
+    return [(n, fallback.data_type(t, d, declared=True)) for n, t in names], {n for n, t in names if t}

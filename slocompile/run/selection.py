@@ -11,6 +11,7 @@ import bisect
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -20,7 +21,7 @@ from slocompile.dialects.render import render
 from slocompile.dialects.rules import duckdb_type
 from slocompile.engines.base import Engine
 from slocompile.errors import SlocompileError, did_you_mean
-from slocompile.spec.model import NULL_PARTITION, ProjectSpec, TableSpec
+from slocompile.spec.model import NULL_PARTITION, ProjectSpec, TableSpec, TargetSpec
 from slocompile.sqltrees import meta
 from slocompile.sqltrees.content import partition_contents, status_fingerprint
 from slocompile.sqltrees.scans import partition_text
@@ -35,7 +36,7 @@ class Selection:
     present: dict = field(default_factory=dict, compare=False)
 
 
-def target(project: ProjectSpec, name: str | None):
+def target(project: ProjectSpec, name: str | None) -> TargetSpec:
     """The target named `name` (None: the project's default)."""
     name = name or project.default_target
     if name not in project.targets:
@@ -120,7 +121,7 @@ def plan_partitions(engine: Engine, project: ProjectSpec, table: TableSpec, fp: 
     return tuple(todo), Fingerprint(fp, contents)
 
 
-def _query(engine: Engine, tree) -> list[tuple]:
+def _query(engine: Engine, tree: exp.Expr) -> list[tuple]:
     return engine.query(render(tree, engine.dialect))
 
 
@@ -180,7 +181,7 @@ def _valid(kind: str, value: str) -> bool:
     return value in ("true", "false")
 
 
-def _check_values(table: TableSpec, type_text: str | None, values, dialect: str) -> None:
+def _check_values(table: TableSpec, type_text: str | None, values: Iterable[str], dialect: str) -> None:
     """--partition values that cannot be a value of the partition column: an error (exit 2)."""
     kind = _kind(type_text, dialect)
     bad = [v for v in values if not _valid(kind, v)]
@@ -190,11 +191,12 @@ def _check_values(table: TableSpec, type_text: str | None, values, dialect: str)
             f"'{table.name}' ({type_text}) holds" for v in bad))
 
 
-def _missing_message(table: TableSpec, type_text: str | None, dialect: str, missing, present: list[str]) -> str:
+def _missing_message(table: TableSpec, type_text: str | None, dialect: str, missing: list[str],
+                     present: list[str]) -> str:
     """The partitions --partition names that the table does not have, each with its neighbours."""
     numeric = _kind(type_text, dialect) in ("integer", "number")
 
-    def key(label: str):
+    def key(label: str) -> tuple[int, float, str]:
         if numeric:
             try:
                 return (0, float(label), "")

@@ -131,10 +131,10 @@ def statements(project, run, engine) -> list[exp.Expression]:
     now = run.finished_at
     out: list[exp.Expression] = []
     for tr in run.tables:
-        cond = exp.EQ(this=col("table_name"), expression=lit(tr.table.name))
+        cond: exp.Expression = exp.EQ(this=col("table_name"), expression=lit(tr.table.name))
         if tr.partitions is not None:
             parts = sorted({p for p in tr.partitions} | {r.partition for r in tr.results if r.partition is not None})
-            replaced = exp.Is(this=col("partition"), expression=exp.Null())
+            replaced: exp.Expression = exp.Is(this=col("partition"), expression=exp.Null())
             if parts:
                 replaced = exp.Or(this=replaced, expression=exp.In(this=col("partition"),
                                                                    expressions=[lit(p) for p in parts]))
@@ -143,7 +143,7 @@ def statements(project, run, engine) -> list[exp.Expression]:
         out += meta.insert(s, "check_status", [(r.table, r.check, r.column, r.partition, r.status, r.severity,
                                                 run.run_id, now) for r in tr.results])
     alerts = detect(project.triggers, run, previous)
-    rows = []
+    rows: list[tuple] = []
     for a in alerts:
         body = json.dumps(redact_data(payload(a, run)), default=str, ensure_ascii=False)
         checks = ", ".join(sorted({u["check"] for u in a.units}))
@@ -215,6 +215,7 @@ def deliver(project, run, engine) -> list[Delivery]:
 def _run_action(action: Action, body: str, project, engine, event: str, trigger: str, table: str):
     try:
         if action.kind == "webhook":
+            assert action.url is not None  # a webhook action always has its URL
             return post(action.url, body.encode("utf-8"), action.headers, action.timeout, action.retries,
                         action.backoff)
         if action.kind == "command":
@@ -270,6 +271,7 @@ def _command(action: Action, body: str, root: str, event: str, trigger: str, tab
     """Run the command in a session of its own, the event on stdin. Only the shell's exit counts:
     stdin and stderr are files, so a background child holding them open cannot make a command
     that exited look hung. After `timeout` the whole process group is stopped (TERM, then KILL)."""
+    assert action.command is not None  # a command action always has its command
     env = {**os.environ, "SLOCOMPILE_TRIGGER": trigger, "SLOCOMPILE_EVENT": event, "SLOCOMPILE_TABLE": table}
     with tempfile.TemporaryFile() as stdin, tempfile.TemporaryFile() as stderr:
         stdin.write(body.encode("utf-8"))
@@ -315,6 +317,7 @@ def _signal_group(proc: subprocess.Popen, sig) -> None:
 
 
 def _sql(action: Action, project, engine):
+    assert action.tree is not None  # an sql action keeps its parsed statement
     text = action.sql if engine.dialect == project.sql_dialect else action.tree.sql(dialect=engine.dialect)
     try:
         with engine.transaction():

@@ -43,6 +43,8 @@ class Field:
     def convert(self, node: Node, what: str, problems: ProblemCollector) -> Any:
         """Return the field's value from `node`, or None after recording a problem."""
         v = node.value
+        if node.from_jinja and isinstance(v, str) and self.kind in _NUMERIC:
+            v = _number(v)  # "{{ var('min_rows') }}": quoted for YAML editors, a number once rendered
         bad = _INVALID
         if self.kind == "str" or self.kind == "sql":
             if isinstance(v, str) and v.strip():
@@ -94,7 +96,7 @@ class Field:
             bad = "a string, number, boolean or date"
         elif self.kind in ("str_list", "columns", "scalar_list"):
             items = v if isinstance(v, list) else None
-            if self.kind == "columns" and isinstance(v, str) and v:
+            if self.kind in ("columns", "str_list") and isinstance(v, str) and v:  # one, or a list
                 return (v,)
             if items is not None and items:
                 ok = str if self.kind != "scalar_list" else None
@@ -107,7 +109,8 @@ class Field:
                         return None
                     out.append(iv)
                 return tuple(out)
-            bad = "a non-empty list" if self.kind != "columns" else "a column name or a list of column names"
+            bad = {"columns": "a column name or a list of column names",
+                   "str_list": "a string or a non-empty list of strings"}.get(self.kind, "a non-empty list")
         if bad is _INVALID:
             raise AssertionError(f"unknown field kind {self.kind}")
         problems.add(node.loc, f"{what} must be {bad}, not {_describe(v)}")
@@ -123,7 +126,8 @@ class Field:
             "duration": {"type": "string", "pattern": _DURATION.pattern},
             "change": {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": _PERCENT.pattern}]},
             "scalar": {"type": ["string", "number", "boolean"]},
-            "str_list": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            "str_list": {"anyOf": [{"type": "string", "minLength": 1},
+                                   {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}]},
             "scalar_list": {"type": "array", "items": {"type": ["string", "number", "boolean"]}, "minItems": 1},
             "columns": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]},
             "mapping": {"type": "object"}, "list": {"type": "array"},
@@ -144,6 +148,23 @@ _MONITOR_SCHEMA = {"anyOf": [
                     "severity": {"enum": ["error", "warn"], "default": "warn",
                                  "description": "warn reports alerts; error also fails the partition."}}},
 ]}
+
+
+_NUMERIC = ("int", "number", "fraction", "change")
+
+
+def _number(text: str):
+    """The number a rendered text spells (as YAML would read it unquoted), else the text itself."""
+    t = text.strip()
+    try:
+        return int(t)
+    except ValueError:
+        pass
+    try:
+        value = float(t)
+    except ValueError:
+        return text
+    return value if math.isfinite(value) else text
 
 
 def _is_number(v) -> bool:
@@ -190,6 +211,19 @@ def format_duration(seconds: float) -> str:
     if seconds >= 3600:
         return f"{seconds / 3600:.1f}h"
     return f"{seconds:.0f}s"
+
+
+def lenient_values(flat: dict, fields: dict[str, Field]) -> dict:
+    """The values of `flat` that convert (their problems were reported already), defaults for the rest:
+    validation goes on with them to find the other problems too."""
+    quiet = ProblemCollector()
+    out = {k: f.default for k, f in fields.items()}
+    for key, child in flat.items():
+        if key in fields:
+            value = fields[key].convert(child, key, quiet)
+            if value is not None:
+                out[key] = value
+    return out
 
 
 def read_mapping(node: Node, fields: dict[str, Field], what: str, problems: ProblemCollector) -> dict | None:

@@ -12,15 +12,16 @@ from __future__ import annotations
 import collections.abc
 import functools
 import re
+from collections.abc import Generator
 
 from jinja2 import nodes
-from markupsafe import Markup
+from jinja2.runtime import Macro
 from jinja2.sandbox import SandboxedEnvironment, SandboxedEscapeFormatter, SandboxedFormatter
 from jinja2.utils import Namespace
 from jinja2.visitor import NodeTransformer
+from markupsafe import Markup
 
 from slocompile.spec.limits import MAX_INT_BITS, MAX_ITEMS, MAX_STEPS, MAX_TEXT, over
-
 
 _ITERATE, _CONCAT = "_slocompile_iterate", "_slocompile_concat"
 _NUMBER = re.compile(r"\d+")
@@ -65,8 +66,12 @@ def text_size(value, limit: int = MAX_TEXT) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value.bit_length() * 3 // 10 + 1
     total, walked, stack, path = 0, 0, [value], set()
+    done = object()  # marks the end of a collection's items: it leaves the path
     while stack and total <= limit:
         v = stack.pop()
+        if v is done:
+            path.discard(stack.pop())
+            continue
         if isinstance(v, (str, bytes)):
             total += len(v) + 2
             continue
@@ -79,6 +84,7 @@ def text_size(value, limit: int = MAX_TEXT) -> int:
             total += 5
             continue
         path.add(id(v))
+        stack += [id(v), done]
         items = [x for kv in v.items() for x in kv] if isinstance(v, collections.abc.Mapping) else v
         for item in items:
             walked += 1
@@ -151,7 +157,8 @@ def _method_result_size(method, args, kwargs) -> None:
         elif name == "expandtabs":
             tab = args[0] if args else kwargs.get("tabsize", 8)
             if isinstance(tab, int):
-                check_text(n + owner.count("\t" if isinstance(owner, str) else b"\t") * tab, "expandtabs()")
+                tabs = owner.count("\t") if isinstance(owner, str) else owner.count(b"\t")
+                check_text(n + tabs * tab, "expandtabs()")
         elif name == "replace" and len(args) >= 2:
             check_text(_replaced_size(owner, args[0], args[1], args[2] if len(args) > 2 else -1), "replace()")
         elif name == "join" and args:
@@ -168,7 +175,7 @@ def _method_result_size(method, args, kwargs) -> None:
 def _replaced_size(text, old, new, count) -> int:
     if not isinstance(text, (str, bytes)) or not isinstance(old, type(text)) or not isinstance(new, type(text)):
         return _size(text)
-    hits = text.count(old) if old else len(text) + 1
+    hits = text.count(old) if old else len(text) + 1  # type: ignore[arg-type]
     if isinstance(count, int) and count >= 0:
         hits = min(hits, count)
     return len(text) + hits * max(len(new) - len(old), 0)
@@ -246,7 +253,7 @@ class BoundedEnvironment(SandboxedEnvironment):
         template's line) when the output or the work goes over the limits."""
         self.steps = 0
         chunks, size = [], 0
-        stream = self.from_string(source).generate()
+        stream: Generator[str, None, None] = self.from_string(source).generate()  # type: ignore[assignment]
         for chunk in stream:
             size += len(chunk)
             if size > MAX_TEXT:
@@ -257,8 +264,8 @@ class BoundedEnvironment(SandboxedEnvironment):
     def _step(self, work: int = 1) -> None:
         self.steps += work
         if self.steps > MAX_STEPS:
-            raise RenderLimit(f"the template does more than {MAX_STEPS:,} steps (calls, filters and loop "
-                              "iterations) (declarations are data; see 'Limits' in docs/reference.md)")
+            raise RenderLimit(f"the template does more than {MAX_STEPS:,} steps of work (calls, filters, loop "
+                              "iterations), over the limit (declarations are data; see 'Limits' in docs/reference.md)")
 
     def _generate(self, source, name, filename, defer_init=False):
         return super()._generate(_Instrument(self).visit(source), name, filename, defer_init)
@@ -334,9 +341,11 @@ class BoundedEnvironment(SandboxedEnvironment):
 
     def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 (Jinja's own signature)
         owner, name = getattr(__obj, "__self__", None), getattr(__obj, "__name__", "")
-        if name == "join" and isinstance(owner, (str, bytes)) and args and not isinstance(args[0], collections.abc.Sized):
+        if name == "join" and isinstance(owner, (str, bytes)) and args \
+                and not isinstance(args[0], collections.abc.Sized):
             args = (_listed(args[0]), *args[1:])  # measured first, then passed on
-        __self._step(_work(owner if name not in _CHEAP_METHODS else None) + sum(_work(a) - 1 for a in args))
+        weight = _MACRO_WEIGHT if isinstance(__obj, Macro) else 0  # a macro call costs ~20 plain ones
+        __self._step(weight + _work(owner if name not in _CHEAP_METHODS else None) + sum(_work(a) - 1 for a in args))
         _method_result_size(__obj, args, kwargs)
         return __self._checked(super().call(__context, __obj, *args, **kwargs), "the result of a call")
 
@@ -364,6 +373,7 @@ def _is_int(v) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
+_MACRO_WEIGHT = 20
 _CHEAP_METHODS = frozenset({"append", "pop", "get", "setdefault", "add", "items", "keys", "values", "startswith",
                             "endswith", "isdigit", "isalpha", "isupper", "islower"})
 

@@ -15,5 +15,5 @@ MAX_ALIAS_NODES = 100_000   # values that YAML aliases (*name) may repeat in one
 
 
 def over(what: str, size: int, limit: int, unit: str) -> str:
-    return (f"{what} of {size:,} {unit} is over the limit of {limit:,} {unit} "
+    return (f"{what} would be {size:,} {unit}, over the limit of {limit:,} {unit} "
             "(declarations are data; see 'Limits' in docs/reference.md)")

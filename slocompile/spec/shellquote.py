@@ -113,10 +113,26 @@ def _command_starts(text: str) -> dict[int, int]:
                 starts[number] = 0
                 continue
             owner = None
-        m = _KEY.search(body)
+        m = next((m for m in _KEY.finditer(body) if _outside_quotes(body, m.start())), None)
         if m:
             starts[number], owner = m.end(), m.start(1)
     return starts
+
+
+def _outside_quotes(line: str, pos: int) -> bool:
+    """Whether `pos` of a YAML line is outside quoted scalars (`description: "a, run: b"` holds no key)."""
+    quote, i = None, 0
+    while i < pos:
+        c = line[i]
+        if quote == '"' and c == "\\":
+            i += 2
+            continue
+        if quote is None and c in "'\"":
+            quote = c
+        elif c == quote:
+            quote = None  # a doubled '' closes and reopens: the same state two characters on
+        i += 1
+    return quote is None
 
 
 def _in_command(offset: int, starts: dict[int, int], line_offsets: list[int]) -> bool:

@@ -9,6 +9,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
 from slocompile.errors import Location, ProblemCollector, did_you_mean
+from slocompile.spec.sqlfunctions import is_aggregate, refusal
 
 # Functions the project itself provides inside user SQL, and where each may be used; they are
 # allowed only where the caller passes them in `functions` (e.g. failing() in the `when` of a fix).
@@ -23,7 +24,7 @@ ROW, AGGREGATE = "row", "aggregate"
 
 
 def parse_user_sql(text: str, dialect: str, mode: str, columns: set[str] | None,
-                   loc: Location, what: str, problems: ProblemCollector,
+                   loc: Location | None, what: str, problems: ProblemCollector,
                    functions: frozenset[str] = frozenset()) -> exp.Expression | None:
     """Parse `text` as one expression; record every problem at `loc` and return None if any.
 
@@ -34,7 +35,10 @@ def parse_user_sql(text: str, dialect: str, mode: str, columns: set[str] | None,
     tree, messages = _checked(text, dialect, mode, declared, functions)
     for message in messages:
         problems.add(loc, f"{what}: {message}")
-    return None if messages else tree.copy()
+    if messages:
+        return None
+    assert tree is not None  # _checked returns a tree exactly when it found no problem
+    return tree.copy()
 
 
 @functools.lru_cache(maxsize=4096)
@@ -45,6 +49,7 @@ def _checked(text: str, dialect: str, mode: str, columns: frozenset[str] | None,
     parsed, error = _parse(text, dialect)
     if error:
         return None, (error,)
+    assert parsed is not None  # _parse returns a tree exactly when there is no error
     root = parsed.copy()
     if isinstance(root, _STATEMENTS):
         return None, (f"{_a(root.key.upper())} statement is not allowed: write one SQL expression",)
@@ -59,12 +64,12 @@ def _checked(text: str, dialect: str, mode: str, columns: frozenset[str] | None,
         if isinstance(node, _FORBIDDEN) and not (isinstance(node, exp.Star) and isinstance(node.parent, exp.Count)):
             found.append(f"{node.key} is not allowed in an expression")
             break
-        if isinstance(node, exp.Anonymous) and str(node.name).lower() not in functions:
-            fn = str(node.name).lower()
+        if isinstance(node, exp.Func) and not (isinstance(node, exp.Anonymous) and node.name.lower() in functions):
+            fn = node.name.lower() if isinstance(node, exp.Anonymous) else ""
             if fn in PROJECT_FUNCTIONS:
                 found.append(f"{fn}() is only allowed in {PROJECT_FUNCTIONS[fn]}")
-            else:
-                found.append(f"unknown function {node.name}(){did_you_mean(node.name.upper(), _known())}")
+            elif (why := refusal(node, dialect)) is not None:  # unknown, a table function, files, settings...
+                found.append(why)
         if isinstance(node, exp.Window):
             found.append("window functions are not allowed")
             break
@@ -73,7 +78,7 @@ def _checked(text: str, dialect: str, mode: str, columns: frozenset[str] | None,
                 found.append(f"write column names without a table qualifier ({node.sql(dialect)})")
             elif typo_of(node.name, columns):
                 found.append(f"unknown column '{node.name}'{typo_of(node.name, columns)}")
-    has_agg = any(isinstance(n, exp.AggFunc) for n in root.walk())
+    has_agg = any(is_aggregate(n, dialect) for n in root.walk())
     if mode == ROW and has_agg:
         found.append("aggregate functions are not allowed in a row expression")
     if mode == AGGREGATE and not has_agg:
@@ -96,7 +101,9 @@ def _parse(text: str, dialect: str) -> tuple[exp.Expression | None, str | None]:
     trees = [t for t in trees if t is not None]
     if len(trees) != 1:
         return None, "write exactly one SQL expression"
-    return trees[0], None
+    tree = trees[0]
+    assert isinstance(tree, exp.Expression)  # every node sqlglot builds is one (exp.Expr is its base)
+    return tree, None
 
 
 def _quote_columns(root: exp.Expression) -> exp.Expression:
@@ -125,9 +132,6 @@ def first_line(e: Exception) -> str:
     return str(e).splitlines()[0]
 
 
-_KNOWN: list[str] = []
-
-
 def typo_of(name: str, declared) -> str:
     """' (did you mean 'x'?)' when `name` is not among the `declared` columns but close to one: a
     likely typo, reported at compile time. '' otherwise: `columns:` need not list every column of
@@ -135,14 +139,6 @@ def typo_of(name: str, declared) -> str:
     if declared is None or name in declared:
         return ""
     return did_you_mean(name, declared)
-
-
-def _known() -> list[str]:
-    if not _KNOWN:
-        from sqlglot.dialects.dialect import Dialect
-
-        _KNOWN.extend(sorted(Dialect.get_or_raise("duckdb").parser_class.FUNCTIONS))
-    return _KNOWN
 
 
 def parse_relation(text: str, dialect: str = "duckdb") -> exp.Table:

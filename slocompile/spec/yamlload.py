@@ -29,6 +29,9 @@ class Node:
     value: Any
     loc: Location
     key_locs: dict[str, Location] = field(default_factory=dict)
+    # a quoted scalar on a line with {{ ... }}: text Jinja printed, quoted for YAML editors, so a
+    # field that wants a number may read it as one ("{{ var('min_rows') }}" -> 10; spec.fields)
+    from_jinja: bool = False
 
     @property
     def is_map(self) -> bool:
@@ -308,12 +311,13 @@ def line_map(source: str, rendered: str) -> list[int]:
 
 
 def load_yaml(path: str, display_name: str, variables: dict, env_vars: dict[str, str] | None = None,
-              problems: list[Problem] | None = None, defer_env: bool = False) -> Node:
+              problems: list[Problem] | None = None, defer_env: bool = False, asked: set[str] | None = None) -> Node:
     """Read, render and parse one YAML file into a located Node tree.
 
     Unreadable files, Jinja errors and YAML syntax errors raise SpecError. Problems in well-formed YAML
     (a duplicate key, an unsupported tag) raise too, unless `problems` is given: they are then added to
-    it and the tree is returned, so validation goes on and reports everything at once.
+    it and the tree is returned, so validation goes on and reports everything at once. The names of
+    the vars the file asks for (`var('name')`, also in branches not taken) are added to `asked`.
     """
     try:
         with open(path, encoding="utf-8") as fh:
@@ -326,8 +330,26 @@ def load_yaml(path: str, display_name: str, variables: dict, env_vars: dict[str,
     with gc_paused():
         if not _has_jinja(source):
             return parse_yaml(source, display_name, problems=problems)
+        if asked is not None:
+            asked.update(_VAR_CALL.findall(source))
+            variables = _Asking(variables, asked)
         rendered, mapping = render_with_lines(quote_commands(source), display_name, variables, env_vars, defer_env)
         return parse_yaml(rendered, display_name, mapping, problems, source)
+
+
+_VAR_CALL = re.compile(r"""\bvar\(\s*['"]([^'"]+)['"]""")
+
+
+class _Asking(dict):
+    """The vars, recording every name var() asks for (also names made at render time)."""
+
+    def __init__(self, variables: dict, asked: set[str]):
+        super().__init__(variables)
+        self.asked = asked
+
+    def __contains__(self, name) -> bool:
+        self.asked.add(name)
+        return super().__contains__(name)
 
 
 def _has_jinja(text: str) -> bool:
@@ -339,11 +361,13 @@ def parse_yaml(text: str, display_name: str, mapping: list[int] | None = None,
     """Parse YAML into located Nodes; `mapping` (and `source`) lead positions back to the Jinja source."""
     loc = _locator(display_name, text, mapping, source)
     if len(text) > MAX_TEXT:
-        raise SpecError([Problem(Location(display_name), over("the rendered file", len(text), MAX_TEXT, "characters"))])
+        raise SpecError([Problem(Location(display_name), over("the file", len(text), MAX_TEXT, "characters"))])
     try:
         try:
             root = yaml.compose(text, Loader=_Loader)
-        except yaml.YAMLError:  # rare: parse again in pure Python for its more specific message
+        except yaml.YAMLError as e:  # rare: parse again in pure Python for its more specific message
+            if "maximum nesting depth" in str(getattr(e, "problem", "")):
+                raise RecursionError from None  # libyaml's limit (1000 levels): the pure Python one recurses
             root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
@@ -359,7 +383,7 @@ def parse_yaml(text: str, display_name: str, mapping: list[int] | None = None,
     # aliases (*name) repeat a value without copying it: count what they repeat, so that a few
     # nested ones cannot expand to billions of values. A file without anchors has no aliases.
     aliases = _Aliases() if _ANCHOR.search(text) else None
-    node = _convert(root, loc, found, 0, aliases)
+    node = _convert(root, loc, found, 0, aliases, _jinja_lines(mapping, source))
     if found and problems is None:
         raise SpecError(found)
     if problems is not None:
@@ -405,11 +429,14 @@ def _locator(display_name: str, rendered: str, mapping: list[int] | None, source
 _constructor = yaml.SafeLoader(stream="")
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, when PyYAML was built with it
+
+
+class _Loader(_BaseLoader):
     """libyaml's parser (the same line/column marks, several times faster), with each plain scalar's
     implicit tag resolved once per file: the tag depends on the text alone, and texts repeat."""
 
-    def __init__(self, stream):
+    def __init__(self, stream) -> None:
         super().__init__(stream)
         self._tags: dict = {}
 
@@ -430,10 +457,10 @@ def _too_deep(text: str, loc) -> Location | None:
     """Where `text` first nests deeper than MAX_DEPTH (read as a flat stream of events)."""
     depth = 0
     try:
-        for event in yaml.parse(text, Loader=_Loader):
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):  # libyaml's scanner reads far ahead: it fails first
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
-                if depth > MAX_DEPTH:
+                if depth > MAX_DEPTH + 1:  # the root collection is level 0, as in _convert
                     return loc(event.start_mark)
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
@@ -450,6 +477,7 @@ class _Aliases:
         self.open: set[int] = set()
         self.sizes: dict[int, int] = {}
         self.repeated = 0
+        self.reported = False
 
     def size(self, n: yaml.Node) -> int:
         """The number of values `n` expands to (memoized: shared nodes are counted once per use)."""
@@ -467,7 +495,16 @@ class _Aliases:
         return self.sizes[key]
 
 
-def _convert(n: yaml.Node, loc, problems: list[Problem], depth: int, aliases: _Aliases | None = None) -> Node:
+def _jinja_lines(mapping: list[int] | None, source: str | None) -> list[bool] | None:
+    """For each rendered line, whether its source line holds a {{ ... }} (None: no Jinja)."""
+    if mapping is None or source is None:
+        return None
+    src = _LINE_BREAK.split(source)
+    return [1 <= line <= len(src) and "{{" in src[line - 1] for line in mapping]
+
+
+def _convert(n: yaml.Node, loc, problems: list[Problem], depth: int, aliases: _Aliases | None = None,
+             jinja: list[bool] | None = None) -> Node:
     here = loc(n.start_mark)
     if depth > MAX_DEPTH:
         problems.append(Problem(here, _DEEP))
@@ -480,20 +517,23 @@ def _convert(n: yaml.Node, loc, problems: list[Problem], depth: int, aliases: _A
         if key in aliases.seen:
             aliases.repeated += aliases.size(n)
             if aliases.repeated > MAX_ALIAS_NODES:
+                if aliases.reported:
+                    return Node(None, here)
+                aliases.reported = True
                 problems.append(Problem(here, f"YAML aliases of this value and others repeat more than "
                                               f"{MAX_ALIAS_NODES:,} values, over the limit ({_SEE_LIMITS})"))
                 return Node(None, here)
         aliases.seen.add(key)
         aliases.open.add(key)
         try:
-            return _convert_node(n, here, loc, problems, depth, aliases)
+            return _convert_node(n, here, loc, problems, depth, aliases, jinja)
         finally:
             aliases.open.discard(key)
-    return _convert_node(n, here, loc, problems, depth, aliases)
+    return _convert_node(n, here, loc, problems, depth, aliases, jinja)
 
 
 def _convert_node(n: yaml.Node, here: Location, loc, problems: list[Problem], depth: int,
-                  aliases: _Aliases | None) -> Node:
+                  aliases: _Aliases | None, jinja: list[bool] | None) -> Node:
     if isinstance(n, yaml.MappingNode):
         out: dict[str, Node] = {}
         key_locs: dict[str, Location] = {}
@@ -510,12 +550,15 @@ def _convert_node(n: yaml.Node, here: Location, loc, problems: list[Problem], de
             if key in out:
                 problems.append(Problem(kloc, f"duplicate key '{key}' (first at line {key_locs[key].line})"))
                 continue
-            out[key] = _convert(v, loc, problems, depth + 1, aliases)
+            out[key] = _convert(v, loc, problems, depth + 1, aliases, jinja)
             key_locs[key] = kloc
         return Node(out, here, key_locs)
     if isinstance(n, yaml.SequenceNode):
-        return Node([_convert(v, loc, problems, depth + 1, aliases) for v in n.value], here)
-    return Node(_scalar(n, here, problems), here)
+        return Node([_convert(v, loc, problems, depth + 1, aliases, jinja) for v in n.value], here)
+    value = _scalar(n, here, problems)
+    if jinja is not None and n.style in ("'", '"') and n.start_mark.line < len(jinja) and jinja[n.start_mark.line]:
+        return Node(value, here, from_jinja=True)
+    return Node(value, here)
 
 
 def _scalar(n: yaml.Node, here: Location, problems: list[Problem]):

@@ -55,6 +55,7 @@ def stored_content(fingerprint: exp.Expression) -> exp.Expression:
 def partition_contents(table: TableSpec, columns: list[str], partitions=None) -> exp.Select:
     """SELECT <partition label>, <content fingerprint> FROM <relation> GROUP BY <partition column>
     (only the partitions labelled `partitions`, when given)."""
+    assert table.partition is not None  # only a partitioned table has partition contents
     select = exp.Select(expressions=[partition_text(table), content_fingerprint(columns)]).from_(
         table.relation.copy(), copy=False).group_by(col(table.partition), copy=False)
     if partitions is not None:
@@ -80,11 +81,12 @@ def _accepted(schemas: Schemas, table: TableSpec) -> exp.Select:
     content differs from what was checked raises an error naming it (a partition never checked is
     served as before: block refuses failures, filter shows only what passed)."""
     partition = table.partition
+    assert partition is not None  # gates filter and block verify the partitions of a partitioned table
     now, checked = CURRENT_ALIAS, STORED_ALIAS
     current = exp.Select(expressions=[col(partition), exp.alias_(content_fingerprint(hashed_columns(table)),
                                                                  CONTENT_ALIAS, quoted=True)])
     current = current.from_(table.relation.copy(), copy=False).group_by(col(partition), copy=False)
-    status = exp.EQ(this=col("table_name"), expression=lit(table.name))
+    status: exp.Expression = exp.EQ(this=col("table_name"), expression=lit(table.name))
     if table.gate == "filter":
         status = exp.And(this=status, expression=exp.EQ(this=col("status"), expression=lit("pass")))
     # DISTINCT: one row per partition even if two builds ever wrote its status at once
@@ -117,6 +119,7 @@ def verified_source(schemas: Schemas, table: TableSpec) -> exp.Subquery:
     that partition only. Rows whose partition is NULL cannot meet in that join: a second branch
     serves them, after a cheap look at their status (it saves a scan for NULLs on most tables)."""
     partition = table.partition
+    assert partition is not None  # only a partitioned table's partitions are verified
     raw, ok = SOURCE_ALIAS, ACCEPTED_ALIAS
     joined = exp.Select(expressions=[exp.Column(this=exp.Star(), table=exp.to_identifier(raw, quoted=True))])
     joined = joined.from_(_aliased(table.relation.copy(), raw), copy=False).join(
@@ -128,13 +131,14 @@ def verified_source(schemas: Schemas, table: TableSpec) -> exp.Subquery:
         null_status = exp.And(this=null_status, expression=exp.EQ(this=col("status"), expression=lit("pass")))
     checked_null = exp.Exists(this=exp.Select(expressions=[exp.Literal.number(1)]).from_(
         meta.table(schemas, "status"), copy=False).where(null_status, copy=False))
+    # the status test sits inside the hashing subquery (a one-time filter there), so an engine that
+    # evaluates every EXISTS of a WHERE up front (Postgres before a parallel plan) skips the scan
     null_accepted = exp.Exists(this=exp.Select(expressions=[exp.Literal.number(1)]).from_(
         _aliased(_accepted(schemas, table), ok), copy=False).where(
-        exp.Is(this=_q(ok, partition), expression=exp.Null()), copy=False))
+        and_all([exp.Is(this=_q(ok, partition), expression=exp.Null()), checked_null.copy()]), copy=False))
     # filter: the NULL partition passed with this content; block: it was never checked, or its
     # content is unchanged (else the subquery raises)
-    serve_nulls = and_all([checked_null, null_accepted]) if table.gate == "filter" else \
-        or_all([exp.Not(this=checked_null), null_accepted])
+    serve_nulls = null_accepted if table.gate == "filter" else or_all([exp.Not(this=checked_null), null_accepted])
     nulls = exp.Select(expressions=[exp.Star()]).from_(table.relation.copy(), copy=False).where(
         and_all([exp.Is(this=col(partition), expression=exp.Null()), serve_nulls]), copy=False)
     union = exp.Union(this=joined, expression=nulls, distinct=False)

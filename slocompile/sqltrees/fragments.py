@@ -11,7 +11,7 @@ piece alone. So a piece is spliced only when every node is of a type in CONTEXT_
 whose SQL looks neither at their parent nor is rewritten by an enclosing query's transforms),
 it carries no comments, and no string in it holds a line break (pretty printing indents every
 line of a spliced piece, which would change the string). Any other piece stays a tree.
-tests/test_fragments.py compiles the golden scenarios both ways.
+tests/compiling/test_fragments.py compiles the golden scenarios both ways.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from collections.abc import Callable, Hashable
 
 from sqlglot import exp
 
-from slocompile.dialects.nodes import QueryError, Quantile, RegexSearch
+from slocompile.dialects.nodes import Quantile, QueryError, RegexSearch
 
 CONTEXT_FREE = (
     exp.Table, exp.Column, exp.Identifier, exp.Literal, exp.Null, exp.Boolean, exp.Star, exp.Paren, exp.Neg, exp.Not,

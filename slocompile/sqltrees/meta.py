@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from slocompile.spec.model import Schemas
 from slocompile.dialects.nodes import col, lit
+from slocompile.spec.model import Schemas
 
 T = exp.DataType.Type  # in annotations exp.DType, the same enum (mypy takes no class attribute as a type)
 TABLES: dict[str, list[tuple[str, exp.DType]]] = {

@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from typing import cast
 
 from sqlglot import exp
 
@@ -79,7 +80,7 @@ def _col(name: str, table: str | None = None) -> exp.Column:
     return exp.Column(this=_id(name), table=_id(table) if table else None)
 
 
-def _num(x: float) -> exp.Expression:
+def _num(x: float) -> exp.Expr:
     if isinstance(x, float) and not math.isfinite(x):
         raise ValueError(f"non-finite literal {x!r}")
     return exp.convert(x)
@@ -99,15 +100,15 @@ def _null_dbl() -> exp.Expression:
     return exp.cast(exp.Null(), exp.DataType.build("DOUBLE"))
 
 
-def _count_if(cond: exp.Expression) -> exp.Count:
+def _count_if(cond: exp.Expr) -> exp.Count:
     return exp.Count(this=exp.Case(ifs=[exp.If(this=cond, true=exp.Literal.number(1))]))
 
 
-def _alias(e: exp.Expression, name: str) -> exp.Alias:
-    return exp.alias_(e, _id(name))
+def _alias(e: exp.Expr, name: str) -> exp.Alias:
+    return cast(exp.Alias, exp.alias_(e, _id(name)))  # a column alias: always an Alias node
 
 
-def partition_literal(value) -> exp.Expression:
+def partition_literal(value) -> exp.Expr:
     if isinstance(value, dt.datetime):
         return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), exp.DataType.build("TIMESTAMP"))
     if isinstance(value, dt.date):
@@ -171,7 +172,7 @@ def _with_src(q: exp.Select, spec: ProfiledTable, partitions: list | None) -> ex
 # ----------------------------------------------------------------------------- queries
 
 def _base_aggregates(spec: ProfiledTable) -> list[exp.Expression]:
-    out = [_alias(exp.Count(this=exp.Star()), "row_count")]
+    out: list[exp.Expression] = [_alias(exp.Count(this=exp.Star()), "row_count")]
     for i, c in enumerate(spec.columns):
         raw, name = _col(_c(i)), _c(i)
         out.append(_alias(exp.Count(this=raw.copy()), f"{name}__n"))
@@ -314,7 +315,7 @@ def categories_query(spec: ProfiledTable, partitions: list | None) -> exp.Select
                                    _alias(txt, "__val"), _alias(exp.Count(this=exp.Star()), "__n"))
                         .from_("src").where(exp.Not(this=exp.Is(this=_col(_c(i)), expression=exp.Null())))
                         .group_by(_col("__p"), txt.copy()))
-    union = branches[0]
+    union: exp.Query = branches[0]
     for b in branches[1:]:
         union = exp.union(union, b, distinct=False)
     rn = exp.Window(this=exp.RowNumber(), partition_by=[_col("__p"), _col("__i")],
@@ -359,7 +360,7 @@ def _of_table(table: str) -> exp.Expression:
 
 def meta_rows(schemas: Schemas, name: str, columns: list[str], table: str, since: str | None = None) -> exp.Select:
     """`columns` of a monitor table's rows for `table` (those of partitions >= `since`)."""
-    cond = _of_table(table)
+    cond: exp.Expr = _of_table(table)
     if since is not None:
         cond = exp.and_(cond, exp.GTE(this=col("partition"), expression=lit(since)))
     return exp.select(*[col(c) for c in columns]).from_(meta.table(schemas, name)).where(cond)
@@ -368,7 +369,7 @@ def meta_rows(schemas: Schemas, name: str, columns: list[str], table: str, since
 def meta_delete(schemas: Schemas, name: str, table: str, partitions: list[str] | None) -> exp.Delete | None:
     """Delete `table`'s rows of a monitor table (of `partitions` only, unless None); None when
     there is no partition to delete."""
-    cond = _of_table(table)
+    cond: exp.Expr = _of_table(table)
     if partitions is not None:
         if not partitions:
             return None

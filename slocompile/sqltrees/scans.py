@@ -1,12 +1,14 @@
 """Plans -> SELECT statements. Output columns: the partition (as text) when grouped, then one per metric."""
 from __future__ import annotations
 
+import functools
+
 from sqlglot import exp
 
 from slocompile.checks import metrics as m
+from slocompile.dialects.nodes import and_all, col, count_if, lit
 from slocompile.planning.planner import ALONE, DUPLICATES, FUSED, ORPHANS, VALUE_COUNTS, Scan
 from slocompile.spec.model import LOOKALIKE_PREFIX, LOOKALIKE_SUFFIX, NULL_PARTITION, TableSpec
-from slocompile.dialects.nodes import and_all, col, count_if, lit
 from slocompile.sqltrees.fragments import PLAIN, Fragments
 
 PARTITION_ALIAS = "_slo_partition"
@@ -18,6 +20,7 @@ def partition_text(table: TableSpec) -> exp.Expression:
     partition is NULL form the partition '(null)', so they are never confused with whole-table
     statuses (partition NULL in the meta schema), and a value that reads like '(null)' gets one
     more '(' in front, so it is never confused with them."""
+    assert table.partition is not None  # only a partitioned table's rows have partition labels
     return partition_label_of(col(table.partition))
 
 
@@ -39,8 +42,10 @@ def metric_aggregate(metric: m.Metric) -> exp.Expression:
     if metric.kind == m.ROWS:
         return exp.Count(this=exp.Star())
     if metric.kind == m.COUNT_IF:
+        assert metric.expr is not None  # a COUNT_IF metric counts its expression
         return count_if(metric.expr.copy())
     if metric.kind == m.AGGREGATE:
+        assert metric.expr is not None  # an AGGREGATE metric is its expression
         return metric.expr.copy()
     if metric.kind == m.DUPLICATES and len(metric.columns) == 1:
         c = col(metric.columns[0])
@@ -61,7 +66,8 @@ def _select(table: TableSpec, grouped: bool, outputs: list[exp.Expression], wher
     if where is not None:
         select.set("where", exp.Where(this=where))
     if grouped:
-        group_by = fragments.get(("column", table.partition), lambda: col(table.partition))
+        assert table.partition is not None  # a grouped scan's table is partitioned
+        group_by = fragments.get(("column", table.partition), functools.partial(col, table.partition))
         select.set("group", exp.Group(expressions=[group_by]))
     return select
 
@@ -84,10 +90,11 @@ def scan_sql(table: TableSpec, scan: Scan, fragments: Fragments = PLAIN) -> exp.
     if scan.grouped and scan.partitions is not None:
         where = and_all([where, partition_in(table, scan.partitions)])
     if scan.kind == FUSED:
-        outputs = [fragments.get(("aggregate", x), lambda x=x: metric_aggregate(x)) for x in scan.metrics]
+        outputs = [fragments.get(("aggregate", x), functools.partial(metric_aggregate, x)) for x in scan.metrics]
         return _select(table, scan.grouped, _aliased(outputs), where, fragments=fragments)
     metric = scan.metrics[0]
     if scan.kind == ALONE:
+        assert metric.expr is not None  # a scan of its own counts its metric's condition
         # the Paren stays a node: and_all below parenthesises by node type
         condition = exp.Paren(this=fragments.get(("condition", metric.expr), metric.expr.copy))
         return _select(table, scan.grouped, _aliased([exp.Count(this=exp.Star())]), and_all([where, condition]),
@@ -105,8 +112,9 @@ def _value_counts(table: TableSpec, scan: Scan, metric: m.Metric, where, fragmen
     """COUNT_IF over one column, evaluated once per distinct value: SUM of the counts of the values
     that meet the condition. The inner query keeps the column's (and partition's) own names, so the
     condition and the partition expression apply to it unchanged."""
-    names = list(dict.fromkeys(([table.partition] if scan.grouped else []) + [c.name for c in
-                                                                             metric.expr.find_all(exp.Column)]))
+    assert metric.expr is not None  # a per-value COUNT_IF has its condition
+    names = list(dict.fromkeys(_partition_column(table, scan) + [c.name for c in
+                                                                 metric.expr.find_all(exp.Column)]))
     inner = exp.Select(expressions=[col(n) for n in names] + [_alias(exp.Count(this=exp.Star()), ROWS_ALIAS)])
     inner.set("from_", exp.From(this=fragments.get(("relation", table.relation), table.relation.copy)))
     if where is not None:
@@ -119,11 +127,19 @@ def _value_counts(table: TableSpec, scan: Scan, metric: m.Metric, where, fragmen
     return _select(table, scan.grouped, _aliased([total]), condition, source=source, fragments=fragments)
 
 
+def _partition_column(table: TableSpec, scan: Scan) -> list[str]:
+    """[the partition column] when `scan` is grouped (a grouped scan's table is partitioned), else []."""
+    if not scan.grouped:
+        return []
+    assert table.partition is not None
+    return [table.partition]
+
+
 def _duplicates(table: TableSpec, scan: Scan, metric: m.Metric, where) -> exp.Select:
     keys = [col(c) for c in metric.columns]
     not_null = [exp.Not(this=exp.Is(this=k.copy(), expression=exp.Null())) for k in keys]
-    group = ([col(table.partition)] if scan.grouped else []) + [k.copy() for k in keys]
-    inner = exp.Select(expressions=([col(table.partition)] if scan.grouped else [])
+    group = [col(p) for p in _partition_column(table, scan)] + [k.copy() for k in keys]
+    inner = exp.Select(expressions=[col(p) for p in _partition_column(table, scan)]
                        + [_alias(exp.Count(this=exp.Star()), ROWS_ALIAS)])
     inner.set("from_", exp.From(this=table.relation.copy()))
     inner.set("where", exp.Where(this=and_all([where] + not_null)))
@@ -143,6 +159,7 @@ def _orphans(table: TableSpec, scan: Scan, metric: m.Metric, where) -> exp.Selec
     ref = exp.to_identifier("r", quoted=True)
     value = exp.Column(this=exp.to_identifier(metric.columns[0], quoted=True), table=outer)
     lookup = exp.Select(expressions=[exp.Literal.number(1)])
+    assert metric.target is not None  # an orphans metric names the referenced relation
     target = metric.target.copy()
     target.set("alias", exp.TableAlias(this=ref))
     lookup.set("from_", exp.From(this=target))

@@ -5,11 +5,13 @@ quarantine = the other raw rows of those partitions, with the rules each broke.
 """
 from __future__ import annotations
 
+from typing import cast
+
 from sqlglot import exp
 
 from slocompile import checks as registry
-from slocompile.spec.model import Schemas, TableSpec
 from slocompile.dialects.nodes import QueryError, and_all, col, lit, not_, or_all
+from slocompile.spec.model import Schemas, TableSpec
 from slocompile.sqltrees import meta
 from slocompile.sqltrees.content import verified_source
 from slocompile.sqltrees.fixes import shape
@@ -24,7 +26,7 @@ def view_name(schema: str, table: TableSpec) -> exp.Table:
 
 
 def _status_filter(schemas: Schemas, table: TableSpec, failing: bool) -> exp.Expression:
-    cond = exp.EQ(this=col("table_name"), expression=lit(table.name))
+    cond: exp.Expression = exp.EQ(this=col("table_name"), expression=lit(table.name))
     if failing:
         cond = exp.And(this=cond, expression=exp.EQ(this=col("status"), expression=lit("fail")))
     return cond
@@ -93,7 +95,8 @@ def _source(schemas: Schemas, table: TableSpec, verified: bool = False) -> exp.E
 
 
 def _dropping_violations(table: TableSpec) -> list[tuple[str, exp.Expression]]:
-    return [(c.name, registry.get(c.type).row_violation(c)) for c in table.row_rules_dropping]
+    # `rows: drop` is an option of row rules, which always have a violation condition
+    return [(c.name, cast(exp.Expression, registry.get(c.type).row_violation(c))) for c in table.row_rules_dropping]
 
 
 def validated_view(schemas: Schemas, table: TableSpec) -> exp.Create:
@@ -112,10 +115,10 @@ def quarantine_view(schemas: Schemas, table: TableSpec) -> exp.Create:
     if violations:
         # ', a, b' -> 'a, b': each broken rule contributes ', name'
         parts = [exp.Case(ifs=[exp.If(this=v, true=lit(", " + name))], default=lit("")) for name, v in violations]
-        joined = parts[0]
+        joined: exp.Expression = parts[0]
         for p in parts[1:]:
             joined = exp.DPipe(this=joined, expression=p)
-        names = exp.Substring(this=joined, start=exp.Literal.number(3))
+        names: exp.Expression = exp.Substring(this=joined, start=exp.Literal.number(3))
         any_broken = or_all([v.copy() for _, v in violations])
     else:
         names, any_broken = exp.cast(exp.Null(), exp.DataType.Type.TEXT), exp.false()

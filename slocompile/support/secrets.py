@@ -19,6 +19,9 @@ import shlex
 import threading
 import urllib.parse
 from collections.abc import Mapping
+from typing import Any, TextIO, TypeVar, cast
+
+_T = TypeVar("_T")
 
 MIN_LENGTH = 4
 MASK = "***"
@@ -34,7 +37,7 @@ _labels: dict[str, str] = {}  # a secret's text (in every quoted form) -> its re
 _pattern: re.Pattern | None = None
 
 
-def register(value, label: str = MASK) -> None:
+def register(value: object, label: str = MASK) -> None:
     """Record a secret; redact() replaces it (and its quoted forms) with `label` from now on."""
     global _pattern
     text = str(value) if value is not None else ""
@@ -88,15 +91,15 @@ def embedded_secrets(text: str) -> list[str]:
     return found
 
 
-def redact(text):
+def redact(text: _T) -> _T:
     """`text` with every recorded secret replaced (anything not a str is returned as it is)."""
     pattern = _pattern
     if pattern is None or not isinstance(text, str) or not text:
         return text
-    return pattern.sub(lambda m: _labels[m.group()], text)
+    return cast(_T, pattern.sub(lambda m: _labels[m.group()], text))  # text is a str here
 
 
-def redact_data(value):
+def redact_data(value: Any) -> Any:
     """A JSON-like value (dicts, lists, tuples, strings) with every string redacted, keys too."""
     if _pattern is None:
         return value
@@ -112,11 +115,11 @@ def redact_data(value):
 class RedactingStream:
     """A text stream that redacts what is written to it (for the terminal)."""
 
-    def __init__(self, stream):
+    def __init__(self, stream: TextIO) -> None:
         self._stream = stream
 
-    def write(self, text):
+    def write(self, text: str) -> int:
         return self._stream.write(redact(text))
 
-    def __getattr__(self, name):  # flush, isatty, encoding, ...: the wrapped stream's
+    def __getattr__(self, name: str) -> Any:  # flush, isatty, encoding, ...: the wrapped stream's
         return getattr(self._stream, name)

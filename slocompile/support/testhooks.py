@@ -1,5 +1,5 @@
 """Test-only hooks: SLOCOMPILE_TEST_PAUSE=<stage> makes a build stop at that stage, so that tests can
-kill it there (tests/test_crash_safety.py). Unset, every call is a dictionary lookup and nothing else.
+kill it there (tests/run/test_crash_safety.py). Unset, every call is a dictionary lookup and nothing else.
 
 Stages, in build order: staged (last_good versions written), measured (all checks measured, nothing
 recorded), publishing (inside the build's commit, before COMMIT), published (after the commit,

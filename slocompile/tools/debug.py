@@ -20,11 +20,16 @@ from __future__ import annotations
 import importlib
 import re
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
 from slocompile.dialects.rules import rules
+
+if TYPE_CHECKING:
+    from slocompile.engines.base import Engine
 
 OK, FAIL, SKIP, COMPILE_ONLY = "ok", "FAIL", "skip", "compile-only"
 
@@ -116,7 +121,7 @@ class _Prober:
         self.report, self.project, self.target = report, project, target
         self.dialect = target.dialect
         self.rules = rules(target.dialect)  # what differs per engine: transactions, catalog, hints
-        self.engine = None
+        self.engine: Engine | None = None
         self.info: dict = {}
         self.note = ""  # DuckDB: the file does not exist yet
         self.uncreatable: set[str] = set()  # schemas that do not exist and cannot be created
@@ -126,8 +131,9 @@ class _Prober:
 
         s = self.project.schemas
         # (name, probe, the schema a table/view probe writes in / the schema a schema probe creates)
-        probes = [("driver", self.driver, None), ("connect", self.connect, None), ("version", self.version, None),
-                  ("catalog", self.catalog, None)]
+        probes: list[tuple[str, Callable[[], None], str | None]] = [
+            ("driver", self.driver, None), ("connect", self.connect, None), ("version", self.version, None),
+            ("catalog", self.catalog, None)]
         probes += [(f"schema {name}", partial(self.schema, name), name) for name in self.schemas()]
         probes.append((f"table in {s.meta}", partial(self.scratch_table, s.meta), s.meta))
         probes += [(f"view in {name}", partial(self.scratch_view, name), name) for name in (s.validated, s.quarantine)]
@@ -147,6 +153,7 @@ class _Prober:
                     if name in ("driver", "connect"):
                         blocked = name
                     elif creates_schema and not self.info.get("schemas", {}).get(schema):
+                        assert schema is not None  # a schema probe names the schema it creates
                         self.uncreatable.add(schema)
         finally:
             if self.engine is not None:
@@ -197,6 +204,7 @@ class _Prober:
         self.report.add("version", OK, version.split(", compiled by")[0])
 
     def catalog(self) -> None:
+        assert self.engine is not None  # probes after `connect` run only once it connected
         rows = self.engine.query(self.rules.catalog_query)
         self.report.add("catalog", OK, self.rules.catalog_readable.format(n=len(rows)))
 
@@ -237,6 +245,7 @@ class _Prober:
     def relation(self, text: str, rel: exp.Table, who: str) -> None:
         from slocompile.dialects.render import render
 
+        assert self.engine is not None  # probes after `connect` run only once it connected
         self.engine.query(render(exp.select("*").from_(rel.copy()).limit(0), self.dialect))
         cols = self.engine.columns(rel)
         n = f"{len(cols)} columns" if cols else "columns not listed in the catalog"
@@ -305,11 +314,13 @@ class _Prober:
         return exp.Table(this=exp.to_identifier(f"{SCRATCH_PREFIX}{uuid.uuid4().hex[:8]}", quoted=True),
                          db=exp.to_identifier(schema, quoted=True))
 
-    def _trial(self, steps: list, cleanup: list[str] = (), drop_schema: str | None = None) -> None:
+    def _trial(self, steps: list, cleanup: Sequence[str] = (), drop_schema: str | None = None) -> None:
         """Run the steps (statements, or ("query", sql)) and leave nothing behind: rolled back where
         DDL is transactional (DuckDB, Postgres); elsewhere (Spark) the `cleanup` statements run
         afterwards, and a database the probe created is dropped (RESTRICT: only if empty)."""
         from slocompile.engines.base import QueryFailed
+
+        assert self.engine is not None  # probes after `connect` run only once it connected
 
         def run_steps():
             for step in steps:

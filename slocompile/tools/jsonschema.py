@@ -121,8 +121,8 @@ def _needs_one_of(ctype) -> list[str] | None:
 def check_params_schema(ctype, level: str) -> dict:
     """What may follow `- <type>:` at `level` ('table' or 'column'): a mapping of parameters, the
     short form (a value for the `shorthand` field), or nothing when no parameter is needed."""
-    from slocompile.spec.fields import Field
     from slocompile.declarations.loader import COMMON_CHECK_FIELDS
+    from slocompile.spec.fields import Field
 
     fields = {**ctype.fields, **COMMON_CHECK_FIELDS}
     if ctype.needs_column and level == "table":
@@ -290,7 +290,7 @@ def declaration_schema() -> dict:
 
 def project_schema() -> dict:
     """The schema of slocompile.yml."""
-    from slocompile.declarations.loader import PROJECT_FIELDS, SCHEMA_FIELDS
+    from slocompile.declarations.project import PROJECT_FIELDS, SCHEMA_FIELDS
     from slocompile.spec.model import ENGINE_TYPES
 
     target = {"type": "object", "required": ["type"], "additionalProperties": True,

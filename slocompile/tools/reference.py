@@ -4,7 +4,7 @@ uses, and the command line from a click command tree (so neither can drift).
 python -m slocompile.tools.reference > docs/checks.md
 python -m slocompile.cli > docs/cli.md     (the CLI module hands its command tree to cli_markdown)
 
-tests/test_docs.py fails when either file differs from what this module prints.
+tests/docs/test_generated_references.py fails when either file differs from what this module prints.
 """
 from __future__ import annotations
 
@@ -14,11 +14,10 @@ import re
 import click
 
 from slocompile.checks import REGISTRY
-from slocompile.declarations.loader import (COLUMN_FIELDS, COMMON_CHECK_FIELDS, MONITOR_FIELDS, PROJECT_FIELDS,
-                                            TABLE_FIELDS)
+from slocompile.declarations.loader import COLUMN_FIELDS, COMMON_CHECK_FIELDS, MONITOR_FIELDS, TABLE_FIELDS
+from slocompile.declarations.project import PROJECT_FIELDS
 from slocompile.declarations.triggers import COMMAND_FIELDS, TRIGGER_FIELDS, WEBHOOK_FIELDS
 from slocompile.spec.fields import Field
-
 
 _KINDS = {"monitor": "`all`, columns or mapping"}
 

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import glob
+import json
 import os
+import re
 import shutil
 
 from slocompile.errors import SlocompileError
@@ -11,7 +13,8 @@ from slocompile.errors import SlocompileError
 def template_dir() -> str:
     # installed: slocompile/project_template; an editable checkout: project_template beside slocompile/
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    for candidate in (os.path.join(package, "project_template"), os.path.join(os.path.dirname(package), "project_template")):
+    for candidate in (os.path.join(package, "project_template"),
+                      os.path.join(os.path.dirname(package), "project_template")):
         if os.path.isfile(os.path.join(candidate, "slocompile.yml")):
             return candidate
     raise SlocompileError("the project template is missing from this installation")
@@ -23,11 +26,34 @@ def init_project(directory: str) -> str:
         raise SlocompileError(f"{path} exists and is not empty; choose a new folder")
     shutil.copytree(template_dir(), path, dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "target", "*.duckdb", "__init__.py"))
+    name_project(path, project_name(path))
     load_seeds(path)
     from slocompile.tools.jsonschema import SCHEMA_DIR, write_schemas
 
     write_schemas(os.path.join(path, SCHEMA_DIR))  # the editor schemas the template's YAML files name
     return path
+
+
+TEMPLATE_NAME = "my_slo_project"
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n"}  # plain, these are not strings
+
+
+def project_name(path: str) -> str:
+    """The folder's name as a project name: letters, digits and _ (others become _)."""
+    name = re.sub(r"[^0-9A-Za-z_]+", "_", os.path.basename(os.path.normpath(path))).strip("_")
+    return name or TEMPLATE_NAME
+
+
+def name_project(path: str, name: str) -> None:
+    """Write `name` into the new project's slocompile.yml (the template's is my_slo_project)."""
+    file = os.path.join(path, "slocompile.yml")
+    with open(file, encoding="utf-8") as fh:
+        text = fh.read()
+    plain = _PLAIN.fullmatch(name) and name.lower() not in _YAML_WORDS
+    text = text.replace(f"name: {TEMPLATE_NAME}\n", f"name: {name if plain else json.dumps(name)}\n", 1)
+    with open(file, "w", encoding="utf-8") as fh:
+        fh.write(text)
 
 
 def load_seeds(path: str, database: str = "warehouse.duckdb", schema: str = "raw") -> None:

@@ -97,7 +97,7 @@ def _col(name: str) -> exp.Column:
 
 def profile_query(relation: exp.Table, columns: list[ColumnProfile]) -> exp.Select:
     """COUNT(*), then per column COUNT(c), COUNT(DISTINCT c) [, MIN(c), MAX(c)] — one scan."""
-    select = [exp.Count(this=exp.Star())]
+    select: list[exp.Expression] = [exp.Count(this=exp.Star())]
     for c in columns:
         if c.family is None:
             select.append(exp.Count(this=_col(c.name)))
@@ -121,8 +121,8 @@ def profile(engine, relation: exp.Table, relation_text: str, max_values: int = M
     """Measure `relation` on `engine`: one aggregate scan (grouped by `partition` when given, so that
     coverage and uniqueness are judged per partition, as the checks will be), plus one small query
     for the values of low-cardinality string columns."""
-    from slocompile.engines.base import QueryFailed
     from slocompile.dialects.render import render
+    from slocompile.engines.base import QueryFailed
 
     catalog = engine.columns(relation)
     if catalog is None:
@@ -385,8 +385,8 @@ def _loads(text: str, dialect: str) -> list[str]:
 def suggest(spec, relation_text: str, target: str | None = None, name: str | None = None,
             partition: str | None = None, margin: float = MARGIN, max_values: int = MAX_VALUES) -> Suggestion:
     """Profile `relation_text` on the project's target and return a declaration that passes on it."""
-    from slocompile.run import selection
     from slocompile.engines.connect import connect
+    from slocompile.run import selection
     from slocompile.spec.usersql import parse_relation
 
     if not 0 <= margin <= 10:

@@ -7,8 +7,8 @@ import json
 import os
 
 import pytest
-
 from proj import build, cli, query, sql, write
+
 from slocompile.checks.cadence import axis, find_gaps, learn, parse_cadence
 from slocompile.errors import SpecError
 

@@ -10,7 +10,6 @@ import subprocess
 from decimal import Decimal
 
 import pytest
-
 from sqlglot import exp
 
 NAN = float("nan")

@@ -15,7 +15,6 @@ import sys
 import duckdb
 import pytest
 from click.testing import CliRunner
-
 from enginedata import REQUIRED, UNAVAILABLE, target_yaml
 
 from slocompile.cli import main
@@ -180,8 +179,8 @@ def test_unreachable_postgres_hides_the_password(tmp_path):
 
 
 def test_secrets_are_masked():
-    from slocompile.tools.debug import ProbeReport, _secrets
     from slocompile.spec.model import TargetSpec
+    from slocompile.tools.debug import ProbeReport, _secrets
 
     t = TargetSpec("pg", "postgres", {"dsn": "postgresql://u:p%40ss-word@h/db", "password": "second-one"}, None)
     secrets = _secrets(t)
@@ -385,8 +384,8 @@ needs_spark = pytest.mark.skipif(bool(UNAVAILABLE["spark"]) and "spark" not in R
 
 @needs_spark
 def test_spark_every_probe_passes_and_cleans_up(tmp_path, run_tag, spark_warehouse):
-    from slocompile.engines.connect import connect
     from slocompile.api import Project
+    from slocompile.engines.connect import connect
 
     _require("spark")
     raw = f"raw_dbg_{run_tag}"

@@ -10,7 +10,6 @@ import sys
 
 import pytest
 from click.testing import CliRunner
-
 from enginedata import REQUIRED, UNAVAILABLE, table_ref
 
 from slocompile.cli import main

@@ -11,13 +11,25 @@ import os
 import time
 
 import pytest
+from enginedata import (
+    D1,
+    D2,
+    D3,
+    UNAVAILABLE,
+    close,
+    engine_params,
+    load_statements,
+    normal,
+    schemas,
+    sorted_rows,
+    table_ref,
+    target_yaml,
+    write_project,
+)
 
-from enginedata import (D1, D2, D3, UNAVAILABLE, close, engine_params, load_statements, normal, schemas,
-                        sorted_rows, table_ref, target_yaml, write_project)
-
+from slocompile.api import Project
 from slocompile.engines.base import QueryFailed
 from slocompile.engines.connect import connect
-from slocompile.api import Project
 
 
 class Built:

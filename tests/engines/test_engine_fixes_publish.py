@@ -4,19 +4,19 @@ Three builds of one project on the same data per engine. Build 1: every SLO pass
 feature table lost most of its rows (row_count's min and its max_drop vs the previous build fail)
 and the orders got a negative amount. The predictions view then serves `baseline_score` through
 `replace: {when: "failing('user_features')"}`, the orders view keeps serving the version of build
-1; build 3 (orders only) passes and publishes version 3, and rollback republishes version 1. DuckDB is checked against hand-worked values; Postgres and Spark
-must give the same results and the same view rows.
+1; build 3 (orders only) passes and publishes version 3, and rollback republishes version 1.
+DuckDB is checked against hand-worked values; Postgres and Spark must give the same results and
+the same view rows.
 """
 from __future__ import annotations
 
 import os
 
 import pytest
-
 from enginedata import UNAVAILABLE, close, engine_params, load_statements, normal, sorted_rows, table_ref, target_yaml
 
-from slocompile.engines.connect import connect
 from slocompile.api import Project
+from slocompile.engines.connect import connect
 
 FEATURES = [("uid", "INT")]
 PREDICTIONS = [("uid", "INT"), ("score", "DOUBLE"), ("baseline_score", "DOUBLE"), ("model_version", "TEXT")]

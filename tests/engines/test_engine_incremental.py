@@ -10,7 +10,6 @@ import datetime as dt
 import os
 
 import pytest
-
 from enginedata import UNAVAILABLE, engine_params, load_statements, table_ref, target_yaml
 
 from slocompile.api import Project

@@ -38,12 +38,11 @@ import time
 
 import duckdb
 import pytest
-
 from enginedata import DISTINCT_ABS, DISTINCT_TOL, REQUIRED, UNAVAILABLE, close, normal, target_yaml
 
+from slocompile.api import Project
 from slocompile.engines.base import QueryFailed
 from slocompile.engines.connect import connect
-from slocompile.api import Project
 
 EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "feature_store")
 RAW = (("raw", "user_features"), ("raw", "predictions"), ("dims", "countries"))

@@ -38,11 +38,10 @@ import time
 
 import duckdb
 import pytest
-
 from enginedata import DISTINCT_ABS, DISTINCT_TOL, REQUIRED, UNAVAILABLE, target_yaml
 
-from slocompile.engines.connect import connect
 from slocompile.api import Project
+from slocompile.engines.connect import connect
 
 EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "feature_store")
 ANCHOR = "2026-01-31"          # days 2026-01-01 .. 2026-01-30
@@ -324,9 +323,8 @@ def _profile_of_events(s: Setup, name: str):
     the dependent counts fused, keys and categories."""
     import datetime as dt
 
-    from sqlglot import exp
-
     from enginedata import TABLES, literal
+    from sqlglot import exp
 
     from slocompile.monitors import discover_columns, make_spec, profile
 

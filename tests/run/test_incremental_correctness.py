@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-
 from proj import build, cli, query, sql, write
 
 DAYS = ["2026-11-18", "2026-11-19", "2026-11-20"]
@@ -219,3 +218,16 @@ def test_selected_partition_is_checked_and_its_content_recorded(tmp_path):
     assert checked(run) == ("2026-11-18",) and run.exit_code == 0
     assert one_day(root, "2026-11-18") == 4
     assert checked(build(root)) == ()
+
+
+def test_last_good_reloaded_partition_is_audited_again(tmp_path):
+    """Gate last_good serves the copy it audited; a reloaded partition is copied and audited again
+    by the next incremental build, and only it."""
+    root = project(tmp_path, "last_good")
+    assert checked(build(root)) == ()
+    sql(root, "UPDATE raw.user_features SET spend_30d = NULL WHERE ds = '2026-11-19'")
+    assert rows_per_day(root) == {d: 4 for d in DAYS}  # the audited copy
+    run = build(root)
+    assert checked(run) == ("2026-11-19",) and failed(run) == {("not_null_spend_30d", "2026-11-19")}
+    assert query(root, "SELECT COUNT(*) FROM validated.user_features WHERE spend_30d IS NULL")[0][0] == 0
+    assert checked(build(root)) == ("2026-11-19",)  # still failing: checked again

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-
 from proj import build, query, sql, write
+
 from slocompile.dialects.nodes import col
 from slocompile.dialects.render import render
 from slocompile.spec.model import NULL_PARTITION, partition_label, partition_value

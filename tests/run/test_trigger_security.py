@@ -13,8 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import duckdb
 import pytest
-
 from proj import build, cli, query, sql, write
+
 from slocompile.api import Project
 from slocompile.errors import SpecError
 
@@ -281,7 +281,7 @@ triggers:
           printf '%s\\n' {{ var('v') }} > block.txt
 """)
     failing_data(tmp_path)
-    done = cli(tmp_path, "build", "--var", "v=x; touch PWNED", "--var", "unused=1")
+    done = cli(tmp_path, "build", "--var", "v=x; touch PWNED")
     assert done.returncode == 1, done.stderr
     assert not (tmp_path / "PWNED").exists()
     for name in ("flow.txt", "mapping.txt", "block.txt"):

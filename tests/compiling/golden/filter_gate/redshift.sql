@@ -1,0 +1,409 @@
+-- file: _setup/meta.sql
+CREATE SCHEMA IF NOT EXISTS "slo";
+
+CREATE SCHEMA IF NOT EXISTS "validated";
+
+CREATE SCHEMA IF NOT EXISTS "quarantine";
+
+CREATE TABLE IF NOT EXISTS "slo"."runs" (
+  "run_id" VARCHAR(MAX),
+  "project" VARCHAR(MAX),
+  "target" VARCHAR(MAX),
+  "started_at" TIMESTAMP,
+  "finished_at" TIMESTAMP,
+  "status" VARCHAR(MAX),
+  "passed" INTEGER,
+  "failed" INTEGER,
+  "warned" INTEGER,
+  "errored" INTEGER
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."results" (
+  "run_id" VARCHAR(MAX),
+  "table_name" VARCHAR(MAX),
+  "check_name" VARCHAR(MAX),
+  "check_type" VARCHAR(MAX),
+  "column_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "status" VARCHAR(MAX),
+  "severity" VARCHAR(MAX),
+  "observed_value" DOUBLE PRECISION,
+  "observed" VARCHAR(MAX),
+  "expected" VARCHAR(MAX),
+  "message" VARCHAR(MAX),
+  "checked_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."metrics" (
+  "run_id" VARCHAR(MAX),
+  "table_name" VARCHAR(MAX),
+  "metric" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "value" DOUBLE PRECISION,
+  "measured_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."status" (
+  "table_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "status" VARCHAR(MAX),
+  "failed_checks" VARCHAR(MAX),
+  "run_id" VARCHAR(MAX),
+  "checked_at" TIMESTAMP,
+  "fingerprint" VARCHAR(MAX)
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."check_status" (
+  "table_name" VARCHAR(MAX),
+  "check_name" VARCHAR(MAX),
+  "column_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "status" VARCHAR(MAX),
+  "severity" VARCHAR(MAX),
+  "run_id" VARCHAR(MAX),
+  "checked_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."alerts" (
+  "alert_id" VARCHAR(MAX),
+  "run_id" VARCHAR(MAX),
+  "trigger_name" VARCHAR(MAX),
+  "event" VARCHAR(MAX),
+  "table_name" VARCHAR(MAX),
+  "checks" VARCHAR(MAX),
+  "action_index" INTEGER,
+  "action" VARCHAR(MAX),
+  "destination" VARCHAR(MAX),
+  "delivery" VARCHAR(MAX),
+  "attempts" INTEGER,
+  "detail" VARCHAR(MAX),
+  "payload" VARCHAR(MAX),
+  "created_at" TIMESTAMP,
+  "delivered_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."versions" (
+  "table_name" VARCHAR(MAX),
+  "version" INTEGER,
+  "partition" VARCHAR(MAX),
+  "status" VARCHAR(MAX),
+  "failed_checks" VARCHAR(MAX),
+  "row_count" BIGINT,
+  "run_id" VARCHAR(MAX),
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."published" (
+  "table_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "version" INTEGER,
+  "run_id" VARCHAR(MAX),
+  "published_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_metrics" (
+  "table_name" VARCHAR(MAX),
+  "column_name" VARCHAR(MAX),
+  "metric" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "value" DOUBLE PRECISION,
+  "alerted" BOOLEAN,
+  "run_id" VARCHAR(MAX),
+  "measured_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_summaries" (
+  "table_name" VARCHAR(MAX),
+  "column_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "summary" VARCHAR(MAX),
+  "run_id" VARCHAR(MAX),
+  "measured_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_state" (
+  "table_name" VARCHAR(MAX),
+  "column_name" VARCHAR(MAX),
+  "key" VARCHAR(MAX),
+  "value" VARCHAR(MAX),
+  "run_id" VARCHAR(MAX),
+  "updated_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_alerts" (
+  "run_id" VARCHAR(MAX),
+  "table_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "column_name" VARCHAR(MAX),
+  "check_name" VARCHAR(MAX),
+  "metric" VARCHAR(MAX),
+  "severity" VARCHAR(MAX),
+  "observed" DOUBLE PRECISION,
+  "expected" VARCHAR(MAX),
+  "message" VARCHAR(MAX),
+  "incident" VARCHAR(MAX),
+  "cause" VARCHAR(MAX),
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_incidents" (
+  "run_id" VARCHAR(MAX),
+  "table_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "incident" VARCHAR(MAX),
+  "cause" VARCHAR(MAX),
+  "columns" VARCHAR(MAX),
+  "alerts" INTEGER,
+  "severity" VARCHAR(MAX),
+  "created_at" TIMESTAMP
+);
+
+
+-- file: dims/checks.sql
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  COUNT(*) AS "m0",
+  COUNT("code") - COUNT(DISTINCT "code") AS "m1"
+FROM "raw"."dims";
+
+
+-- file: dims/quarantine_view.sql
+CREATE OR REPLACE VIEW "quarantine"."dims" AS
+SELECT
+  *,
+  CAST(NULL AS VARCHAR(MAX)) AS "_slo_violations"
+FROM "raw"."dims"
+WHERE
+  FALSE
+  AND (
+    EXISTS(
+      SELECT
+        1
+      FROM "slo"."status"
+      WHERE
+        "table_name" = 'dims' AND "status" = 'pass'
+    )
+    AND NOT EXISTS(
+      SELECT
+        1
+      FROM "slo"."status"
+      WHERE
+        "table_name" = 'dims' AND "status" = 'fail' AND "partition" IS NULL
+    )
+  );
+
+-- file: dims/validated_view.sql
+CREATE OR REPLACE VIEW "validated"."dims" AS
+SELECT
+  *
+FROM "raw"."dims"
+WHERE
+  EXISTS(
+    SELECT
+      1
+    FROM "slo"."status"
+    WHERE
+      "table_name" = 'dims' AND "status" = 'pass'
+  )
+  AND NOT EXISTS(
+    SELECT
+      1
+    FROM "slo"."status"
+    WHERE
+      "table_name" = 'dims' AND "status" = 'fail' AND "partition" IS NULL
+  );
+
+-- file: events/checks.sql
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  CASE
+    WHEN "event_date" IS NULL
+    THEN '(null)'
+    WHEN CAST("event_date" AS VARCHAR(MAX)) LIKE '(%null)'
+    THEN '(' || CAST("event_date" AS VARCHAR(MAX))
+    ELSE CAST("event_date" AS VARCHAR(MAX))
+  END AS "_slo_partition",
+  COUNT(*) AS "m0",
+  COUNT(CASE WHEN NOT "kind" IN ('click', 'view') THEN 1 END) AS "m1"
+FROM "raw"."events"
+GROUP BY
+  "event_date";
+
+
+-- file: events/quarantine_view.sql
+CREATE OR REPLACE VIEW "quarantine"."events" AS
+SELECT
+  *,
+  SUBSTRING(CASE
+    WHEN COALESCE((
+      NOT "kind" IN ('click', 'view')
+    ), FALSE)
+    THEN ', accepted_values_kind'
+    ELSE ''
+  END FROM 3) AS "_slo_violations"
+FROM "raw"."events"
+WHERE
+  COALESCE((
+    NOT "kind" IN ('click', 'view')
+  ), FALSE)
+  AND (
+    CASE
+      WHEN "event_date" IS NULL
+      THEN '(null)'
+      WHEN CAST("event_date" AS VARCHAR(MAX)) LIKE '(%null)'
+      THEN '(' || CAST("event_date" AS VARCHAR(MAX))
+      ELSE CAST("event_date" AS VARCHAR(MAX))
+    END IN (
+      SELECT
+        "partition"
+      FROM "slo"."status"
+      WHERE
+        "table_name" = 'events' AND "status" = 'pass'
+    )
+    AND NOT EXISTS(
+      SELECT
+        1
+      FROM "slo"."status"
+      WHERE
+        "table_name" = 'events' AND "status" = 'fail' AND "partition" IS NULL
+    )
+  );
+
+-- file: events/validated_view.sql
+CREATE OR REPLACE VIEW "validated"."events" AS
+SELECT
+  *
+FROM (
+  SELECT
+    "_slo_raw".*
+  FROM "raw"."events" AS "_slo_raw"
+  INNER JOIN (
+    SELECT
+      "_slo_now"."event_date"
+    FROM (
+      SELECT
+        "event_date",
+        CAST(COUNT(*) AS VARCHAR(MAX)) || ':' || CAST(COALESCE(
+          SUM(
+            CAST(STRTOL(
+              SUBSTRING(MD5(
+                COALESCE('v' || CAST("kind" AS VARCHAR(MAX)), 'n') || '|' || COALESCE('v' || CAST("event_date" AS VARCHAR(MAX)), 'n')
+              ) FROM 1 FOR 15),
+              16
+            ) AS DECIMAL(38, 0))
+          ),
+          0
+        ) AS VARCHAR(MAX)) AS "_slo_content"
+      FROM "raw"."events"
+      GROUP BY
+        "event_date"
+    ) AS "_slo_now"
+    INNER JOIN (
+      SELECT DISTINCT
+        "partition",
+        SUBSTRING("fingerprint" FROM 18) AS "_slo_content"
+      FROM "slo"."status"
+      WHERE
+        "table_name" = 'events' AND "status" = 'pass'
+    ) AS "_slo_checked"
+      ON "_slo_checked"."partition" = CASE
+        WHEN "_slo_now"."event_date" IS NULL
+        THEN '(null)'
+        WHEN CAST("_slo_now"."event_date" AS VARCHAR(MAX)) LIKE '(%null)'
+        THEN '(' || CAST("_slo_now"."event_date" AS VARCHAR(MAX))
+        ELSE CAST("_slo_now"."event_date" AS VARCHAR(MAX))
+      END
+      AND "_slo_checked"."_slo_content" = "_slo_now"."_slo_content"
+  ) AS "_slo_ok"
+    ON "_slo_raw"."event_date" = "_slo_ok"."event_date"
+  UNION ALL
+  SELECT
+    *
+  FROM "raw"."events"
+  WHERE
+    "event_date" IS NULL
+    AND (
+      EXISTS(
+        SELECT
+          1
+        FROM (
+          SELECT
+            "_slo_now"."event_date"
+          FROM (
+            SELECT
+              "event_date",
+              CAST(COUNT(*) AS VARCHAR(MAX)) || ':' || CAST(COALESCE(
+                SUM(
+                  CAST(STRTOL(
+                    SUBSTRING(MD5(
+                      COALESCE('v' || CAST("kind" AS VARCHAR(MAX)), 'n') || '|' || COALESCE('v' || CAST("event_date" AS VARCHAR(MAX)), 'n')
+                    ) FROM 1 FOR 15),
+                    16
+                  ) AS DECIMAL(38, 0))
+                ),
+                0
+              ) AS VARCHAR(MAX)) AS "_slo_content"
+            FROM "raw"."events"
+            GROUP BY
+              "event_date"
+          ) AS "_slo_now"
+          INNER JOIN (
+            SELECT DISTINCT
+              "partition",
+              SUBSTRING("fingerprint" FROM 18) AS "_slo_content"
+            FROM "slo"."status"
+            WHERE
+              "table_name" = 'events' AND "status" = 'pass'
+          ) AS "_slo_checked"
+            ON "_slo_checked"."partition" = CASE
+              WHEN "_slo_now"."event_date" IS NULL
+              THEN '(null)'
+              WHEN CAST("_slo_now"."event_date" AS VARCHAR(MAX)) LIKE '(%null)'
+              THEN '(' || CAST("_slo_now"."event_date" AS VARCHAR(MAX))
+              ELSE CAST("_slo_now"."event_date" AS VARCHAR(MAX))
+            END
+            AND "_slo_checked"."_slo_content" = "_slo_now"."_slo_content"
+        ) AS "_slo_ok"
+        WHERE
+          "_slo_ok"."event_date" IS NULL
+          AND (
+            EXISTS(
+              SELECT
+                1
+              FROM "slo"."status"
+              WHERE
+                "table_name" = 'events' AND "partition" = '(null)' AND "status" = 'pass'
+            )
+          )
+      )
+    )
+) AS "_slo_verified"
+WHERE
+  (
+    NOT COALESCE((
+      NOT "kind" IN ('click', 'view')
+    ), FALSE)
+  )
+  AND (
+    CASE
+      WHEN "event_date" IS NULL
+      THEN '(null)'
+      WHEN CAST("event_date" AS VARCHAR(MAX)) LIKE '(%null)'
+      THEN '(' || CAST("event_date" AS VARCHAR(MAX))
+      ELSE CAST("event_date" AS VARCHAR(MAX))
+    END IN (
+      SELECT
+        "partition"
+      FROM "slo"."status"
+      WHERE
+        "table_name" = 'events' AND "status" = 'pass'
+    )
+    AND NOT EXISTS(
+      SELECT
+        1
+      FROM "slo"."status"
+      WHERE
+        "table_name" = 'events' AND "status" = 'fail' AND "partition" IS NULL
+    )
+  );
+

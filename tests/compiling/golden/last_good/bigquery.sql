@@ -1,0 +1,365 @@
+-- file: _setup/meta.sql
+CREATE SCHEMA IF NOT EXISTS `slo`;
+
+CREATE SCHEMA IF NOT EXISTS `validated`;
+
+CREATE SCHEMA IF NOT EXISTS `quarantine`;
+
+CREATE TABLE IF NOT EXISTS `slo`.`runs` (
+  `run_id` STRING,
+  `project` STRING,
+  `target` STRING,
+  `started_at` DATETIME,
+  `finished_at` DATETIME,
+  `status` STRING,
+  `passed` INT64,
+  `failed` INT64,
+  `warned` INT64,
+  `errored` INT64
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`results` (
+  `run_id` STRING,
+  `table_name` STRING,
+  `check_name` STRING,
+  `check_type` STRING,
+  `column_name` STRING,
+  `partition` STRING,
+  `status` STRING,
+  `severity` STRING,
+  `observed_value` FLOAT64,
+  `observed` STRING,
+  `expected` STRING,
+  `message` STRING,
+  `checked_at` DATETIME
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`metrics` (
+  `run_id` STRING,
+  `table_name` STRING,
+  `metric` STRING,
+  `partition` STRING,
+  `value` FLOAT64,
+  `measured_at` DATETIME
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`status` (
+  `table_name` STRING,
+  `partition` STRING,
+  `status` STRING,
+  `failed_checks` STRING,
+  `run_id` STRING,
+  `checked_at` DATETIME,
+  `fingerprint` STRING
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`check_status` (
+  `table_name` STRING,
+  `check_name` STRING,
+  `column_name` STRING,
+  `partition` STRING,
+  `status` STRING,
+  `severity` STRING,
+  `run_id` STRING,
+  `checked_at` DATETIME
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`alerts` (
+  `alert_id` STRING,
+  `run_id` STRING,
+  `trigger_name` STRING,
+  `event` STRING,
+  `table_name` STRING,
+  `checks` STRING,
+  `action_index` INT64,
+  `action` STRING,
+  `destination` STRING,
+  `delivery` STRING,
+  `attempts` INT64,
+  `detail` STRING,
+  `payload` STRING,
+  `created_at` DATETIME,
+  `delivered_at` DATETIME
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`versions` (
+  `table_name` STRING,
+  `version` INT64,
+  `partition` STRING,
+  `status` STRING,
+  `failed_checks` STRING,
+  `row_count` INT64,
+  `run_id` STRING,
+  `created_at` DATETIME
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`published` (
+  `table_name` STRING,
+  `partition` STRING,
+  `version` INT64,
+  `run_id` STRING,
+  `published_at` DATETIME
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`monitor_metrics` (
+  `table_name` STRING,
+  `column_name` STRING,
+  `metric` STRING,
+  `partition` STRING,
+  `value` FLOAT64,
+  `alerted` BOOL,
+  `run_id` STRING,
+  `measured_at` DATETIME
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`monitor_summaries` (
+  `table_name` STRING,
+  `column_name` STRING,
+  `partition` STRING,
+  `summary` STRING,
+  `run_id` STRING,
+  `measured_at` DATETIME
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`monitor_state` (
+  `table_name` STRING,
+  `column_name` STRING,
+  `key` STRING,
+  `value` STRING,
+  `run_id` STRING,
+  `updated_at` DATETIME
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`monitor_alerts` (
+  `run_id` STRING,
+  `table_name` STRING,
+  `partition` STRING,
+  `column_name` STRING,
+  `check_name` STRING,
+  `metric` STRING,
+  `severity` STRING,
+  `observed` FLOAT64,
+  `expected` STRING,
+  `message` STRING,
+  `incident` STRING,
+  `cause` STRING,
+  `created_at` DATETIME
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`monitor_incidents` (
+  `run_id` STRING,
+  `table_name` STRING,
+  `partition` STRING,
+  `incident` STRING,
+  `cause` STRING,
+  `columns` STRING,
+  `alerts` INT64,
+  `severity` STRING,
+  `created_at` DATETIME
+);
+
+
+-- file: events/checks.sql
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  CASE
+    WHEN `ds` IS NULL
+    THEN '(null)'
+    WHEN CAST(`ds` AS STRING) LIKE '(%null)'
+    THEN '(' || CAST(`ds` AS STRING)
+    ELSE CAST(`ds` AS STRING)
+  END AS `_slo_partition`,
+  COUNT(*) AS `m0`,
+  COUNT(CASE WHEN NOT `kind` IN ('a', 'b') THEN 1 END) AS `m1`
+FROM `raw`.`events`
+GROUP BY
+  `ds`;
+
+
+-- file: events/quarantine_view.sql
+CREATE OR REPLACE VIEW `quarantine`.`events` AS
+SELECT
+  *,
+  SUBSTRING(
+    CASE
+      WHEN COALESCE((
+        NOT `kind` IN ('a', 'b')
+      ), FALSE)
+      THEN ', accepted_values_kind'
+      ELSE ''
+    END,
+    3
+  ) AS `_slo_violations`
+FROM `slo_versions`.`events` AS `_v`
+WHERE
+  COALESCE((
+    NOT `kind` IN ('a', 'b')
+  ), FALSE)
+  AND (
+    (
+      SELECT
+        CASE
+          WHEN COUNT(*) = 0
+          THEN ERROR(
+            'slocompile: validated.events has no version that passed its SLOs yet (gate last_good); published versions: ' || CAST(COUNT(*) AS STRING)
+          ) = 0
+          ELSE TRUE
+        END
+      FROM `slo`.`published` AS `_p`
+      WHERE
+        `_p`.`table_name` = 'events'
+    )
+    AND EXISTS(
+      SELECT
+        1
+      FROM `slo`.`published` AS `_p`
+      WHERE
+        (
+          `_p`.`table_name` = 'events' AND `_p`.`version` = `_v`.`_slo_version`
+        )
+        AND `_p`.`partition` = CASE
+          WHEN `_v`.`ds` IS NULL
+          THEN '(null)'
+          WHEN CAST(`_v`.`ds` AS STRING) LIKE '(%null)'
+          THEN '(' || CAST(`_v`.`ds` AS STRING)
+          ELSE CAST(`_v`.`ds` AS STRING)
+        END
+    )
+  );
+
+-- file: events/validated_view.sql
+CREATE OR REPLACE VIEW `validated`.`events` AS
+SELECT
+  `_slo_fix0_0` AS `kind`,
+  `ds`,
+  `_slo_version`
+FROM (
+  SELECT
+    *,
+    COALESCE(`kind`, 'a') AS `_slo_fix0_0`
+  FROM `slo_versions`.`events` AS `_v`
+  WHERE
+    (
+      NOT COALESCE((
+        NOT `kind` IN ('a', 'b')
+      ), FALSE)
+    )
+    AND (
+      (
+        SELECT
+          CASE
+            WHEN COUNT(*) = 0
+            THEN ERROR(
+              'slocompile: validated.events has no version that passed its SLOs yet (gate last_good); published versions: ' || CAST(COUNT(*) AS STRING)
+            ) = 0
+            ELSE TRUE
+          END
+        FROM `slo`.`published` AS `_p`
+        WHERE
+          `_p`.`table_name` = 'events'
+      )
+      AND EXISTS(
+        SELECT
+          1
+        FROM `slo`.`published` AS `_p`
+        WHERE
+          (
+            `_p`.`table_name` = 'events' AND `_p`.`version` = `_v`.`_slo_version`
+          )
+          AND `_p`.`partition` = CASE
+            WHEN `_v`.`ds` IS NULL
+            THEN '(null)'
+            WHEN CAST(`_v`.`ds` AS STRING) LIKE '(%null)'
+            THEN '(' || CAST(`_v`.`ds` AS STRING)
+            ELSE CAST(`_v`.`ds` AS STRING)
+          END
+      )
+    )
+) AS `_slo_row`;
+
+-- file: orders/checks.sql
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  COUNT(*) AS `m0`,
+  COUNT(CASE WHEN `amount` < 0 THEN 1 END) AS `m1`
+FROM `raw`.`orders`;
+
+
+-- file: orders/quarantine_view.sql
+CREATE OR REPLACE VIEW `quarantine`.`orders` AS
+SELECT
+  *,
+  SUBSTRING(
+    CASE WHEN COALESCE((
+      `amount` < 0
+    ), FALSE) THEN ', between_amount' ELSE '' END,
+    3
+  ) AS `_slo_violations`
+FROM `slo_versions`.`orders` AS `_v`
+WHERE
+  COALESCE((
+    `amount` < 0
+  ), FALSE)
+  AND (
+    (
+      SELECT
+        CASE
+          WHEN COUNT(*) = 0
+          THEN ERROR(
+            'slocompile: validated.orders has no version that passed its SLOs yet (gate last_good); published versions: ' || CAST(COUNT(*) AS STRING)
+          ) = 0
+          ELSE TRUE
+        END
+      FROM `slo`.`published` AS `_p`
+      WHERE
+        `_p`.`table_name` = 'orders'
+    )
+    AND EXISTS(
+      SELECT
+        1
+      FROM `slo`.`published` AS `_p`
+      WHERE
+        (
+          `_p`.`table_name` = 'orders' AND `_p`.`version` = `_v`.`_slo_version`
+        )
+        AND `_p`.`partition` IS NULL
+    )
+  );
+
+-- file: orders/validated_view.sql
+CREATE OR REPLACE VIEW `validated`.`orders` AS
+SELECT
+  *
+FROM `slo_versions`.`orders` AS `_v`
+WHERE
+  (
+    NOT COALESCE((
+      `amount` < 0
+    ), FALSE)
+  )
+  AND (
+    (
+      SELECT
+        CASE
+          WHEN COUNT(*) = 0
+          THEN ERROR(
+            'slocompile: validated.orders has no version that passed its SLOs yet (gate last_good); published versions: ' || CAST(COUNT(*) AS STRING)
+          ) = 0
+          ELSE TRUE
+        END
+      FROM `slo`.`published` AS `_p`
+      WHERE
+        `_p`.`table_name` = 'orders'
+    )
+    AND EXISTS(
+      SELECT
+        1
+      FROM `slo`.`published` AS `_p`
+      WHERE
+        (
+          `_p`.`table_name` = 'orders' AND `_p`.`version` = `_v`.`_slo_version`
+        )
+        AND `_p`.`partition` IS NULL
+    )
+  );
+

@@ -1,0 +1,351 @@
+-- file: _setup/meta.sql
+CREATE SCHEMA IF NOT EXISTS "slo";
+
+CREATE SCHEMA IF NOT EXISTS "validated";
+
+CREATE SCHEMA IF NOT EXISTS "quarantine";
+
+CREATE TABLE IF NOT EXISTS "slo"."runs" (
+  "run_id" VARCHAR(MAX),
+  "project" VARCHAR(MAX),
+  "target" VARCHAR(MAX),
+  "started_at" TIMESTAMP,
+  "finished_at" TIMESTAMP,
+  "status" VARCHAR(MAX),
+  "passed" INTEGER,
+  "failed" INTEGER,
+  "warned" INTEGER,
+  "errored" INTEGER
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."results" (
+  "run_id" VARCHAR(MAX),
+  "table_name" VARCHAR(MAX),
+  "check_name" VARCHAR(MAX),
+  "check_type" VARCHAR(MAX),
+  "column_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "status" VARCHAR(MAX),
+  "severity" VARCHAR(MAX),
+  "observed_value" DOUBLE PRECISION,
+  "observed" VARCHAR(MAX),
+  "expected" VARCHAR(MAX),
+  "message" VARCHAR(MAX),
+  "checked_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."metrics" (
+  "run_id" VARCHAR(MAX),
+  "table_name" VARCHAR(MAX),
+  "metric" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "value" DOUBLE PRECISION,
+  "measured_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."status" (
+  "table_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "status" VARCHAR(MAX),
+  "failed_checks" VARCHAR(MAX),
+  "run_id" VARCHAR(MAX),
+  "checked_at" TIMESTAMP,
+  "fingerprint" VARCHAR(MAX)
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."check_status" (
+  "table_name" VARCHAR(MAX),
+  "check_name" VARCHAR(MAX),
+  "column_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "status" VARCHAR(MAX),
+  "severity" VARCHAR(MAX),
+  "run_id" VARCHAR(MAX),
+  "checked_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."alerts" (
+  "alert_id" VARCHAR(MAX),
+  "run_id" VARCHAR(MAX),
+  "trigger_name" VARCHAR(MAX),
+  "event" VARCHAR(MAX),
+  "table_name" VARCHAR(MAX),
+  "checks" VARCHAR(MAX),
+  "action_index" INTEGER,
+  "action" VARCHAR(MAX),
+  "destination" VARCHAR(MAX),
+  "delivery" VARCHAR(MAX),
+  "attempts" INTEGER,
+  "detail" VARCHAR(MAX),
+  "payload" VARCHAR(MAX),
+  "created_at" TIMESTAMP,
+  "delivered_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."versions" (
+  "table_name" VARCHAR(MAX),
+  "version" INTEGER,
+  "partition" VARCHAR(MAX),
+  "status" VARCHAR(MAX),
+  "failed_checks" VARCHAR(MAX),
+  "row_count" BIGINT,
+  "run_id" VARCHAR(MAX),
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."published" (
+  "table_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "version" INTEGER,
+  "run_id" VARCHAR(MAX),
+  "published_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_metrics" (
+  "table_name" VARCHAR(MAX),
+  "column_name" VARCHAR(MAX),
+  "metric" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "value" DOUBLE PRECISION,
+  "alerted" BOOLEAN,
+  "run_id" VARCHAR(MAX),
+  "measured_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_summaries" (
+  "table_name" VARCHAR(MAX),
+  "column_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "summary" VARCHAR(MAX),
+  "run_id" VARCHAR(MAX),
+  "measured_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_state" (
+  "table_name" VARCHAR(MAX),
+  "column_name" VARCHAR(MAX),
+  "key" VARCHAR(MAX),
+  "value" VARCHAR(MAX),
+  "run_id" VARCHAR(MAX),
+  "updated_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_alerts" (
+  "run_id" VARCHAR(MAX),
+  "table_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "column_name" VARCHAR(MAX),
+  "check_name" VARCHAR(MAX),
+  "metric" VARCHAR(MAX),
+  "severity" VARCHAR(MAX),
+  "observed" DOUBLE PRECISION,
+  "expected" VARCHAR(MAX),
+  "message" VARCHAR(MAX),
+  "incident" VARCHAR(MAX),
+  "cause" VARCHAR(MAX),
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_incidents" (
+  "run_id" VARCHAR(MAX),
+  "table_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "incident" VARCHAR(MAX),
+  "cause" VARCHAR(MAX),
+  "columns" VARCHAR(MAX),
+  "alerts" INTEGER,
+  "severity" VARCHAR(MAX),
+  "created_at" TIMESTAMP
+);
+
+
+-- file: events/checks.sql
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  CASE
+    WHEN "ds" IS NULL
+    THEN '(null)'
+    WHEN CAST("ds" AS VARCHAR(MAX)) LIKE '(%null)'
+    THEN '(' || CAST("ds" AS VARCHAR(MAX))
+    ELSE CAST("ds" AS VARCHAR(MAX))
+  END AS "_slo_partition",
+  COUNT(*) AS "m0",
+  COUNT(CASE WHEN NOT "kind" IN ('a', 'b') THEN 1 END) AS "m1"
+FROM "raw"."events"
+GROUP BY
+  "ds";
+
+
+-- file: events/quarantine_view.sql
+CREATE OR REPLACE VIEW "quarantine"."events" AS
+SELECT
+  *,
+  SUBSTRING(CASE
+    WHEN COALESCE((
+      NOT "kind" IN ('a', 'b')
+    ), FALSE)
+    THEN ', accepted_values_kind'
+    ELSE ''
+  END FROM 3) AS "_slo_violations"
+FROM "slo_versions"."events" AS "_v"
+WHERE
+  COALESCE((
+    NOT "kind" IN ('a', 'b')
+  ), FALSE)
+  AND (
+    (
+      SELECT
+        CASE
+          WHEN COUNT(*) = 0
+          THEN CAST('slocompile: validated.events has no version that passed its SLOs yet (gate last_good); published versions: ' || CAST(COUNT(*) AS VARCHAR(MAX)) AS INTEGER) = 0
+          ELSE TRUE
+        END
+      FROM "slo"."published" AS "_p"
+      WHERE
+        "_p"."table_name" = 'events'
+    )
+    AND EXISTS(
+      SELECT
+        1
+      FROM "slo"."published" AS "_p"
+      WHERE
+        (
+          "_p"."table_name" = 'events' AND "_p"."version" = "_v"."_slo_version"
+        )
+        AND "_p"."partition" = CASE
+          WHEN "_v"."ds" IS NULL
+          THEN '(null)'
+          WHEN CAST("_v"."ds" AS VARCHAR(MAX)) LIKE '(%null)'
+          THEN '(' || CAST("_v"."ds" AS VARCHAR(MAX))
+          ELSE CAST("_v"."ds" AS VARCHAR(MAX))
+        END
+    )
+  );
+
+-- file: events/validated_view.sql
+CREATE OR REPLACE VIEW "validated"."events" AS
+SELECT
+  "_slo_fix0_0" AS "kind",
+  "ds",
+  "_slo_version"
+FROM (
+  SELECT
+    *,
+    COALESCE("kind", 'a') AS "_slo_fix0_0"
+  FROM "slo_versions"."events" AS "_v"
+  WHERE
+    (
+      NOT COALESCE((
+        NOT "kind" IN ('a', 'b')
+      ), FALSE)
+    )
+    AND (
+      (
+        SELECT
+          CASE
+            WHEN COUNT(*) = 0
+            THEN CAST('slocompile: validated.events has no version that passed its SLOs yet (gate last_good); published versions: ' || CAST(COUNT(*) AS VARCHAR(MAX)) AS INTEGER) = 0
+            ELSE TRUE
+          END
+        FROM "slo"."published" AS "_p"
+        WHERE
+          "_p"."table_name" = 'events'
+      )
+      AND EXISTS(
+        SELECT
+          1
+        FROM "slo"."published" AS "_p"
+        WHERE
+          (
+            "_p"."table_name" = 'events' AND "_p"."version" = "_v"."_slo_version"
+          )
+          AND "_p"."partition" = CASE
+            WHEN "_v"."ds" IS NULL
+            THEN '(null)'
+            WHEN CAST("_v"."ds" AS VARCHAR(MAX)) LIKE '(%null)'
+            THEN '(' || CAST("_v"."ds" AS VARCHAR(MAX))
+            ELSE CAST("_v"."ds" AS VARCHAR(MAX))
+          END
+      )
+    )
+) AS "_slo_row";
+
+-- file: orders/checks.sql
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  COUNT(*) AS "m0",
+  COUNT(CASE WHEN "amount" < 0 THEN 1 END) AS "m1"
+FROM "raw"."orders";
+
+
+-- file: orders/quarantine_view.sql
+CREATE OR REPLACE VIEW "quarantine"."orders" AS
+SELECT
+  *,
+  SUBSTRING(CASE WHEN COALESCE((
+    "amount" < 0
+  ), FALSE) THEN ', between_amount' ELSE '' END FROM 3) AS "_slo_violations"
+FROM "slo_versions"."orders" AS "_v"
+WHERE
+  COALESCE((
+    "amount" < 0
+  ), FALSE)
+  AND (
+    (
+      SELECT
+        CASE
+          WHEN COUNT(*) = 0
+          THEN CAST('slocompile: validated.orders has no version that passed its SLOs yet (gate last_good); published versions: ' || CAST(COUNT(*) AS VARCHAR(MAX)) AS INTEGER) = 0
+          ELSE TRUE
+        END
+      FROM "slo"."published" AS "_p"
+      WHERE
+        "_p"."table_name" = 'orders'
+    )
+    AND EXISTS(
+      SELECT
+        1
+      FROM "slo"."published" AS "_p"
+      WHERE
+        (
+          "_p"."table_name" = 'orders' AND "_p"."version" = "_v"."_slo_version"
+        )
+        AND "_p"."partition" IS NULL
+    )
+  );
+
+-- file: orders/validated_view.sql
+CREATE OR REPLACE VIEW "validated"."orders" AS
+SELECT
+  *
+FROM "slo_versions"."orders" AS "_v"
+WHERE
+  (
+    NOT COALESCE((
+      "amount" < 0
+    ), FALSE)
+  )
+  AND (
+    (
+      SELECT
+        CASE
+          WHEN COUNT(*) = 0
+          THEN CAST('slocompile: validated.orders has no version that passed its SLOs yet (gate last_good); published versions: ' || CAST(COUNT(*) AS VARCHAR(MAX)) AS INTEGER) = 0
+          ELSE TRUE
+        END
+      FROM "slo"."published" AS "_p"
+      WHERE
+        "_p"."table_name" = 'orders'
+    )
+    AND EXISTS(
+      SELECT
+        1
+      FROM "slo"."published" AS "_p"
+      WHERE
+        (
+          "_p"."table_name" = 'orders' AND "_p"."version" = "_v"."_slo_version"
+        )
+        AND "_p"."partition" IS NULL
+    )
+  );
+

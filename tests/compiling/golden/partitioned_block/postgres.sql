@@ -1,0 +1,379 @@
+-- file: _setup/meta.sql
+CREATE SCHEMA IF NOT EXISTS "slo";
+
+CREATE SCHEMA IF NOT EXISTS "validated";
+
+CREATE SCHEMA IF NOT EXISTS "quarantine";
+
+CREATE TABLE IF NOT EXISTS "slo"."runs" (
+  "run_id" TEXT,
+  "project" TEXT,
+  "target" TEXT,
+  "started_at" TIMESTAMP,
+  "finished_at" TIMESTAMP,
+  "status" TEXT,
+  "passed" INT,
+  "failed" INT,
+  "warned" INT,
+  "errored" INT
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."results" (
+  "run_id" TEXT,
+  "table_name" TEXT,
+  "check_name" TEXT,
+  "check_type" TEXT,
+  "column_name" TEXT,
+  "partition" TEXT,
+  "status" TEXT,
+  "severity" TEXT,
+  "observed_value" DOUBLE PRECISION,
+  "observed" TEXT,
+  "expected" TEXT,
+  "message" TEXT,
+  "checked_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."metrics" (
+  "run_id" TEXT,
+  "table_name" TEXT,
+  "metric" TEXT,
+  "partition" TEXT,
+  "value" DOUBLE PRECISION,
+  "measured_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."status" (
+  "table_name" TEXT,
+  "partition" TEXT,
+  "status" TEXT,
+  "failed_checks" TEXT,
+  "run_id" TEXT,
+  "checked_at" TIMESTAMP,
+  "fingerprint" TEXT
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."check_status" (
+  "table_name" TEXT,
+  "check_name" TEXT,
+  "column_name" TEXT,
+  "partition" TEXT,
+  "status" TEXT,
+  "severity" TEXT,
+  "run_id" TEXT,
+  "checked_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."alerts" (
+  "alert_id" TEXT,
+  "run_id" TEXT,
+  "trigger_name" TEXT,
+  "event" TEXT,
+  "table_name" TEXT,
+  "checks" TEXT,
+  "action_index" INT,
+  "action" TEXT,
+  "destination" TEXT,
+  "delivery" TEXT,
+  "attempts" INT,
+  "detail" TEXT,
+  "payload" TEXT,
+  "created_at" TIMESTAMP,
+  "delivered_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."versions" (
+  "table_name" TEXT,
+  "version" INT,
+  "partition" TEXT,
+  "status" TEXT,
+  "failed_checks" TEXT,
+  "row_count" BIGINT,
+  "run_id" TEXT,
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."published" (
+  "table_name" TEXT,
+  "partition" TEXT,
+  "version" INT,
+  "run_id" TEXT,
+  "published_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_metrics" (
+  "table_name" TEXT,
+  "column_name" TEXT,
+  "metric" TEXT,
+  "partition" TEXT,
+  "value" DOUBLE PRECISION,
+  "alerted" BOOLEAN,
+  "run_id" TEXT,
+  "measured_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_summaries" (
+  "table_name" TEXT,
+  "column_name" TEXT,
+  "partition" TEXT,
+  "summary" TEXT,
+  "run_id" TEXT,
+  "measured_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_state" (
+  "table_name" TEXT,
+  "column_name" TEXT,
+  "key" TEXT,
+  "value" TEXT,
+  "run_id" TEXT,
+  "updated_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_alerts" (
+  "run_id" TEXT,
+  "table_name" TEXT,
+  "partition" TEXT,
+  "column_name" TEXT,
+  "check_name" TEXT,
+  "metric" TEXT,
+  "severity" TEXT,
+  "observed" DOUBLE PRECISION,
+  "expected" TEXT,
+  "message" TEXT,
+  "incident" TEXT,
+  "cause" TEXT,
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_incidents" (
+  "run_id" TEXT,
+  "table_name" TEXT,
+  "partition" TEXT,
+  "incident" TEXT,
+  "cause" TEXT,
+  "columns" TEXT,
+  "alerts" INT,
+  "severity" TEXT,
+  "created_at" TIMESTAMP
+);
+
+
+-- file: user_features/checks.sql
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  CASE
+    WHEN "ds" IS NULL
+    THEN '(null)'
+    WHEN CAST("ds" AS TEXT) LIKE '(%null)'
+    THEN '(' || CAST("ds" AS TEXT)
+    ELSE CAST("ds" AS TEXT)
+  END AS "_slo_partition",
+  COUNT(*) AS "m0",
+  COUNT(CASE WHEN "user_id" IS NULL THEN 1 END) AS "m1",
+  COUNT(CASE WHEN (
+    "age" < 0
+  ) OR (
+    "age" > 120
+  ) THEN 1 END) AS "m2",
+  COUNT(CASE WHEN "age" IS NULL THEN 1 END) AS "m3",
+  COUNT("user_id") - COUNT(DISTINCT "user_id") AS "m4"
+FROM "raw"."user_features"
+GROUP BY
+  "ds";
+
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  MAX("ds") AS "m0"
+FROM "raw"."user_features";
+
+
+-- file: user_features/quarantine_view.sql
+CREATE OR REPLACE VIEW "quarantine"."user_features" AS
+SELECT
+  *,
+  SUBSTRING(CASE
+    WHEN COALESCE((
+      (
+        "age" < 0
+      ) OR (
+        "age" > 120
+      )
+    ), FALSE)
+    THEN ', between_age'
+    ELSE ''
+  END || CASE WHEN COALESCE((
+    "age" IS NULL
+  ), FALSE) THEN ', not_null_age' ELSE '' END FROM 3) AS "_slo_violations"
+FROM "raw"."user_features"
+WHERE
+  COALESCE((
+    (
+      "age" < 0
+    ) OR (
+      "age" > 120
+    )
+  ), FALSE)
+  OR COALESCE((
+    "age" IS NULL
+  ), FALSE);
+
+-- file: user_features/validated_view.sql
+CREATE OR REPLACE VIEW "validated"."user_features" AS
+SELECT
+  *
+FROM (
+  SELECT
+    "_slo_raw".*
+  FROM "raw"."user_features" AS "_slo_raw"
+  INNER JOIN (
+    SELECT
+      "_slo_now"."ds"
+    FROM (
+      SELECT
+        "ds",
+        CAST(COUNT(*) AS TEXT) || ':' || CAST(COALESCE(SUM(HASHTEXTEXTENDED(CAST(ROW("user_id", "age", "ds") AS TEXT), 0)), 0) AS TEXT) AS "_slo_content"
+      FROM "raw"."user_features"
+      GROUP BY
+        "ds"
+    ) AS "_slo_now"
+    LEFT JOIN (
+      SELECT DISTINCT
+        "partition",
+        SUBSTRING("fingerprint" FROM 18) AS "_slo_content"
+      FROM "slo"."status"
+      WHERE
+        "table_name" = 'user_features'
+    ) AS "_slo_checked"
+      ON "_slo_checked"."partition" = CASE
+        WHEN "_slo_now"."ds" IS NULL
+        THEN '(null)'
+        WHEN CAST("_slo_now"."ds" AS TEXT) LIKE '(%null)'
+        THEN '(' || CAST("_slo_now"."ds" AS TEXT)
+        ELSE CAST("_slo_now"."ds" AS TEXT)
+      END
+    WHERE
+      CASE
+        WHEN NOT "_slo_checked"."_slo_content" IS NULL
+        AND "_slo_checked"."_slo_content" <> "_slo_now"."_slo_content"
+        THEN CAST('slocompile: validated.user_features is blocked: partition ' || CASE
+          WHEN "_slo_now"."ds" IS NULL
+          THEN '(null)'
+          WHEN CAST("_slo_now"."ds" AS TEXT) LIKE '(%null)'
+          THEN '(' || CAST("_slo_now"."ds" AS TEXT)
+          ELSE CAST("_slo_now"."ds" AS TEXT)
+        END || ' changed since it was checked (build again to check it)' AS INT) = 0
+        ELSE TRUE
+      END
+  ) AS "_slo_ok"
+    ON "_slo_raw"."ds" = "_slo_ok"."ds"
+  UNION ALL
+  SELECT
+    *
+  FROM "raw"."user_features"
+  WHERE
+    "ds" IS NULL
+    AND (
+      (
+        NOT EXISTS(
+          SELECT
+            1
+          FROM "slo"."status"
+          WHERE
+            "table_name" = 'user_features' AND "partition" = '(null)'
+        )
+      )
+      OR (
+        EXISTS(
+          SELECT
+            1
+          FROM (
+            SELECT
+              "_slo_now"."ds"
+            FROM (
+              SELECT
+                "ds",
+                CAST(COUNT(*) AS TEXT) || ':' || CAST(COALESCE(SUM(HASHTEXTEXTENDED(CAST(ROW("user_id", "age", "ds") AS TEXT), 0)), 0) AS TEXT) AS "_slo_content"
+              FROM "raw"."user_features"
+              GROUP BY
+                "ds"
+            ) AS "_slo_now"
+            LEFT JOIN (
+              SELECT DISTINCT
+                "partition",
+                SUBSTRING("fingerprint" FROM 18) AS "_slo_content"
+              FROM "slo"."status"
+              WHERE
+                "table_name" = 'user_features'
+            ) AS "_slo_checked"
+              ON "_slo_checked"."partition" = CASE
+                WHEN "_slo_now"."ds" IS NULL
+                THEN '(null)'
+                WHEN CAST("_slo_now"."ds" AS TEXT) LIKE '(%null)'
+                THEN '(' || CAST("_slo_now"."ds" AS TEXT)
+                ELSE CAST("_slo_now"."ds" AS TEXT)
+              END
+            WHERE
+              CASE
+                WHEN NOT "_slo_checked"."_slo_content" IS NULL
+                AND "_slo_checked"."_slo_content" <> "_slo_now"."_slo_content"
+                THEN CAST('slocompile: validated.user_features is blocked: partition ' || CASE
+                  WHEN "_slo_now"."ds" IS NULL
+                  THEN '(null)'
+                  WHEN CAST("_slo_now"."ds" AS TEXT) LIKE '(%null)'
+                  THEN '(' || CAST("_slo_now"."ds" AS TEXT)
+                  ELSE CAST("_slo_now"."ds" AS TEXT)
+                END || ' changed since it was checked (build again to check it)' AS INT) = 0
+                ELSE TRUE
+              END
+          ) AS "_slo_ok"
+          WHERE
+            "_slo_ok"."ds" IS NULL
+            AND (
+              EXISTS(
+                SELECT
+                  1
+                FROM "slo"."status"
+                WHERE
+                  "table_name" = 'user_features' AND "partition" = '(null)'
+              )
+            )
+        )
+      )
+    )
+) AS "_slo_verified"
+WHERE
+  (
+    (
+      NOT COALESCE((
+        (
+          "age" < 0
+        ) OR (
+          "age" > 120
+        )
+      ), FALSE)
+    )
+    AND (
+      NOT COALESCE((
+        "age" IS NULL
+      ), FALSE)
+    )
+  )
+  AND (
+    (
+      SELECT
+        CASE
+          WHEN COUNT(*) > 0
+          THEN CAST('slocompile: validated.user_features is blocked by failed SLOs: ' || STRING_AGG(
+            COALESCE("partition", 'whole table') || ': ' || "failed_checks", '; '
+            ORDER BY
+              COALESCE("partition", 'whole table') || ': ' || "failed_checks" NULLS FIRST
+          ) AS INT) = 0
+          ELSE TRUE
+        END
+      FROM "slo"."status"
+      WHERE
+        "table_name" = 'user_features' AND "status" = 'fail'
+    )
+  );
+

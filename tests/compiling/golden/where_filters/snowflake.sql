@@ -1,0 +1,271 @@
+-- file: _setup/meta.sql
+CREATE SCHEMA IF NOT EXISTS "slo";
+
+CREATE SCHEMA IF NOT EXISTS "validated";
+
+CREATE SCHEMA IF NOT EXISTS "quarantine";
+
+CREATE TABLE IF NOT EXISTS "slo"."runs" (
+  "run_id" VARCHAR,
+  "project" VARCHAR,
+  "target" VARCHAR,
+  "started_at" TIMESTAMP,
+  "finished_at" TIMESTAMP,
+  "status" VARCHAR,
+  "passed" INT,
+  "failed" INT,
+  "warned" INT,
+  "errored" INT
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."results" (
+  "run_id" VARCHAR,
+  "table_name" VARCHAR,
+  "check_name" VARCHAR,
+  "check_type" VARCHAR,
+  "column_name" VARCHAR,
+  "partition" VARCHAR,
+  "status" VARCHAR,
+  "severity" VARCHAR,
+  "observed_value" DOUBLE,
+  "observed" VARCHAR,
+  "expected" VARCHAR,
+  "message" VARCHAR,
+  "checked_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."metrics" (
+  "run_id" VARCHAR,
+  "table_name" VARCHAR,
+  "metric" VARCHAR,
+  "partition" VARCHAR,
+  "value" DOUBLE,
+  "measured_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."status" (
+  "table_name" VARCHAR,
+  "partition" VARCHAR,
+  "status" VARCHAR,
+  "failed_checks" VARCHAR,
+  "run_id" VARCHAR,
+  "checked_at" TIMESTAMP,
+  "fingerprint" VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."check_status" (
+  "table_name" VARCHAR,
+  "check_name" VARCHAR,
+  "column_name" VARCHAR,
+  "partition" VARCHAR,
+  "status" VARCHAR,
+  "severity" VARCHAR,
+  "run_id" VARCHAR,
+  "checked_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."alerts" (
+  "alert_id" VARCHAR,
+  "run_id" VARCHAR,
+  "trigger_name" VARCHAR,
+  "event" VARCHAR,
+  "table_name" VARCHAR,
+  "checks" VARCHAR,
+  "action_index" INT,
+  "action" VARCHAR,
+  "destination" VARCHAR,
+  "delivery" VARCHAR,
+  "attempts" INT,
+  "detail" VARCHAR,
+  "payload" VARCHAR,
+  "created_at" TIMESTAMP,
+  "delivered_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."versions" (
+  "table_name" VARCHAR,
+  "version" INT,
+  "partition" VARCHAR,
+  "status" VARCHAR,
+  "failed_checks" VARCHAR,
+  "row_count" BIGINT,
+  "run_id" VARCHAR,
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."published" (
+  "table_name" VARCHAR,
+  "partition" VARCHAR,
+  "version" INT,
+  "run_id" VARCHAR,
+  "published_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_metrics" (
+  "table_name" VARCHAR,
+  "column_name" VARCHAR,
+  "metric" VARCHAR,
+  "partition" VARCHAR,
+  "value" DOUBLE,
+  "alerted" BOOLEAN,
+  "run_id" VARCHAR,
+  "measured_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_summaries" (
+  "table_name" VARCHAR,
+  "column_name" VARCHAR,
+  "partition" VARCHAR,
+  "summary" VARCHAR,
+  "run_id" VARCHAR,
+  "measured_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_state" (
+  "table_name" VARCHAR,
+  "column_name" VARCHAR,
+  "key" VARCHAR,
+  "value" VARCHAR,
+  "run_id" VARCHAR,
+  "updated_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_alerts" (
+  "run_id" VARCHAR,
+  "table_name" VARCHAR,
+  "partition" VARCHAR,
+  "column_name" VARCHAR,
+  "check_name" VARCHAR,
+  "metric" VARCHAR,
+  "severity" VARCHAR,
+  "observed" DOUBLE,
+  "expected" VARCHAR,
+  "message" VARCHAR,
+  "incident" VARCHAR,
+  "cause" VARCHAR,
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_incidents" (
+  "run_id" VARCHAR,
+  "table_name" VARCHAR,
+  "partition" VARCHAR,
+  "incident" VARCHAR,
+  "cause" VARCHAR,
+  "columns" VARCHAR,
+  "alerts" INT,
+  "severity" VARCHAR,
+  "created_at" TIMESTAMP
+);
+
+
+-- file: payments/checks.sql
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  CASE
+    WHEN "paid_on" IS NULL
+    THEN '(null)'
+    WHEN CAST("paid_on" AS VARCHAR) LIKE '(%null)'
+    THEN '(' || CAST("paid_on" AS VARCHAR)
+    ELSE CAST("paid_on" AS VARCHAR)
+  END AS "_slo_partition",
+  COUNT(*) AS "m0"
+FROM "raw"."payments"
+GROUP BY
+  "paid_on";
+
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  CASE
+    WHEN "paid_on" IS NULL
+    THEN '(null)'
+    WHEN CAST("paid_on" AS VARCHAR) LIKE '(%null)'
+    THEN '(' || CAST("paid_on" AS VARCHAR)
+    ELSE CAST("paid_on" AS VARCHAR)
+  END AS "_slo_partition",
+  COUNT(*) AS "m0",
+  COUNT("payment_id") - COUNT(DISTINCT "payment_id") AS "m1",
+  COUNT(CASE WHEN "amount" IS NULL THEN 1 END) AS "m2",
+  AVG("amount") AS "m3",
+  COUNT(DISTINCT "amount") AS "m4"
+FROM "raw"."payments"
+WHERE
+  "method" = 'card'
+GROUP BY
+  "paid_on";
+
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  CASE
+    WHEN "paid_on" IS NULL
+    THEN '(null)'
+    WHEN CAST("paid_on" AS VARCHAR) LIKE '(%null)'
+    THEN '(' || CAST("paid_on" AS VARCHAR)
+    ELSE CAST("paid_on" AS VARCHAR)
+  END AS "_slo_partition",
+  AVG("amount") > 1 AS "m0"
+FROM "raw"."payments"
+WHERE
+  NOT "amount" IS NULL AND "method" IN ('card', 'cash')
+GROUP BY
+  "paid_on";
+
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  CASE
+    WHEN "paid_on" IS NULL
+    THEN '(null)'
+    WHEN CAST("paid_on" AS VARCHAR) LIKE '(%null)'
+    THEN '(' || CAST("paid_on" AS VARCHAR)
+    ELSE CAST("paid_on" AS VARCHAR)
+  END AS "_slo_partition",
+  COUNT(CASE WHEN "amount" < 0 THEN 1 END) AS "m0",
+  COUNT(*) AS "m1"
+FROM "raw"."payments"
+WHERE
+  "method" <> 'refund'
+GROUP BY
+  "paid_on";
+
+
+-- file: payments/quarantine_view.sql
+CREATE OR REPLACE VIEW "quarantine"."payments" AS
+SELECT
+  *,
+  SUBSTRING(
+    CASE
+      WHEN COALESCE((
+        "method" <> 'refund'
+      ), FALSE)
+      AND COALESCE((
+        "amount" < 0
+      ), FALSE)
+      THEN ', between_amount'
+      ELSE ''
+    END,
+    3
+  ) AS "_slo_violations"
+FROM "raw"."payments"
+WHERE
+  COALESCE((
+    "method" <> 'refund'
+  ), FALSE)
+  AND COALESCE((
+    "amount" < 0
+  ), FALSE);
+
+-- file: payments/validated_view.sql
+CREATE OR REPLACE VIEW "validated"."payments" AS
+SELECT
+  *
+FROM "raw"."payments"
+WHERE
+  NOT (
+    COALESCE((
+      "method" <> 'refund'
+    ), FALSE)
+    AND COALESCE((
+      "amount" < 0
+    ), FALSE)
+  );
+

@@ -1,0 +1,110 @@
+"""Artifacts describe this invocation and runs are never left `running` (issue 11, items 4 and 5):
+a build that stops early (exit 2, a signal) leaves no earlier build's run_results.json or
+junit.xml; the next build marks runs killed mid-flight `aborted`; a build that committed but
+cannot write its artifacts says so (exit 2, with the committed state), not "internal error"."""
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+
+import pytest
+from proj import cli, query, sql, write
+
+from slocompile.api import Project
+from slocompile.errors import SlocompileError
+from slocompile.reports import artifacts
+
+RESULT_FILES = ("run_results.json", "junit.xml")
+
+
+@pytest.fixture
+def green(tmp_path):
+    """A project whose first build passed and wrote its artifacts."""
+    write(tmp_path, [{"name": "t", "relation": "raw.t", "checks": [{"row_count": {"min": 1}}]}])
+    sql(tmp_path, "CREATE TABLE raw.t AS SELECT range AS id FROM range(3)")
+    done = cli(tmp_path, "build")
+    assert done.returncode == 0, done.stderr
+    assert all((tmp_path / "target" / f).exists() for f in RESULT_FILES)
+    return tmp_path
+
+
+def left(root) -> list[str]:
+    return [f for f in RESULT_FILES if (root / "target" / f).exists()]
+
+
+def test_a_broken_declaration_leaves_no_earlier_verdict(green):
+    (green / "slos" / "tables.yml").write_text("tables:\n  - {name: t, relation: raw.t, checks: [row_cnt]}\n")
+    done = cli(green, "build")
+    assert done.returncode == 2 and "row_cnt" in done.stderr
+    assert left(green) == []
+
+
+def test_a_missing_relation_leaves_no_earlier_verdict(green):
+    write(green, [{"name": "t", "relation": "raw.t"}, {"name": "u", "relation": "raw.nope"}])
+    done = cli(green, "build")
+    assert done.returncode == 2 and "relation raw.nope does not exist" in done.stderr
+    assert left(green) == []
+
+
+def test_the_api_discards_them_too(green):
+    write(green, [{"name": "u", "relation": "raw.nope"}])  # never built: a declaration error
+    with pytest.raises(SlocompileError, match="relation raw.nope does not exist"):
+        Project.load(str(green)).build()
+    assert left(green) == []
+
+
+def test_a_killed_build_is_marked_aborted_by_the_next(green):
+    env = {**os.environ, "SLOCOMPILE_TEST_PAUSE": "measured", "SLOCOMPILE_TEST_PAUSE_SECONDS": "120"}
+    proc = subprocess.Popen([sys.executable, "-m", "slocompile", "build"], cwd=str(green), env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr:
+        if "test pause at stage measured" in line:
+            break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    assert left(green) == []  # the killed build removed the earlier verdict before it started
+    killed = query(green, "SELECT run_id FROM slo.runs WHERE status = 'running'")
+    assert len(killed) == 1
+    done = cli(green, "build")
+    assert done.returncode == 0, done.stderr
+    rows = query(green, "SELECT status, finished_at IS NOT NULL, passed + failed + warned + errored "
+                        "FROM slo.runs WHERE run_id = ?", [killed[0][0]])
+    assert rows == [("aborted", True, 0)]
+    assert query(green, "SELECT count(*) FROM slo.runs WHERE status = 'running'") == [(0,)]
+    assert json.loads((green / "target" / "run_results.json").read_text())["status"] == "pass"
+
+
+def test_target_is_a_file(green):
+    shutil.rmtree(green / "target")
+    (green / "target").write_text("not a folder")
+    done = cli(green, "build")
+    assert done.returncode == 2
+    assert "internal error" not in done.stderr
+    run_id = query(green, "SELECT run_id, status FROM slo.runs ORDER BY started_at DESC LIMIT 1")[0]
+    assert run_id[1] == "pass"
+    assert f"error: run {run_id[0]} is committed (PASS: its results, statuses and views are in the slo schema " \
+           f"of target 'local'), but its artifacts could not be written to " in done.stderr
+    assert "Not a directory" in done.stderr
+    assert f"PASS: 1 passed, 0 failed, 0 warned, 0 errored in 1 tables (run {run_id[0]})" in done.stdout
+
+
+def test_disk_full_while_writing_leaves_none_of_them(green, monkeypatch):
+    real = artifacts.write_text
+
+    def full(path, text):
+        if path.endswith("junit.xml"):
+            raise OSError(errno.ENOSPC, "No space left on device", path)
+        real(path, text)
+
+    monkeypatch.setattr(artifacts, "write_text", full)
+    with pytest.raises(artifacts.ArtifactsNotWritten) as err:
+        Project.load(str(green)).build()
+    assert err.value.run.status == "pass"
+    assert "No space left on device" in str(err.value) and "junit.xml" in str(err.value)
+    assert left(green) == []  # run_results.json was written, then removed: all or nothing
+    assert query(green, "SELECT status FROM slo.runs WHERE run_id = ?", [err.value.run.run_id]) == [("pass",)]
