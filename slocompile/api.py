@@ -90,6 +90,19 @@ class Project:
         result = backtest(self.spec, target, select, start, end)
         return result if detailed else result.alerts
 
+    def accept(self, table: str, column: str | None = None, *, start: str, reason: str, metric: str | None = None,
+               who: str | None = None, target: str | None = None) -> dict:
+        """Declare a monitored change intended from partition `start` on (`metric` of `column`, every
+        metric of `column`, or with no column the whole table): its level becomes the baseline.
+        Recorded in the meta schema (who, when, why); returns the recorded row. See `slocompile accept`."""
+        from slocompile.run.acceptances import accept
+
+        engine = self._engine(target)
+        try:
+            return accept(engine, self.spec, table, column, metric, start, reason, who)
+        finally:
+            engine.close()
+
     def report(self, target: str | None = None, select: list[str] | None = None, output: str | None = None,
                last: int = 90) -> str:
         """Write one self-contained HTML page (no network, no scripts) from the target's meta schema:
@@ -127,6 +140,39 @@ class Project:
             return list_versions(self.spec, engine, table)
         finally:
             engine.close()
+
+    def failures(self, table: str, check: str | None = None, target: str | None = None) -> dict:
+        """The failed-row samples of `table`'s latest build (of one `check`): {"run_id": ..., "rows":
+        [{check, partition, row_number, values}]}. See `slocompile show TABLE --failures`."""
+        from slocompile.engines.base import QueryFailed
+        from slocompile.errors import SlocompileError
+        from slocompile.reports.reportdata import open_target
+        from slocompile.run import selection
+        from slocompile.run.failures import read
+
+        spec = self.spec.table(table)
+        if spec is None:
+            raise SlocompileError(f"no table '{table}' is declared")
+        if check is not None and check not in {c.name for c in spec.checks}:
+            raise SlocompileError(f"table '{table}' has no check '{check}' (its checks: "
+                                  f"{', '.join(sorted(c.name for c in spec.checks))})")
+        chosen = selection.target(self.spec, target)
+        engine, _ = open_target(self.spec, chosen)  # read-only: writes nothing, creates no database
+        try:
+            run_id, rows = read(engine, self.spec, table, check)
+        except QueryFailed as e:
+            raise SlocompileError(f"target '{chosen.name}': no slocompile history in schema '{self.spec.schemas.meta}' "
+                                  f"(run `slocompile build` first): {str(e).splitlines()[0]}") from None
+        finally:
+            engine.close()
+        return {"run_id": run_id, "rows": rows}
+
+    def failures_text(self, table: str, check: str | None = None, target: str | None = None) -> str:
+        """What `slocompile show TABLE --failures [CHECK]` prints."""
+        from slocompile.run.failures import format_samples
+
+        found = self.failures(table, check, target)
+        return format_samples(table, found["run_id"], found["rows"], check)
 
     def suggest(self, relation: str, target: str | None = None, name: str | None = None,
                 partition: str | None = None, margin: float = 0.1, max_values: int = 20,

@@ -16,6 +16,11 @@ def _user_errors(fn):
         try:
             return fn(*args, **kwargs)
         except SlocompileError as e:
+            if kwargs.get("fmt") == "github":  # --format github: annotations of the declaring lines too
+                from slocompile.reports.github import problem_lines
+
+                for line in problem_lines(e.problems, kwargs.get("project_dir") or "."):
+                    click.echo(line)
             for p in e.problems:
                 click.echo(click.style("error: ", fg="red", bold=True) + str(p), err=True)
             if len(e.problems) > 1:
@@ -32,7 +37,9 @@ def _user_errors(fn):
         except Exception as e:  # a bug of ours: say so plainly, keep the traceback opt-in
             if os.environ.get("SLOCOMPILE_DEBUG"):
                 raise
-            click.echo(f"internal error: {type(e).__name__}: {e}\n"
+            from slocompile.support.secrets import redact  # only on this path: keeps --help fast
+
+            click.echo(f"internal error: {type(e).__name__}: {redact(str(e))}\n"
                        "(set SLOCOMPILE_DEBUG=1 for the traceback, and please report it)", err=True)
             sys.exit(2)
     return wrapper
@@ -70,6 +77,30 @@ DIALECTS = ("duckdb", "postgres", "snowflake", "bigquery", "spark", "databricks"
 project_dir = click.option("--project-dir", "-p", default=".", show_default=True, type=click.Path(file_okay=False),
                            help="The project folder (holding slocompile.yml).")
 var_opt = click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="Override a var (repeatable).")
+select_opt = click.option("--select", "-s", multiple=True,
+                          help="Only these tables (repeatable); state:modified: the tables whose declarations "
+                               "changed since --state.")
+state_opt = click.option("--state", type=click.Path(), metavar="PATH",
+                         help="An earlier target/ folder (its manifest.json) that state:modified compares with.")
+
+
+def _selection(project, select, state) -> list[str] | None:
+    """--select names, with state:modified expanded (tools.state); None: every table."""
+    from slocompile.tools.state import modified, split_select
+
+    names, methods = split_select(select)
+    if not methods:
+        if state:
+            raise click.UsageError("--state goes with --select state:modified")
+        return names or None
+    chosen = set(modified(project.spec, state)) | set(names)
+    return [t.name for t in project.spec.tables if t.name in chosen] + [n for n in names if n not in chosen
+                                                                         and project.spec.table(n) is None]
+
+
+ci_format = click.option("--format", "fmt", type=click.Choice(["text", "github"]), default="text", show_default=True,
+                         help="github: also print GitHub Actions workflow commands (::error file=...,line=...::) "
+                              "for declaration errors and failing checks, at the lines declaring them.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -93,34 +124,53 @@ def init(directory):
 @project_dir
 @click.option("--target", "-t", help="Target from slocompile.yml (default: the project's target).")
 @click.option("--dialect", "-d", type=click.Choice(DIALECTS), help="Compile for a dialect instead of a target.")
-@click.option("--select", "-s", multiple=True, help="Only these tables (repeatable).")
+@select_opt
+@state_opt
+@ci_format
 @var_opt
 @_user_errors
-def compile_cmd(project_dir, target, dialect, select, variables):
+def compile_cmd(project_dir, target, dialect, select, state, fmt, variables):
     """Write target/compiled/<dialect>/ and target/manifest.json; connects to nothing."""
+    from slocompile.compiling import cache  # the standard library only: an unchanged project compiles in no time
+
+    fingerprint = cache.key(project_dir, {"target": target, "dialect": dialect, "select": list(select),
+                                          "vars": list(variables)})
+    summary = cache.hit(project_dir, fingerprint)
+    if summary is not None:
+        click.echo(summary)
+        return
     from slocompile.api import Project
     from slocompile.support.gcpause import for_short_process
 
     for_short_process()
+    cache.forget(project_dir)
     project = Project.load(project_dir, _parse_vars(variables))
-    compiled = project.compile(target=target, dialect=dialect, select=list(select) or None)
+    tables = _selection(project, select, state)
+    if tables == []:
+        click.echo(f"no table changed since {state}: nothing to compile")
+        return
+    compiled = project.compile(target=target, dialect=dialect, select=tables)
     n_checks = sum(len(t.table.checks) for t in compiled.tables)
     n_scans = sum(len(t.scans) for t in compiled.tables)
-    click.echo(f"compiled {len(compiled.tables)} tables, {n_checks} checks into {n_scans} queries "
+    summary = (f"compiled {len(compiled.tables)} tables, {n_checks} checks into {n_scans} queries "
                f"for {compiled.dialect}: {os.path.join(project.target_dir, 'compiled', compiled.dialect)}")
+    cache.store(project_dir, fingerprint, cache.outputs(project_dir, compiled.dialect), summary)
+    click.echo(summary)
 
 
 @main.command()
 @project_dir
 @click.option("--target", "-t", help="Target from slocompile.yml (default: the project's target).")
-@click.option("--select", "-s", multiple=True, help="Only these tables (repeatable).")
+@select_opt
+@state_opt
 @click.option("--partition", "partitions", multiple=True, metavar="P",
               help="(Re)check these partitions only (repeatable); default: new, failing and changed ones.")
 @click.option("--full-refresh", is_flag=True, help="Check every partition again.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only failures and the verdict.")
+@ci_format
 @var_opt
 @_user_errors
-def build(project_dir, target, select, partitions, full_refresh, quiet, variables):
+def build(project_dir, target, select, state, partitions, full_refresh, quiet, fmt, variables):
     """Run the checks, record results in the meta schema, publish the validated views."""
     from slocompile.api import Project
     from slocompile.reports import artifacts, terminal
@@ -129,13 +179,26 @@ def build(project_dir, target, select, partitions, full_refresh, quiet, variable
     # connection, a signal) leaves no run_results.json or junit.xml that CI could take for its own
     artifacts.discard_results(os.path.join(project_dir, "target"))
     project = Project.load(project_dir, _parse_vars(variables))
+    tables = _selection(project, select, state)
+    if tables == []:
+        click.echo(f"no table changed since {state}: nothing to build")
+        return
+    progress = terminal.progress(quiet)  # on a terminal, a live line for phases over a second
     try:
-        run = project.build(target=target, select=list(select) or None, progress=terminal.progress(quiet),
+        run = project.build(target=target, select=tables, progress=progress,
                             partitions=list(partitions) or None, full_refresh=full_refresh)
     except artifacts.ArtifactsNotWritten as e:  # committed: show what was, then the error (exit 2)
+        progress.close()
         terminal.summary(e.run, quiet=quiet)
         raise
+    finally:
+        progress.close()
     terminal.summary(run, quiet=quiet)
+    if fmt == "github":
+        from slocompile.reports.github import result_lines
+
+        for line in result_lines(run):
+            click.echo(line)
     sys.exit(run.exit_code)
 
 
@@ -172,10 +235,15 @@ def backtest(project_dir, target, select, start, end, fmt, variables):
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here (default: target/report.html).")
 @click.option("--last", type=click.IntRange(min=1), default=90, show_default=True, metavar="N",
               help="Show the newest N partitions in the status grid and the metric plots.")
+@click.option("--format", "fmt", type=click.Choice(["html", "markdown"]), default="html", show_default=True,
+              help="markdown: a summary (failing checks with observed and expected, incidents) for a CI job "
+                   "summary or a pull-request comment, printed (or written to --output).")
+@click.option("--report-url", metavar="URL", help="markdown: link to the HTML report (e.g. where CI publishes it).")
 @var_opt
 @_user_errors
-def report(project_dir, target, select, output, last, variables):
-    """Write one self-contained HTML report from the meta schema and print its path.
+def report(project_dir, target, select, output, last, fmt, report_url, variables):
+    """Write one self-contained HTML report from the meta schema and print its path (--format
+    markdown: print a markdown summary instead).
 
     Status per table and partition, failed and warned checks with the SQL that measured them,
     monitor incidents and metric history with learned bands. Reads only: the database is opened
@@ -183,6 +251,20 @@ def report(project_dir, target, select, output, last, variables):
     from slocompile.api import Project
 
     project = Project.load(project_dir, _parse_vars(variables))
+    if fmt == "markdown":
+        from slocompile.reports.markdown import write_markdown
+
+        text = write_markdown(project.spec, target, list(select) or None, report_url)
+        if not output:
+            click.echo(text, nl=False)
+            return
+        try:
+            with open(output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as e:
+            raise click.UsageError(f"cannot write {output}: {e.strerror or e}") from None
+        click.echo(output)
+        return
     click.echo(project.report(target=target, select=list(select) or None, output=output, last=last))
 
 
@@ -191,13 +273,18 @@ def report(project_dir, target, select, output, last, variables):
 @project_dir
 @click.option("--target", "-t", help="Target from slocompile.yml.")
 @click.option("--dialect", "-d", type=click.Choice(DIALECTS), help="Show SQL for a dialect instead of a target.")
+@click.option("--failures", is_flag=False, flag_value="", default=None, metavar="[CHECK]",
+              help="Print the failed-row samples of the table's latest build (of one check with CHECK) instead.")
 @var_opt
 @_user_errors
-def show(table, project_dir, target, dialect, variables):
-    """Print the plan and compiled SQL of a table's checks and views."""
+def show(table, project_dir, target, dialect, failures, variables):
+    """Print the plan and compiled SQL of a table's checks and views (or, with --failures, failed rows)."""
     from slocompile.api import Project
 
     project = Project.load(project_dir, _parse_vars(variables))
+    if failures is not None:
+        click.echo(project.failures_text(table, failures or None, target=target))
+        return
     compiled = project.compile(target=target, dialect=dialect, select=[table], write=False)
     ct = compiled.tables[0]
     click.echo(f"-- table {table}: {len(ct.table.checks)} checks in {len(ct.scans)} queries ({compiled.dialect})")
@@ -273,6 +360,108 @@ def debug(project_dir, target, variables):
         click.echo("  " + line)
     click.echo(report.footer())
     sys.exit(report.exit_code)
+
+
+# ------------------------------------------------------------------ mute, unmute, alerts
+
+@main.command()
+@click.argument("selector")
+@project_dir
+@click.option("--until", required=True, metavar="WHEN",
+              help="When the mute ends: a date (2026-12-10: its start, UTC), a date and time, or a duration (24h, 3d).")
+@click.option("--reason", required=True, help="Why (shown with the alerts the mute holds back).")
+@click.option("--target", "-t", help="Target from slocompile.yml (default: the project's target).")
+@var_opt
+@_user_errors
+def mute(selector, project_dir, until, reason, target, variables):
+    """Hold back the alerts of SELECTOR (TABLE, TABLE.CHECK or a glob) until WHEN.
+
+    Muted alerts are recorded in the meta schema but not delivered; at the first build after the
+    mute ends, those whose checks still fail are delivered once. The mute lives in the meta schema:
+    every machine that builds the project sees it."""
+    from slocompile.api import Project
+    from slocompile.run import mutes
+
+    project = Project.load(project_dir, _parse_vars(variables))
+    when = mutes.parse_until(until)
+    mutes.check_selector(project.spec, selector)
+    engine = mutes.open_engine(project.spec, target)
+    try:
+        m = mutes.add(engine, project.spec, selector, when, reason)
+    finally:
+        engine.close()
+    click.echo(f"muted {selector} until {m.until:%Y-%m-%d %H:%M} UTC (mute {m.mute_id}): {m.reason}")
+
+
+@main.command()
+@click.argument("selector")
+@project_dir
+@click.option("--target", "-t", help="Target from slocompile.yml (default: the project's target).")
+@var_opt
+@_user_errors
+def unmute(selector, project_dir, target, variables):
+    """End the active mutes of SELECTOR (as given to `mute`) or with that mute id."""
+    from slocompile.api import Project
+    from slocompile.run import mutes
+
+    project = Project.load(project_dir, _parse_vars(variables))
+    engine = mutes.open_engine(project.spec, target)
+    try:
+        ended = mutes.end(engine, project.spec, selector)
+    finally:
+        engine.close()
+    for m in ended:
+        click.echo(f"unmuted {m.selector} (mute {m.mute_id}, was until {m.until:%Y-%m-%d %H:%M} UTC)")
+
+
+@main.command()
+@click.argument("table")
+@click.argument("column", required=False)
+@project_dir
+@click.option("--metric", "-m", metavar="M", help="Only this monitor metric (default: every metric of the column).")
+@click.option("--from", "start", required=True, metavar="PARTITION",
+              help="The first partition of the intended change (its level is the baseline from there on).")
+@click.option("--reason", required=True, help="Why the change is intended (recorded, shown in the report).")
+@click.option("--by", "who", metavar="NAME", help="Who accepts (default: the user name).")
+@click.option("--target", "-t", help="Target from slocompile.yml (default: the project's target).")
+@var_opt
+@_user_errors
+def accept(table, column, project_dir, metric, start, reason, who, target, variables):
+    """Declare a change a monitor flags as intended: from PARTITION on, the new level of COLUMN's
+    metrics (or --metric, or, without COLUMN, the whole table's) is the baseline.
+
+    Recorded in the meta schema with who, when and why; the next build re-checks the failing
+    partitions and closes the incident, and `backtest` judges with it too."""
+    from slocompile.api import Project
+    from slocompile.run.acceptances import describe
+
+    project = Project.load(project_dir, _parse_vars(variables))
+    click.echo(describe(project.accept(table, column, start=start, reason=reason, metric=metric, who=who,
+                                       target=target)))
+
+
+@main.command()
+@project_dir
+@click.option("--target", "-t", help="Target from slocompile.yml (default: the project's target).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@var_opt
+@_user_errors
+def alerts(project_dir, target, fmt, variables):
+    """List the checks failing now (since when, their monitor incident, their mute) and the mutes.
+
+    Reads the meta schema only (the database is opened read-only)."""
+    import json
+
+    from slocompile.api import Project
+    from slocompile.run import mutes
+
+    project = Project.load(project_dir, _parse_vars(variables))
+    engine = mutes.open_engine(project.spec, target, read_only=True)
+    try:
+        data = mutes.open_problems(engine, project.spec)
+    finally:
+        engine.close()
+    click.echo(json.dumps(data, default=str, indent=2) if fmt == "json" else mutes.format_text(data), nl=fmt == "json")
 
 
 # ------------------------------------------------------------------ schema, suggest, import-dbt

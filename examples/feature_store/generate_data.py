@@ -14,6 +14,9 @@ Writes warehouse.duckdb with:
   raw.predictions    one model score per user per day (same users), with a simple
                      `baseline_score` and the `model_version` that produced it.
   dims.countries     the country codes `user_features.country` must reference.
+  raw.events         the app's events of the last 7 days (`event_ts`, a TIMESTAMP; 60-320 an
+                     hour, more in the daytime): `event_id`, `user_id`, `kind`, and `amount` on
+                     purchases. Declared with hourly partitions (slos/events.yml).
 
 Every value is a pure function of (day index, row index, user index) through multiplicative
 hashing modulo a prime: no random generator, so the data are the same on every machine and
@@ -28,6 +31,8 @@ Injected faults (all deliberate; README.md says what slocompile makes of them):
   * 6 rows with an impossible `age` (-1 or 150) on three other days.
   * 4 predictions with `score` above 1 (a calibration bug) on two other days.
   * 3 malformed e-mail addresses (a warn-severity SLO reports them).
+  * EVENT_FAULT_HOUR (14:00 two days before the anchor): the event pipeline replayed a batch, so
+    40 events of that hour appear twice (their `event_id` repeats).
 """
 from __future__ import annotations
 
@@ -47,6 +52,9 @@ COUNTRIES = [("US", "United States", "NA"), ("CA", "Canada", "NA"), ("MX", "Mexi
              ("IT", "Italy", "EU"), ("NL", "Netherlands", "EU"), ("IN", "India", "AS"),
              ("JP", "Japan", "AS"), ("KR", "South Korea", "AS"), ("AU", "Australia", "OC")]
 USED_COUNTRIES = [c for c, _, _ in COUNTRIES[:12]]   # users live in 12 of the 15 known countries
+EVENT_DAYS = 7          # raw.events: the last 7 days, by the hour
+EVENT_FAULT_HOUR = (EVENT_DAYS - 2) * 24 + 14   # 14:00 two days before the anchor: a replayed batch
+REPLAYED = 40           # events of that hour written twice
 
 
 def H(x: str, m: int, c: int) -> str:
@@ -147,14 +155,40 @@ def main(argv=None) -> int:
     FROM z
     ORDER BY ds, user_id
     """)
+    events_first = dt.datetime.combine(anchor - dt.timedelta(days=EVENT_DAYS), dt.time())
+    fault_hour = -1 if args.no_fault else EVENT_FAULT_HOUR
+    e = "(h * 1000 + k)"         # one integer per (hour, event)
+    con.execute(f"""
+    CREATE TABLE raw.events AS
+    WITH hours AS (   -- 60-120 events an hour at night, 260-320 from 08:00 to 22:59
+        SELECT range::INTEGER AS h,
+               60 + CASE WHEN range % 24 BETWEEN 8 AND 22 THEN 200 ELSE 0 END + {H('range', 2654435761, 11)} % 61 AS n
+        FROM range({EVENT_DAYS * 24})
+    ), ev AS (
+        SELECT h, k,
+               (1000000 + {e})::BIGINT                                                 AS event_id,
+               TIMESTAMP '{events_first}' + to_hours(h) + to_seconds(({H(e, 2246822519, 13)} % 3600)::BIGINT)
+                                                                                         AS event_ts,
+               (100000 + {H(e, 3266489917, 17)} % {POOL})::BIGINT                      AS user_id,
+               (['view', 'view', 'view', 'click', 'click', 'purchase'])[1 + ({H(e, 668265263, 19)} % 6)::INTEGER]
+                                                                                         AS kind
+        FROM hours, (SELECT range::INTEGER AS k FROM range(400)) r WHERE k < n
+    )
+    SELECT event_id, event_ts, user_id, kind::VARCHAR AS kind,
+           CASE WHEN kind = 'purchase' THEN round(5 + ({H(e, 374761393, 23)} % 20000) / 100.0, 2) END::DOUBLE AS amount
+    FROM (SELECT * FROM ev UNION ALL SELECT * FROM ev WHERE h = {fault_hour} AND k < {REPLAYED})   -- the replay
+    ORDER BY event_ts, event_id
+    """)
     con.execute("CHECKPOINT")
+    n_e = con.execute("SELECT count(*) FROM raw.events").fetchone()[0]
     n_f = con.execute("SELECT count(*), count(DISTINCT ds) FROM raw.user_features").fetchone()
     n_p = con.execute("SELECT count(*) FROM raw.predictions").fetchone()[0]
     con.close()
     bad = "none" if fault_day < 0 else str(first + dt.timedelta(days=fault_day))
     print(f"{args.out}: raw.user_features {n_f[0]} rows over {n_f[1]} days "
           f"({first} .. {anchor - dt.timedelta(days=1)}), raw.predictions {n_p} rows, "
-          f"dims.countries {len(COUNTRIES)} rows; faulty day: {bad}")
+          f"dims.countries {len(COUNTRIES)} rows, raw.events {n_e} rows over {EVENT_DAYS * 24} hours; "
+          f"faulty day: {bad}")
     return 0
 
 

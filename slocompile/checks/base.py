@@ -31,6 +31,8 @@ class EvalContext:
     earlier: tuple = ()    # change checks: the check's values on earlier passing partitions, oldest first
     # partitions_complete: table name -> the labels of the partitions present, as the build listed them
     partitions: dict | None = None
+    # schema_changes: table name -> the (column, type) list the previous build recorded (run.schema_changes)
+    columns_before: dict | None = None
 
 
 class CheckType:
@@ -47,6 +49,7 @@ class CheckType:
     from_monitor_history: ClassVar[bool] = False  # judged from monitor summaries, not from a scan (drift)
     needs_partition: ClassVar[bool] = False  # only meaningful per partition (the loader says so otherwise)
     needs_partition_list: ClassVar[bool] = False  # judged from EvalContext.partitions (not judged without it)
+    has_rows: ClassVar[bool] = False  # a failure has offending rows to sample (`failed_rows`, run.failures)
 
     def validate(self, params: dict, loc: Location, problems: ProblemCollector) -> None:
         """Cross-field rules beyond each field's type."""
@@ -86,6 +89,7 @@ class RowRule(CheckType):
                       doc="drop: violating rows leave the validated view and go to quarantine."),
     }
     needs_column = True
+    has_rows = True
     prunable: ClassVar[bool] = False  # violation filter answerable from zone maps (null / range)
 
     def condition(self, check: CheckSpec) -> exp.Expression:

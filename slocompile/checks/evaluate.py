@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, is_dataclass, replace
 from typing import Any
 
 from slocompile import checks as registry
@@ -29,7 +29,13 @@ class Result:
     message: str
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # asdict() deep-copies every observed value: a build of thousands of partitions spent
+        # seconds there (benchmarks/partition_grain_bench.py); the fields are plain values
+        if is_dataclass(self.observed):
+            return asdict(self)
+        return {"table": self.table, "check": self.check, "check_type": self.check_type, "column": self.column,
+                "partition": self.partition, "status": self.status, "severity": self.severity,
+                "observed": self.observed, "expected": self.expected, "message": self.message}
 
     @property
     def observed_number(self) -> float | None:

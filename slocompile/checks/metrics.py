@@ -19,8 +19,9 @@ AGGREGATE = "aggregate"    # an aggregate expression over the rows (`expr`)
 DUPLICATES = "duplicates"  # rows beyond the first for each value of `columns` (NULL keys excluded)
 ORPHANS = "orphans"        # rows whose `columns[0]` has no match in `target`.`field`
 CATALOG = "catalog"        # the relation's columns and types, from the engine's catalog
+QUERY_ROWS = "query_rows"  # the rows a whole user SELECT (`expr`) returns (assert with a query)
 
-COUNT_KINDS = (ROWS, COUNT_IF, DUPLICATES, ORPHANS)
+COUNT_KINDS = (ROWS, COUNT_IF, DUPLICATES, ORPHANS, QUERY_ROWS)
 
 # scopes
 PER_PARTITION = "partition"  # measured per partition when the table has one
@@ -77,6 +78,8 @@ class Metric:
             body = sql_text(expr, dialect) if not _is_custom(expr) else _custom_label(expr, dialect)
         elif self.kind == DUPLICATES:
             body = f"duplicates({', '.join(self.columns)})"
+        elif self.kind == QUERY_ROWS:
+            body = f"rows_returned({sql_text(expr, dialect)})"
         elif self.kind == ORPHANS:
             body = f"orphans({self.columns[0]} -> {sql_text(cast(exp.Table, self.target), dialect)}.{self.field})"
         else:
@@ -113,6 +116,10 @@ def duplicates(columns: tuple[str, ...], where: exp.Expression | None = None) ->
 
 def orphans(column: str, target: exp.Table, field: str, where: exp.Expression | None = None) -> Metric:
     return Metric(ORPHANS, columns=(column,), target=target, field=field, where=where)
+
+
+def query_rows(query: exp.Expression) -> Metric:
+    return Metric(QUERY_ROWS, expr=query, scope=WHOLE_TABLE)
 
 
 def catalog() -> Metric:

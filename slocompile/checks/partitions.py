@@ -17,9 +17,11 @@ from dataclasses import replace
 from slocompile.checks.base import CheckType, EvalContext, Outcome
 from slocompile.checks.cadence import (
     CADENCE_HELP,
+    DAY,
     MIN_PARTITIONS,
     NAMED,
     OFF,
+    WEEK,
     Axis,
     Cadence,
     axis,
@@ -154,11 +156,20 @@ class PartitionsComplete(CheckType):
 
 
 def with_partitions_complete(checks: list[CheckSpec], table: str, partition: str | None, cadence,
-                             loc: Location, problems: ProblemCollector) -> list[CheckSpec]:
+                             loc: Location, problems: ProblemCollector, grain: str | None = None) -> list[CheckSpec]:
     """The loader's part: partitions_complete is implied on a partitioned table (`cadence: none` or
     false on the table turns it off); the table's `cadence` and the max_age of a freshness check on
-    the partition column fill in what a declared one leaves out."""
+    the partition column fill in what a declared one leaves out. With a granularity the labels are
+    the starts of hours, days, weeks or months: a cadence finer than that could never be met."""
     where = f"table '{table}'"
+    if grain is not None:
+        declared_ones = [cadence] + [c.params.get("cadence") for c in checks if c.type == PartitionsComplete.name]
+        for value in declared_ones:
+            declared = parse_cadence(value) if value is not None and value is not False and value not in OFF else None
+            if declared is not None and finer_than_grain(declared, grain):
+                problems.add(loc, f"{where}: cadence {value!r} is finer than the partitions' granularity ({grain}): "
+                                  f"partitions are whole {grain}s; declare {grain} or a coarser cadence")
+                return checks
     if cadence is not None and not partition:
         problems.add(loc, f"{where}: 'cadence' says how often partitions come; the table has no 'partition'")
         return checks
@@ -180,6 +191,16 @@ def with_partitions_complete(checks: list[CheckSpec], table: str, partition: str
         out.append(CheckSpec(type=PartitionsComplete.name, name="", table=table, column=None, severity="error",
                              where=None, params=params, loc=loc))
     return out
+
+
+GRAIN_SECONDS = {"hour": 3600, "day": DAY, "week": WEEK}
+
+
+def finer_than_grain(cadence: Cadence, grain: str) -> bool:
+    """A cadence that steps between values a partition of this grain cannot tell apart."""
+    if cadence.months:
+        return False  # a month or more: no grain is coarser
+    return cadence.step < GRAIN_SECONDS.get(grain, 28 * DAY)
 
 
 def _observed(count: int, missing: list[str], late: list[str], cadence: str | None, partitions: int) -> dict:

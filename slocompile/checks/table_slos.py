@@ -28,6 +28,7 @@ class Unique(CheckType):
            "rows with a NULL in any of them are not compared.")
     fields = {"columns": Field("columns", doc="The column or columns that must be unique together.")}
     shorthand = "columns"
+    has_rows = True
 
     def validate(self, params, loc, problems):
         pass
@@ -87,6 +88,7 @@ class Relationship(CheckType):
     fields = {"to": Field("str", required=True, doc="The referenced relation, schema.table."),
               "field": Field("str", required=True, doc="The referenced column.")}
     needs_column = True
+    has_rows = True
 
     def validate(self, params, loc, problems):
         if params.get("to"):
@@ -169,18 +171,31 @@ class Schema(CheckType):
 
 class Assert(CheckType):
     name = "assert"
-    doc = "A boolean aggregate SQL expression over the table (per partition) is TRUE."
-    fields = {"sql": Field("sql", required=True, doc="Boolean aggregate SQL, e.g. count(*) > 0.")}
+    doc = ("A boolean aggregate SQL expression over the table (per partition) is TRUE; or, written as a "
+           "whole read-only SELECT (dbt's singular test: joins, subqueries, CTEs and window functions; "
+           "`{{ this }}` is the table, other declared tables by name), that it returns no rows.")
+    fields = {"sql": Field("sql", required=True, doc="Boolean aggregate SQL, e.g. count(*) > 0; or a SELECT "
+                           "returning the failing rows (one statement, reads only; no `where`).")}
     shorthand = "sql"
     column_level = False
     sql_fields = ("sql",)
+    has_rows = True  # with a query: the rows it returns
+
+    def referenced_columns(self, check):
+        return [] if check.params.get("query") is not None else super().referenced_columns(check)
 
     def metrics(self, check):
+        if check.params.get("query") is not None:
+            return [m.query_rows(check.params["query"].copy())]
         return [m.aggregate(check.params["sql"].copy(), check.where)]
 
     def evaluate(self, check, values, ctx):
         v = values[0]
         sql = check.params["sql_text"]
+        if check.params.get("query") is not None:
+            n = int(v or 0)
+            return Outcome(n == 0, n, "0 rows", f"the query returned {n} row{'s' * (n != 1)}"
+                           + ("" if n == 0 else "; expected none"))
         passed = v is True or (isinstance(v, (int, float)) and not isinstance(v, bool) and v == 1)
         shown = "NULL" if v is None else fmt_num(v) if not isinstance(v, bool) else str(v).lower()
         return Outcome(passed, v, "true", f"{sql} is {shown}" + ("" if passed else "; expected true"))

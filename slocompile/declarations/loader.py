@@ -21,10 +21,18 @@ from slocompile.declarations.project import (
     read_project,
     reject_unset_env_outside_targets,
 )
+from slocompile.declarations.queries import (
+    FAILED_ROWS_FIELD,
+    failed_rows_ok,
+    parse_assert_query,
+    resolve_queries,
+    with_schema_changes,
+)
 from slocompile.dialects.nodes import sql_text
 from slocompile.errors import Location, ProblemCollector, SpecError, did_you_mean
 from slocompile.spec.fields import Field, lenient_values, read_mapping
-from slocompile.spec.model import GATES, SEVERITIES, ColumnSpec, MonitorSpec, ProjectSpec, TableSpec
+from slocompile.spec.model import GATES, GRAINS, SEVERITIES, ColumnSpec, MonitorSpec, ProjectSpec, TableSpec
+from slocompile.spec.userquery import looks_like_query
 from slocompile.spec.usersql import AGGREGATE, ROW, parse_relation, parse_user_sql, typo_of
 from slocompile.spec.yamlload import Node, load_yaml
 
@@ -36,7 +44,10 @@ TABLE_FIELDS = {
     "relation": Field("str", required=True, doc="The raw relation, schema.table."),
     "description": Field("str", doc="Free text."),
     "key": Field("columns", doc="Columns unique per partition (per table when unpartitioned)."),
-    "partition": Field("str", doc="A date or timestamp column: checks and statuses are per partition."),
+    "partition": Field("partition", doc="Checks and statuses are per partition: a date (or other) column, whose "
+                       "values are the partitions, or {column: a timestamp column, granularity: hour, day, week "
+                       "or month}: the partitions are its values truncated to that grain, in the project's "
+                       "time_zone. A timestamp column needs the granularity."),
     "gate": Field("enum", default="warn", choices=GATES,
                   doc="What the validated view does when an error-severity SLO fails."),
     "monitor": Field("monitor", doc="Threshold-free monitors (partitioned tables): `all`, a list of columns, or "
@@ -65,10 +76,19 @@ COMMON_CHECK_FIELDS = {
     "severity": Field("enum", default="error", choices=SEVERITIES, doc="error fails the build; warn reports."),
     "where": Field("sql", doc="A row filter: the check only sees rows where this is true."),
 }
+PARTITION_FIELDS = {
+    "column": Field("str", required=True, doc="The partition column (a date or timestamp)."),
+    "granularity": Field("enum", choices=GRAINS, doc="The partitions' size: the column truncated to it."),
+}
 MONITOR_FIELDS = {
     "columns": Field("columns", default="all", doc="all (every column but the partition and the key) or a list."),
     "severity": Field("enum", default="warn", choices=SEVERITIES, doc="warn reports; error also fails the partition."),
+    "sensitivity": Field("scalar", default="normal", doc="low, normal or high, or a factor (2: changes half as "
+                         "large alert; low is 0.7, high 1.4)."),
 }
+SENSITIVITY = {"low": 0.7, "normal": 1.0, "high": 1.4}
+MONITOR_FIELDS["segments"] = Field("str_list", default=None, doc="Columns whose top values (by rows, 20, the rest "
+                                   "pooled) get bands of their own: row count, missing fractions, means.")
 NOT_YET: dict[str, str] = {}  # declaration keys reserved for features not in this version: key -> feature
 
 
@@ -113,13 +133,16 @@ def load_project(root: str, cli_vars: dict | None = None, env: dict | None = Non
         if fnode.is_map and "triggers" in fnode.value:
             triggers += trig.parse_triggers(fnode.value["triggers"], display, project["sql_dialect"], problems)
     fixes.check_references(tables, problems)
+    resolve_queries(tables)
     trig.check_triggers(triggers, tables, problems)
     check_unknown_vars(cli_vars, project["declared_vars"], asked, problems)
     check_schema_clashes(project["schemas"], tables, project["schemas_loc"], problems)
     problems.raise_if_any()
     return ProjectSpec(root=root, name=project["name"], default_target=project["target"],
                        targets=project["targets"], schemas=project["schemas"], vars=project["vars"],
-                       sql_dialect=project["sql_dialect"], tables=tuple(tables), triggers=tuple(triggers))
+                       sql_dialect=project["sql_dialect"], tables=tuple(tables), triggers=tuple(triggers),
+                       time_zone=project["time_zone"], max_partitions=project["max_partitions"],
+                       failed_rows=project["failed_rows"])
 
 
 def _file_tables(node: Node, display: str, dialect: str, problems: ProblemCollector) -> list[TableSpec]:
@@ -157,6 +180,7 @@ def _table(node: Node, display: str, dialect: str, problems: ProblemCollector) -
             problems.add(node.key_locs[key], f"'{key}': {feature} are not available in this version yet")
     name = raw["name"] or "?"
     where = f"table '{name}'"
+    raw["partition"], grain = _partition(node.value.get("partition"), where, problems)
     unusable = _unusable_table_name(name) if raw["name"] else None
     if unusable:
         shown = name if len(name) <= 40 else name[:40] + "..."
@@ -183,6 +207,9 @@ def _table(node: Node, display: str, dialect: str, problems: ProblemCollector) -
     for field_name in ("partition",):
         if raw[field_name] and known is not None and raw[field_name] not in known:
             problems.add(node.value[field_name].loc, f"{where}: unknown column '{raw[field_name]}'")
+    declared_type = next((c.type for c in columns if c.name == raw["partition"]), None)
+    if raw["partition"] and grain is None and declared_type and _is_timestamp_type(declared_type):
+        problems.add(node.value["partition"].loc, timestamp_needs_grain(where, raw["partition"], declared_type))
     monitor = _monitor(node, raw, where, known, problems)
     checks = []
     table_checks = node.value.get("checks")
@@ -204,8 +231,8 @@ def _table(node: Node, display: str, dialect: str, problems: ProblemCollector) -
         declared = tuple((c.name, c.type) for c in columns)
         checks = [_with_param(c, "declared", declared) if c.type == "schema" else c for c in checks]
     checks = with_partitions_complete(checks, name, raw["partition"], raw["cadence"],
-                                      node.key_locs.get("cadence", node.loc), problems)
-    checks = _name_checks(checks, where, problems)
+                                      node.key_locs.get("cadence", node.loc), problems, grain)
+    checks = _name_checks(with_schema_changes(checks, monitor, name), where, problems)
     monitor = _with_drift_columns(monitor, checks, raw["partition"], where, problems)
     if not ok:
         return None
@@ -213,7 +240,39 @@ def _table(node: Node, display: str, dialect: str, problems: ProblemCollector) -
     return TableSpec(name=name, relation=relation, relation_text=raw["relation"], key=tuple(raw["key"] or ()),
                      partition=raw["partition"], gate=raw["gate"], monitor=monitor, columns=tuple(columns),
                      checks=tuple(checks), loc=node.loc, file=display, row_status=bool(raw["row_status"]),
-                     keep=raw["keep"])
+                     keep=raw["keep"], partition_grain=grain)
+
+
+def timestamp_needs_grain(where: str, column: str, type_text: str) -> str:
+    """The refusal of `partition: <a timestamp column>` without a granularity."""
+    return (f"{where}: partition column '{column}' is a timestamp ({type_text}): every distinct timestamp would be "
+            f"a partition of its own; name their size with the 'granularity' key: partition: {{column: {column}, "
+            f"granularity: {' | '.join(GRAINS)}}}")
+
+
+def _is_timestamp_type(type_text: str) -> bool:
+    low = type_text.strip().lower()
+    return low.startswith(("timestamp", "datetime"))
+
+
+def _partition(pnode: Node | None, where: str, problems: ProblemCollector) -> tuple[str | None, str | None]:
+    """`partition: column` or `partition: {column: ..., granularity: hour | day | week | month}`:
+    the column and the grain (None: the column's values are the partitions)."""
+    if pnode is None or pnode.value is None:
+        return None, None
+    if isinstance(pnode.value, str):
+        return (pnode.value if pnode.value.strip() else None), None
+    if not pnode.is_map:
+        return None, None  # reported by the field
+    p = read_mapping(pnode, PARTITION_FIELDS, f"'partition' of {where}", problems)
+    if p is None:
+        return None, None
+    if p["granularity"] is None:
+        problems.add(pnode.loc, f"{where}: 'partition' as a mapping names the partitions' size: "
+                     f"{{column: {p['column']}, granularity: {' | '.join(GRAINS)}}} (or write partition: "
+                     f"{p['column']} for a date column)")
+        return p["column"], None
+    return p["column"], p["granularity"]
 
 
 def _monitor(node: Node, raw: dict, where: str, known: set[str] | None,
@@ -224,12 +283,29 @@ def _monitor(node: Node, raw: dict, where: str, known: set[str] | None,
     mnode = node.value["monitor"]
     loc = node.key_locs.get("monitor", mnode.loc)
     shape = "all, a list of columns or a mapping {columns: ..., severity: ...}"
-    severity, cols = "warn", mnode
+    severity, cols, sensitivity = "warn", mnode, 1.0
+    segments: tuple[str, ...] = ()
     if mnode.is_map:
         m = read_mapping(mnode, MONITOR_FIELDS, f"'monitor' of {where}", problems)
         if m is None:
             return None
         severity, cols = m["severity"], mnode.value.get("columns")
+        segments = tuple(m.get("segments") or ())
+        bad = [c for c in segments if c == raw["partition"] or typo_of(c, known)]
+        if bad:
+            problems.add(mnode.value["segments"].loc, f"{where}: 'monitor' segments: '{bad[0]}' is "
+                         + ("the partition column" if bad[0] == raw["partition"] else
+                            f"an unknown column{typo_of(bad[0], known)}"))
+            return None
+        s = m["sensitivity"]
+        sensitivity = SENSITIVITY.get(s, 0.0) if isinstance(s, str) else \
+            float(s) if isinstance(s, (int, float)) and not isinstance(s, bool) else 0.0
+        if not 0 < sensitivity < float("inf"):
+            node_s = mnode.value.get("sensitivity")
+            problems.add(node_s.loc if node_s is not None else loc,
+                         f"{where}: 'monitor' sensitivity must be low, normal, high or a number above 0, not {s!r}"
+                         + (did_you_mean(s, SENSITIVITY) if isinstance(s, str) else ""))
+            return None
     columns = None
     if cols is not None and isinstance(cols.value, str):
         if cols.value != "all":
@@ -258,7 +334,7 @@ def _monitor(node: Node, raw: dict, where: str, known: set[str] | None,
         problems.add(loc, f"{where}: 'monitor' needs a 'partition' column: monitors learn each metric's normal "
                      "band from earlier partitions")
         return None
-    return MonitorSpec(columns, severity, loc)
+    return MonitorSpec(columns, severity, loc, sensitivity=sensitivity, segments=segments)
 
 
 def _with_drift_columns(monitor: MonitorSpec | None, checks: list, partition: str | None, where: str,
@@ -362,6 +438,8 @@ class _TableContext:
                                  else " (declare it under a column)"))
             return None
         fields = {**ctype.fields, **COMMON_CHECK_FIELDS}
+        if ctype.has_rows:
+            fields["failed_rows"] = FAILED_ROWS_FIELD
         if ctype.needs_column and column is None:
             fields["column"] = Field("str", required=True, doc="The column the check is about.")
         what = f"'{type_name}' of {where}"
@@ -383,6 +461,8 @@ class _TableContext:
         declared = self.types.get(col) if col is not None else None
         if not check_values_fit_column(type_name, col, declared, params_node, what, self.dialect, self.problems):
             return None
+        if not failed_rows_ok(params, params_node, what, self.problems):
+            return None
         name, severity, where_sql = params.pop("name"), params.pop("severity"), params.pop("where")
         where_expr = None
         if where_sql is not None:
@@ -391,6 +471,12 @@ class _TableContext:
             if where_expr is None:
                 return None
         for key in ctype.sql_fields:
+            if type_name == "assert" and looks_like_query(params[key]):
+                query = parse_assert_query(params[key], where_sql, self.dialect, params_node, what, self.problems)
+                if query is None:
+                    return None
+                params.update(sql_text=params[key], sql=query, query=query)
+                continue
             mode = AGGREGATE if type_name == "assert" else ROW
             parsed = parse_user_sql(params[key], self.dialect, mode, self.known,
                                     params_node.value[key].loc, f"'{key}' of {what}", self.problems)

@@ -3,7 +3,18 @@ from __future__ import annotations
 
 from slocompile.errors import Location, ProblemCollector, did_you_mean
 from slocompile.spec.fields import Field, lenient_values, read_mapping
-from slocompile.spec.model import DIALECTS, ENGINE_TYPES, TARGET_OPTIONS, Schemas, TableSpec, TargetSpec
+from slocompile.spec.model import (
+    DEFAULT_FAILED_ROWS,
+    DEFAULT_MAX_PARTITIONS,
+    DEFAULT_TIME_ZONE,
+    DIALECTS,
+    ENGINE_TYPES,
+    MAX_FAILED_ROWS,
+    TARGET_OPTIONS,
+    Schemas,
+    TableSpec,
+    TargetSpec,
+)
 from slocompile.spec.yamlload import Node, unset_env_names
 
 PROJECT_FILE = "slocompile.yml"
@@ -20,6 +31,13 @@ PROJECT_FIELDS = {
                        "inside the project folder."),
     "allow_outside_paths": Field("bool", default=False, doc="Let `slo_paths` (and symbolic links under them) "
                                  "lead outside the project folder."),
+    "time_zone": Field("str", default=DEFAULT_TIME_ZONE, doc="The time zone (an IANA name such as "
+                       "Europe/Paris) whose hours, days, weeks and months cut time partitions; the build sets its "
+                       "session's time zone to it (default UTC)."),
+    "max_partitions": Field("int", default=DEFAULT_MAX_PARTITIONS, doc="A build that would check more partitions "
+                            "of one table stops with exit 2, naming the table and a coarser granularity."),
+    "failed_rows": Field("int", default=DEFAULT_FAILED_ROWS, doc="Failed-row samples kept per failing check and "
+                         "build (the default of each check's `failed_rows`; 0: none)."),
 }
 _NESTED = {"targets", "schemas", "vars"}
 SCHEMA_FIELDS = {k: Field("str", default=v, doc=f"Schema of the {k} views/tables.")
@@ -63,7 +81,43 @@ def read_project(node: Node, problems: ProblemCollector, cli_vars: dict) -> dict
             "vars": variables, "declared_vars": declared_vars, "sql_dialect": raw.get("sql_dialect") or "duckdb",
             "slo_paths": raw.get("slo_paths") or ("slos",),
             "slo_paths_loc": node.key_locs.get("slo_paths", Location(PROJECT_FILE)),
-            "allow_outside_paths": bool(raw.get("allow_outside_paths"))}
+            "allow_outside_paths": bool(raw.get("allow_outside_paths")),
+            "time_zone": _time_zone(raw.get("time_zone"), node, problems),
+            "max_partitions": _max_partitions(raw.get("max_partitions"), node, problems),
+            "failed_rows": _failed_rows(raw.get("failed_rows"), node, problems)}
+
+
+def _time_zone(name: str | None, node: Node, problems: ProblemCollector) -> str:
+    """`time_zone:` an IANA zone the engines know too (Python's zoneinfo checks the name)."""
+    import zoneinfo
+
+    if not name:
+        return DEFAULT_TIME_ZONE
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        problems.add(node.value["time_zone"].loc, f"time_zone: unknown time zone {name!r} (an IANA name such as "
+                     "UTC, Europe/Paris or America/New_York)")
+        return DEFAULT_TIME_ZONE
+    return name
+
+
+def _max_partitions(value: int | None, node: Node, problems: ProblemCollector) -> int:
+    if value is None:
+        return DEFAULT_MAX_PARTITIONS
+    if value < 1:
+        problems.add(node.value["max_partitions"].loc, "max_partitions must be at least 1")
+        return DEFAULT_MAX_PARTITIONS
+    return value
+
+
+def _failed_rows(value: int | None, node: Node, problems: ProblemCollector) -> int:
+    if value is None:
+        return DEFAULT_FAILED_ROWS
+    if not 0 <= value <= MAX_FAILED_ROWS:
+        problems.add(node.value["failed_rows"].loc, f"failed_rows must be between 0 and {MAX_FAILED_ROWS}")
+        return DEFAULT_FAILED_ROWS
+    return value
 
 
 def _targets(node: Node | None, problems: ProblemCollector) -> dict[str, TargetSpec]:

@@ -5,17 +5,27 @@
         on: [fail, recover]                  # fail | warn | recover
         select: [user_features, "predictions.*"]
         severity: error                      # error | warn | any (default)
+        each: false                          # one message per build and destination (true: per check)
+        renotify: 24h                        # remind while a failure stays open
         do:
           - webhook: {url: "{{ env_var('ALERT_URL') }}", timeout: 10s, retries: 3}
           - command: "scripts/pause_training.sh"
           - sql: "update ops.jobs set paused = true where name = 'train'"
+          - slack: {url: "{{ env_var('SLACK_WEBHOOK_URL') }}", report_url: "https://ci.example.com/report.html"}
+          - teams: "{{ env_var('TEAMS_WEBHOOK_URL') }}"
+          - pagerduty: {routing_key: "{{ env_var('PD_ROUTING_KEY') }}"}
 
-What a build does with them (change detection, the alerts outbox, delivery) is run.triggers.
+Webhook URLs of slack and teams, and PagerDuty routing keys, are secrets: recorded with
+support.secrets as they are read, so no log, artifact or meta table shows them.
+
+What a build does with them (change detection, the alerts outbox, delivery) is run.triggers;
+the message formats are run.destinations.
 """
 from __future__ import annotations
 
 import base64
 import fnmatch
+import json
 import re
 import urllib.parse
 from dataclasses import dataclass, field
@@ -33,7 +43,10 @@ from slocompile.support.secrets import redact, register, register_settings
 
 EVENTS = ("fail", "warn", "recover")
 SEVERITY_CHOICES = ("error", "warn", "any")
-ACTIONS = ("webhook", "command", "sql")
+ACTIONS = ("webhook", "command", "sql", "slack", "teams", "pagerduty")
+GROUPED_KINDS = ("slack", "teams", "pagerduty")  # one message per build (each: false); webhook with payload too
+PAGERDUTY_URL = "https://events.pagerduty.com/v2/enqueue"
+PAGERDUTY_SEVERITIES = ("critical", "error", "warning", "info")
 
 TRIGGER_FIELDS = {
     "name": Field("str", required=True, doc="The trigger's name, unique in the project (the key of its alerts)."),
@@ -42,7 +55,13 @@ TRIGGER_FIELDS = {
     "select": Field("str_list", doc="Table names or glob patterns `table.check` (default: every table)."),
     "severity": Field("enum", default="any", choices=SEVERITY_CHOICES, doc="Only checks of this severity."),
     "repeat": Field("bool", default=False, doc="Fire on every build while a check fails, not only on changes."),
-    "do": Field("list", doc="Actions: webhook, command, sql (none: the alert is only recorded)."),
+    "each": Field("bool", default=False, doc="One alert and message per check (table, check and event) instead of "
+                  "one message per build and destination (slack, teams, pagerduty, webhook with payload) and one "
+                  "call per table and event (a plain webhook, command, sql)."),
+    "renotify": Field("duration", doc="Remind (once per this duration, e.g. 24h) about checks still failing "
+                      "when nothing was sent about their table for that long."),
+    "do": Field("list", doc="Actions: webhook, slack, teams, pagerduty, command, sql (none: the alert is only "
+                "recorded)."),
 }
 WEBHOOK_FIELDS = {
     "url": Field("str", required=True, doc="http(s) URL that gets the event as a JSON POST "
@@ -51,6 +70,25 @@ WEBHOOK_FIELDS = {
     "retries": Field("int", default=3, doc="Further attempts after a failed one (connection error, timeout, 5xx)."),
     "backoff": Field("scalar", default=1, doc="Seconds before the first retry; doubled for each next one."),
     "headers": Field("mapping", doc="Extra HTTP headers, e.g. Authorization."),
+    "payload": Field("str", doc="A Jinja template of the body, rendered with `event` (the build's summary: "
+                     "see docs/alerts.md) and the `tojson` filter; JSON unless content_type says otherwise. "
+                     "Write it inside {% raw %}...{% endraw %}: declarations are rendered by Jinja first."),
+    "content_type": Field("str", default="application/json", doc="Content-Type of a `payload` body."),
+}
+_DELIVERY_FIELDS = {k: WEBHOOK_FIELDS[k] for k in ("timeout", "retries", "backoff")}
+CHAT_FIELDS = {
+    "url": Field("str", required=True, doc="The incoming-webhook URL (a secret: never shown or stored)."),
+    "report_url": Field("str", doc="A link to the report (e.g. where CI publishes report.html), shown as a button."),
+    **_DELIVERY_FIELDS,
+}
+PAGERDUTY_FIELDS = {
+    "routing_key": Field("str", required=True, doc="The Events API v2 integration key (a secret: never shown "
+                         "or stored)."),
+    "url": Field("str", default=PAGERDUTY_URL, doc="The Events API v2 endpoint."),
+    "severity": Field("enum", choices=PAGERDUTY_SEVERITIES, doc="The alert's severity (default: error for "
+                      "failures, warning for warnings)."),
+    "report_url": Field("str", doc="A link to the report, sent as the event's link."),
+    **_DELIVERY_FIELDS,
 }
 COMMAND_FIELDS = {
     "run": Field("str", required=True, doc="Shell command, run in the project folder with the event on stdin; "
@@ -58,6 +96,9 @@ COMMAND_FIELDS = {
     "timeout": Field("scalar", default=300, doc="Seconds (or a duration) before the command and every process it "
                      "started are stopped; more than 0."),
 }
+ACTION_FIELDS = {"webhook": WEBHOOK_FIELDS, "command": COMMAND_FIELDS, "slack": CHAT_FIELDS, "teams": CHAT_FIELDS,
+                 "pagerduty": PAGERDUTY_FIELDS}
+SHORT_KEY = {"webhook": "url", "command": "run", "slack": "url", "teams": "url", "pagerduty": "routing_key"}
 
 
 
@@ -73,14 +114,27 @@ class Action:
     command: str | None = None
     sql: str | None = None
     tree: exp.Expression | None = None  # the parsed statement (sql)
+    template: str | None = None         # webhook: the Jinja template of the body
+    content_type: str = "application/json"
+    routing_key: str | None = None      # pagerduty
+    report_url: str | None = None       # slack, teams, pagerduty: a link to the report
+    severity: str | None = None         # pagerduty: the alert severity (None: by the checks' severity)
+
+    @property
+    def grouped(self) -> bool:
+        """Whether the action takes one message per build (a trigger without `each: true`)."""
+        return self.kind in GROUPED_KINDS or (self.kind == "webhook" and self.template is not None)
 
     @property
     def destination(self) -> str:
         """What the alerts table, the terminal and run_results.json show: a webhook's scheme, host
         and path (no query string or credentials, which may be secrets), the command or the SQL
-        with every recorded secret redacted (support.secrets)."""
+        with every recorded secret redacted (support.secrets). Slack, Teams and PagerDuty: the
+        service and the host only (their URLs and keys are secrets)."""
         if self.kind == "webhook":
             return origin(self.url or "", path=True)
+        if self.kind in GROUPED_KINDS:
+            return origin(self.url or "")
         text = self.command if self.kind == "command" else self.sql
         assert text is not None  # a command action always has its command, an sql action its SQL
         return redact(text)
@@ -111,6 +165,8 @@ class Trigger:
     loc: Location
     file: str
     select_loc: Location | None = None
+    each: bool = False
+    renotify: float | None = None  # seconds
 
     def selects(self, table: str, check: str | None = None) -> bool:
         if self.select is None:
@@ -163,9 +219,12 @@ def _trigger(node, display, dialect, problems: ProblemCollector) -> Trigger | No
         if a is not None:
             actions.append(a)
     # returned also when some part is wrong (the loader then fails), so its name and `select` are checked too
+    if raw["renotify"] is not None and raw["renotify"] <= 0:
+        problems.add(node.value["renotify"].loc, f"{where}: renotify must be a duration of more than 0, such as 24h")
     return Trigger(raw["name"], on, tuple(raw["select"]) if raw["select"] else None, raw["severity"],
                    bool(raw["repeat"]), tuple(actions), node.loc, display,
-                   node.value["select"].loc if "select" in node.value else None)
+                   node.value["select"].loc if "select" in node.value else None, bool(raw["each"]),
+                   raw["renotify"] or None)
 
 
 def _seconds(value, node, what: str, problems: ProblemCollector, positive: bool = False) -> float | None:
@@ -198,8 +257,7 @@ def _action(item, where: str, dialect: str, problems: ProblemCollector) -> Actio
             return None
         tree = parse_statement(arg.value, dialect, arg.loc, f"{where}: sql", problems)
         return None if tree is None else Action("sql", kloc, sql=arg.value, tree=tree)
-    fields = WEBHOOK_FIELDS if kind == "webhook" else COMMAND_FIELDS
-    short = "url" if kind == "webhook" else "run"
+    fields, short = ACTION_FIELDS[kind], SHORT_KEY[kind]
     if not arg.is_map:
         arg = Node({short: arg}, arg.loc, {short: arg.loc})
     raw = read_mapping(arg, fields, f"{kind} of {where}", problems)
@@ -211,6 +269,8 @@ def _action(item, where: str, dialect: str, problems: ProblemCollector) -> Actio
         return None
     if kind == "command":
         return Action("command", kloc, command=expand(raw["run"]), timeout=timeout)
+    if kind in GROUPED_KINDS:
+        return _service(kind, kloc, arg, raw, timeout, where, problems)
     url = raw["url"]
     register_settings({"url": url})  # a password or token=... in it
     parts = urllib.parse.urlsplit(url)
@@ -233,7 +293,91 @@ def _action(item, where: str, dialect: str, problems: ProblemCollector) -> Actio
             register(value)
             register(str(value).split(" ", 1)[-1])  # the credentials after `Bearer `
     url, plain = _basic_auth(parts, plain)
-    return Action("webhook", kloc, url=url, timeout=timeout, retries=raw["retries"], backoff=backoff, headers=plain)
+    template = raw["payload"]
+    if template is not None and not check_template(template, arg.value["payload"].loc, where, problems,
+                                                   raw["content_type"]):
+        return None
+    return Action("webhook", kloc, url=url, timeout=timeout, retries=raw["retries"], backoff=backoff, headers=plain,
+                  template=template, content_type=raw["content_type"])
+
+
+def _service(kind: str, kloc: Location, arg, raw: dict, timeout: float, where: str,
+             problems: ProblemCollector) -> Action | None:
+    """slack, teams, pagerduty: their URL and routing key are secrets from the moment they are read."""
+    url = raw["url"]
+    register_secret_url(url)
+    key = raw.get("routing_key")
+    if key is not None:
+        register(key)
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        problems.add(arg.value["url"].loc if "url" in arg.value else arg.loc,
+                     f"{where}: {kind} url must be an http:// or https:// URL")
+        return None
+    report = raw.get("report_url")
+    if report is not None and urllib.parse.urlsplit(report).scheme not in ("http", "https"):
+        problems.add(arg.value["report_url"].loc, f"{where}: report_url must be an http:// or https:// URL, "
+                     f"not {report!r}")
+        return None
+    backoff = _seconds(raw["backoff"], arg.value.get("backoff"), f"'backoff' of {kind} of {where}", problems)
+    if backoff is None:
+        return None
+    return Action(kind, kloc, url=url, timeout=timeout, retries=raw["retries"], backoff=backoff,
+                  routing_key=key, report_url=report, severity=raw.get("severity"))
+
+
+def register_secret_url(url: str) -> None:
+    """A webhook URL whose path or query is the credential (Slack, Teams): the whole URL, its
+    query and every long path segment become secrets."""
+    register(url)
+    parts = urllib.parse.urlsplit(url)
+    if len(parts.query) >= 8:
+        register(parts.query)
+    for segment in parts.path.split("/"):
+        if len(segment) >= 16:
+            register(segment)
+    register_settings({"url": url})
+
+
+SAMPLE_EVENT: dict[str, object] = {  # the keys of run.destinations.summary(), for checking templates at load
+    "project": "p", "target": "t", "run_id": "r", "at": "2026-01-01T00:00:00Z", "trigger": "t", "summary": "s",
+    "text": "s", "counts": {"fail": 1, "warn": 0, "recover": 0}, "notes": [], "tables": [], "incidents": [],
+    "results": [], "alerts": [], "report_url": None}
+
+
+def template_environment(event: dict):
+    """The sandboxed, bounded Jinja environment a webhook payload renders in, with `event`."""
+    import jinja2
+
+    from slocompile.spec.jinjalimits import BoundedEnvironment
+
+    env = BoundedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+    env.globals["event"] = event
+    return env
+
+
+def check_template(text: str, loc: Location, where: str, problems: ProblemCollector,
+                   content_type: str = "application/json") -> bool:
+    """A payload template that parses, and renders on a sample event (JSON when it says so)."""
+    import jinja2
+
+    try:
+        body = template_environment(SAMPLE_EVENT).render_bounded(text)
+    except jinja2.TemplateSyntaxError as e:
+        problems.add(Location(loc.file, loc.line + max((e.lineno or 1) - 1, 0)),
+                     f"{where}: payload template: Jinja syntax error: {e.message}")
+        return False
+    except Exception as e:  # an error of the template itself (a filter on the wrong type, a limit)
+        problems.add(loc, f"{where}: payload template: {type(e).__name__}: {e}")
+        return False
+    if "json" in content_type.lower():
+        try:
+            json.loads(body)
+        except ValueError as e:
+            problems.add(loc, f"{where}: payload template does not render to JSON on a sample event ({e}); quote "
+                         "values with the tojson filter, or set content_type")
+            return False
+    return True
 
 
 _SECRET_HEADER = re.compile(r"authorization|cookie|token|secret|api-?key|pass", re.IGNORECASE)

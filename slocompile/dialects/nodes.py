@@ -37,6 +37,14 @@ class RowHash(exp.Expression, exp.Func):
     is_var_len_args = True
 
 
+class TimeBucket(exp.Expression, exp.Func):
+    """The start of the hour, day, week (Monday) or month (`unit`, a string literal) that the date
+    or timestamp `this` falls in, in the session's time zone: a TIMESTAMP for hours, else a DATE.
+    A table's partition when it declares a granularity (sqltrees/scans.py partition_expr)."""
+
+    arg_types = {"this": True, "unit": True}
+
+
 def col(name: str) -> exp.Column:
     """A quoted column reference: names from YAML never pass through the parser."""
     return exp.Column(this=exp.to_identifier(name, quoted=True))

@@ -15,7 +15,7 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, UnsupportedError
 
-from slocompile.dialects.nodes import Quantile, QueryError, RegexSearch, RowHash
+from slocompile.dialects.nodes import Quantile, QueryError, RegexSearch, RowHash, TimeBucket
 from slocompile.dialects.rules import rules
 
 
@@ -198,12 +198,25 @@ def _row_hash(node: RowHash, dialect: str) -> exp.Expression:
     raise UnsupportedConstruct("a row hash (the content fingerprint of gates filter and block)", dialect)
 
 
+def _time_bucket(node: TimeBucket, dialect: str) -> exp.Expression:
+    """DATE_TRUNC(unit, CAST(x AS TIMESTAMP)), a DATE unless the unit is an hour. The cast makes a
+    timestamp with a time zone a local one in the session's zone (the project's: the build sets it),
+    and a date a timestamp, so one spelling serves every column type."""
+    r = rules(dialect)
+    unit = str(node.args["unit"].name).upper()
+    naive = exp.cast(node.this.copy(), exp.DataType.Type.TIMESTAMP)
+    var = exp.Var(this=r.week_unit if unit == "WEEK" else unit)
+    trunc = exp.DatetimeTrunc if r.datetime_trunc else exp.TimestampTrunc
+    start = trunc(this=naive, unit=var)
+    return start if unit == "HOUR" else exp.cast(start, exp.DataType.Type.DATE)
+
+
 # each rewrite takes a node of its key's type
 _REWRITES: dict[type[exp.Expr], Callable[[Any, str], exp.Expression]] = {
     QueryError: _query_error, Quantile: _quantile, RegexSearch: _regex_search, exp.Filter: _aggregate_filter,
     exp.GroupConcat: _group_concat, exp.CountIf: _count_if, exp.ApproxDistinct: _approx_distinct,
     exp.IsNan: _is_nan, exp.TimeToUnix: _time_to_unix, exp.PercentileCont: _percentile_cont,
-    exp.AnyValue: _any_value, RowHash: _row_hash}
+    exp.AnyValue: _any_value, RowHash: _row_hash, TimeBucket: _time_bucket}
 
 _dialect = functools.lru_cache(maxsize=None)(Dialect.get_or_raise)  # one instance per dialect name
 

@@ -35,6 +35,10 @@ class Rules:
     isnan = True                         # ISNAN(x) exists (else: x = 'NaN')
     epoch_micros = False                 # epoch seconds from UNIX_MICROS (the seconds function truncates)
     any_value = True                     # ANY_VALUE(x) exists
+    datetime_trunc = False               # truncate naive timestamps with DATETIME_TRUNC (else DATE_TRUNC)
+    week_unit = "WEEK"                   # the unit that truncates to the Monday of a week
+    time_zone_setting: str | None = "TimeZone"  # SET <setting> = 'zone' sets the session time zone
+                                                # (None: SET TIME ZONE 'zone')
     row_hash: str | None = None          # how a row's values hash to a number SUM cannot overflow (render.py
                                          # _row_hash: hash, hashtext, xxhash64, farm_fingerprint, trino, md5)
     # engines (`slocompile debug`)
@@ -131,6 +135,7 @@ class Spark(Rules):
     row_hash = "xxhash64"  # xxhash64(a, b, ...) as DECIMAL(20,0): ANSI mode raises on a BIGINT SUM's overflow
     error_function = "raise_error"
     quantile_function = "percentile"  # exact, unlike percentile_approx
+    time_zone_setting = None          # SET TIME ZONE 'zone' (spark.sql.session.timeZone)
     epoch_micros = True               # UNIX_TIMESTAMP truncates to whole seconds
     transactional_ddl = False
     catalog_query = "SHOW DATABASES"
@@ -183,6 +188,8 @@ class Redshift(Rules):
 class BigQuery(Rules):
     name = "bigquery"
     row_hash = "farm_fingerprint"
+    datetime_trunc = True   # TIMESTAMP_TRUNC takes a TIMESTAMP, not the DATETIME a naive cast gives
+    week_unit = "ISOWEEK"   # WEEK starts on Sunday there
     error_function = "ERROR"
 
 

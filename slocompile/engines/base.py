@@ -32,7 +32,11 @@ class Engine(Protocol):
     # exp.DType is what exp.DataType.Type names (mypy does not take the class attribute as a type)
     def insert_rows(self, table: exp.Table, columns: list[tuple[str, exp.DType]],
                     rows: list[tuple[Any, ...]]) -> None:
-        """Append rows (values in `columns` order) to a table; bulk writes of the meta schema."""
+        """Append rows (values in `columns` order) to a table; bulk writes of the meta schema
+        (sqltrees.meta.rows: results, metrics, statuses, alerts; the monitors' history). Through the
+        engine's bulk path, never SQL literals nor a statement per row: DuckDB scans NumPy arrays
+        (bound parameters for a few rows), Postgres COPY, Spark a DataFrame. NaN and infinite
+        doubles are stored as given."""
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

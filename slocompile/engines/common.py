@@ -4,6 +4,8 @@ Kept apart from base.py (which opens the engine modules) so that the engine modu
 nothing that imports them."""
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlglot import exp
 
 from slocompile.errors import SlocompileError
@@ -31,15 +33,33 @@ class NothingStored(SlocompileError):
 def plain_rows(columns: list, rows: list) -> list[tuple]:
     """Rows with each value as the Python type its column holds (numpy scalars unwrapped, numbers
     as float or int), for the drivers; None stays None."""
-    T = exp.DataType.Type
-    conv = {T.DOUBLE: float, T.FLOAT: float, T.INT: int, T.BIGINT: int, T.TEXT: str, T.BOOLEAN: bool}
+    return list(zip(*plain_columns(columns, rows))) if rows else []
 
-    def plain(v, t):
-        if v is None:
-            return None
-        if hasattr(v, "item") and not isinstance(v, (str, bytes)):
-            v = v.item()
-        f = conv.get(t)
-        return f(v) if f is not None else v
 
-    return [tuple(plain(v, t) for v, (_, t) in zip(r, columns)) for r in rows]
+def plain_columns(columns: list, rows: list) -> list[list]:
+    """``plain_rows`` by column: one list per column. A column whose values already have their
+    plain type (the usual case) is copied as it is."""
+    if not rows:
+        return [[] for _ in columns]
+    out = []
+    for values, (_, t) in zip(zip(*rows), columns):
+        f = _PLAIN.get(t)
+        if all(v is None or type(v) is f for v in values) if f is not None else \
+                all(type(v) in _NATIVE for v in values):
+            out.append(list(values))
+        else:
+            out.append([_plain(v, f) for v in values])
+    return out
+
+
+_T = exp.DataType.Type
+_PLAIN = {_T.DOUBLE: float, _T.FLOAT: float, _T.INT: int, _T.BIGINT: int, _T.TEXT: str, _T.BOOLEAN: bool}
+_NATIVE = {type(None), str, int, float, bool, dt.datetime, dt.date}  # values no driver needs unwrapped
+
+
+def _plain(v, f):
+    if v is None:
+        return None
+    if hasattr(v, "item") and not isinstance(v, (str, bytes)):
+        v = v.item()
+    return f(v) if f is not None else v

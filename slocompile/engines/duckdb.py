@@ -1,17 +1,17 @@
 """The embedded default engine: a DuckDB file in the project."""
 from __future__ import annotations
 
-import datetime as dt
-import math
 import os
+import uuid
 from contextlib import contextmanager
 
 from sqlglot import exp
 
-from slocompile.engines.common import NothingStored, QueryFailed
+from slocompile.engines.common import NothingStored, QueryFailed, plain_columns
 from slocompile.errors import SlocompileError
 
-INSERT_BATCH = 5000  # rows per INSERT statement of insert_rows
+_DOUBLE, _FLOAT = exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT
+FEW_ROWS = 100  # insert_rows: fewer rows go as bound parameters of one INSERT, more through NumPy arrays
 
 
 class DuckDBEngine:
@@ -80,19 +80,47 @@ class DuckDBEngine:
         return [(r[0], r[1]) for r in rows] or None
 
     def insert_rows(self, table: exp.Table, columns: list, rows: list[tuple]) -> None:
-        """INSERT ... VALUES with the values written as DuckDB literals, INSERT_BATCH rows a
-        statement: many times faster than executemany's statement per row, and than building
-        a long history's VALUES lists as sqlglot trees."""
+        """Append rows with no SQL literal and no statement per row: a few as the bound parameters of
+        one INSERT ... VALUES (?, ...), more through DuckDB's scan of NumPy arrays (registered as a
+        relation, one object array a column, and inserted by one INSERT ... SELECT). That scan
+        reads a NaN as NULL: a double column holding NaN gets a flag column that puts the NaN back."""
         import duckdb
 
         if not rows:
             return
-        names = ", ".join(exp.to_identifier(c, quoted=True).sql("duckdb") for c, _ in columns)
-        head = f"INSERT INTO {table.sql('duckdb', identify=True)} ({names}) VALUES "
+        target = exp.Schema(this=table.copy(), expressions=[exp.to_identifier(c, quoted=True) for c, _ in columns])
+        if len(rows) < FEW_ROWS:  # a few rows: bound parameters, without importing NumPy for them
+            values = list(zip(*plain_columns(columns, rows)))
+            insert = exp.Insert(this=target, expression=exp.Values(expressions=[
+                exp.Tuple(expressions=[exp.Placeholder() for _ in columns]) for _ in values]))
+            try:
+                self.con.execute(insert.sql("duckdb", identify=True), [v for r in values for v in r])
+            except duckdb.Error as e:
+                raise QueryFailed(str(e).strip()) from None
+            return
+        import numpy as np
+
+        data: dict[str, object] = {}
+        select: list[exp.Expression] = []
+        for i, (values, (_, t)) in enumerate(zip(plain_columns(columns, rows), columns)):
+            column = np.empty(len(values), dtype=object)
+            column[:] = values
+            data[f"c{i}"] = column
+            ref: exp.Expression = exp.column(f"c{i}", quoted=True)
+            if t in (_DOUBLE, _FLOAT) and any(v != v for v in values):  # NaN: the only value unequal to itself
+                data[f"n{i}"] = np.array([v != v for v in values], dtype=bool)
+                ref = exp.Case(ifs=[exp.If(this=exp.column(f"n{i}", quoted=True),
+                                           true=exp.cast(exp.Literal.string("nan"), exp.DataType.Type.DOUBLE))],
+                               default=ref)
+            select.append(ref)
+        name = f"_slo_rows_{uuid.uuid4().hex[:12]}"
+        insert = exp.Insert(this=target, expression=exp.select(*select).from_(exp.to_identifier(name, quoted=True)))
         try:
-            for i in range(0, len(rows), INSERT_BATCH):
-                self.con.execute(head + ", ".join("(" + ", ".join(map(_literal, r)) + ")"
-                                                  for r in rows[i:i + INSERT_BATCH]))
+            self.con.register(name, data)
+            try:
+                self.con.execute(insert.sql("duckdb", identify=True))
+            finally:
+                self.con.unregister(name)
         except duckdb.Error as e:
             raise QueryFailed(str(e).strip()) from None
 
@@ -119,19 +147,3 @@ class DuckDBEngine:
             "AND schema_name = ?", [s]).fetchone()[0]) for s in schemas}
         return {"version": f"DuckDB {duckdb.__version__}", "where": self.path, "user": None, "schemas": exists}
 
-
-def _literal(v) -> str:
-    """A DuckDB SQL literal (lossless for floats: repr, and 'nan'/'inf' as doubles)."""
-    if v is None:
-        return "NULL"
-    if hasattr(v, "item") and not isinstance(v, (str, bytes)):  # numpy scalars
-        v = v.item()
-    if isinstance(v, bool):
-        return "TRUE" if v else "FALSE"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        return repr(v) if math.isfinite(v) else f"CAST('{v!r}' AS DOUBLE)"
-    if isinstance(v, dt.datetime):
-        return f"TIMESTAMP '{v.isoformat(sep=' ')}'"
-    return "'" + str(v).replace("'", "''") + "'"

@@ -162,19 +162,21 @@ class PostgresEngine:
             raise self._failed(e) from None
 
     def insert_rows(self, table: exp.Table, columns: list, rows: list[tuple]) -> None:
-        """INSERT with bound parameters (executemany: one round trip per batch, no SQL literals)."""
+        """COPY ... FROM STDIN through psycopg (the driver adapts each value; no SQL literals, one
+        stream for all the rows)."""
         import psycopg
         from psycopg import sql
 
         if not rows:
             return
         names = [c for c, _ in columns]
-        stmt = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+        stmt = sql.SQL("COPY {} ({}) FROM STDIN").format(
             sql.Identifier(*[p for p in (table.catalog, table.db, table.name) if p]),
-            sql.SQL(", ").join(sql.Identifier(n) for n in names), sql.SQL(", ").join(sql.Placeholder() * len(names)))
+            sql.SQL(", ").join(sql.Identifier(n) for n in names))
         try:
-            with self.con.cursor() as cur:
-                cur.executemany(stmt, plain_rows(columns, rows))
+            with self.con.cursor() as cur, cur.copy(stmt) as copy:
+                for row in plain_rows(columns, rows):
+                    copy.write_row(row)
         except psycopg.Error as e:
             raise self._failed(e) from None
 

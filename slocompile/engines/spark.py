@@ -36,6 +36,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -256,20 +257,49 @@ class SparkEngine:
         self._run(sql)
 
     def insert_rows(self, table: exp.Table, columns: list, rows: list[tuple], batch: int = 2000) -> None:
-        """INSERT ... VALUES built as trees (doubles as CAST('repr' AS DOUBLE): exact, NaN and
-        infinities included); into a table with copy-on-write changes pending, the trees join them
-        without being rendered and parsed again."""
+        """The rows as one DataFrame (createDataFrame: no SQL text) inserted by one INSERT ... SELECT
+        from a temporary view; timestamps travel as text and are cast as their literals were. Into a
+        table with copy-on-write changes pending, INSERT ... VALUES trees (doubles as CAST('repr' AS
+        DOUBLE): exact, NaN and infinities included) join them without being rendered and parsed."""
         target = exp.Schema(this=_plain(table), expressions=[exp.to_identifier(c, quoted=True) for c, _ in columns])
         types = [t for _, t in columns]
         values = plain_rows(columns, rows)
+        if not values:
+            return
+        if _quoted(_plain(table)) not in self._pending:
+            return self._insert_frame(target, columns, values)
         for i in range(0, len(values), batch):
             tree = exp.Insert(this=target.copy(), expression=exp.Values(expressions=[
                 exp.Tuple(expressions=[_literal(v, t) for v, t in zip(r, types)]) for r in values[i:i + batch]]))
-            key = _quoted(_insert_table(tree))
-            if key in self._pending:
-                self._pending[key].ops.append(tree)
-            else:
-                self._run(tree.sql("spark", identify=True))
+            self._pending[_quoted(_insert_table(tree))].ops.append(tree)
+
+    def _insert_frame(self, target: exp.Schema, columns: list, values: list[tuple]) -> None:
+        from pyspark.sql import types as st
+
+        T = exp.DataType.Type
+        spark_types = {T.DOUBLE: st.DoubleType, T.FLOAT: st.DoubleType, T.INT: st.IntegerType,
+                       T.BIGINT: st.LongType, T.BOOLEAN: st.BooleanType}
+        stamps = [i for i, (_, t) in enumerate(columns) if t in (T.TIMESTAMP, T.DATE)]
+        if stamps:
+            values = [tuple(v.isoformat(sep=" ") if i in stamps and isinstance(v, dt.datetime)
+                            else v.isoformat() if i in stamps and isinstance(v, dt.date) else v
+                            for i, v in enumerate(r)) for r in values]
+        schema = st.StructType([st.StructField(f"c{i}", spark_types.get(t, st.StringType)(), True)
+                                for i, (_, t) in enumerate(columns)])
+        view = f"_slo_rows_{uuid.uuid4().hex[:12]}"
+        select = exp.select(*[exp.cast(_col(f"c{i}"), t) if t in (T.TIMESTAMP, T.DATE) else _col(f"c{i}")
+                              for i, (_, t) in enumerate(columns)]).from_(exp.to_identifier(view, quoted=True))
+        try:
+            self.spark.createDataFrame(values, schema).createOrReplaceTempView(view)
+        except Exception as e:
+            raise QueryFailed(_message(e)) from None
+        try:
+            self._run(exp.Insert(this=target, expression=select).sql("spark", identify=True))
+        finally:
+            try:
+                self.spark.catalog.dropTempView(view)
+            except Exception:
+                pass
 
     def columns(self, relation: exp.Table) -> list[tuple[str, str]] | None:
         name = _quoted(relation)

@@ -9,6 +9,12 @@ Typical use (a daily build), on any Engine (engines.connect)::
     save(history.to_rows())                                      # meta tables
 
 and ``detect_range(engine, relation, partition_column, key, columns, start, end)`` replays history.
+
+Detection (``detect.judge_partition``): per metric a band learned from the metric's own clean
+history (``bands``; the seasonal cycle and history length of the partition grain:
+``bands.settings_for``, the table's ``sensitivity``: ``bands.sensitive``), shares moved between
+categories (``shares``), incidents that last while a fault does, with ``open`` and ``recover``
+events (``incidents.track``), and changes declared intended (``history.Acceptance``).
 """
 from slocompile.monitors.bands import DEFAULT, Settings
 from slocompile.monitors.detect import METRICS, judge_partition

@@ -16,6 +16,7 @@ both ``z`` robust standard deviations (statistically surprising) and the scale's
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -32,15 +33,49 @@ class Settings:
     z: float = 5.0              # robust z a change must exceed ...
     floor_prop: float = 0.2     # ... and Cohen's h for proportions (0% -> 1%, 50% -> 60%)
     floor_log: float = math.log(2.0)  # ... and log ratio for counts and spreads (x2 or /2)
-    floor_location: float = 1.0       # ... and shift in within-partition standard deviations
+    floor_volume: float = math.log(1 / 0.72)  # ... and log ratio for a drop of the row count (28% fewer)
+    floor_location: float = 0.8       # ... and shift in within-partition standard deviations
     #                             (drift: the Jensen-Shannon of a normal shifted that far)
+    floor_shares: float = 0.05        # ... and Cohen's h of mass moved between two categories
+    #                             (a fifth of a 25% category recoded as another: 0.12; a campaign
+    #                             growing one category by half shrinks the next largest by < 0.05)
     drift_window: int = 7       # clean partitions pooled as the drift reference
     range_window: int = 28      # partitions whose min/max medians form the historical range
     persist: int = 3            # consecutive alerts after which a new level is accepted as normal
-    seasonal_gain: float = 0.8  # weekday profile kept only if it cuts the noise scale below this
+    seasonal_gain: float = 0.8  # seasonal profile kept only if it cuts the noise scale below this
+    period: int = 7             # the seasonal cycle in partitions: weekdays of daily partitions, or
+    #                             the hours of the day of hourly ones (``settings_for``)
 
 
 DEFAULT = Settings()
+# hourly partitions: a daily cycle of 24, a week of history as the baseline (3 points per hour of
+# the day at least), two days before alerting
+HOURLY = Settings(period=24, window=7 * 24, min_history=2 * 24, drift_window=24, range_window=7 * 24)
+
+
+def sensitive(settings: Settings, factor: float) -> Settings:
+    """A table's `sensitivity`: the z a change must exceed and every materiality floor divided by
+    ``factor`` (2: changes half as large alert; 0.5: only changes twice as large)."""
+    if factor == 1.0:
+        return settings
+    scaled = {k: getattr(settings, k) / factor for k in
+              ("z", "floor_prop", "floor_log", "floor_volume", "floor_location", "floor_shares")}
+    return Settings(**{**settings.__dict__, **scaled})
+
+
+def settings_for(grain: str | None, partitions: Sequence[str] = (), base: Settings = DEFAULT) -> Settings:
+    """The settings of a table: its declared time grain (``partition: {granularity: hour}``) or,
+    without one, the spacing of its partitions (timestamps an hour apart) decide the cycle."""
+    if grain is None and len(partitions) >= 2 and all(len(p) > 10 for p in partitions[-3:]):
+        import datetime as dt
+
+        ts = sorted(dt.datetime.fromisoformat(p) for p in partitions[-50:])
+        gaps = [(b - a).total_seconds() for a, b in zip(ts, ts[1:]) if b > a]
+        grain = "hour" if gaps and min(gaps) <= 3600 else None
+    if grain != "hour":
+        return base
+    return Settings(**{**base.__dict__, **{k: getattr(HOURLY, k) for k in
+                                           ("period", "window", "min_history", "drift_window", "range_window")}})
 
 
 # ----------------------------------------------------------------------------- scales
@@ -48,6 +83,7 @@ DEFAULT = Settings()
 class Scale:
     """Maps a metric's values to the scale on which bands are fitted, and back."""
     kind = "identity"
+    floor_up: float | None = None  # a rise's floor when it differs from a fall's
 
     def __init__(self, floor: float):
         self.floor = floor
@@ -178,9 +214,9 @@ class Fit:
         return out
 
 
-def _fit_once(t, y, wd, t_new, weekly: bool):
-    season = np.zeros(7)
-    counts = np.bincount(wd, minlength=7) if weekly else np.zeros(7, dtype=int)
+def _fit_once(t, y, wd, t_new, weekly: bool, k: int = 7):
+    season = np.zeros(k)
+    counts = np.bincount(wd, minlength=k) if weekly else np.zeros(k, dtype=int)
     slope = level = 0.0
     for _ in range(3 if weekly else 1):
         z = y - season[wd]
@@ -189,7 +225,7 @@ def _fit_once(t, y, wd, t_new, weekly: bool):
         if not weekly:
             break
         r = y - level - slope * (t - t_new)
-        new, _ = group_medians(r, wd, 7)
+        new, _ = group_medians(r, wd, k)
         present = counts >= 2
         new[~present] = 0.0
         if present.any():
@@ -205,12 +241,13 @@ def fit(t: np.ndarray, y: np.ndarray, wd: np.ndarray | None, t_new: float, wd_ne
     t = np.asarray(t, dtype=float)
     y = np.asarray(y, dtype=float)
     n = len(y)
-    level, slope, season, counts, resid = _fit_once(t, y, np.zeros(n, dtype=int), t_new, False)
+    k = settings.period
+    level, slope, season, counts, resid = _fit_once(t, y, np.zeros(n, dtype=int), t_new, False, k)
     sd = mad_sd(resid)
     seasonal = False
-    if wd is not None and wd_new is not None and n >= 14:
+    if wd is not None and wd_new is not None and n >= 2 * k:
         wd = np.asarray(wd, dtype=int)
-        l2, s2, season2, counts2, r2 = _fit_once(t, y, wd, t_new, True)
+        l2, s2, season2, counts2, r2 = _fit_once(t, y, wd, t_new, True, k)
         sd2 = mad_sd(r2)
         if sd2 < settings.seasonal_gain * sd and counts2[wd_new] >= 2:
             level, slope, season, counts, resid, sd, seasonal = l2, s2, season2, counts2, r2, sd2, True
@@ -238,10 +275,11 @@ def judge(fitted: Fit, scale: Scale, value: float, direction: str, settings: Set
     Outside means further from the prediction than both ``z`` prediction standard deviations
     (including today's own sampling error, ``extra_sd``) and the scale's materiality floor. The
     band reported (lo, hi) is the history's: prediction +- max(z sd, floor)."""
-    half = max(settings.z * math.hypot(fitted.sd, fitted.extra_sd), scale.floor)
-    shown = max(settings.z * fitted.sd, scale.floor)
     y = float(scale.fwd(np.array([value]))[0]) if math.isfinite(value) else math.copysign(1e300, value)
     dev = y - fitted.pred
+    floor = scale.floor_up if dev > 0 and scale.floor_up is not None else scale.floor
+    half = max(settings.z * math.hypot(fitted.sd, fitted.extra_sd), floor)
+    shown = max(settings.z * fitted.sd, floor)
     up_ok = direction in ("both", "up")
     down_ok = direction in ("both", "down")
     signed = max(dev if up_ok else -math.inf, -dev if down_ok else -math.inf)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import numpy as np
 
@@ -30,8 +30,9 @@ from slocompile.monitors.bands import (
     judge,
 )
 from slocompile.monitors.history import History, Judgement
-from slocompile.monitors.incidents import assign
+from slocompile.monitors.incidents import assign, track
 from slocompile.monitors.profile import learn_edges
+from slocompile.monitors.shares import share_metrics
 
 
 @dataclass(frozen=True)
@@ -67,10 +68,21 @@ METRICS: dict[str, MetricInfo] = {
     # a thin tail bin empties, and L-inf ignores how rare a value was: JS is the one that alerts
     "new_category_fraction": MetricInfo("prop", "up", "share of {col} values in categories new vs trailing partitions"),
     "vanished_category_fraction": MetricInfo("prop", "up", "share of trailing {col} values in categories now absent"),
+    # partial shifts (shares.py): deviations of each category's share from its prediction
+    "share_shift": MetricInfo("shares", "up", "share of {col} values moved between categories (Cohen's h)"),
 }
 # measured against trailing partitions, not levels of their own: after an accepted change their
 # reference restarts instead of their baseline
-DRIFT_METRICS = {"js", "new_category_fraction", "vanished_category_fraction"}
+DRIFT_METRICS = {"js", "new_category_fraction", "vanished_category_fraction", "share_shift"}
+# Faults, never a new normal however long they last: a level change in these directions is not
+# accepted after ``persist`` partitions (a stale copy, a NULL-filled column, a unit change that
+# throws values out of range, duplicated keys, renamed categories, recoded shares), only by
+# `slocompile accept`. Other levels (volumes, means, spreads, distributions) may move for good.
+NEVER_NORMAL = {("missing_fraction", 1), ("empty_fraction", 1), ("duplicate_fraction", 1),
+                ("unchanged_fraction", 1), ("out_of_range_fraction", 1), ("future_fraction", 1),
+                ("negative_fraction", 1), ("zero_fraction", 1), ("vanished_category_fraction", 1),
+                ("share_shift", 1), ("lag_mean", 1)}
+# (a new category alone is a launch as often as a fault: a rename also empties the old one)
 SPREAD_TO_SD = 2.5631  # (q90 - q10) of a normal distribution in standard deviations
 
 
@@ -82,7 +94,24 @@ def _date(p: str) -> dt.date | None:
         return None
 
 
-def _time(parts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+@lru_cache(maxsize=8192)
+def _moment(p: str) -> tuple[float, int] | None:
+    """(days since year 1, hour of the day) of an hourly partition's text."""
+    try:
+        t = dt.datetime.fromisoformat(p)
+    except ValueError:
+        return None
+    return t.toordinal() + (t.hour * 3600 + t.minute * 60 + t.second) / 86400.0, t.hour
+
+
+def _time(parts: list[str], period: int = 7) -> tuple[np.ndarray, np.ndarray | None]:
+    """Times (in days) and seasonal groups of partitions: weekdays (``period`` 7), or for hourly
+    partitions (24) the hour of the day; no groups for partitions that are not dates or times."""
+    if period == 24:
+        moments = [m for m in map(_moment, parts) if m is not None]
+        if len(moments) == len(parts):
+            return np.array([m[0] for m in moments], dtype=float), np.array([m[1] for m in moments], dtype=int)
+        return np.arange(len(parts), dtype=float), None
     dates = [d for d in map(_date, parts) if d is not None]
     if len(dates) == len(parts):
         return (np.array([d.toordinal() for d in dates], dtype=float),
@@ -133,7 +162,7 @@ def baseline_context(history: History, partition: str, columns, settings: Settin
     """What judging `partition` compares with: ({column (None: the table): its clean partitions
     before it}, the partition's time, its weekday or None). The report replays bands with it."""
     prior = history.before(partition, 2 * settings.window + settings.persist)
-    t_arr, wd_arr = _time([partition])
+    t_arr, wd_arr = _time([partition], settings.period)
     t_new, wd_new = float(t_arr[0]), (None if wd_arr is None else int(wd_arr[0]))
     return {c: _clean(history, prior, c, settings) for c in [None, *columns]}, t_new, wd_new
 
@@ -159,7 +188,8 @@ def _drift_vs(history: History, column: str, summary: dict, kind: str, parts: li
     return out
 
 
-def _drift(history: History, column: str, summary: dict, clean: list[str], settings: Settings) -> dict:
+def _drift(history: History, column: str, summary: dict, clean: list[str], settings: Settings,
+           partition: str = "") -> dict:
     """PSI and Jensen-Shannon (bins or categories) and, for categories, L-inf and the shares of
     new and vanished categories, vs the pooled summaries of trailing clean partitions. After an
     accepted change the reference is the partitions since; while they are few, the smaller
@@ -167,7 +197,7 @@ def _drift(history: History, column: str, summary: dict, clean: list[str], setti
     kind = "bins" if "bins" in summary else "top" if "top" in summary else None
     if kind is None or not drift.shares_of(summary):
         return {}
-    start = history.references.get(column)
+    start = history.reference(column, partition) if partition else history.references.get(column)
     if start is None:
         return _drift_vs(history, column, summary, kind, clean, settings) or {}
     post = [q for q in clean if q >= start]
@@ -185,7 +215,13 @@ def _scale(info: MetricInfo, history: History, column, clean: list[str], ys: lis
     if info.kind == "prop":
         return PropScale(settings.floor_prop)
     if info.kind == "count":
-        return LogScale(settings.floor_log, 1.0)
+        if metric != "row_count":
+            return LogScale(settings.floor_log, 1.0)
+        # fewer rows than the weekly pattern predicts: a missing share of the partition; more rows
+        # are holidays and campaigns unless doubled (duplicated rows show in key duplicates too)
+        volume = LogScale(settings.floor_volume, 1.0)
+        volume.floor_up = settings.floor_log
+        return volume
     if info.kind == "scale":
         # eps: a tenth of the column's typical standard deviation, so that a spread that is
         # usually 0 (mostly one value) does not turn tiny wobbles into huge log ratios
@@ -206,6 +242,8 @@ def _scale(info: MetricInfo, history: History, column, clean: list[str], ys: lis
         if unit <= 0:
             unit = 1e-9 * max(1.0, float(np.median(np.abs(ys))) if ys else 1.0)
         return UnitScale(settings.floor_location, unit)
+    if info.kind == "shares":
+        return DistanceScale(settings.floor_shares)
     # js: what a shift of floor_location standard deviations does to a normal, d^2 / (8 ln 2) bits
     return DistanceScale(settings.floor_location ** 2 / (8 * math.log(2)))
 
@@ -223,7 +261,7 @@ def _fit_parts(history: History, column, metric: str, info: MetricInfo, parts: l
     series = history.values[(column, metric)]
     ys = [series[q] for q in parts]
     scale = _scale(info, history, column, clean, ys, settings, metric)
-    t, wd = _time(parts)
+    t, wd = _time(parts, settings.period)
     y = scale.fwd(np.array(ys))
     f = fit(t, y, wd, t_new, wd_new, settings)
     if info.kind == "location" and metric.endswith("mean") and current:
@@ -239,7 +277,7 @@ def _fit_parts(history: History, column, metric: str, info: MetricInfo, parts: l
 
 def judge_metric(history: History, column: str | None, metric: str, value: float, clean: list[str],
                  t_new: float, wd_new: int | None, settings: Settings = DEFAULT,
-                 current: dict | None = None) -> MetricResult | None:
+                 current: dict | None = None, partition: str = "") -> MetricResult | None:
     """Verdict for one metric value against its clean history, or None (not enough history).
 
     After an accepted level change (``History.regimes``) only partitions since the change form
@@ -253,9 +291,12 @@ def judge_metric(history: History, column: str | None, metric: str, value: float
     if not series:
         return None
     parts = [q for q in clean if q in series and series[q] is not None and math.isfinite(series[q])]
-    start = None if metric in DRIFT_METRICS else history.regimes.get((column, metric))
+    start = None if metric in DRIFT_METRICS else \
+        history.regime(column, metric, partition) if partition else history.regimes.get((column, metric))
     if start is not None:
         post = [q for q in parts if q >= start]
+        if not post and partition and history.user_accepted(column, metric, partition):
+            return None  # the first partition of a declared new level: nothing to judge it by yet
         if len(post) >= settings.min_history or len(post) == len(parts):
             parts = post
         else:
@@ -269,12 +310,14 @@ def judge_metric(history: History, column: str | None, metric: str, value: float
                 return MetricResult(old, info, scale, recovered=True)
             shift = 0.0
             if post:
-                t_post, wd_post = _time(post)
+                t_post, wd_post = _time(post, settings.period)
                 y_post = scale.fwd(np.array([series[q] for q in post]))
                 shift = float(np.median(y_post - f_old.at(t_post, wd_post)))
             return MetricResult(judge(replace(f_old, pred=f_old.pred + shift), scale, value, info.direction,
                                       settings), info, scale)
-    if len(parts) < settings.min_history:
+    # a derived share deviation needs min_history partitions before its first value: half as many
+    # of its own then (it is a deviation from a prediction already: level and cycle are removed)
+    if len(parts) < (settings.min_history // 2 if info.kind == "shares" else settings.min_history):
         return None
     f, scale = _fit_parts(history, column, metric, info, parts, clean, t_new, wd_new, settings, current)
     return MetricResult(judge(f, scale, value, info.direction, settings), info, scale)
@@ -286,7 +329,7 @@ def _level_change(history: History, column, metric: str, partition: str, value: 
     ``persist``-th in a row of the same metric, on the same side of the band, at one stable level
     (the run's values agree within the band's width); else None. A fault that moves a metric on
     several days in a row, differently each day, is no new level."""
-    if settings.persist < 2:
+    if settings.persist < 2 or (metric, res.verdict.direction) in NEVER_NORMAL:
         return None
     run = history.before(partition, settings.persist - 1)
     if len(run) < settings.persist - 1:
@@ -324,15 +367,22 @@ def judge_partition(history: History, partition: str, metrics: dict, summaries: 
     details = {}
     for c in columns:
         if c in summaries:
-            for m, v in _drift(history, c, summaries[c], clean[c], settings).items():
+            for m, v in _drift(history, c, summaries[c], clean[c], settings, partition).items():
                 if m == "detail":
                     details[c] = v
                 elif v is not None and math.isfinite(v):
                     metrics[(c, m)] = v
+            extra, detail = share_metrics(history, c, summaries[c], clean[c], partial(_time, period=settings.period),
+                                          t_new, wd_new, settings,
+                                          history.reference(c, partition))
+            for m, v in extra.items():
+                metrics[(c, m)] = v
+                if detail:
+                    details[(c, m)] = detail
     alerts, abandon = [], []
     runs: dict[str | None, list] = {}  # per column: (metric, run or None) of today's alerts
     for (c, m), v in sorted(metrics.items(), key=lambda kv: (kv[0][0] is not None, str(kv[0][0]), kv[0][1])):
-        res = judge_metric(history, c, m, v, clean.get(c, []), t_new, wd_new, settings, metrics)
+        res = judge_metric(history, c, m, v, clean.get(c, []), t_new, wd_new, settings, metrics, partition)
         if res is None:
             continue
         verdict, info = res.verdict, res.info
@@ -348,7 +398,8 @@ def judge_partition(history: History, partition: str, metrics: dict, summaries: 
             "metric": m, "observed": v, "expected_value": verdict.expected,
             "band": [verdict.lo, verdict.hi], "direction": "rose" if verdict.direction > 0 else "fell",
             "score": verdict.score, "kind": info.kind, "label": info.label,
-            **({"detail": details[c]} if c in details and m in DRIFT_METRICS else {}),
+            **({"detail": details[(c, m)]} if (c, m) in details else
+               {"detail": details[c]} if c in details and m in DRIFT_METRICS else {}),
         })
     # A column's change is accepted as the new normal only when every metric it alerts on today
     # has held one stable level for ``persist`` partitions: those alerts end.
@@ -362,5 +413,6 @@ def judge_partition(history: History, partition: str, metrics: dict, summaries: 
             accept.append((c, sorted(ms), run, [m for m, _ in rs if m not in DRIFT_METRICS]))
     done = {(c, m) for c, ms, _, _ in accept for m in ms}
     alerts = assign([a for a in alerts if (a["column"], a["metric"]) not in done], history.table)
+    incidents, events = track(history.open_before(partition), partition, alerts, history.table)
     return Judgement(partition=partition, metrics=metrics, summaries=summaries, alerts=alerts,
-                     accept=accept, abandon=abandon)
+                     accept=accept, abandon=abandon, incidents=incidents, events=events)

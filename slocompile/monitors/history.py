@@ -27,6 +27,25 @@ class Judgement:
     # since the change, metrics whose own baseline restarts there)
     accept: list[tuple[str | None, list[str], list[str], list[str]]] = field(default_factory=list)
     abandon: list[tuple[str | None, str]] = field(default_factory=list)  # (column, metric) back to the old level
+    # incidents (incidents.track): the open ones after this partition, and what opened or recovered on it
+    incidents: dict[str, dict] = field(default_factory=dict)
+    events: list[dict] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """`slocompile accept`: from ``start`` on, the level of ``metric`` (None: every metric) of
+    ``column`` (None: every column and the table's own metrics) is intended: the baseline."""
+    column: str | None
+    metric: str | None
+    start: str
+    reason: str = ""
+    by: str = ""
+    at: str = ""
+
+    def covers(self, column: str | None, metric: str, partition: str) -> bool:
+        return (partition >= self.start and (self.column is None or self.column == column)
+                and (self.metric is None or self.metric == metric))
 
 
 @dataclass
@@ -43,6 +62,13 @@ class History:
     accepted: dict[tuple[str | None, str], list[str]] = field(default_factory=dict)
     regimes: dict[tuple[str | None, str], str] = field(default_factory=dict)
     references: dict[str | None, str] = field(default_factory=dict)
+    # the incidents open after each partition ({partition: {id: incident}}, partitions with none
+    # left out), persisted with the state: judging a partition continues those of the one before it
+    incidents: dict[str, dict[str, dict]] = field(default_factory=dict)
+    # changes declared intended (`slocompile accept`; their own meta table, not the state rows)
+    acceptances: list[Acceptance] = field(default_factory=list)
+    # incident events of the partitions recorded since loading (open, recover): not persisted here
+    events: list[dict] = field(default_factory=list)
 
     # ------------------------------------------------------------------ updates
     def record(self, j: Judgement) -> None:
@@ -55,6 +81,9 @@ class History:
             self.values.setdefault(k, {})[p] = v
         self.alerted[p] = {(a["column"], a["metric"]) for a in j.alerts}
         self.summaries[p] = j.summaries
+        if j.incidents:
+            self.incidents[p] = j.incidents
+        self.events += j.events
         for col, metrics, run, levels in j.accept:
             for m in metrics:
                 self.accepted[(col, m)] = sorted(set(self.accepted.get((col, m), [])) | set(run))
@@ -82,6 +111,7 @@ class History:
             series.pop(p, None)
         self.alerted.pop(p, None)
         self.summaries.pop(p, None)
+        self.incidents.pop(p, None)
 
     # ------------------------------------------------------------------ queries
     def before(self, p: str, limit: int | None = None) -> list[str]:
@@ -96,8 +126,32 @@ class History:
             if col is None or col == column:
                 if (col, metric) in self.accepted and p in self.accepted[(col, metric)]:
                     continue
+                if self.user_accepted(col, metric, p):
+                    continue
                 return True
         return False
+
+    def open_before(self, p: str) -> dict[str, dict]:
+        """The incidents open after the partition recorded just before ``p``."""
+        prev = self.before(p, 1)
+        return self.incidents.get(prev[0], {}) if prev else {}
+
+    def user_accepted(self, column: str | None, metric: str, p: str) -> str | None:
+        """The start of the latest `slocompile accept` covering this metric on ``p``, or None."""
+        starts = [a.start for a in self.acceptances if a.covers(column, metric, p)]
+        return max(starts) if starts else None
+
+    def regime(self, column: str | None, metric: str, p: str) -> str | None:
+        """Where the baseline of a level metric judged on ``p`` starts: an automatically accepted
+        level change or a declared one, whichever is later (None: all history)."""
+        starts = [s for s in (self.regimes.get((column, metric)), self.user_accepted(column, metric, p)) if s]
+        return max(starts) if starts else None
+
+    def reference(self, column: str | None, p: str) -> str | None:
+        """Where the drift reference of ``column`` judged on ``p`` starts (as ``regime``)."""
+        starts = [a.start for a in self.acceptances if p >= a.start and (a.column is None or a.column == column)]
+        starts += [self.references[column]] if column in self.references else []
+        return max(starts) if starts else None
 
     # ------------------------------------------------------------------ persistence
     def to_rows(self) -> dict[str, list[tuple]]:
@@ -112,6 +166,8 @@ class History:
                        for (col, metric), ps in self.accepted.items()]
         state_rows += [(t, col, f"regime:{metric}", json.dumps(p)) for (col, metric), p in self.regimes.items()]
         state_rows += [(t, col, "reference", json.dumps(p)) for col, p in self.references.items()]
+        state_rows += [(t, None, f"incidents@{p}", json.dumps(inc, sort_keys=True))
+                       for p, inc in self.incidents.items()]
         # partitions that were judged but produced no metric still need a trace
         state_rows += [(t, None, "partitions", json.dumps(self.partitions))]
         return {"metric_rows": metric_rows, "summary_rows": summary_rows, "state_rows": state_rows}
@@ -138,6 +194,8 @@ class History:
                 h.regimes[(col, key.split(":", 1)[1])] = json.loads(v)
             elif key == "reference":
                 h.references[col] = json.loads(v)
+            elif key.startswith("incidents@"):
+                h.incidents[key.split("@", 1)[1]] = json.loads(v)
             elif key == "partitions":
                 parts.update(json.loads(v))
         h.partitions = sorted(parts)

@@ -20,7 +20,7 @@ COUNT_METRICS = {"distinct_count"}
 # also zeroes the distinct count; a unit change also moves the range, the spread and the drift).
 CAUSE_ORDER = ("row_count", "duplicate_fraction", "missing_fraction", "empty_fraction", "unchanged_fraction",
                "lag_mean", "future_fraction", "new_category_fraction", "vanished_category_fraction",
-               "negative_fraction", "zero_fraction", "true_fraction", "mean", "spread", "lag_spread",
+               "share_shift", "negative_fraction", "zero_fraction", "true_fraction", "mean", "spread", "lag_spread",
                "out_of_range_fraction", "distinct_count", "mean_length", "js")
 
 
@@ -39,7 +39,7 @@ def _fmt(metric: str, kind: str, x) -> str:
         return f"{pct:.2g}%" if abs(pct) < 10 else f"{pct:.0f}%"
     if kind == "count":
         return f"{x:,.0f}"
-    if kind == "js":
+    if kind in ("js", "shares"):
         return f"{x:.3f}"
     ax = abs(x)
     if ax != 0 and (ax >= 1e6 or ax < 1e-3):
@@ -116,3 +116,56 @@ def assign(alerts: list[dict], table: str = "") -> list[dict]:
                 a["cause"] = cause
                 a["incident_columns"] = cols
     return alerts
+
+
+# ----------------------------------------------------------------------------- lifecycle
+
+def _keys(a: dict) -> set[str]:
+    return {"*" if c is None else c for c in (a.get("incident_columns") or [a["column"]])} | \
+        {"*" if a["column"] is None else a["column"]}
+
+
+def track(open_: dict[str, dict], partition: str, alerts: list[dict], table: str = "") -> tuple[dict, list[dict]]:
+    """Incidents across partitions: (the incidents open after ``partition``, its events).
+
+    The alerts of one partition come grouped by ``assign`` (one group per cause). A group whose
+    columns ("*": the table) overlap an open incident's continues it: its alerts take that
+    incident's id, and nothing is announced. Any other group opens an incident (event ``open``),
+    named after its first partition. An open incident none of whose columns alerts on this
+    partition recovered (event ``recover``): the metric is back in its band, or the change was
+    accepted. So a fault that holds for a week marks every partition, with one ``open`` and one
+    ``recover`` for whoever is notified. ``open_`` is not modified."""
+    now = {i: dict(inc, columns=list(inc["columns"])) for i, inc in open_.items()}
+    groups: dict[str, list[dict]] = {}
+    for a in alerts:
+        groups.setdefault(a["incident"], []).append(a)
+    events, seen = [], set()
+    for members in groups.values():
+        keys = set().union(*(_keys(a) for a in members))
+        match = next((i for i in sorted(now, key=lambda i: (now[i]["opened"], i)) if keys & set(now[i]["columns"])),
+                     None)
+        lead = members[0]
+        if match is None:
+            match = lead["incident"]
+            now[match] = {"opened": partition, "columns": sorted(keys), "cause": lead["cause"], "partitions": 1,
+                          "last": partition}
+            events.append(_event("open", table, match, partition, now[match]))
+        elif match not in seen:
+            now[match]["partitions"] += 1
+        inc = now[match]
+        inc["last"] = partition
+        inc["columns"] = sorted(set(inc["columns"]) | keys)
+        seen.add(match)
+        for a in members:
+            a["incident"], a["incident_opened"] = match, inc["opened"]
+            if match in open_:
+                a["cause"] = inc["cause"]
+    for i in [i for i in now if i not in seen]:
+        events.append(_event("recover", table, i, partition, now.pop(i)))
+    return now, events
+
+
+def _event(kind: str, table: str, incident: str, partition: str, inc: dict) -> dict:
+    return {"event": kind, "table": table, "incident": incident, "partition": partition, "opened": inc["opened"],
+            "columns": [c for c in inc["columns"] if c != "*"], "cause": inc["cause"],
+            "partitions": inc["partitions"], "last": inc["last"]}

@@ -29,6 +29,7 @@ from slocompile.sqltrees.profiles import (
     dependent_query,
     keys_query,
     partitions_query,
+    segments_query,
 )
 
 __all__ = ["DECILES", "FAMILIES", "HOURS", "Profile", "ProfiledColumn", "ProfiledTable", "dependent", "learn_edges",
@@ -212,7 +213,29 @@ def profile(engine: Engine, spec: ProfiledTable, partitions: list | None = None,
         t = partition_text(r["__p"])
         if t in out.summaries:
             out.summaries[t][spec.columns[r["__i"]].name]["top"][r["__val"]] = int(r["__n"])
+    for column, values in spec.segments:
+        for r in rows_of(engine, segments_query(spec, partitions, column, values)):
+            t = partition_text(r["__p"])
+            if t in out.metrics:
+                _segment_metrics(spec, f"{column}={r['__s']}", r, out.metrics[t])
     return out
+
+
+def segment_key(column: str | None, segment: str) -> str:
+    """The pseudo-column a segment's metrics are kept under: "country=BR" (its row count) or
+    "age [country=BR]": the detection treats it as one more column, so messages name both."""
+    return segment if column is None else f"{column} [{segment}]"
+
+
+def _segment_metrics(spec: ProfiledTable, segment: str, r: dict, m: dict) -> None:
+    n = r["row_count"]
+    _put(m, segment_key(None, segment), "row_count", n)
+    for i, c in enumerate(spec.columns):
+        key = segment_key(c.name, segment)
+        _put(m, key, "missing_fraction", _ratio(n - r[f"{_c(i)}__n"], n))
+        if c.family == "numeric" and r[f"{_c(i)}__n"]:
+            _put(m, key, "mean", r[f"{_c(i)}__mean"])
+            _put(m, key, "std", r[f"{_c(i)}__std"])
 
 
 def dependent(engine: Engine, spec: ProfiledTable, prof: Profile, partitions: list | None, ranges: dict | None,

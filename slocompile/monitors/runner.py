@@ -77,10 +77,13 @@ def discover_columns(engine: Engine, relation: exp.Table | str, exclude=(), cate
 
 
 def make_spec(relation, partition_column: str, key, columns, partition_kind: str | None = None,
-              engine: Engine | None = None) -> ProfiledTable:
+              engine: Engine | None = None, partition_grain: str | None = None, segments=()) -> ProfiledTable:
     rel = exp.to_table(relation) if isinstance(relation, str) else relation
     cols = tuple(c if isinstance(c, ProfiledColumn) else ProfiledColumn(*c) for c in columns)
-    spec = ProfiledTable(rel, partition_column, tuple(key or ()), cols, partition_kind or "date")
+    if partition_grain is not None and partition_kind is None:  # a time partition (issue 16): hours are timestamps
+        partition_kind = "timestamp" if partition_grain == "hour" else "date"
+    spec = ProfiledTable(rel, partition_column, tuple(key or ()), cols, partition_kind or "date",
+                         partition_grain=partition_grain, segments=tuple(segments))
     if partition_kind is None and engine is not None:
         parts = list_partitions(engine, spec)
         kind = "other"
@@ -88,7 +91,8 @@ def make_spec(relation, partition_column: str, key, columns, partition_kind: str
             kind = "timestamp"
         elif parts and isinstance(parts[0], dt.date):
             kind = "date"
-        spec = ProfiledTable(rel, partition_column, spec.key, cols, kind)
+        spec = ProfiledTable(rel, partition_column, spec.key, cols, kind, partition_grain=partition_grain,
+                             segments=tuple(segments))
     return spec
 
 
@@ -156,11 +160,12 @@ def replay(history: History, prof: Profile, texts: list[str], settings: Settings
 
 def detect_range(engine: Engine, relation, partition_column: str, key, columns, start=None, end=None,
              settings: Settings = DEFAULT, table: str | None = None,
-             history_out: History | None = None) -> list[dict]:
+             history_out: History | None = None, partition_grain: str | None = None, segments=()) -> list[dict]:
     """Replay partitions in order, each judged only by the partitions before it; return the alerts
     of partitions in [start, end] (dicts: partition, table, column, check, observed, expected,
     message, incident, ...). ``columns``: ProfiledColumn or (name, family) pairs."""
-    spec = make_spec(relation, partition_column, key, columns, engine=engine)
+    spec = make_spec(relation, partition_column, key, columns, engine=engine, partition_grain=partition_grain,
+                     segments=segments)
     parts, prof = profile_all(engine, spec, upto=end, settings=settings)
     texts = [partition_text(v) for v in parts]
     history = history_out if history_out is not None else History()

@@ -19,8 +19,8 @@ from slocompile.checks import metrics as m
 from slocompile.dialects.nodes import sql_text
 from slocompile.spec.model import CheckSpec, TableSpec
 
-FUSED, ALONE, VALUE_COUNTS, DUPLICATES, ORPHANS, CATALOG = (
-    "fused", "alone", "value_counts", "duplicates", "orphans", "catalog")
+FUSED, ALONE, VALUE_COUNTS, DUPLICATES, ORPHANS, CATALOG, QUERY = (
+    "fused", "alone", "value_counts", "duplicates", "orphans", "catalog", "query")
 MAX_METRICS_PER_SCAN = 800  # keeps statements far below every dialect's length limit
 
 
@@ -50,10 +50,11 @@ _WHY = {
     "duplicates": "duplicates on several key columns: GROUP BY ... HAVING",
     "orphans": "anti-join with the referenced relation",
     "catalog": "read from the engine's catalog",
+    "query": "a whole SELECT of its own (assert): the rows it returns",
 }
 # scans that build large hash tables run first: DuckDB then has not yet cached the other scans' blocks
 _ORDER = {"distinct": 0, "duplicates": 0, "fused": 1, "minmax": 2, "value_counts": 2, "alone": 3, "orphans": 4,
-          "catalog": 5}
+          "query": 4, "catalog": 5}
 _SIMPLE = (exp.Column, exp.Identifier, exp.Literal, exp.Neg, exp.Paren, exp.Not, exp.And, exp.Or, exp.EQ,
            exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Is, exp.Null, exp.Boolean, exp.Between, exp.Cast,
            exp.DataType)
@@ -74,6 +75,8 @@ def placement(metric: m.Metric, strategy: Strategy) -> str:
         return "catalog"
     if metric.kind == m.ORPHANS:
         return "orphans"
+    if metric.kind == m.QUERY_ROWS:
+        return "query"
     if metric.kind == m.DUPLICATES:
         if len(metric.columns) > 1:
             return "duplicates"

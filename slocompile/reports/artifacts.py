@@ -115,11 +115,23 @@ def run_results(run) -> dict:
                      "finished_at": run.finished_at.isoformat() + "Z" if run.finished_at else None,
                      "elapsed_seconds": elapsed},
         "status": run.status,
-        "results": [r.as_dict() for r in run.results],
+        "results": [_with_failed_rows(r, t) for t in run.tables for r in t.results],
         "tables": [{"table": t.table.name, "seconds": round(t.seconds, 4), "queries": sum(
             1 for _, sql in t.compiled.scans if sql)} for t in run.tables],
         "alerts": [d.as_dict() for d in getattr(run, "alerts", None) or []],
     }
+
+
+def _with_failed_rows(r, table_run) -> dict:
+    """A result's entry; a failed or warned check that has rows carries its sampled rows (of its
+    partition) as `failed_rows`, and `failed_rows_error` when they could not be read."""
+    out = r.as_dict()
+    samples = (getattr(table_run, "failures", None) or {}).get(r.check)
+    if samples is not None and r.status in ("fail", "warn"):
+        out["failed_rows"] = [values for p, values in samples.rows if p is None or p == r.partition]
+        if samples.error:
+            out["failed_rows_error"] = samples.error
+    return out
 
 
 def junit(run) -> str:

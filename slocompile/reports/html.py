@@ -229,8 +229,23 @@ def _checks(td: TableData, sql) -> str:
             more = rs[first:MAX_LISTED]
             out.append(f'<details class="rest"><summary>{len(rs) - first} more partitions</summary>'
                        f"{_results(more)}{_more(len(rs) - first - len(more), 'partitions')}</details>")
+        out.append(_failed_rows(td.failed_rows.get(name)))
         out.append(_sql_block(name, head, sql) + "</details>")
     return "".join(out)
+
+
+def _failed_rows(rows: list[dict] | None) -> str:
+    """The check's failed-row samples (run.failures): one column per sampled value."""
+    if not rows:
+        return ""
+    names = list(dict.fromkeys(k for r in rows for k in r["values"]))
+    partitioned = any(r["partition"] is not None for r in rows)
+    shown = [esc(n.replace("|", "/")) + (" " if n.endswith("#") else "") for n in names]  # no "#": right-aligned
+    head = "|".join((["partition"] if partitioned else []) + shown)
+    body = [([esc(r["partition"] or "")] if partitioned else [])
+            + [esc(json.dumps(r["values"].get(n))) for n in names] for r in rows]
+    return (f'<details class="rows" open><summary>Failed rows ({len(rows)} sampled)</summary>'
+            f"{_table(head, body)}</details>")
 
 
 def _results(rs: list[dict]) -> str:
@@ -262,21 +277,40 @@ def _sql_block(name: str, head: dict, sql) -> str:
 def _incidents(td: TableData) -> str:
     if not td.incidents:
         return (f'<h3>Monitor incidents</h3><p class="empty ok">No monitor alert in the newest {len(td.window)} '
-                "partitions.</p>")
+                "partitions.</p>" + _lifecycle(td))
     members: dict = {}
-    for a in td.alerts:
-        members.setdefault(a["incident"], []).append(a)
+    for a in td.alerts:  # an incident spans the partitions its fault lasts: its alerts of each partition
+        members.setdefault((a["partition"], a["incident"]), []).append(a)
     inc = sorted(td.incidents, key=lambda x: (x["partition"] or "", x["incident"] or ""), reverse=True)
     rows = []
     for x in inc[:MAX_INCIDENTS]:
         alerts = "".join(
             f"<li><code>{esc(a['column_name'] or '(table)')}</code> <span class=\"muted\">{esc(a['check_name'])}"
-            f"</span> {esc(a['message'])}</li>" for a in members.get(x["incident"], []))
+            f"</span> {esc(a['message'])}</li>" for a in members.get((x["partition"], x["incident"]), []))
         rows.append([esc(x["partition"]), f'<b>{esc(x["cause"])}</b><ul class="alerts">{alerts}</ul>',
                      esc(x["columns"]), _badge("fail" if x["severity"] == "error" else "warn", x["severity"])])
     return (f"<h3>Monitor incidents <small>{len(inc)}</small></h3>"
             + _table("partition|incident and its alerts|columns|severity", rows, "data incidents")
-            + _more(len(inc) - MAX_INCIDENTS, "older incidents"))
+            + _more(len(inc) - MAX_INCIDENTS, "older incidents") + _lifecycle(td))
+
+
+def _lifecycle(td: TableData) -> str:
+    """When each incident opened and recovered (one notification each), and the accepted changes."""
+    out = ""
+    if td.events:
+        rows = [[esc(e["incident"]), _badge("warn" if e["event"] == "open" else "pass", e["event"]),
+                 esc(e["partition"]), esc(e["cause"]), esc(e["columns"]),
+                 esc(f"{e['partitions']} partition{'s' if e['partitions'] != 1 else ''}")]
+                for e in sorted(td.events, key=lambda e: (e["partition"] or "", e["incident"] or ""), reverse=True)]
+        out += ("<h3>Incident lifecycle</h3>"
+                + _table("incident|event|partition|cause|columns|affected", rows[:MAX_INCIDENTS], "data events"))
+    if td.acceptances:
+        rows = [[esc(a["column_name"] or "(every column)"), esc(a["metric"] or "every metric"),
+                 esc(a["from_partition"]), esc(a["reason"]), esc(a["accepted_by"]), esc(str(a["accepted_at"])[:16])]
+                for a in td.acceptances]
+        out += ("<h3>Accepted changes</h3>"
+                + _table("column|metric|from|why|who|when", rows, "data acceptances"))
+    return out
 
 
 def _plots(td: TableData) -> str:

@@ -34,6 +34,8 @@ RESULT_COLS = ["run_id", "table_name", "check_name", "check_type", "column_name"
 ALERT_COLS = ["partition", "column_name", "check_name", "metric", "severity", "observed", "expected", "message",
               "incident", "cause"]
 INCIDENT_COLS = ["partition", "incident", "cause", "columns", "alerts", "severity"]
+EVENT_COLS = ["incident", "event", "partition", "opened", "columns", "cause", "partitions", "severity"]
+ACCEPT_COLS = ["column_name", "metric", "from_partition", "reason", "accepted_by", "accepted_at"]
 
 
 @dataclass
@@ -47,6 +49,9 @@ class TableData:
     bands: dict = field(default_factory=dict)         # (column, metric) -> {partition: (lo, hi, expected)}
     alerts: list[dict] = field(default_factory=list)
     incidents: list[dict] = field(default_factory=list)
+    events: list[dict] = field(default_factory=list)       # incidents opened / recovered (monitor_incident_events)
+    acceptances: list[dict] = field(default_factory=list)  # `slocompile accept` (monitor_acceptances)
+    failed_rows: dict = field(default_factory=dict)  # check -> [{partition, values}] of the latest bad results
 
 
 @dataclass
@@ -127,15 +132,33 @@ def load(engine, spec, target, tables, last: int = LAST) -> ReportData:
                        [r for r in bad if r["table_name"] == t.name])
         for r in td.bad:
             td.bad_by_partition.setdefault(r["partition"], []).append(r)
+        _load_failed_rows(engine, s, td, run_ids)
         _load_monitors(engine, s, td, last)
         out.tables.append(td)
     return out
 
 
+def _load_failed_rows(engine, schemas, td: TableData, run_ids: list[str]) -> None:
+    """The failed-row samples (run.failures) of the table's latest non-passing results."""
+    import json
+
+    latest = {(b["check_name"], b["partition"], b["run_id"]) for b in td.bad}
+    if not latest or not run_ids:
+        return
+    cond = and_all([_eq("table_name", td.spec.name), exp.In(this=col("run_id"), expressions=[lit(r) for r in run_ids])])
+    rows = _optional(engine, schemas, "failed_rows", ["run_id", "check_name", "partition", "row_number", "row_values"],
+                     cond)
+    for r in sorted(rows, key=lambda r: (r["check_name"], r["row_number"])):
+        # a sample of a whole-table check (an assert query) has no partition: shown with its check
+        if (r["check_name"], r["partition"], r["run_id"]) in latest or r["partition"] is None:
+            td.failed_rows.setdefault(r["check_name"], []).append(
+                {"partition": r["partition"], "values": json.loads(r["row_values"])})
+
+
 def _load_monitors(engine, schemas, td: TableData, last: int) -> None:
     """Metric history, alerts and incidents of the newest `last` monitored partitions, and the
     band each of them was judged against."""
-    from slocompile.monitors import DEFAULT
+    from slocompile.monitors.bands import settings_for
 
     name = td.spec.name
     state = [(name, r["column_name"], r["key"], r["value"]) for r in _optional(
@@ -144,8 +167,9 @@ def _load_monitors(engine, schemas, td: TableData, last: int) -> None:
     if not recorded:
         return
     td.window = recorded[-last:]
+    settings = settings_for(getattr(td.spec, "partition_grain", None), recorded)
     # the history judging the window needs: as in monitoring.load_history, a bounded span before it
-    span = 2 * DEFAULT.window + DEFAULT.persist
+    span = 2 * settings.window + settings.persist
     lo = recorded[max(0, len(recorded) - len(td.window) - span)]
     since = and_all([_eq("table_name", name), exp.GTE(this=col("partition"), expression=lit(lo))])
     metrics = _optional(engine, schemas, "monitor_metrics", ["column_name", "metric", "partition", "value", "alerted"],
@@ -153,19 +177,24 @@ def _load_monitors(engine, schemas, td: TableData, last: int) -> None:
     first = and_all([_eq("table_name", name), exp.GTE(this=col("partition"), expression=lit(td.window[0]))])
     td.alerts = _optional(engine, schemas, "monitor_alerts", ALERT_COLS, first)
     td.incidents = _optional(engine, schemas, "monitor_incidents", INCIDENT_COLS, first)
+    td.events = _optional(engine, schemas, "monitor_incident_events", EVENT_COLS, first)
+    td.acceptances = _optional(engine, schemas, "monitor_acceptances", ACCEPT_COLS, _eq("table_name", name))
     state = [r for r in state if r[2] != "partitions"] + [
         (name, None, "partitions", json.dumps([p for p in recorded if p >= lo]))]
-    td.series, td.bands = replay_bands(name, metrics, state, td.window, DEFAULT)
+    td.series, td.bands = replay_bands(name, metrics, state, td.window, settings, td.acceptances)
 
 
-def replay_bands(table: str, metric_rows: list[dict], state_rows: list[tuple], window: list[str], settings):
+def replay_bands(table: str, metric_rows: list[dict], state_rows: list[tuple], window: list[str], settings,
+                 acceptances: list[dict] | None = None):
     """({(column, metric): {partition: (value, alerted)}}, {(column, metric): {partition: (lo, hi,
     expected)}}) for the alerting metrics, judged by the detection code against the history."""
     from slocompile.monitors import METRICS, History, detect
+    from slocompile.monitors.history import Acceptance
 
     history = History.from_rows([(table, r["column_name"], r["metric"], r["partition"],
                                   math.nan if r["value"] is None else r["value"], r["alerted"])
                                  for r in metric_rows], (), state_rows, table=table)
+    history.acceptances = [Acceptance(a["column_name"], a["metric"], a["from_partition"]) for a in acceptances or []]
     shown = set(window)
     series: dict = {}
     for r in metric_rows:
@@ -181,7 +210,7 @@ def replay_bands(table: str, metric_rows: list[dict], state_rows: list[tuple], w
         for (c, m), v in current.items():
             if m not in METRICS or not math.isfinite(v):
                 continue
-            res = detect.judge_metric(history, c, m, v, clean.get(c, []), t_new, wd_new, settings, current)
+            res = detect.judge_metric(history, c, m, v, clean.get(c, []), t_new, wd_new, settings, current, p)
             if res is not None:
                 bands.setdefault((c, m), {})[p] = (res.verdict.lo, res.verdict.hi, res.verdict.expected)
     return series, bands

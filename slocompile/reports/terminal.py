@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import re
 import sys
+import time
 
 import click
 
 from slocompile.support.secrets import RedactingStream
 
 MAX_LISTED = 20
+PROGRESS_AFTER = 1.0  # seconds a phase runs before the live progress line appears (terminals only)
 
 # what a terminal would obey rather than print: escape sequences (CSI such as colours, OSC such as
 # window titles and hyperlinks, DCS/APC/PM/SOS strings, 7- and 8-bit forms) and other control
@@ -35,13 +37,103 @@ def _style(text: str, status: str) -> str:
     return click.style(text, fg=color, bold=status in ("fail", "error"))
 
 
-def progress(quiet: bool):
-    def report(event, obj, i, n):
-        if quiet:
+class Progress:
+    """The build's progress callback: a "[i/n] checking T ..." line per table (also in logs), and on
+    a terminal a live status line under it once a phase has lasted a second: the table, the
+    partitions checked so far, the seconds in the phase and in all; then the publishing phase. Quiet
+    with -q; no live line when stderr is not a terminal (CI logs). ``close()`` ends the live line."""
+
+    def __init__(self, quiet: bool, stream=None):
+        self.quiet = quiet
+        self.stream = stream if stream is not None else sys.stderr
+        self.live = _Live(self.stream) if not quiet and _is_terminal(self.stream) else None
+        self.partitions = 0
+        self.tables = self.n = 0
+
+    def __call__(self, event: str, obj, i: int, n: int) -> None:
+        if self.quiet:
             return
+        self.n = n
         if event == "start":
-            click.echo(f"[{i}/{n}] checking {clean(obj.name)} ...", err=True)
-    return report
+            if self.live:
+                self.live.clear()
+            click.echo(f"[{i}/{n}] checking {clean(obj.name)} ...", file=self.stream)
+            if self.live:
+                self.live.phase(f"[{i}/{n}] checking {clean(obj.name)}", self._done)
+        elif event == "done":
+            self.tables += 1
+            self.partitions += len(getattr(obj, "partitions", None) or ())
+            if self.live and i == n:
+                self.live.phase("publishing results, statuses and views", self._done)
+
+    def _done(self) -> str:
+        return f"{self.tables}/{self.n} tables done, {self.partitions} partitions checked"
+
+    def close(self) -> None:
+        if self.live:
+            self.live.close()
+
+
+def progress(quiet: bool) -> Progress:
+    return Progress(quiet)
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+class _Live:
+    """One status line on a terminal, redrawn four times a second from a thread once its phase has
+    lasted PROGRESS_AFTER seconds; cleared before other output and at the end."""
+
+    def __init__(self, stream):
+        import threading
+
+        self.stream, self.lock, self.stop = stream, threading.Lock(), threading.Event()
+        self.text, self.detail, self.shown = "", None, False
+        self.t0 = self.since = time.monotonic()
+        self.thread = threading.Thread(target=self._run, name="slocompile-progress", daemon=True)
+        self.thread.start()
+
+    def phase(self, text: str, detail) -> None:
+        with self.lock:
+            self.text, self.detail, self.since = text, detail, time.monotonic()
+
+    def clear(self) -> None:
+        with self.lock:
+            self._erase()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.clear()
+
+    def _erase(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.shown = False
+
+    def _run(self) -> None:
+        while not self.stop.wait(0.25):
+            with self.lock:
+                now = time.monotonic()
+                if not self.text or now - self.since < PROGRESS_AFTER:
+                    continue
+                line = f"{self.text}: {now - self.since:.0f}s ({self.detail() if self.detail else ''}; " \
+                       f"{now - self.t0:.0f}s in all)"
+                self.stream.write("\r\x1b[K" + line[:_width() - 1])
+                self.stream.flush()
+                self.shown = True
+
+
+def _width() -> int:
+    import shutil
+
+    return shutil.get_terminal_size((100, 20)).columns
 
 
 def table_line(tr) -> str:

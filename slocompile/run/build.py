@@ -20,11 +20,11 @@ from slocompile.compiling.compiler import Compiled, CompiledTable, compile_proje
 from slocompile.engines.base import Engine, QueryFailed
 from slocompile.engines.connect import connect
 from slocompile.errors import SlocompileError
-from slocompile.run import baselines, drift_slos, last_good, schema_drift, selection, triggers
+from slocompile.run import baselines, drift_slos, failures, last_good, schema_changes, schema_drift, selection, triggers
 from slocompile.run import monitors as monitoring
 from slocompile.run.measure import measure
 from slocompile.run.selection import Selection, fingerprint
-from slocompile.spec.model import ProjectSpec, TableSpec, TargetSpec
+from slocompile.spec.model import DEFAULT_TIME_ZONE, ProjectSpec, TableSpec, TargetSpec
 from slocompile.sqltrees import meta
 from slocompile.sqltrees.versions import VERSION_COLUMN, versions_table
 from slocompile.support.testhooks import pause
@@ -39,6 +39,7 @@ class TableRun:
     seconds: float
     partitions: tuple[str, ...] | None  # partitions checked by this run (None: unpartitioned)
     fingerprint: selection.Fingerprint  # the checks' and each partition's content fingerprint
+    failures: dict = field(default_factory=dict)  # check name -> failures.Samples (failed-row samples)
 
 
 @dataclass
@@ -54,6 +55,14 @@ class BuildResult:
     staged: dict = field(default_factory=dict)   # gate last_good: table -> last_good.Staged
     alerts: list = field(default_factory=list)   # trigger deliveries (triggers.Delivery)
     monitors: dict = field(default_factory=dict)  # monitor: table -> monitoring.TableMonitoring
+    columns: dict = field(default_factory=dict)   # table -> its relation's (column, type) list (None: gone)
+
+    @property
+    def incident_events(self) -> list[dict]:
+        """Monitor incidents this build opened or recovered (not those an earlier build reported):
+        the alerts list them with their table (run/alertstate.py)."""
+        return [dict(e, table=name) for name, tm in self.monitors.items()
+                for e in getattr(tm, "events", ()) if e.get("new")]
 
     @property
     def results(self) -> list[Result]:
@@ -106,26 +115,31 @@ def _build(project: ProjectSpec, target: TargetSpec, tables: list[TableSpec], en
     setup = compile_project(replace(project, tables=()), target.dialect).setup
     for stmt in setup:
         engine.execute(stmt)
+    if any(t.partition_grain for t in tables) or project.time_zone != DEFAULT_TIME_ZONE:
+        # time partitions are cut at the hours and days of the project's zone
+        engine.execute(_sql([meta.session_time_zone(project.time_zone, target.dialect)], target.dialect))
     # schema drift (a relation or a column in use gone or retyped) is a failure to record, not a
     # declaration error; drifted tables are neither staged nor measured (schema_drift.py)
     found = schema_drift.inspect(engine, project, tables)
+    run.columns = {name: f.actual for name, f in found.items()}  # schema_changes records them
     clean = last_good.stage(engine, project, [t for t in tables if not found[t.name].drifted], sel, run)
     staged = {t.name: t for t in clean}  # last_good: new versions written, their checks read the audit view
     tables = [staged.get(t.name, t) for t in tables]
     plans = _plan_against_catalog(project, tables, found, engine, target.dialect, sel)
     run.compiled = Compiled(project, target.dialect, setup, [ct for _, ct, _, _, _ in plans])
     with engine.transaction():  # runs a killed build left `running` are aborted; this one starts
-        for statement in [meta.abort_runs(project.schemas, project.name, target.name, started)] + meta.insert(
-                project.schemas, "runs", [(run.run_id, project.name, target.name, started, None, meta.RUN_RUNNING,
-                                           0, 0, 0, 0)]):
-            engine.execute(_sql([statement], target.dialect))  # one statement a call (Spark takes no more)
-    ctx = EvalContext(now=started, partitions=sel.present)  # partitions_complete: the partitions listed
+        _write(engine, [meta.abort_runs(project.schemas, project.name, target.name, started), *meta.rows(
+            project.schemas, "runs", [(run.run_id, project.name, target.name, started, None, meta.RUN_RUNNING,
+                                       0, 0, 0, 0)])])
+    ctx = EvalContext(now=started, partitions=sel.present,  # partitions_complete: the partitions listed
+                      columns_before=schema_changes.load(engine, project, tables))
     for i, (table, compiled, skipped, parts, fp) in enumerate(plans, 1):
         progress("start", table, i, len(plans))
         t0 = time.perf_counter()
         drift = found[table.name]
         if drift.drifted:
             tr = TableRun(table, compiled, schema_drift.results(table, drift, ctx), [], 0.0, parts, fp)
+            tr.results += schema_changes.drifted_results(table, drift.actual, ctx, tr.results)
         else:
             meas = measure(engine, compiled)
             if table.partition and not meas.partitions and parts == () and _empty(engine, table):
@@ -135,6 +149,8 @@ def _build(project: ProjectSpec, target: TargetSpec, tables: list[TableSpec], en
             history = [(metric.label(), p, _number(v)) for (metric, p), v in meas.values.items()
                        if metric.kind != "catalog"]
             tr = TableRun(table, compiled, results + schema_drift.recovered(table, drift), history, 0.0, parts, fp)
+            tr.failures = failures.collect(engine, project, compiled.plan.table,
+                                           [c for c, _ in compiled.plan.checks], results)
             monitoring.run_table(engine, project, run, tr)  # monitor: judge the partitions checked; alerts -> results
             tr.results.extend(drift_slos.results(table, run.monitors.get(table.name)))
         unbound = schema_drift.settle_views(engine, project, compiled, drift)  # views that no longer bind
@@ -172,8 +188,11 @@ def _plan_against_catalog(project: ProjectSpec, tables: list[TableSpec], found: 
     planned = {t.name: ((() if t.partition else None), selection.Fingerprint(fps[t.name])) if found[t.name].drifted
                else selection.plan_partitions(engine, project, t, fps[t.name], sel) for t, _, _ in out}
     todo = {name: parts for name, (parts, _) in planned.items()}
+    # a build that checks every partition there is (a first build, --full-refresh) filters none:
+    # the scans then read the table once, with no per-row test of a list of partitions
+    limited = {k: v for k, v in todo.items() if v is not None and not (v and list(v) == sel.present.get(k))}
     compiled = compile_project(replace(project, tables=tuple(sub for _, sub, _ in out)), dialect,
-                               partitions={k: v for k, v in todo.items() if v is not None})
+                               partitions=limited)
     for (table, _, _), ct in zip(out, compiled.tables):
         if found[table.name].drifted:
             ct.scans = []  # nothing is measured on a drifted table
@@ -196,32 +215,45 @@ def _sql(statements: Iterable[exp.Expression], dialect: str) -> str:
     return ";\n".join(render(s, dialect) for s in statements)
 
 
+def _write(engine: Engine, ops: Iterable[exp.Expression | meta.Rows]) -> None:
+    """Statements one a call (Spark takes no more), in order; rows through the engine's bulk path."""
+    from slocompile.dialects.render import render
+
+    for op in ops:
+        if isinstance(op, meta.Rows):
+            engine.insert_rows(op.table, op.columns, op.rows)
+        else:
+            engine.execute(render(op, engine.dialect))
+
+
 def _record_and_publish_views(project: ProjectSpec, run: BuildResult, engine: Engine, dialect: str) -> None:
     """One transaction: the run's results, metrics and statuses, last_good's version pointers, trigger
     and monitor rows, the run's end, and the validated and quarantine views over them."""
     s = project.schemas
-    stmts: list[exp.Expression] = []
     now = run.finished_at
+    # results and metrics are only appended to: one bulk insert each for all the tables
+    stmts: list[exp.Expression | meta.Rows] = [
+        *meta.rows(s, "results", [(run.run_id, r.table, r.check, r.check_type, r.column, r.partition, r.status,
+                                   r.severity, r.observed_number, r.observed_text, r.expected, r.message, now)
+                                  for tr in run.tables for r in tr.results]),
+        *meta.rows(s, "metrics", [(run.run_id, tr.table.name, label, p, v, now)
+                                  for tr in run.tables for label, p, v in tr.metrics]),
+        *meta.rows(s, "failed_rows", failures.meta_rows(run.run_id, run.tables, now)),
+        *schema_changes.statements(project, run.columns, [tr.table for tr in run.tables], run.run_id, now)]
     for tr in run.tables:
-        stmts += meta.insert(s, "results", [
-            (run.run_id, r.table, r.check, r.check_type, r.column, r.partition, r.status, r.severity,
-             r.observed_number, r.observed_text, r.expected, r.message, now) for r in tr.results])
-        stmts += meta.insert(s, "metrics", [(run.run_id, tr.table.name, label, p, v, now)
-                                            for label, p, v in tr.metrics])
         stmts.append(meta.delete_status(s, tr.table.name, list(tr.partitions) if tr.partitions is not None else None))
         statuses = partition_statuses(tr.results)
-        stmts += meta.insert(s, "status", [
+        for p in tr.partitions or ():  # checked, even where only whole-table checks ran: the views
+            statuses.setdefault(p, [])  # serve a partition only with a status for the content checked
+        stmts += meta.rows(s, "status", [
             (tr.table.name, p, "fail" if failed else "pass", ", ".join(failed) or None, run.run_id, now,
              tr.fingerprint.of(p))
             for p, failed in statuses.items()])
     stmts += last_good.statements(project, run, engine) + triggers.statements(project, run, engine)
     c = counts(run.results)
     stmts.append(meta.finish_run(s, run.run_id, run.status, now, c))
-    from slocompile.dialects.render import render
-
     with engine.transaction():
-        for stmt in stmts:
-            engine.execute(render(stmt, dialect))
+        _write(engine, stmts)
         monitoring.record_history(engine, project, run)  # monitor history, alerts and incidents
         for tr in run.tables:
             for view_sql in (tr.compiled.validated_view, tr.compiled.quarantine_view):

@@ -36,7 +36,7 @@ import bisect
 import json
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
@@ -46,6 +46,8 @@ from slocompile.dialects.rules import duckdb_type
 from slocompile.engines.base import Engine, NothingStored
 from slocompile.engines.connect import connect
 from slocompile.errors import Problem, SlocompileError, SpecError, did_you_mean
+from slocompile.run import acceptances
+from slocompile.run.incidents import new_events, recorded_events
 from slocompile.spec.model import partition_label, partition_value
 from slocompile.sqltrees import meta
 from slocompile.sqltrees.profiles import meta_delete, meta_rows
@@ -65,12 +67,17 @@ class TableMonitoring:
     judged: list[str] = field(default_factory=list)      # partitions judged, in order (their rows are replaced)
     checked: list[str] = field(default_factory=list)     # of those, the ones this build checks (results)
     alerts: list[dict] = field(default_factory=list)     # alerts of every judged partition
+    # incidents opened / recovered on judged partitions; "new": not recorded by an earlier build (a
+    # re-judged failing partition repeats its event: notify on the new ones only)
+    events: list[dict] = field(default_factory=list)
     history: History | None = None                       # monitors.History after judging
     all_partitions: list[str] = field(default_factory=list)  # every partition recorded, after this build
     families: dict[str, str] = field(default_factory=dict)
+    segments: tuple = ()       # ((segment column, its values), ...)
     reset: bool = False        # history rebuilt from nothing: replace every row of the table
     bootstrapped: bool = False  # judged partitions this build does not check (history built)
     columns: int = 0
+    min_history: int = 14     # partitions of history before a metric may alert (settings of the table)
     seconds: float = 0.0
     skipped: str | None = None  # why monitors did not run
 
@@ -168,15 +175,34 @@ def _query(engine: Engine, q: exp.Query) -> list[tuple]:
     return engine.query(render(q, engine.dialect, copy=False))
 
 
-def load_state(engine: Engine, schemas, table: str) -> tuple[list[tuple], list[str], dict[str, str]]:
-    """(History state rows, every recorded partition, column families) of a table."""
+def load_state(engine: Engine, schemas, table: str) -> tuple[list[tuple], list[str], dict[str, str], dict]:
+    """(History state rows, every recorded partition, column families, segment values) of a table."""
     if not _exists(engine, schemas):
-        return [], [], {}
+        return [], [], {}, {}
     rows = _query(engine, meta_rows(schemas, "monitor_state", ["column_name", "key", "value"], table))
     families = {c: json.loads(v) for c, k, v in rows if k == "family"}
+    segments = {c: tuple(json.loads(v)) for c, k, v in rows if k == "segments"}
     parts: list[str] = next((json.loads(v) for c, k, v in rows if k == "partitions" and c is None), [])
-    state = [(table, c, k, v) for c, k, v in rows if k not in ("family", "partitions")]
-    return state, sorted(parts), families
+    state = [(table, c, k, v) for c, k, v in rows if k not in ("family", "partitions", "segments")]
+    return state, sorted(parts), families, segments
+
+
+SEGMENTS = 20  # values of a segment column with bands of their own (the most frequent); the rest pooled
+
+
+def resolve_segments(engine: Engine, table, spec, known: dict, upto) -> tuple:
+    """((column, values), ...) of `monitor: {segments: [...]}`: the values recorded by earlier builds
+    (so every build and backtest judge the same segments), else the most frequent ones up to `upto`."""
+    from slocompile.monitors.profile import rows_of
+    from slocompile.sqltrees.profiles import top_values_query
+
+    out = []
+    for column in getattr(table.monitor, "segments", ()):
+        values = known.get(column)
+        if values is None:
+            values = tuple(r["__v"] for r in rows_of(engine, top_values_query(spec, column, upto, SEGMENTS)))
+        out.append((column, tuple(values)))
+    return tuple(out)
 
 
 def load_history(engine: Engine, schemas, table: str, state: list[tuple], recorded: list[str], first: str, settings):
@@ -202,20 +228,29 @@ def load_history(engine: Engine, schemas, table: str, state: list[tuple], record
 def _spec(table, relation, catalog, columns):
     from slocompile.monitors import make_spec
 
-    return make_spec(relation, table.partition, list(table.key), columns,
-                     partition_kind=partition_kind(catalog, table.partition))
+    grain = table.partition_grain  # a time partition's grain (issue 16): hours are timestamps, the others dates
+    kind = partition_kind(catalog, table.partition) if grain is None else "timestamp" if grain == "hour" else "date"
+    return make_spec(relation, table.partition, list(table.key), columns, partition_kind=kind, partition_grain=grain)
+
+
+def table_settings(table, partitions: list[str]):
+    """The monitor settings of a table: the seasonal cycle and history of its partitions' grain
+    (declared, or read from their spacing)."""
+    from slocompile.monitors.bands import sensitive, settings_for
+
+    base = settings_for(getattr(table, "partition_grain", None), partitions)
+    return sensitive(base, getattr(table.monitor, "sensitivity", 1.0))
 
 
 def judge(engine: Engine, schemas, table, relation, partitions: list[str], settings=None) -> TableMonitoring:
     """Judge `partitions` (texts) of a monitored table in order against its recorded history."""
-    from slocompile.monitors import DEFAULT, History, detect_range, monitor_partitions
+    from slocompile.monitors import History, detect_range, monitor_partitions
     from slocompile.monitors.profile import parse_partition
 
-    settings = settings or DEFAULT
     t0 = time.perf_counter()
     tm = TableMonitoring(table.name, table.monitor.severity)
     catalog = _catalog(engine, relation)
-    state, recorded, families = load_state(engine, schemas, table.name)
+    state, recorded, families, known_segments = load_state(engine, schemas, table.name)
     columns = resolve_columns(engine, table, relation, catalog, families)
     tm.families = {**families, **{c.name: c.family for c in columns}}
     tm.columns = len(columns)
@@ -226,12 +261,18 @@ def judge(engine: Engine, schemas, table, relation, partitions: list[str], setti
     if not todo:
         tm.history, tm.all_partitions = None, recorded
         return tm
+    tm.segments = resolve_segments(engine, table, spec, known_segments, values[-1])
+    spec = replace(spec, segments=tm.segments)
+    settings = settings or table_settings(table, sorted(set(recorded) | set(todo)))
+    tm.min_history = settings.min_history
     tm.reset = bool(recorded) and set(recorded) <= set(todo)
     history = History(table=table.name) if tm.reset else \
         load_history(engine, schemas, table.name, state, recorded, todo[0], settings)
+    history.acceptances = acceptances.load(engine, schemas, table.name)
     if not history.partitions:  # nothing recorded before: build the history from every partition up to the last
         tm.alerts = detect_range(engine, spec.relation, spec.partition, list(spec.key), spec.columns, end=max(values),
-                             settings=settings, table=table.name, history_out=history)
+                             settings=settings, table=table.name, history_out=history,
+                             partition_grain=spec.partition_grain, segments=spec.segments)
         tm.judged = list(history.partitions)
         tm.reset = tm.reset or not recorded
     else:
@@ -246,6 +287,8 @@ def judge(engine: Engine, schemas, table, relation, partitions: list[str], setti
     tm.bootstrapped = len(tm.judged) > len(tm.checked)
     tm.judged += sorted(gone - set(tm.judged))
     tm.history = history
+    tm.events = new_events(table.name, history.events, tm.alerts, recorded_events(engine, schemas, table.name, todo[0]),
+                           todo[0])
     if table.monitor.quiet:  # profiled for drift SLOs only: the history keeps their alerts, results do not
         tm.alerts = [a for a in tm.alerts if a["column"] not in table.monitor.quiet]
     tm.all_partitions = sorted((set() if tm.reset else set(recorded) - gone) | set(history.partitions))
@@ -303,11 +346,9 @@ def run_table(engine, project, run, tr) -> None:
         run.monitors[table.name] = TableMonitoring(table.name, table.monitor.severity,
                                                    skipped=f"monitors cannot run on {engine.dialect}")
         return
-    from slocompile.monitors import DEFAULT
-
     tm = judge(engine, project.schemas, table, table.relation, list(tr.partitions))
     if None not in table.monitor.quiet:  # None: monitors only serve drift SLOs, the table asked for none
-        tr.results.extend(results(tm, DEFAULT.min_history))
+        tr.results.extend(results(tm, tm.min_history))
     tr.seconds += tm.seconds
     run.monitors[table.name] = tm
 
@@ -331,6 +372,7 @@ def statements(project, run) -> list[exp.Expression | Rows]:
         state = [r for r in rows["state_rows"] if r[2] != "partitions"]
         state.append((tm.table, None, "partitions", json.dumps(tm.all_partitions)))
         state += [(tm.table, c, "family", json.dumps(f)) for c, f in sorted(tm.families.items())]
+        state += [(tm.table, c, "segments", json.dumps(list(v))) for c, v in tm.segments]
         out += _inserts(s, "monitor_state", [(*r, run.run_id, now) for r in state])
         judged = set(tm.judged)
         alerts = [a for a in tm.alerts if a["partition"] in judged]
@@ -341,6 +383,9 @@ def statements(project, run) -> list[exp.Expression | Rows]:
         out += _inserts(s, "monitor_incidents", [
             (run.run_id, tm.table, i["partition"], i["incident"], i["cause"], ", ".join(i["columns"]), i["alerts"],
              tm.severity, now) for i in incidents(alerts)])
+        out += _inserts(s, "monitor_incident_events", [
+            (run.run_id, tm.table, e["incident"], e["event"], e["partition"], e["opened"], ", ".join(e["columns"]),
+             e["cause"], e["partitions"], tm.severity, now) for e in tm.events if e["new"]])  # a log: appended
     return out
 
 
@@ -363,7 +408,8 @@ def _history_rows(history, partitions: list[str]) -> dict[str, list[tuple]]:
                   alerted={p: a for p, a in history.alerted.items() if p in keep},
                   summaries={p: s for p, s in history.summaries.items() if p in keep},
                   edges=history.edges, accepted=history.accepted, regimes=history.regimes,
-                  references=history.references)
+                  references=history.references,
+                  incidents={p: i for p, i in history.incidents.items() if p >= history.partitions[0]})
     return sub.to_rows()
 
 
@@ -408,13 +454,14 @@ def summary_lines(run) -> list[tuple[str, str]]:
 class Backtest:
     alerts: list[dict]          # json-ready: partition, table, column, check, metric, severity, observed, ...
     tables: list[dict]          # table, partitions replayed, first, last, columns, monitored, alerts
+    events: list[dict] = field(default_factory=list)  # incidents opened / recovered (monitors.incidents.track)
 
 
 def alert_record(a: dict, severity: str) -> dict:
     return {"partition": a["partition"], "table": a["table"], "column": a["column"], "check": a["check"],
             "metric": a["metric"], "severity": severity, "observed": _number(a["observed"]),
             "expected": a["expected"], "message": a["message"], "incident": a.get("incident"),
-            "cause": a.get("cause")}
+            "cause": a.get("cause"), "incident_opened": a.get("incident_opened")}
 
 
 def backtest(project, target_name: str | None = None, select: list[str] | None = None,
@@ -424,7 +471,8 @@ def backtest(project, target_name: str | None = None, select: list[str] | None =
     alerts of partitions in [start, end]. Opens the database read-only: writes nothing."""
     from dataclasses import replace
 
-    from slocompile.monitors import DEFAULT, History, detect_range
+    from slocompile.monitors import History, detect_range
+    from slocompile.monitors.profile import list_partitions, partition_text
     from slocompile.run import selection
     from slocompile.spec.model import MonitorSpec
 
@@ -460,15 +508,21 @@ def backtest(project, target_name: str | None = None, select: list[str] | None =
             if table.partition not in dict(catalog):
                 raise SpecError([Problem(table.loc, f"table '{table.name}': column '{table.partition}' is not in "
                                          f"{table.relation_text}{did_you_mean(table.partition, dict(catalog))}")])
-            _state, _recorded, families = load_state(engine, project.schemas, table.name)
+            _state, _recorded, families, known_segments = load_state(engine, project.schemas, table.name)
             columns = resolve_columns(engine, table, table.relation, catalog, families)
             spec = _spec(table, table.relation, catalog, columns)
             bounds = [_bound(b, spec.partition_kind, flag) for b, flag in ((start, "--start"), (end, "--end"))]
-            history = History(table=table.name)
+            segments = resolve_segments(engine, table, spec, known_segments, bounds[1])
+            history = History(table=table.name, acceptances=acceptances.load(engine, project.schemas, table.name))
+            grain = getattr(table, "partition_grain", None)
+            parts = [] if grain is not None or spec.partition_kind != "timestamp" else \
+                [partition_text(v) for v in list_partitions(engine, spec)]
             alerts = detect_range(engine, spec.relation, spec.partition, list(spec.key), spec.columns, start=bounds[0],
-                            end=bounds[1], settings=DEFAULT, table=table.name, history_out=history)
+                            end=bounds[1], settings=table_settings(table, parts), table=table.name, history_out=history,
+                            partition_grain=spec.partition_grain, segments=segments)
             recs = [alert_record(a, table.monitor.severity) for a in alerts]
             out.alerts += recs
+            out.events += [e for e in history.events if start is None or e["partition"] >= _text_of(bounds[0])]
             window = [p for p in history.partitions if start is None or p >= _text_of(bounds[0])]
             out.tables.append({"table": table.name, "monitored": monitored, "columns": len(columns),
                                "partitions": len(history.partitions), "judged": len(window),

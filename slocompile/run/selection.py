@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from slocompile import checks as registry
+from slocompile.declarations.loader import timestamp_needs_grain
 from slocompile.dialects.render import render
 from slocompile.dialects.rules import duckdb_type
 from slocompile.engines.base import Engine
 from slocompile.errors import SlocompileError, did_you_mean
-from slocompile.spec.model import NULL_PARTITION, ProjectSpec, TableSpec, TargetSpec
+from slocompile.spec.model import GRAINS, NULL_PARTITION, ProjectSpec, TableSpec, TargetSpec
 from slocompile.sqltrees import meta
 from slocompile.sqltrees.content import partition_contents, status_fingerprint
 from slocompile.sqltrees.scans import partition_text
@@ -99,11 +100,17 @@ def plan_partitions(engine: Engine, project: ProjectSpec, table: TableSpec, fp: 
         return None, Fingerprint(fp)
     catalog = engine.columns(table.relation) or []
     columns = list(table.catalog_columns or [n for n, _ in catalog])
+    ptype = dict(catalog).get(table.partition)
+    if table.partition_grain is None and ptype is not None and _kind(ptype, engine.dialect) == "timestamp":
+        raise SlocompileError(f"{table.loc}: {timestamp_needs_grain(f'table {table.name!r}', table.partition, ptype)}")
     if sel.partitions is not None:
         if any(registry.get(c.type).needs_partition_list for c in table.checks):
             sel.present[table.name] = present_partitions(engine, table)
-        wanted = tuple(dict.fromkeys(sel.partitions))
-        _check_values(table, dict(catalog).get(table.partition), wanted, engine.dialect)
+        if table.partition_grain is not None:
+            wanted = tuple(dict.fromkeys(at_grain(table, v) for v in sel.partitions))
+        else:
+            wanted = tuple(dict.fromkeys(sel.partitions))
+            _check_values(table, ptype, wanted, engine.dialect)
         contents = dict(_query(engine, partition_contents(table, columns, wanted)))
         missing = [p for p in wanted if p not in contents]
         if missing:
@@ -115,10 +122,78 @@ def plan_partitions(engine: Engine, project: ProjectSpec, table: TableSpec, fp: 
     all_parts = sorted(contents)
     sel.present[table.name] = all_parts
     if sel.full_refresh:
+        _guard(project, table, ptype, len(all_parts))
         return tuple(all_parts), Fingerprint(fp, contents)
     known = {r[0]: (r[1], r[2]) for r in _query(engine, meta.status_rows(project.schemas, table.name))}
     todo = [p for p in all_parts if known.get(p) != ("pass", status_fingerprint(fp, contents[p]))]
+    _guard(project, table, ptype, len(todo))
     return tuple(todo), Fingerprint(fp, contents)
+
+
+def _guard(project: ProjectSpec, table: TableSpec, type_text: str | None, count: int) -> None:
+    """The partition-count guard: a build that would check (and record statuses of) more partitions
+    of a table than `max_partitions` stops (exit 2) before checking any, naming a granularity that
+    makes fewer."""
+    if count <= project.max_partitions:
+        return
+    grain = table.partition_grain
+    coarser = GRAINS[GRAINS.index(grain) + 1:] if grain in GRAINS else GRAINS[1:]
+    if coarser:
+        hint = (f"use a coarser granularity: partition: {{column: {table.partition}, granularity: "
+                f"{' | '.join(coarser)}}}")
+    else:
+        hint = "partition by a coarser column"
+    raise SlocompileError(
+        f"{table.loc}: table '{table.name}' would check {count:,} partitions of '{table.partition}'"
+        + (f" by {grain}" if grain else f" ({type_text})" if type_text else "")
+        + f", more than max_partitions ({project.max_partitions:,}, slocompile.yml) allows; {hint}, "
+        "or raise max_partitions")
+
+
+_HOUR = re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\d{2})(?::(\d{2})(?::(\d{2})(?:\.0+)?)?)?")
+_MONTH = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?")
+_GRAIN_FORMS = {"hour": "YYYY-MM-DD HH:00 (the start of an hour)", "day": "YYYY-MM-DD",
+                "week": "YYYY-MM-DD, a Monday (the start of its week)", "month": "YYYY-MM or YYYY-MM-01"}
+
+
+def at_grain(table: TableSpec, value: str) -> str:
+    """A --partition value of a table with a granularity as its partition label ('2026-11-01T05'
+    -> '2026-11-01 05:00:00' by the hour, '2026-11' -> '2026-11-01' by the month); a value that is
+    not the start of a partition at that grain: an error naming the partition it falls in."""
+    grain = table.partition_grain
+    assert grain is not None
+    if value == NULL_PARTITION:
+        return value
+    start = _grain_start(grain, value)
+    where = f"--partition {value!r}: table '{table.name}' is partitioned by {grain} of '{table.partition}'"
+    if start is None:
+        raise SlocompileError(f"{where}: write {_GRAIN_FORMS[grain]}")
+    label, exact = start
+    if not exact:
+        raise SlocompileError(f"{where}: {value!r} is inside partition {label!r}; name that one")
+    return label
+
+
+def _grain_start(grain: str, value: str) -> tuple[str, bool] | None:
+    """(the label of the partition `value` falls in, whether `value` is its start), None: no time."""
+    text = value.strip()
+    if grain == "hour":
+        m = _HOUR.fullmatch(text)
+        if not m or not _valid_date(m[1]) or int(m[2]) > 23 or int(m[3] or 0) > 59 or int(m[4] or 0) > 59:
+            return None
+        return f"{m[1]} {m[2]}:00:00", not int(m[3] or 0) and not int(m[4] or 0)
+    if grain == "month":
+        m = _MONTH.fullmatch(text)
+        if not m or not _valid_date(f"{m[1]}-{m[2]}-{m[3] or '01'}"):
+            return None
+        return f"{m[1]}-{m[2]}-01", (m[3] or "01") == "01"
+    if not _valid_date(text):
+        return None
+    if grain == "day":
+        return text, True
+    day = dt.date.fromisoformat(text)
+    monday = day - dt.timedelta(days=day.weekday())
+    return monday.isoformat(), day == monday
 
 
 def _query(engine: Engine, tree: exp.Expr) -> list[tuple]:

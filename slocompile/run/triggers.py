@@ -1,19 +1,19 @@
 """Event triggers in a build: actions that run when an SLO's status changes (the declarations,
-`triggers:` lists, are parsed by declarations.triggers).
+`triggers:` lists, are parsed by declarations.triggers; change detection and the payloads are
+run.alertstate, message formats run.destinations, mutes run.mutes).
 
-The unit of status is one check on one partition (the whole table for whole-table checks and
-unpartitioned tables); `<meta>.check_status` holds the latest status of every unit. A build
-compares each unit it checked with that latest status: a unit that now fails (or errors) and did
-not fail before is a `fail` change, likewise `warn`, and a unit that passes after failing or
-warning (in a way the trigger listens to) is a `recover` change. A unit seen for the first time
-counts as changed: a table's first failing build fires. With `repeat: true` a trigger fires on
-every build for every selected unit that fails or warns.
+Alerts are recorded in `<meta>.alerts` (one row per alert and action) in the build's commit, as
+`pending`, and delivered after the commit (an outbox): a build killed before delivering leaves
+them pending and the next build delivers them. Delivery never fails a build: a failed delivery
+is recorded (`delivery = 'failed'`, with the reason) and reported.
 
-One alert = one trigger x one table x one event in one build, listing its units. Alerts are
-recorded in `<meta>.alerts` (one row per action) in the build's commit, as `pending`, and
-delivered after the commit (an outbox): a build killed before delivering leaves them pending and
-the next build delivers them. Delivery never fails a build: a failed delivery is recorded
-(`delivery = 'failed'`, with the reason) and reported.
+Messages: a plain `webhook`, `command` and `sql` run once per alert (its JSON payload, the
+contract). `slack`, `teams`, `pagerduty` and a `webhook` with a `payload:` template get one
+message per build (all pending alerts of one build and trigger; PagerDuty one event per table),
+or, with `each: true`, one per alert (one check).
+
+Also in the build's commit: alerts a mute holds (`muted`, not delivered), held alerts whose mute
+ended (delivered once if their checks still fail), and `renotify:` reminders.
 """
 from __future__ import annotations
 
@@ -31,105 +31,55 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from slocompile.declarations.triggers import Action, Trigger, origin
+from slocompile.declarations.triggers import Action, origin
 from slocompile.dialects.nodes import col, lit
 from slocompile.dialects.render import render
 from slocompile.engines.base import QueryFailed
+from slocompile.run import destinations, mutes
+from slocompile.run.alertstate import (
+    DELIVERED,
+    EXPIRED,
+    FAILED,
+    MUTED,
+    PENDING,
+    RECORDED,
+    RELEASED,
+    SENT,
+    Alert,
+    after_state,
+    detect,
+    failing_units,
+    incidents_of,
+    kind_of,
+    payload,
+)
 from slocompile.sqltrees import meta
 from slocompile.support.secrets import redact, redact_data
 from slocompile.support.testhooks import pause
 from slocompile.support.version import __version__
 
-PENDING, DELIVERED, FAILED, RECORDED = "pending", "delivered", "failed", "recorded"
+__all__ = ["Alert", "DELIVERED", "FAILED", "PENDING", "RECORDED", "detect", "kind_of", "payload", "deliver",
+           "statements", "post", "summary_lines"]
 MAX_BACKOFF = 60.0
 MAX_DETAIL = 500
 MAX_STDERR = 64 * 1024
 
 
-# ------------------------------------------------------------------ change detection
-
-def kind_of(status: str | None, severity: str | None) -> str | None:
-    """fail | warn | pass for a result status (an error counts as its severity's failure)."""
-    if status is None:
-        return None
-    if status in ("fail", "error"):
-        return "fail" if severity == "error" else "warn"
-    return "warn" if status == "warn" else "pass"
-
-
-@dataclass
-class Alert:
-    alert_id: str
-    trigger: Trigger
-    event: str
-    table: str
-    units: list[dict]
-
-
-def detect(triggers, run, previous: dict) -> list[Alert]:
-    """The alerts of a build. `previous`: (table, check, partition) -> (status, severity)."""
-    alerts = []
-    n = 0
-    for trig in triggers:
-        for tr in run.tables:
-            if not trig.selects(tr.table.name):
-                continue
-            buckets: dict[str, list[dict]] = {}
-            for r in tr.results:
-                if not trig.selects(r.table, r.check) or not trig.wants_severity(r.severity):
-                    continue
-                before = previous.get((r.table, r.check, r.partition))
-                was = kind_of(*before) if before else None
-                now = kind_of(r.status, r.severity)
-                event = None
-                if now in ("fail", "warn") and now in trig.on and (was != now or trig.repeat):
-                    event = now
-                elif now == "pass" and was in ("fail", "warn") and was in trig.on and "recover" in trig.on:
-                    event = "recover"
-                if event:
-                    unit = {k: v for k, v in r.as_dict().items()}
-                    unit["previous"] = before[0] if before else None
-                    buckets.setdefault(event, []).append(unit)
-            for event in ("fail", "warn", "recover"):
-                if event in buckets:
-                    n += 1
-                    alerts.append(Alert(f"{run.run_id}-{n}", trig, event, tr.table.name, buckets[event]))
-    return alerts
-
-
-def payload(alert: Alert, run) -> dict:
-    project = run.project
-    checks = sorted({u["check"] for u in alert.units})
-    verb = {"fail": "failed", "warn": "warned", "recover": "recovered"}[alert.event]
-    parts = sorted({u["partition"] for u in alert.units if u["partition"] is not None})
-    summary = f"{alert.table}: {len(checks)} SLO{'s' if len(checks) != 1 else ''} {verb}: {', '.join(checks)}"
-    if parts:
-        summary += f" (partitions {', '.join(parts[:10])}{', ...' if len(parts) > 10 else ''})"
-    return {"alert_id": alert.alert_id, "trigger": alert.trigger.name, "event": alert.event, "table": alert.table,
-            "view": f"{project.schemas.validated}.{alert.table}", "project": project.name, "target": run.target,
-            "run_id": run.run_id, "at": (run.finished_at or run.started_at).isoformat() + "Z", "summary": summary,
-            "results": alert.units}
-
-
 # ------------------------------------------------------------------ the build's commit
 
-def _previous(engine, project, run) -> dict:
-    names = [tr.table.name for tr in run.tables]
+def _statuses(engine, project, names: list[str]) -> dict:
+    """(table, check, partition) -> (status, severity) of these tables in check_status."""
     if not names:
         return {}
     q = exp.select(col("table_name"), col("check_name"), col("partition"), col("status"), col("severity")).from_(
         meta.table(project.schemas, "check_status"), copy=False).where(
-        exp.In(this=col("table_name"), expressions=[lit(n) for n in names]), copy=False)
+        exp.In(this=col("table_name"), expressions=[lit(n) for n in sorted(set(names))]), copy=False)
     return {(t, c, p): (st, sev) for t, c, p, st, sev in engine.query(render(q, engine.dialect))}
 
 
-def statements(project, run, engine) -> list[exp.Expression]:
-    """The latest status of every check and partition the build measured, and its alerts (pending):
-    statements for the build's one commit."""
+def _status_statements(project, run) -> list[exp.Expression | meta.Rows]:
     s = project.schemas
-    previous = _previous(engine, project, run)
-    now = run.finished_at
-    out: list[exp.Expression] = []
+    out: list[exp.Expression | meta.Rows] = []
     for tr in run.tables:
         cond: exp.Expression = exp.EQ(this=col("table_name"), expression=lit(tr.table.name))
         if tr.partitions is not None:
@@ -140,20 +90,125 @@ def statements(project, run, engine) -> list[exp.Expression]:
                                                                    expressions=[lit(p) for p in parts]))
             cond = exp.And(this=cond, expression=exp.Paren(this=replaced))
         out.append(exp.Delete(this=meta.table(s, "check_status"), where=exp.Where(this=cond)))
-        out += meta.insert(s, "check_status", [(r.table, r.check, r.column, r.partition, r.status, r.severity,
-                                                run.run_id, now) for r in tr.results])
-    alerts = detect(project.triggers, run, previous)
+        out += meta.rows(s, "check_status", [(r.table, r.check, r.column, r.partition, r.status, r.severity,
+                                              run.run_id, run.finished_at) for r in tr.results])
+    return out
+
+
+def statements(project, run, engine) -> list[exp.Expression | meta.Rows]:
+    """The latest status of every check and partition the build measured, and its alerts (pending,
+    or muted), released mutes and reminders: statements for the build's one commit."""
+    s = project.schemas
+    previous = _statuses(engine, project, [tr.table.name for tr in run.tables])
+    now = run.finished_at
+    out = _status_statements(project, run)
+    state = after_state(previous, run)
+    active = mutes.active(engine, s, now)
+    alerts: list[Alert] = []
+    held: list[tuple[Alert, mutes.Mute]] = []
+    for a in detect(project.triggers, run, previous):
+        loud = [u for u in a.units if mutes.mute_for(active, u["table"], u["check"]) is None]
+        quiet = [u for u in a.units if u not in loud]
+        if loud:
+            alerts.append(Alert(a.alert_id, a.trigger, a.event, a.table, loud, a.note))
+        if quiet:
+            m = mutes.mute_for(active, a.table, quiet[0]["check"])
+            assert m is not None  # a unit is quiet because a mute matches it
+            held.append((Alert(f"{a.alert_id}m", a.trigger, a.event, a.table, quiet), m))
+    updates, released = _release(engine, project, run, state, active)
+    alerts += released
+    alerts += _reminders(engine, project, run, state, active, alerts)
+    incidents = incidents_of(run)
     rows: list[tuple] = []
-    for a in alerts:
-        body = json.dumps(redact_data(payload(a, run)), default=str, ensure_ascii=False)
+    for a, mute in [(a, None) for a in alerts] + held:
+        body = json.dumps(redact_data(payload(a, run, state, incidents)), default=str, ensure_ascii=False)
         checks = ", ".join(sorted({u["check"] for u in a.units}))
-        if not a.trigger.actions:
+        if mute is not None:
+            rows.append((a.alert_id, run.run_id, a.trigger.name, a.event, a.table, checks, None, None, None,
+                         MUTED, 0, redact(mute.describe())[:MAX_DETAIL], body, now, None))
+        elif not a.trigger.actions:
             rows.append((a.alert_id, run.run_id, a.trigger.name, a.event, a.table, checks, None, None, None,
                          RECORDED, 0, None, body, now, None))
-        for i, action in enumerate(a.trigger.actions):
-            rows.append((a.alert_id, run.run_id, a.trigger.name, a.event, a.table, checks, i, action.kind,
-                         action.destination, PENDING, 0, None, body, now, None))
-    out += meta.insert(s, "alerts", rows)
+        else:
+            for i, action in enumerate(a.trigger.actions):
+                rows.append((a.alert_id, run.run_id, a.trigger.name, a.event, a.table, checks, i, action.kind,
+                             action.destination, PENDING, 0, None, body, now, None))
+    return out + updates + meta.rows(s, "alerts", rows)
+
+
+def _alert_rows(engine, project, columns: list[str], where: exp.Expression) -> list[tuple]:
+    q = exp.select(*(col(c) for c in columns)).from_(meta.table(project.schemas, "alerts"), copy=False).where(
+        where, copy=False).order_by(col("created_at"), col("alert_id"), copy=False)
+    return engine.query(render(q, engine.dialect))
+
+
+def _set_delivery(project, alert_id: str, delivery: str, detail: str) -> exp.Update:
+    return exp.Update(this=meta.table(project.schemas, "alerts"), expressions=[
+        exp.EQ(this=col("delivery"), expression=lit(delivery)),
+        exp.EQ(this=col("detail"), expression=lit(redact(detail)[:MAX_DETAIL]))],
+        where=exp.Where(this=exp.And(this=exp.EQ(this=col("alert_id"), expression=lit(alert_id)),
+                                     expression=exp.EQ(this=col("delivery"), expression=lit(MUTED)))))
+
+
+def _release(engine, project, run, state: dict, active: list) -> tuple[list[exp.Expression], list[Alert]]:
+    """Held alerts (muted) of which no unit is muted any more: delivered once as a new alert of
+    this build with the units that still fail or warn as they did (`released`), or dropped when
+    they recovered meanwhile (`expired`). Recoveries held by a mute are dropped."""
+    held = _alert_rows(engine, project, ["alert_id", "trigger_name", "event", "table_name", "payload"],
+                       exp.EQ(this=col("delivery"), expression=lit(MUTED)))
+    triggers = {t.name: t for t in project.triggers}
+    run_tables = {tr.table.name for tr in run.tables}
+    outside = _statuses(engine, project, [r[3] for r in held if r[3] not in run_tables])
+    updates: list[exp.Expression] = []
+    released: list[Alert] = []
+    for n, (alert_id, tname, event, table, body) in enumerate(held, 1):
+        units = (json.loads(body or "{}").get("results") or [])
+        if any(mutes.mute_for(active, table, u.get("check")) is not None for u in units):
+            continue  # still muted
+        trig = triggers.get(tname)
+        now_state = state if table in run_tables else outside
+        still = [u for u in units if trig is not None and event != "recover"
+                 and kind_of(*now_state.get((table, u.get("check"), u.get("partition")), (None, None))) == event]
+        if not still:
+            updates.append(_set_delivery(project, alert_id, EXPIRED, "the mute ended; the checks no longer "
+                                         + ("fail" if event != "recover" else "need a message")))
+            continue
+        assert trig is not None  # `still` is empty without the trigger
+        new = Alert(f"{run.run_id}-u{n}", trig, event, table, still,
+                    note=f"held by a mute that ended (alert {alert_id})")
+        released.append(new)
+        updates.append(_set_delivery(project, alert_id, RELEASED, f"the mute ended; sent as alert {new.alert_id}"))
+    return updates, released
+
+
+def _reminders(engine, project, run, state: dict, active: list, alerts: list[Alert]) -> list[Alert]:
+    """`renotify: D`: one alert per trigger and table of the build whose checks still fail (as the
+    trigger listens to) when nothing was sent about that table for D."""
+    wanted = [t for t in project.triggers if t.renotify]
+    if not wanted:
+        return []
+    sent_now = {(a.trigger.name, a.table) for a in alerts}
+    last: dict[tuple[str, str], dt.datetime] = {}
+    for tname, table, created in _alert_rows(engine, project, ["trigger_name", "table_name", "created_at"],
+                                             exp.In(this=col("delivery"), expressions=[lit(d) for d in SENT])):
+        if created is not None and (last.get((tname, table)) is None or created > last[(tname, table)]):
+            last[(tname, table)] = created
+    out: list[Alert] = []
+    now = run.finished_at
+    for trig in wanted:
+        for tr in run.tables:
+            table = tr.table.name
+            before = last.get((trig.name, table))
+            if (trig.name, table) in sent_now or before is None or (now - before).total_seconds() < trig.renotify:
+                continue
+            units = [u for u in failing_units(trig, table, state) if mutes.mute_for(active, table, u["check"]) is None]
+            measured = {(r.table, r.check, r.partition): r.as_dict() for r in tr.results}
+            for event in ("fail", "warn"):
+                mine = [measured.get((table, u["check"], u["partition"]))
+                        or {k: v for k, v in u.items() if k != "kind"} for u in units if u["kind"] == event]
+                if mine:
+                    out.append(Alert(f"{run.run_id}-r{len(out) + 1}", trig, event, table, mine,
+                                     note=f"reminder: still failing (last message {before:%Y-%m-%d %H:%M} UTC)"))
     return out
 
 
@@ -177,7 +232,8 @@ class Delivery:
 
 
 def deliver(project, run, engine) -> list[Delivery]:
-    """Run every pending action (this build's, and any a killed build left) and record the outcome."""
+    """Send every pending alert (this build's, and any a killed build left) and record the outcome:
+    one message per alert, or per build and trigger for actions that summarise (module docstring)."""
     pause("published")
     s = project.schemas
     q = exp.select(*(col(c) for c in ("alert_id", "run_id", "trigger_name", "event", "table_name", "action_index",
@@ -186,30 +242,70 @@ def deliver(project, run, engine) -> list[Delivery]:
         exp.EQ(this=col("delivery"), expression=lit(PENDING)), copy=False).order_by(
         col("created_at"), col("alert_id"), col("action_index"), copy=False)
     triggers = {t.name: t for t in project.triggers}
-    out = []
-    for alert_id, run_id, tname, event, table, index, kind, dest, body in engine.query(render(q, engine.dialect)):
+    groups: dict[tuple, list[tuple]] = {}
+    for row in engine.query(render(q, engine.dialect)):
+        alert_id, run_id, tname, _, _, index, kind, _, _ = row
         trig = triggers.get(tname)
         action = trig.actions[index] if trig is not None and index is not None and index < len(trig.actions) else None
         if action is None or action.kind != kind:
-            status, attempts, detail = FAILED, 0, "the trigger or action is no longer declared"
+            key: tuple = ("gone", alert_id, index)
+        elif action.grouped and not (trig is not None and trig.each):
+            key = ("build", run_id, tname, index)
         else:
-            status, attempts, detail = _run_action(action, body, project, engine, event, tname, table)
+            key = ("alert", alert_id, index)
+        groups.setdefault(key, []).append(row)
+    out = []
+    for key, members in groups.items():
+        alert_id, run_id, tname, event, table, index, kind, dest, body = members[0]
+        trig = triggers.get(tname)
+        if key[0] == "gone" or trig is None:
+            status, attempts, detail = FAILED, 0, "the trigger or action is no longer declared"
+        elif trig.actions[index].grouped:
+            status, attempts, detail = _send(trig.actions[index], [m[8] for m in members], trig.each)
+        else:
+            status, attempts, detail = _run_action(trig.actions[index], body, project, engine, event, tname, table)
         detail = redact(detail or "")[:MAX_DETAIL]  # stderr or an error may echo a secret
-        dest = redact(dest)
         finished = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-        update = exp.Update(this=meta.table(s, "alerts"), expressions=[
-            exp.EQ(this=col("delivery"), expression=lit(status)),
-            exp.EQ(this=col("attempts"), expression=lit(attempts)),
-            exp.EQ(this=col("detail"), expression=lit(detail)),
-            exp.EQ(this=col("delivered_at"), expression=exp.cast(lit(finished.isoformat(sep=" ")),
-                                                                 exp.DataType.Type.TIMESTAMP))],
-            where=exp.Where(this=exp.And(
-                this=exp.EQ(this=col("alert_id"), expression=lit(alert_id)),
-                expression=exp.EQ(this=col("action_index"), expression=lit(index)))))
         with engine.transaction():
-            engine.execute(render(update, engine.dialect))
-        out.append(Delivery(alert_id, tname, event, table, kind, dest, status, attempts, detail, run_id))
+            for m in members:
+                engine.execute(render(_delivered(s, m[0], m[5], status, attempts, detail, finished), engine.dialect))
+        events = "+".join(dict.fromkeys(m[3] for m in members))
+        tables = ", ".join(dict.fromkeys(m[4] for m in members))
+        out.append(Delivery(alert_id, tname, events, tables, kind, redact(dest), status, attempts, detail, run_id))
     return out
+
+
+def _delivered(s, alert_id: str, index, status: str, attempts: int, detail: str, finished) -> exp.Update:
+    return exp.Update(this=meta.table(s, "alerts"), expressions=[
+        exp.EQ(this=col("delivery"), expression=lit(status)),
+        exp.EQ(this=col("attempts"), expression=lit(attempts)),
+        exp.EQ(this=col("detail"), expression=lit(detail)),
+        exp.EQ(this=col("delivered_at"), expression=exp.cast(lit(finished.isoformat(sep=" ")),
+                                                             exp.DataType.Type.TIMESTAMP))],
+        where=exp.Where(this=exp.And(
+            this=exp.EQ(this=col("alert_id"), expression=lit(alert_id)),
+            expression=exp.EQ(this=col("action_index"), expression=lit(index)))))
+
+
+def _send(action: Action, bodies: list[str], each: bool):
+    """POST the messages of a summarising action (slack, teams, pagerduty, webhook with payload)."""
+    try:
+        messages = destinations.bodies(action, [json.loads(b) for b in bodies], each)
+    except Exception as e:  # a payload template that fails on this event, or renders no JSON
+        return FAILED, 0, f"the message could not be made: {type(e).__name__}: {e}"
+    attempts, details, status = 0, [], DELIVERED
+    assert action.url is not None  # these actions always have their URL
+    for data, content_type in messages:
+        st, n, detail = post(action.url, data, {**action.headers, "Content-Type": content_type}, action.timeout,
+                             action.retries, action.backoff)
+        attempts += n
+        details.append(detail)
+        if st != DELIVERED:
+            status = FAILED
+    detail = details[0] if len(set(details)) == 1 else "; ".join(details)
+    if len(messages) > 1:
+        detail = f"{len(messages)} messages: {detail}"
+    return status, attempts, detail
 
 
 def _run_action(action: Action, body: str, project, engine, event: str, trigger: str, table: str):

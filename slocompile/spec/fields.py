@@ -30,7 +30,7 @@ class Field:
     """One parameter of a check or a declaration.
 
     kind: str | int | number | fraction | bool | enum | str_list | scalar_list | duration | sql | columns
-    | change (a Change: '25%' or a number) | scalar | mapping | list | monitor (the last three are
+    | change (a Change: '25%' or a number) | scalar | mapping | list | monitor | partition (the last four are
     validated by the loader, key by key)
     """
 
@@ -90,6 +90,10 @@ class Field:
             if (isinstance(v, str) and v.strip()) or isinstance(v, (list, dict)):
                 return v
             bad = "all, a list of columns or a mapping {columns: ..., severity: ...}"
+        elif self.kind == "partition":  # a column, or {column, granularity}: the loader checks the parts
+            if (isinstance(v, str) and v.strip()) or isinstance(v, dict):
+                return v
+            bad = "a column name or a mapping {column: ..., granularity: hour | day | week | month}"
         elif self.kind == "scalar":
             if _is_scalar(v):
                 return v
@@ -131,7 +135,7 @@ class Field:
             "scalar_list": {"type": "array", "items": {"type": ["string", "number", "boolean"]}, "minItems": 1},
             "columns": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]},
             "mapping": {"type": "object"}, "list": {"type": "array"},
-            "monitor": _MONITOR_SCHEMA,
+            "monitor": _MONITOR_SCHEMA, "partition": _PARTITION_SCHEMA,
         }
         base = by_kind[self.kind]
         return {**base, "description": self.doc} if self.doc else base
@@ -147,6 +151,13 @@ _MONITOR_SCHEMA = {"anyOf": [
                                                "or a list of columns."},
                     "severity": {"enum": ["error", "warn"], "default": "warn",
                                  "description": "warn reports alerts; error also fails the partition."}}},
+]}
+_PARTITION_SCHEMA = {"anyOf": [
+    {"type": "string", "minLength": 1},
+    {"type": "object", "additionalProperties": False, "required": ["column"],
+     "properties": {"column": {"type": "string", "minLength": 1, "description": "A date or timestamp column."},
+                    "granularity": {"enum": ["hour", "day", "week", "month"],
+                                    "description": "The partitions' size: the column truncated to it."}}},
 ]}
 
 

@@ -14,6 +14,13 @@ DIALECTS = ("duckdb", "postgres", "snowflake", "bigquery", "spark", "databricks"
 ENGINE_TYPES = {"duckdb": "duckdb", "postgres": "postgres", "spark": "spark", "databricks": "databricks",
                 "snowflake": "snowflake", "bigquery": "bigquery", "trino": "trino", "redshift": "redshift"}
 EXECUTABLE = ("duckdb", "postgres", "spark")
+# partition granularities: a timestamp partition column is cut into partitions of this size (in the
+# project's time zone); hour labels read 'YYYY-MM-DD HH:00:00', the others 'YYYY-MM-DD' (the first day)
+GRAINS = ("hour", "day", "week", "month")
+DEFAULT_TIME_ZONE = "UTC"
+DEFAULT_MAX_PARTITIONS = 10_000  # a build that would check more partitions of one table stops (exit 2)
+DEFAULT_FAILED_ROWS = 20  # failed-row samples kept per failing check and run
+MAX_FAILED_ROWS = 10_000  # the most a check or project may ask for
 # the partition label (the partition as text, in results and the meta schema) of rows whose
 # partition column is NULL; whole-table statuses have partition NULL, so the two are never confused.
 # A real value could read '(null)' too (a string partition column), so the label of a value that
@@ -85,6 +92,10 @@ class MonitorSpec:
     # profiled for drift SLOs only, their alerts not reported: columns, and None for the table's
     # own metrics (row count, key duplicates) when the table did not ask for monitors
     quiet: tuple[str | None, ...] = ()
+    # `sensitivity:` low | normal | high or a factor: bands (z and floors) divided by it (monitors.bands.sensitive)
+    sensitivity: float = 1.0
+    # `segments:` columns whose top values get bands of their own (row count, missing fractions, means)
+    segments: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,6 +114,9 @@ class TableSpec:
     row_status: bool = False  # the validated view adds _slo_ok, _slo_violations, _slo_fixed
     keep: int | None = None   # gate last_good: versions kept per partition (None: the default)
     catalog_columns: tuple[str, ...] | None = None  # the relation's columns, in order (set by the build)
+    # `partition: {column, granularity}`: the partition is the column truncated to this grain (GRAINS);
+    # None: the column's value itself (a date, an integer, a string)
+    partition_grain: str | None = None
 
     def column(self, name: str) -> ColumnSpec | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -143,6 +157,9 @@ class ProjectSpec:
     sql_dialect: str
     tables: tuple[TableSpec, ...]
     triggers: tuple = ()  # triggers.Trigger
+    time_zone: str = DEFAULT_TIME_ZONE  # time partitions are cut at this zone's hours and days
+    max_partitions: int = DEFAULT_MAX_PARTITIONS  # per table and build (the partition-count guard)
+    failed_rows: int = DEFAULT_FAILED_ROWS  # failed-row samples kept per failing check and run (0: none)
 
     def table(self, name: str) -> TableSpec | None:
         return next((t for t in self.tables if t.name == name), None)

@@ -21,6 +21,8 @@ from slocompile.spec.shellquote import FILTERS, quote_commands
 from slocompile.support.gcpause import gc_paused
 from slocompile.support.secrets import register_env
 
+THIS = "__slocompile_this__"  # what `{{ this }}` renders to (an assert query's own table, spec.userquery)
+
 
 @dataclass
 class Node:
@@ -165,7 +167,7 @@ def _environment(variables: dict, env_vars: dict[str, str] | None, defer_env: bo
         return default
 
     env = BoundedEnvironment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-    env.globals.update(var=var, env_var=env_var)
+    env.globals.update(var=var, env_var=env_var, this=THIS)  # {{ this }}: an assert query's own table
     env.filters.update(FILTERS)  # shell_quote, raw: values in trigger commands (spec.shellquote)
     return env
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from slocompile.dialects.nodes import QueryError, RowHash, and_all, col, lit, or_all
+from slocompile.dialects.nodes import QueryError, RowHash, and_all, col, lit
 from slocompile.spec.model import NULL_PARTITION, Schemas, TableSpec
 from slocompile.sqltrees import meta
 from slocompile.sqltrees.fixes import output_columns
-from slocompile.sqltrees.scans import partition_label_of, partition_text
+from slocompile.sqltrees.scans import label_of_partition, partition_expr, partition_in, partition_text
 
 CHECKS_CHARS = 16  # the checks' fingerprint (run/selection.py) that precedes ':<content>' in status rows
 CONTENT_ALIAS = "_slo_content"
@@ -57,10 +57,9 @@ def partition_contents(table: TableSpec, columns: list[str], partitions=None) ->
     (only the partitions labelled `partitions`, when given)."""
     assert table.partition is not None  # only a partitioned table has partition contents
     select = exp.Select(expressions=[partition_text(table), content_fingerprint(columns)]).from_(
-        table.relation.copy(), copy=False).group_by(col(table.partition), copy=False)
+        table.relation.copy(), copy=False).group_by(partition_expr(table), copy=False)
     if partitions is not None:
-        select = select.where(exp.In(this=partition_text(table), expressions=[lit(p) for p in partitions]),
-                              copy=False)
+        select = select.where(partition_in(table, partitions), copy=False)
     return select
 
 
@@ -78,14 +77,16 @@ def _aliased(source: exp.Expression, alias: str) -> exp.Expression:
 def _accepted(schemas: Schemas, table: TableSpec) -> exp.Select:
     """The values of the partition column whose current content may be served: for gate filter,
     those that passed with this very content; for gate block, all of them, but reading one whose
-    content differs from what was checked raises an error naming it (a partition never checked is
-    served as before: block refuses failures, filter shows only what passed)."""
+    content differs from what was checked, or that was never checked, raises an error naming it
+    (failed partitions are refused by the block condition of the view itself)."""
     partition = table.partition
     assert partition is not None  # gates filter and block verify the partitions of a partitioned table
     now, checked = CURRENT_ALIAS, STORED_ALIAS
-    current = exp.Select(expressions=[col(partition), exp.alias_(content_fingerprint(hashed_columns(table)),
-                                                                 CONTENT_ALIAS, quoted=True)])
-    current = current.from_(table.relation.copy(), copy=False).group_by(col(partition), copy=False)
+    # the partition (at the table's grain) under the column's own name
+    value = exp.alias_(partition_expr(table), partition, quoted=True) if table.partition_grain else col(partition)
+    current = exp.Select(expressions=[value, exp.alias_(content_fingerprint(hashed_columns(table)),
+                                                        CONTENT_ALIAS, quoted=True)])
+    current = current.from_(table.relation.copy(), copy=False).group_by(partition_expr(table), copy=False)
     status: exp.Expression = exp.EQ(this=col("table_name"), expression=lit(table.name))
     if table.gate == "filter":
         status = exp.And(this=status, expression=exp.EQ(this=col("status"), expression=lit("pass")))
@@ -93,21 +94,28 @@ def _accepted(schemas: Schemas, table: TableSpec) -> exp.Select:
     stored = exp.Select(expressions=[col("partition"), exp.alias_(stored_content(col("fingerprint")), CONTENT_ALIAS,
                                                                   quoted=True)]).distinct()
     stored = stored.from_(meta.table(schemas, "status"), copy=False).where(status, copy=False)
-    label = partition_label_of(_q(now, partition))
+    label = label_of_partition(table, _q(now, partition))
     same_partition = exp.EQ(this=_q(checked, "partition"), expression=label)
     same_content = exp.EQ(this=_q(checked, CONTENT_ALIAS), expression=_q(now, CONTENT_ALIAS))
     select = exp.Select(expressions=[_q(now, partition)]).from_(_aliased(current, now), copy=False)
     if table.gate == "filter":
         return select.join(_aliased(stored, checked), on=exp.And(this=same_partition, expression=same_content),
                            join_type="inner", copy=False)
-    message = exp.DPipe(this=exp.DPipe(
-        this=lit(f"slocompile: {schemas.validated}.{table.name} is blocked: partition "), expression=label.copy()),
-        expression=lit(" changed since it was checked (build again to check it)"))
-    changed = exp.And(this=exp.Not(this=exp.Is(this=_q(checked, CONTENT_ALIAS), expression=exp.Null())),
-                      expression=exp.NEQ(this=_q(checked, CONTENT_ALIAS), expression=_q(now, CONTENT_ALIAS)))
-    refuse = exp.Case(ifs=[exp.If(this=changed, true=exp.EQ(this=QueryError(this=message),
-                                                            expression=exp.Literal.number(0)))],
-                      default=exp.true())
+    def refusal(why: str) -> exp.Expression:
+        message = exp.DPipe(this=exp.DPipe(
+            this=lit(f"slocompile: {schemas.validated}.{table.name} is blocked: partition "), expression=label.copy()),
+            expression=lit(why))
+        return exp.EQ(this=QueryError(this=message), expression=exp.Literal.number(0))
+
+    # a partition with no status (it arrived after the last build) has not been checked: block
+    # refuses it like a changed one, rather than serving it as if it had passed
+    never_checked = exp.Is(this=_q(checked, "partition"), expression=exp.Null())
+    changed = exp.Or(this=exp.Is(this=_q(checked, CONTENT_ALIAS), expression=exp.Null()),
+                     expression=exp.NEQ(this=_q(checked, CONTENT_ALIAS), expression=_q(now, CONTENT_ALIAS)))
+    refuse = exp.Case(ifs=[
+        exp.If(this=never_checked, true=refusal(" has not been checked yet (build to check it)")),
+        exp.If(this=changed, true=refusal(" changed since it was checked (build again to check it)"))],
+        default=exp.true())
     return select.join(_aliased(stored, checked), on=same_partition, join_type="left", copy=False).where(
         refuse, copy=False)
 
@@ -123,7 +131,8 @@ def verified_source(schemas: Schemas, table: TableSpec) -> exp.Subquery:
     raw, ok = SOURCE_ALIAS, ACCEPTED_ALIAS
     joined = exp.Select(expressions=[exp.Column(this=exp.Star(), table=exp.to_identifier(raw, quoted=True))])
     joined = joined.from_(_aliased(table.relation.copy(), raw), copy=False).join(
-        _aliased(_accepted(schemas, table), ok), on=exp.EQ(this=_q(raw, partition), expression=_q(ok, partition)),
+        _aliased(_accepted(schemas, table), ok),
+        on=exp.EQ(this=partition_expr(table, _q(raw, partition)), expression=_q(ok, partition)),
         join_type="inner", copy=False)
     null_status = exp.And(this=exp.EQ(this=col("table_name"), expression=lit(table.name)),
                           expression=exp.EQ(this=col("partition"), expression=lit(NULL_PARTITION)))
@@ -136,9 +145,10 @@ def verified_source(schemas: Schemas, table: TableSpec) -> exp.Subquery:
     null_accepted = exp.Exists(this=exp.Select(expressions=[exp.Literal.number(1)]).from_(
         _aliased(_accepted(schemas, table), ok), copy=False).where(
         and_all([exp.Is(this=_q(ok, partition), expression=exp.Null()), checked_null.copy()]), copy=False))
-    # filter: the NULL partition passed with this content; block: it was never checked, or its
-    # content is unchanged (else the subquery raises)
-    serve_nulls = null_accepted if table.gate == "filter" else or_all([exp.Not(this=checked_null), null_accepted])
+    # filter: the NULL partition passed with this content; block: it was checked and its content
+    # is unchanged (a changed one raises inside _accepted). Never checked: not served (a NULL
+    # status cannot be told from "no NULL rows" without the scan this branch saves)
+    serve_nulls = null_accepted
     nulls = exp.Select(expressions=[exp.Star()]).from_(table.relation.copy(), copy=False).where(
         and_all([exp.Is(this=col(partition), expression=exp.Null()), serve_nulls]), copy=False)
     union = exp.Union(this=joined, expression=nulls, distinct=False)

@@ -5,6 +5,9 @@ DDL renders for every dialect.
 """
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from sqlglot import exp
 
 from slocompile.dialects.nodes import col, lit
@@ -31,6 +34,9 @@ TABLES: dict[str, list[tuple[str, exp.DType]]] = {
                ("table_name", T.TEXT), ("checks", T.TEXT), ("action_index", T.INT), ("action", T.TEXT),
                ("destination", T.TEXT), ("delivery", T.TEXT), ("attempts", T.INT), ("detail", T.TEXT),
                ("payload", T.TEXT), ("created_at", T.TIMESTAMP), ("delivered_at", T.TIMESTAMP)],
+    # mutes of alerts: a selector (table, table.check, a glob), until when, why, who; unmute sets ended_at (mutes.py)
+    "mutes": [("mute_id", T.TEXT), ("selector", T.TEXT), ("until", T.TIMESTAMP), ("reason", T.TEXT),
+              ("created_by", T.TEXT), ("created_at", T.TIMESTAMP), ("ended_at", T.TIMESTAMP), ("ended_by", T.TEXT)],
     # gate last_good: one row per version and partition, and the version each partition serves (publish.py)
     "versions": [("table_name", T.TEXT), ("version", T.INT), ("partition", T.TEXT), ("status", T.TEXT),
                  ("failed_checks", T.TEXT), ("row_count", T.BIGINT), ("run_id", T.TEXT), ("created_at", T.TIMESTAMP)],
@@ -53,6 +59,22 @@ TABLES: dict[str, list[tuple[str, exp.DType]]] = {
     "monitor_incidents": [("run_id", T.TEXT), ("table_name", T.TEXT), ("partition", T.TEXT), ("incident", T.TEXT),
                           ("cause", T.TEXT), ("columns", T.TEXT), ("alerts", T.INT), ("severity", T.TEXT),
                           ("created_at", T.TIMESTAMP)],
+    # incidents across partitions (monitors.incidents.track): `open` on the first affected partition,
+    # `recover` on the first one back in its band; a notification per event, not per partition
+    "monitor_incident_events": [("run_id", T.TEXT), ("table_name", T.TEXT), ("incident", T.TEXT), ("event", T.TEXT),
+                                ("partition", T.TEXT), ("opened", T.TEXT), ("columns", T.TEXT), ("cause", T.TEXT),
+                                ("partitions", T.INT), ("severity", T.TEXT), ("created_at", T.TIMESTAMP)],
+    # `slocompile accept`: a change declared intended from a partition on (run.acceptances)
+    "monitor_acceptances": [("table_name", T.TEXT), ("column_name", T.TEXT), ("metric", T.TEXT),
+                            ("from_partition", T.TEXT), ("reason", T.TEXT), ("accepted_by", T.TEXT),
+                            ("accepted_at", T.TIMESTAMP)],
+    # failed-row samples (run.failures): up to N offending rows per failing check and run, each row's
+    # columns (the key, the partition, the offending values) as one JSON object, secrets redacted
+    "failed_rows": [("run_id", T.TEXT), ("table_name", T.TEXT), ("check_name", T.TEXT), ("partition", T.TEXT),
+                    ("row_number", T.INT), ("row_values", T.TEXT), ("created_at", T.TIMESTAMP)],
+    # schema_changes (run.schema_changes): each tracked relation's columns and types at the latest build
+    "relation_columns": [("table_name", T.TEXT), ("position", T.INT), ("column_name", T.TEXT),
+                         ("column_type", T.TEXT), ("run_id", T.TEXT), ("recorded_at", T.TIMESTAMP)],
 }
 RUN_RUNNING, RUN_PASS, RUN_FAIL = "running", "pass", "fail"
 RUN_ABORTED = "aborted"  # a run still `running` when a later build of its project and target starts
@@ -85,6 +107,56 @@ def insert(schemas: Schemas, name: str, rows: list[tuple]) -> list[exp.Insert]:
                                          for r in rows[i:i + INSERT_BATCH]])
         out.append(exp.Insert(this=exp.Schema(this=table(schemas, name), expressions=cols), expression=values))
     return out
+
+
+@dataclass
+class Rows:
+    """Rows to append to a meta table, in its columns' order (TABLES), as plain Python values: written
+    by ``Engine.insert_rows`` through the engine's bulk path (no SQL text, no sqlglot tree per value)."""
+    table: exp.Table
+    columns: list[tuple[str, exp.DType]]
+    rows: list[tuple]
+
+
+def rows(schemas: Schemas, name: str, values: list[tuple]) -> list[Rows]:
+    """What ``insert`` writes, as a Rows (none for no rows): each value as ``insert`` would store it
+    (NaN and infinite doubles NULL, text as str, ...), so both paths leave the same table content."""
+    if not values:
+        return []
+    types = [t for _, t in TABLES[name]]
+    columns = [_plain_column(c, t) for c, t in zip(zip(*values), types)]
+    return [Rows(table(schemas, name), TABLES[name], list(zip(*columns)))]
+
+
+def _plain_column(values: tuple, t: exp.DType) -> tuple | list:
+    """_plain of every value, skipping the values that are already what it would return."""
+    if t == T.TEXT:
+        return [v if type(v) is str else _plain(v, t) for v in values]
+    if t == T.DOUBLE:  # v - v is 0.0 for a finite float only
+        return [v if type(v) is float and v - v == 0.0 else _plain(v, t) for v in values]
+    if t == T.TIMESTAMP:
+        return [v if type(v) is dt.datetime and v.tzinfo is None else _plain(v, t) for v in values]
+    return [_plain(v, t) for v in values]
+
+
+def _plain(v, t: exp.DType):
+    """The Python value ``_value`` turns into SQL: the same NULLs, numbers, text and timestamps."""
+    if v is None or (isinstance(v, float) and v != v):
+        return None
+    if t == T.TIMESTAMP:
+        if isinstance(v, dt.datetime):  # an aware one as the text _value casts: each engine reads the
+            return v if v.tzinfo is None else v.isoformat(sep=" ")  # offset as before (Spark applies it)
+        if isinstance(v, dt.date):
+            return dt.datetime(v.year, v.month, v.day)
+        return str(v)
+    if t == T.DOUBLE:
+        f = float(v)
+        return None if f in (float("inf"), float("-inf")) else f
+    if t in (T.INT, T.BIGINT):
+        return int(v)
+    if t == T.BOOLEAN:
+        return bool(v)
+    return str(v)
 
 
 def _value(v, t: exp.DType) -> exp.Expression:
@@ -149,3 +221,14 @@ def finish_run(schemas: Schemas, run_id: str, status: str, finished_at, counts: 
              for k in ("passed", "failed", "warned", "errored")]
     return exp.Update(this=table(schemas, "runs"), expressions=sets,
                       where=exp.Where(this=exp.EQ(this=col("run_id"), expression=lit(run_id))))
+
+
+def session_time_zone(zone: str, dialect: str) -> exp.Expression:
+    """SET the session's time zone to `zone` (the project's `time_zone`, an IANA name): time
+    partitions are cut at its hours and days (dialects.nodes.TimeBucket casts in the session's zone)."""
+    from slocompile.dialects.rules import rules
+
+    setting = rules(dialect).time_zone_setting
+    if setting is None:  # Spark: SET TIME ZONE 'zone', which sqlglot parses as a command only
+        return exp.Command(this="SET", expression=exp.Literal.string("TIME ZONE ").name + lit(zone).sql(dialect))
+    return exp.Set(expressions=[exp.SetItem(this=exp.EQ(this=exp.var(setting), expression=lit(zone)))])

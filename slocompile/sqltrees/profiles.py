@@ -31,7 +31,7 @@ from typing import cast
 
 from sqlglot import exp
 
-from slocompile.dialects.nodes import col, lit
+from slocompile.dialects.nodes import TimeBucket, col, lit
 from slocompile.spec.model import Schemas
 from slocompile.sqltrees import meta
 
@@ -59,6 +59,9 @@ class ProfiledTable:
     columns: tuple[ProfiledColumn, ...] = ()
     partition_kind: str = "date"  # date | timestamp | other (lag metrics need a date or timestamp)
     top_k: int = 50
+    partition_grain: str | None = None  # hour | day | week | month: the partition is the truncated column
+    # `monitor: {segments: [...]}`: (column, its top values) profiled per value, the rest pooled
+    segments: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def has_lag(self) -> bool:
@@ -108,6 +111,14 @@ def _alias(e: exp.Expr, name: str) -> exp.Alias:
     return cast(exp.Alias, exp.alias_(e, _id(name)))  # a column alias: always an Alias node
 
 
+def _partition(spec: ProfiledTable) -> exp.Expression:
+    """A row's partition: the partition column, truncated to the table's grain when it has one
+    (as sqltrees.scans.partition_expr)."""
+    if spec.partition_grain is None:
+        return _col(spec.partition)
+    return TimeBucket(this=_col(spec.partition), unit=exp.Literal.string(spec.partition_grain))
+
+
 def partition_literal(value) -> exp.Expr:
     if isinstance(value, dt.datetime):
         return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), exp.DataType.build("TIMESTAMP"))
@@ -143,7 +154,7 @@ def _value_expr(spec: ProfiledTable, i: int) -> exp.Expression | None:
         return exp.Case(ifs=[exp.If(this=exp.IsNan(this=dbl.copy()), true=exp.Null())], default=dbl)
     if c.family == "timestamp" and spec.has_lag:
         ts = exp.DataType.build("TIMESTAMP")
-        lag = exp.Sub(this=exp.TimeToUnix(this=exp.cast(_col(spec.partition), ts)),
+        lag = exp.Sub(this=exp.TimeToUnix(this=exp.cast(_partition(spec), ts)),
                       expression=exp.TimeToUnix(this=exp.cast(raw, ts)))
         return exp.Div(this=exp.paren(lag), expression=_num(HOURS))
     return None
@@ -151,7 +162,7 @@ def _value_expr(spec: ProfiledTable, i: int) -> exp.Expression | None:
 
 def _src(spec: ProfiledTable, partitions: list | None) -> exp.Select:
     """src: partition, key parts, raw columns and value expressions under positional names."""
-    sel = [_alias(_col(spec.partition), "__p")]
+    sel = [_alias(_partition(spec), "__p")]
     sel += [_alias(_col(k), _k(j)) for j, k in enumerate(spec.key)]
     for i, c in enumerate(spec.columns):
         sel.append(_alias(_col(c.name), _c(i)))
@@ -160,7 +171,7 @@ def _src(spec: ProfiledTable, partitions: list | None) -> exp.Select:
             sel.append(_alias(v, _v(i)))
     q = exp.select(*sel).from_(spec.relation.copy())
     if partitions is not None:
-        q = q.where(exp.In(this=_col(spec.partition),
+        q = q.where(exp.In(this=_partition(spec),
                            expressions=[partition_literal(p) for p in partitions] or [exp.Null()]))
     return q
 
@@ -253,6 +264,40 @@ def base_query(spec: ProfiledTable, partitions: list | None = None, ranges: dict
     return _grouped(spec, aggs, partitions, ranges)
 
 
+OTHER_SEGMENT = "(other)"
+
+
+def segment_expr(column: str, values: tuple[str, ...]) -> exp.Expression:
+    """A row's segment: the column's value as text when it is one of ``values``, else (other)."""
+    txt = exp.cast(_col(column), exp.DataType.build("TEXT"))
+    return exp.Case(ifs=[exp.If(this=exp.In(this=txt, expressions=[lit(v) for v in values] or [exp.Null()]),
+                                true=txt.copy())], default=lit(OTHER_SEGMENT))
+
+
+def segments_query(spec: ProfiledTable, partitions: list | None, column: str, values: tuple[str, ...]) -> exp.Select:
+    """Per partition and segment of ``column``: the row count and, per monitored column, its
+    non-NULL count and (numbers) mean and standard deviation."""
+    src = _src(spec, partitions).select(_alias(segment_expr(column, values), "__s"), copy=False)
+    aggs: list[exp.Expression] = [_alias(exp.Count(this=exp.Star()), "row_count")]
+    for i, c in enumerate(spec.columns):
+        aggs.append(_alias(exp.Count(this=_col(_c(i))), f"{_c(i)}__n"))
+        if c.family == "numeric":
+            aggs.append(_alias(exp.Avg(this=_col(_v(i))), f"{_c(i)}__mean"))
+            aggs.append(_alias(exp.StddevSamp(this=_col(_v(i))), f"{_c(i)}__std"))
+    q = exp.select(_alias(_col("__p"), "__p"), _alias(_col("__s"), "__s"), *aggs).from_("src")
+    return q.group_by(_col("__p"), _col("__s")).with_(_id("src"), as_=src)
+
+
+def top_values_query(spec: ProfiledTable, column: str, upto, limit: int) -> exp.Select:
+    """The ``limit`` most frequent values (as text) of ``column`` over the partitions <= ``upto``."""
+    txt = exp.cast(_col(column), exp.DataType.build("TEXT"))
+    q = exp.select(_alias(txt, "__v"), _alias(exp.Count(this=exp.Star()), "__n")).from_(spec.relation.copy())
+    q = q.where(exp.Not(this=exp.Is(this=_col(column), expression=exp.Null())))
+    if upto is not None:
+        q = q.where(exp.LTE(this=_partition(spec), expression=partition_literal(upto)))
+    return q.group_by(txt.copy()).order_by(exp.Ordered(this=_col("__n"), desc=True), _col("__v")).limit(limit)
+
+
 def dependent_query(spec: ProfiledTable, partitions: list | None, ranges: dict | None,
                     edges: dict[int, list[float]] | None) -> exp.Select | None:
     """Only the out-of-range and histogram counts (a second scan, when ranges and edges were not
@@ -331,11 +376,11 @@ def categories_query(spec: ProfiledTable, partitions: list | None) -> exp.Select
 
 def partitions_query(spec: ProfiledTable, upto=None) -> exp.Select:
     """The distinct non-NULL partition values (optionally those <= ``upto``), in order."""
-    q = exp.select(exp.Distinct(expressions=[_col(spec.partition)])).from_(spec.relation.copy())
+    q = exp.select(exp.Distinct(expressions=[_partition(spec)])).from_(spec.relation.copy())
     q = q.where(exp.Not(this=exp.Is(this=_col(spec.partition), expression=exp.Null())))
     if upto is not None:
-        q = q.where(exp.LTE(this=_col(spec.partition), expression=partition_literal(upto)))
-    return q.order_by(_col(spec.partition))
+        q = q.where(exp.LTE(this=_partition(spec), expression=partition_literal(upto)))
+    return q.order_by(_partition(spec))
 
 
 def distinct_counts_query(relation: exp.Table, names: list[str], partition: str | None,

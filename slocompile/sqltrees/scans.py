@@ -1,13 +1,14 @@
 """Plans -> SELECT statements. Output columns: the partition (as text) when grouped, then one per metric."""
 from __future__ import annotations
 
+import datetime as dt
 import functools
 
 from sqlglot import exp
 
 from slocompile.checks import metrics as m
-from slocompile.dialects.nodes import and_all, col, count_if, lit
-from slocompile.planning.planner import ALONE, DUPLICATES, FUSED, ORPHANS, VALUE_COUNTS, Scan
+from slocompile.dialects.nodes import TimeBucket, and_all, col, count_if, lit
+from slocompile.planning.planner import ALONE, DUPLICATES, FUSED, ORPHANS, QUERY, VALUE_COUNTS, Scan
 from slocompile.spec.model import LOOKALIKE_PREFIX, LOOKALIKE_SUFFIX, NULL_PARTITION, TableSpec
 from slocompile.sqltrees.fragments import PLAIN, Fragments
 
@@ -15,13 +16,35 @@ PARTITION_ALIAS = "_slo_partition"
 ROWS_ALIAS = "_slo_rows"  # not "n": a partition column named n would be shadowed in the duplicates scan
 
 
-def partition_text(table: TableSpec) -> exp.Expression:
+def partition_expr(table: TableSpec, column: exp.Expression | None = None) -> exp.Expression:
+    """The partition of a row: its partition column (`column`: that column, qualified), truncated
+    to the table's granularity when it declares one (a TimeBucket, rendered per dialect). Every
+    query that groups, filters or joins by partition uses this, never the bare column."""
+    assert table.partition is not None  # only a partitioned table's rows have a partition
+    value = column if column is not None else col(table.partition)
+    if table.partition_grain is None:
+        return value
+    return TimeBucket(this=value, unit=exp.Literal.string(table.partition_grain))
+
+
+def partition_text(table: TableSpec, column: exp.Expression | None = None) -> exp.Expression:
     """The partition's label (spec.model.partition_label in SQL): its value as text; rows whose
     partition is NULL form the partition '(null)', so they are never confused with whole-table
     statuses (partition NULL in the meta schema), and a value that reads like '(null)' gets one
-    more '(' in front, so it is never confused with them."""
-    assert table.partition is not None  # only a partitioned table's rows have partition labels
-    return partition_label_of(col(table.partition))
+    more '(' in front, so it is never confused with them. A time partition's label is the text
+    of its start: 'YYYY-MM-DD HH:00:00' by the hour, else 'YYYY-MM-DD'."""
+    return label_of_partition(table, partition_expr(table, column))
+
+
+def label_of_partition(table: TableSpec, value: exp.Expression) -> exp.Expression:
+    """The label of a partition `value` of `table` (a value of partition_expr, truncated already)."""
+    if table.partition_grain is None:
+        return partition_label_of(value)
+    # a date or timestamp never reads like '(null)': only NULL needs its label (the truncated value
+    # is NULL exactly when the column is, and it is what the queries group by)
+    return exp.Case(ifs=[exp.If(this=exp.Is(this=value.copy(), expression=exp.Null()),
+                                true=lit(NULL_PARTITION))],
+                    default=exp.cast(value, exp.DataType.Type.TEXT))
 
 
 def partition_label_of(value: exp.Expression) -> exp.Expression:
@@ -57,7 +80,8 @@ def _select(table: TableSpec, grouped: bool, outputs: list[exp.Expression], wher
             fragments: Fragments = PLAIN) -> exp.Select:
     select = exp.Select()
     if grouped:
-        partition = fragments.get(("partition", table.partition), lambda: partition_text(table))
+        partition = fragments.get(("partition", table.partition, table.partition_grain),
+                                  lambda: partition_text(table))
         outputs = [_alias(partition, PARTITION_ALIAS)] + outputs
     select.set("expressions", outputs)
     if source is None:
@@ -67,7 +91,8 @@ def _select(table: TableSpec, grouped: bool, outputs: list[exp.Expression], wher
         select.set("where", exp.Where(this=where))
     if grouped:
         assert table.partition is not None  # a grouped scan's table is partitioned
-        group_by = fragments.get(("column", table.partition), functools.partial(col, table.partition))
+        group_by = fragments.get(("partition_value", table.partition, table.partition_grain),
+                                 functools.partial(partition_expr, table))
         select.set("group", exp.Group(expressions=[group_by]))
     return select
 
@@ -81,7 +106,38 @@ def _aliased(exprs: list[exp.Expression]) -> list[exp.Expression]:
 
 
 def partition_in(table: TableSpec, partitions) -> exp.Expression:
-    return exp.In(this=partition_text(table), expressions=[lit(p) for p in partitions])
+    """Rows of the partitions labelled `partitions`. With a granularity, a range on the column
+    itself comes first (from the start of the first partition to the end of the last): an engine
+    skips the rest of the table by its own statistics (DuckDB's row-group min/max) instead of
+    truncating and labelling every row; the labels then pick the partitions exactly."""
+    exact = exp.In(this=partition_text(table), expressions=[lit(p) for p in partitions])
+    bounds = _time_range(table.partition_grain, partitions) if table.partition_grain else None
+    if bounds is None:
+        return exact
+    assert table.partition is not None
+    lo, hi = bounds
+    return exp.And(this=exp.And(this=exp.GTE(this=col(table.partition), expression=lit(lo)),
+                                expression=exp.LT(this=col(table.partition), expression=lit(hi))),
+                   expression=exact)
+
+
+def _time_range(grain: str, labels) -> tuple[dt.datetime, dt.datetime] | None:
+    """(the start of the first, the end of the last) of time partitions labelled `labels`, as
+    timestamps in the session's zone; None when a label is not a time (the NULL partition)."""
+    starts = []
+    for label in labels:
+        try:
+            starts.append(dt.datetime.fromisoformat(label))
+        except ValueError:
+            return None
+    if not starts:
+        return None
+    last = max(starts)
+    if grain == "month":
+        end = dt.datetime(last.year + last.month // 12, last.month % 12 + 1, 1)
+    else:
+        end = last + {"hour": dt.timedelta(hours=1), "day": dt.timedelta(days=1), "week": dt.timedelta(weeks=1)}[grain]
+    return min(starts), end
 
 
 def scan_sql(table: TableSpec, scan: Scan, fragments: Fragments = PLAIN) -> exp.Select:
@@ -105,6 +161,11 @@ def scan_sql(table: TableSpec, scan: Scan, fragments: Fragments = PLAIN) -> exp.
         return _duplicates(table, scan, metric, where)
     if scan.kind == ORPHANS:  # the scan's metrics differ only in their filters (see the planner)
         return _orphans(table, scan, metric, None)
+    if scan.kind == QUERY:  # assert with a whole SELECT: how many rows it returns
+        assert metric.expr is not None
+        return exp.select(_alias(exp.Count(this=exp.Star()), "m0")).from_(
+            exp.Subquery(this=metric.expr.copy(), alias=exp.TableAlias(this=exp.to_identifier("q", quoted=True))),
+            copy=False)
     raise ValueError(f"scan kind {scan.kind} has no SQL")
 
 
@@ -136,10 +197,14 @@ def _partition_column(table: TableSpec, scan: Scan) -> list[str]:
 
 
 def _duplicates(table: TableSpec, scan: Scan, metric: m.Metric, where) -> exp.Select:
+    """Keys seen more than once within a partition: the inner query groups by the partition (at
+    its grain, under the column's own name, which the outer query's partition expression reads;
+    truncating a truncated time again changes nothing) and the key."""
     keys = [col(c) for c in metric.columns]
     not_null = [exp.Not(this=exp.Is(this=k.copy(), expression=exp.Null())) for k in keys]
-    group = [col(p) for p in _partition_column(table, scan)] + [k.copy() for k in keys]
-    inner = exp.Select(expressions=[col(p) for p in _partition_column(table, scan)]
+    group = [partition_expr(table) for _ in _partition_column(table, scan)] + [k.copy() for k in keys]
+    inner = exp.Select(expressions=[_alias(partition_expr(table), p) if table.partition_grain else col(p)
+                                    for p in _partition_column(table, scan)]
                        + [_alias(exp.Count(this=exp.Star()), ROWS_ALIAS)])
     inner.set("from_", exp.From(this=table.relation.copy()))
     inner.set("where", exp.Where(this=and_all([where] + not_null)))

@@ -14,7 +14,7 @@ from sqlglot import exp
 from slocompile.dialects.nodes import QueryError, and_all, col, lit
 from slocompile.spec.model import Schemas, TableSpec
 from slocompile.sqltrees import meta
-from slocompile.sqltrees.scans import partition_label_of
+from slocompile.sqltrees.scans import partition_text
 
 VERSION_COLUMN = "_slo_version"
 ALIAS = "_v"
@@ -42,7 +42,7 @@ def qcol(alias: str, name: str) -> exp.Column:
 def partition_of(table: TableSpec, alias: str) -> exp.Expression:
     """The partition (its label, as in the meta schema) of a row of the versions table."""
     partition = cast(str, table.partition)  # callers pass partitioned tables only
-    return partition_label_of(qcol(alias, partition))
+    return partition_text(table, qcol(alias, partition))
 
 
 def versions_source(schemas: Schemas, table: TableSpec) -> exp.Table:

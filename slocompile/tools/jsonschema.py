@@ -122,9 +122,12 @@ def check_params_schema(ctype, level: str) -> dict:
     """What may follow `- <type>:` at `level` ('table' or 'column'): a mapping of parameters, the
     short form (a value for the `shorthand` field), or nothing when no parameter is needed."""
     from slocompile.declarations.loader import COMMON_CHECK_FIELDS
+    from slocompile.declarations.queries import FAILED_ROWS_FIELD
     from slocompile.spec.fields import Field
 
     fields = {**ctype.fields, **COMMON_CHECK_FIELDS}
+    if ctype.has_rows:
+        fields["failed_rows"] = FAILED_ROWS_FIELD
     if ctype.needs_column and level == "table":
         fields["column"] = Field("str", required=True, doc="The column the check is about.")
     mapping = object_schema(fields)
@@ -224,6 +227,8 @@ def _trigger_schema() -> dict | None:
             actions[name] = {"anyOf": [object_schema(t.WEBHOOK_FIELDS), {"type": "string", "pattern": r"\S"}]}
         elif name == "command" and hasattr(t, "COMMAND_FIELDS"):
             actions[name] = {"anyOf": [object_schema(t.COMMAND_FIELDS), {"type": "string", "pattern": r"\S"}]}
+        elif name in getattr(t, "ACTION_FIELDS", {}):  # slack, teams, pagerduty: a mapping or the URL / key
+            actions[name] = {"anyOf": [object_schema(t.ACTION_FIELDS[name]), {"type": "string", "pattern": r"\S"}]}
         elif name == "sql":
             actions[name] = {"type": "string", "pattern": r"\S", "description": "One SQL statement."}
         else:

@@ -16,7 +16,14 @@ import click
 from slocompile.checks import REGISTRY
 from slocompile.declarations.loader import COLUMN_FIELDS, COMMON_CHECK_FIELDS, MONITOR_FIELDS, TABLE_FIELDS
 from slocompile.declarations.project import PROJECT_FIELDS
-from slocompile.declarations.triggers import COMMAND_FIELDS, TRIGGER_FIELDS, WEBHOOK_FIELDS
+from slocompile.declarations.queries import FAILED_ROWS_FIELD
+from slocompile.declarations.triggers import (
+    CHAT_FIELDS,
+    COMMAND_FIELDS,
+    PAGERDUTY_FIELDS,
+    TRIGGER_FIELDS,
+    WEBHOOK_FIELDS,
+)
 from slocompile.spec.fields import Field
 
 _KINDS = {"monitor": "`all`, columns or mapping"}
@@ -51,8 +58,11 @@ def markdown() -> str:
             "the value; `when` may call `failing('<table>')` |", ""]
     out += ["## A trigger (`triggers:` list item of a declaration file)", ""] + _field_rows(TRIGGER_FIELDS) + [""]
     out += ["Actions (`do:` items): `webhook: URL` or a mapping, `command: CMD` or a mapping, "
-            "`sql: STATEMENT`.", "", "### `webhook`", ""] + _field_rows(WEBHOOK_FIELDS) + [""]
+            "`sql: STATEMENT`, `slack: URL`, `teams: URL` or a mapping, `pagerduty: ROUTING_KEY` or a mapping "
+            "(docs/alerts.md).", "", "### `webhook`", ""] + _field_rows(WEBHOOK_FIELDS) + [""]
     out += ["### `command`", ""] + _field_rows(COMMAND_FIELDS) + [""]
+    out += ["### `slack` and `teams`", ""] + _field_rows(CHAT_FIELDS) + [""]
+    out += ["### `pagerduty`", ""] + _field_rows(PAGERDUTY_FIELDS) + [""]
     out += ["## Keys every check takes", ""] + _field_rows(COMMON_CHECK_FIELDS) + [""]
     out += ["## Check types", ""]
     for name, ctype in REGISTRY.items():
@@ -61,7 +71,8 @@ def markdown() -> str:
                 + (" At table level it takes `column:`." if ctype.needs_column and ctype.table_level else "")]
         if ctype.shorthand:
             out.append(f"Short form: `- {name}: <{ctype.shorthand}>`.")
-        out += [""] + _field_rows(ctype.fields) + [""]
+        rows_field = {"failed_rows": FAILED_ROWS_FIELD} if ctype.has_rows else {}
+        out += [""] + _field_rows({**ctype.fields, **rows_field}) + [""]
     return "\n".join(out)
 
 

@@ -131,6 +131,37 @@ tables:
     checks:
       - unique: [code]
 """,
+    # time partitions (issue 16): an hourly table (filter: content fingerprints per hour), a weekly
+    # one (last_good: versions labelled by week) and a monthly one (block); keys unique per partition
+    "time_partitions": """
+tables:
+  - name: events
+    relation: raw.events
+    key: [event_id]
+    partition: {column: event_ts, granularity: hour}
+    gate: filter
+    checks:
+      - row_count: {min: 1}
+    columns:
+      - name: kind
+        checks:
+          - accepted_values: {values: [click, view], rows: drop, max_fraction: 0.5}
+      - name: event_ts
+  - name: weekly
+    relation: raw.weekly
+    key: [user_id]
+    partition: {column: loaded_at, granularity: week}
+    gate: last_good
+    checks:
+      - row_count: {min: 1}
+  - name: monthly
+    relation: raw.monthly
+    partition: {column: billed_on, granularity: month}
+    gate: block
+    columns:
+      - name: amount
+        checks: [not_null]
+""",
     # hostile identifiers and values: reserved words, spaces, unicode, quotes, backslashes, injection
     "hostile": r"""
 tables:
@@ -242,6 +273,48 @@ tables:
       - name: method
       - name: payment_id
       - name: paid_on
+""",
+    # failed-row samples (`failed_rows`) and `assert` with a whole SELECT (dbt's singular test): its own
+    # query counts the rows it returns; `{{ this }}` and declared tables resolve to their relations;
+    # schema_changes reads the catalog (no SQL)
+    "failed_rows": """
+tables:
+  - name: orders
+    relation: raw.orders
+    key: [order_id]
+    partition: {column: placed_at, granularity: day}
+    checks:
+      - unique: {columns: [customer, sku], failed_rows: 5}
+      - relationship: {column: customer, to: dims.customers, field: id, where: "amount > 0"}
+      - assert:
+          name: refunds_match
+          sql: |
+            with r as (select order_id, sum(amount) as refunded from refunds group by order_id)
+            select o.order_id, o.amount, r.refunded,
+                   row_number() over (partition by o.customer order by o.order_id) as nth
+            from {{ this }} o join r on r.order_id = o.order_id
+            where r.refunded > o.amount
+          failed_rows: 0
+      - assert: "select * from {{ this }} where amount < 0"
+      - schema_changes: {on: [removed, retyped]}
+    columns:
+      - name: order_id
+        checks: [not_null]
+      - name: amount
+        checks:
+          - between: {min: 0, max: 10000, failed_rows: 3, where: "customer <> 'test'"}
+      - name: customer
+        checks:
+          - accepted_values: {values: [a, b]}
+          - matches: "^[a-z]+$"
+      - name: sku
+      - name: placed_at
+  - name: refunds
+    relation: raw.refunds
+    columns:
+      - name: order_id
+        checks:
+          - expression: "order_id > 0"
 """,
 }
 

@@ -60,7 +60,8 @@ def test_wrong_types_all_reported(tmp_path):
         """) == [
         "slos/t.yml:3:15: 'relation' in a table must be a non-empty string, not 5",
         "slos/t.yml:4:10: 'key' in a table must be a column name or a list of column names, not a mapping",
-        "slos/t.yml:5:16: 'partition' in a table must be a non-empty string, not a list",
+        "slos/t.yml:5:16: 'partition' in a table must be a column name or a mapping {column: ..., granularity: "
+        "hour | day | week | month}, not a list",
         "slos/t.yml:6:18: 'description' in a table must be a non-empty string, not ''",
         "slos/t.yml:9:15: 'type' in a column of table 't' must be a non-empty string, not 3",
         "slos/t.yml:11:38: 'max_fraction' in 'not_null' of table 't', column 'a' must be a number between 0 and 1, "

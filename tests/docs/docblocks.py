@@ -41,7 +41,8 @@ def _render_loosely(text: str) -> str:
     from jinja2.sandbox import SandboxedEnvironment
 
     env = SandboxedEnvironment(undefined=jinja2.StrictUndefined)
-    env.globals.update(var=lambda name, default=1: default, env_var=lambda name, default="x": default)
+    env.globals.update(var=lambda name, default=1: default, env_var=lambda name, default="x": default,
+                       this="__slocompile_this__")  # {{ this }}: an assert query's own table
     return env.from_string(text).render()
 
 

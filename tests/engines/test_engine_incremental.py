@@ -1,8 +1,9 @@
 """Changed partitions on every engine (issue 11, item 1): after a green build, an UPDATE or DELETE
 in a partition is noticed by the validated views at once (gate filter hides the partition, gate
-block refuses it, naming it) and the next build checks that partition again, and only it. Rows
-whose partition is NULL are verified too. The content fingerprint's SQL differs per dialect
-(dialects/render.py _row_hash), so this runs on DuckDB, Postgres and Spark alike.
+block refuses it, naming it, as it refuses a partition that arrived after the build) and the next
+build checks that partition again, and only it. Rows whose partition is NULL are verified too.
+The content fingerprint's SQL differs per dialect (dialects/render.py _row_hash), so this runs on
+DuckDB, Postgres and Spark alike.
 """
 from __future__ import annotations
 
@@ -94,6 +95,11 @@ class Warehouse:
         self.eng.execute(f"INSERT OVERWRITE TABLE {raw} SELECT * FROM {tmp}")
         self.eng.execute(f"DROP TABLE {tmp}")
 
+    def copy_day(self, gate: str, source: str, day: str) -> None:
+        """A new partition `day` arrives: a copy of the rows of `source`."""
+        raw = self.ref("raw", gate)
+        self.eng.execute(f"INSERT INTO {raw} SELECT DATE '{day}', user_id, spend FROM {raw} WHERE ds = DATE '{source}'")
+
     def per_day(self, gate: str, where: str = "") -> dict:
         rows = self.eng.query(f"SELECT ds, COUNT(*) FROM {self.ref('validated', gate)} {where} GROUP BY ds")
         return {(d.isoformat() if d is not None else None): int(n) for d, n in rows}
@@ -126,6 +132,13 @@ def test_changed_partitions_are_refused_then_checked_again(project, engine):
 
         same = proj.build(target=engine, write=False)  # unchanged data: nothing checked again
         assert checked(same, "filter") == checked(same, "block") == ()
+
+        # a day that arrives after the build has not been checked: block refuses it by name
+        wh.copy_day("block", "2026-11-19", "2026-11-23")
+        with pytest.raises(Exception, match="partition 2026-11-23 has not been checked yet"):
+            wh.per_day("block")
+        assert wh.per_day("block", "WHERE ds = DATE '2026-11-19'") == {"2026-11-19": 4}
+        wh.change("block", None, "ds = DATE '2026-11-23'")  # and goes again
 
         day3 = "ds = DATE '2026-11-20'"
         for gate in ("filter", "block"):

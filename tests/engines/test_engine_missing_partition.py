@@ -39,7 +39,7 @@ tables:
     gate: block
   - name: hourly
     relation: {raw}.hourly
-    partition: ts
+    partition: {{column: ts, granularity: hour}}
     gate: filter
   - name: groups
     relation: {raw}.groups

@@ -2,7 +2,8 @@
 
 examples/feature_store is copied to a temporary folder and run there as its README says
 (`python generate_data.py` writes warehouse.duckdb: raw.user_features, raw.predictions,
-dims.countries, 30 days of about 3,400 rows each; then `slocompile build`). The raw rows are
+dims.countries, 30 days of about 3,400 rows each, and raw.events, 7 days of a few hundred events
+an hour, partitioned by the hour; then `slocompile build`). The raw rows are
 then loaded into Postgres (COPY from a CSV written by DuckDB) and Spark (a parquet file written
 by DuckDB, cast to the same types), the project is built with each target, and
 target/run_results.json must agree with DuckDB's (built on the same rows): the same checks and
@@ -45,7 +46,9 @@ from slocompile.engines.base import QueryFailed
 from slocompile.engines.connect import connect
 
 EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "feature_store")
-RAW = (("raw", "user_features"), ("raw", "predictions"), ("dims", "countries"))
+RAW = (("raw", "user_features"), ("raw", "predictions"), ("dims", "countries"), ("raw", "events"))
+# the column that says which day a raw row belongs to (events: partitioned by the hour of event_ts)
+DAY_OF = {"events": "CAST(event_ts AS DATE)"}
 
 
 class Example:
@@ -81,7 +84,7 @@ def example(tmp_path_factory, run_tag, spark_warehouse) -> Example:
             con.execute(f'CREATE SCHEMA "{ex.schemas[schema]}"')
         for schema, table in RAW:
             where = "" if ex.days is None or table == "countries" else \
-                " WHERE CAST(ds AS VARCHAR) IN (" + ", ".join(f"'{d}'" for d in ex.days) + ")"
+                f" WHERE CAST({DAY_OF.get(table, 'ds')} AS VARCHAR) IN (" + ", ".join(f"'{d}'" for d in ex.days) + ")"
             con.execute(f'CREATE TABLE "{ex.schemas[schema]}"."{table}" AS SELECT * FROM "{schema}"."{table}"{where}')
         for schema in ("raw", "dims", "slo", "validated", "quarantine"):  # the full build's, unused from here
             con.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
@@ -98,7 +101,7 @@ def _days_that_matter(root: str) -> list[str] | None:
     assert run.exit_code == 1, "the example's faults no longer fail its build: see its README"
     if os.environ.get("SLOCOMPILE_EXAMPLE_DAYS", "") == "all":
         return None
-    days = {r.partition for r in run.results if r.status != "pass" and r.partition}
+    days = {r.partition[:10] for r in run.results if r.status != "pass" and r.partition}  # an hour: its day
     con = duckdb.connect(os.path.join(root, "warehouse.duckdb"), read_only=True)
     try:
         for table in ("user_features", "predictions"):

@@ -5,7 +5,17 @@ import math
 import numpy as np
 import pytest
 
-from slocompile.monitors.bands import DEFAULT, LogScale, PropScale, Settings, UnitScale, fit, judge
+from slocompile.monitors.bands import (
+    DEFAULT,
+    LogScale,
+    PropScale,
+    Settings,
+    UnitScale,
+    fit,
+    judge,
+    sensitive,
+    settings_for,
+)
 from slocompile.monitors.detect import _clean, judge_partition
 from slocompile.monitors.history import History
 
@@ -141,13 +151,28 @@ def test_table_alert_keeps_partition_out_of_column_baselines():
 def test_lasting_level_change_becomes_normal():
     r = Replay()
     for _ in range(30):
-        r.step({("s", "missing_fraction"): 0.02})
-    out = [bool(r.step({("s", "missing_fraction"): 0.30})) for _ in range(8)]
+        r.step({(None, "row_count"): 1000.0})
+    out = [bool(r.step({(None, "row_count"): 400.0})) for _ in range(8)]
     assert out[:2] == [True, True]                  # alerts while it may still be a fault
-    assert not any(out[2:])                         # then the new level is normal
-    assert r.history.regimes[("s", "missing_fraction")] == day(30)
-    assert r.step({("s", "missing_fraction"): 0.02}) == []   # and the old level is no alert
-    assert ("s", "missing_fraction") not in r.history.regimes
+    assert not any(out[2:])                         # then the new volume is normal
+    assert r.history.regimes[(None, "row_count")] == day(30)
+    assert r.step({(None, "row_count"): 1000.0}) == []   # and the old level is no alert
+    assert (None, "row_count") not in r.history.regimes
+
+
+def test_lasting_fault_never_becomes_normal():
+    """A NULL-filled share of a column is a fault however long it lasts: every partition alerts,
+    in one incident that opens once and recovers once."""
+    r = Replay()
+    for _ in range(30):
+        r.step({("s", "missing_fraction"): 0.02})
+    held = [r.step({("s", "missing_fraction"): 0.30}) for _ in range(7)]
+    assert all(held)                                 # marked on all 7 partitions
+    assert len({a["incident"] for alerts in held for a in alerts}) == 1
+    assert not r.history.regimes
+    assert r.step({("s", "missing_fraction"): 0.02}) == []
+    events = [(e["event"], e["partition"], e["partitions"]) for e in r.history.events]
+    assert events == [("open", day(30), 1), ("recover", day(37), 7)]
 
 
 def test_faults_on_consecutive_days_are_no_new_level():
@@ -201,3 +226,46 @@ def test_category_launch_settles_and_rename_is_caught():
     launched = dict(base, tv=300)
     out = [bool(r.step(*day_(launched))) for _ in range(10)]
     assert out == [True, True] + [False] * 8             # a big launch: two days, then normal
+
+
+def _hour(i: int) -> str:
+    return (dt.datetime(2026, 3, 2) + dt.timedelta(hours=i)).isoformat(sep=" ")
+
+
+def _hourly_rows(i: int) -> float:
+    """Rows of hour i: a daily cycle (nights a third of the afternoons) with a little noise."""
+    return 1000.0 * (1.0 + 0.5 * math.sin(2 * math.pi * (i % 24) / 24)) * (1 + 0.01 * ((i * 7919) % 5 - 2))
+
+
+def test_hourly_partitions_learn_a_daily_cycle():
+    settings = settings_for(None, [_hour(0), _hour(1), _hour(2)])   # read from the spacing
+    assert settings.period == 24 and settings_for("hour").period == 24 and settings_for("day") == DEFAULT
+    assert settings_for(None, [day(0), day(1)]) == DEFAULT
+    history = History(table="t")
+    alerts = {}
+    for i in range(24 * 9):
+        rows = _hourly_rows(i) * (0.5 if i == 24 * 8 + 15 else 1.0)   # half of one afternoon hour missing
+        j = judge_partition(history, _hour(i), {(None, "row_count"): rows}, {}, settings)
+        history.record(j)
+        alerts[i] = j.alerts
+    assert [i for i, a in alerts.items() if a] == [24 * 8 + 15]     # the cycle itself is normal
+    # judged with the weekly settings, the cycle is noise: a band that wide misses the missing half
+    history = History(table="t")
+    found = []
+    for i in range(24 * 9):
+        rows = _hourly_rows(i) * (0.5 if i == 24 * 8 + 15 else 1.0)
+        j = judge_partition(history, _hour(i), {(None, "row_count"): rows}, {}, DEFAULT)
+        history.record(j)
+        found += [i] if j.alerts else []
+    assert 24 * 8 + 15 not in found
+
+
+@pytest.mark.parametrize("factor,alerts", [(1.0, False), (2.0, True), (0.5, False)])
+def test_sensitivity_scales_what_is_detectable(factor, alerts):
+    """2% -> 5% missing (Cohen's h 0.17) is below the default floor (0.2); twice as sensitive, it alerts."""
+    settings = sensitive(DEFAULT, factor)
+    assert settings.z == DEFAULT.z / factor and settings.floor_prop == DEFAULT.floor_prop / factor
+    r = Replay(settings)
+    for i in range(30):
+        assert r.step(_missing(i)) == []
+    assert bool(r.step(_missing(30, 0.05))) is alerts

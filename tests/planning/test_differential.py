@@ -112,6 +112,9 @@ def project_yaml(partitioned: bool) -> dict:
         {"assert": {"sql": f"sum({q(SEL)}) > 10", "name": "sum_where", "where": f"{q(WEIRD)} IS NOT NULL"}},
         {"assert": {"sql": f"count(*) = 0 or avg({q(NAIVE)}) is not null", "name": "avg_defined"}},
         {"assert": {"sql": f"count_if({q(SEL)} > 8) <= 3", "name": "few_nines"}},
+        # a whole SELECT (dbt's singular test): the rows it returns
+        {"assert": {"sql": f"select {q(OID)}, row_number() over (order by {q(OID)}) as n from {{{{ this }}}} "
+                           f"where {q(SEL)} > 8", "name": "query_nines"}},
     ]
     table = {"name": "t", "relation": "raw.t", "key": [OID], "gate": "warn", "checks": table_checks,
              "columns": columns}

@@ -4,7 +4,8 @@ items 1 and 6), on DuckDB.
 - a partition whose content changed after a green build (UPDATE, DELETE, INSERT) is checked again
   by the next build, and only it;
 - before that build, the validated view already refuses it: gate filter hides it, gate block raises
-  naming it; a whole-table read and a one-partition read both see that;
+  naming it; a whole-table read and a one-partition read both see that; the same for a partition
+  that arrived after the last build (never checked);
 - unchanged data: nothing is checked again;
 - `--partition` values are validated against the partition column's type, and a partition the
   table does not have is named (exit 2).
@@ -149,12 +150,17 @@ def test_block_delete_then_rebuild_passes_and_serves(tmp_path):
     assert rows_per_day(root) == {"2026-11-18": 3, "2026-11-19": 4, "2026-11-20": 4}
 
 
-def test_block_serves_a_partition_never_checked_as_before(tmp_path):
-    """Gate block refuses failures and changed partitions; one that arrived after the build has no
-    status yet and is served, as before (gate filter shows only what passed)."""
+def test_block_refuses_a_partition_never_checked_until_it_is_built(tmp_path):
+    """A partition that arrived after the last build has no status: gate block refuses to serve it
+    as if it had been checked; the checked days stay readable one by one; a build checks it."""
     root = project(tmp_path, "block")
-    sql(root, "INSERT INTO raw.user_features VALUES (DATE '2026-11-21', 1, 1.0)")
-    assert rows_per_day(root)["2026-11-21"] == 1
+    sql(root, "INSERT INTO raw.user_features VALUES (DATE '2026-11-21', 1, 1.0), (DATE '2026-11-21', 2, 2.0)")
+    with pytest.raises(duckdb.Error, match="partition 2026-11-21 has not been checked yet"):
+        rows_per_day(root)
+    assert one_day(root, "2026-11-19") == 4
+    run = build(root)
+    assert checked(run) == ("2026-11-21",) and run.exit_code == 0
+    assert rows_per_day(root)["2026-11-21"] == 2
 
 
 # ---------------------------------------------------------------- rows whose partition is NULL

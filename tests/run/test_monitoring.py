@@ -14,6 +14,7 @@ import pathlib
 
 import duckdb
 import pytest
+from alertservers import Service
 from proj import build, cli, query, sql, write
 
 from slocompile.api import Project
@@ -226,6 +227,11 @@ def test_full_refresh_rebuilds_the_history(daily):
     ("[]", "the column list is empty"),
     ("{columns: all, severity: fatal}", "must be one of error, warn"),
     ("{colums: all}", "unknown key 'colums' in 'monitor' of table 't' (did you mean 'columns'?)"),
+    ("{columns: all, sensitivity: high}", None),
+    ("{columns: all, sensitivity: 2.5}", None),
+    ("{columns: all, sensitivity: hihg}", "sensitivity must be low, normal, high or a number above 0, not 'hihg' "
+                                          "(did you mean 'high'?)"),
+    ("{columns: all, sensitivity: 0}", "sensitivity must be low, normal, high or a number above 0, not 0"),
 ])
 def test_monitor_declarations(tmp_path, monitor, problem):
     root = write(tmp_path / "p", f"""
@@ -239,6 +245,7 @@ def test_monitor_declarations(tmp_path, monitor, problem):
     if problem is None:
         spec = Project.load(root).spec.tables[0].monitor
         assert spec.severity in ("warn", "error")
+        assert spec.sensitivity == {"high": 1.4, "2.5": 2.5}.get(monitor.split("sensitivity: ")[-1][:-1], 1.0)
         return
     with pytest.raises(SpecError) as err:
         Project.load(root)
@@ -332,3 +339,137 @@ def test_example_daily_builds_alert_on_the_outage_and_recover(tmp_path):
     assert {a.column for a in seen[outage]} == {"spend_30d"}
     assert any(a.check == "monitor_missing_fraction" for a in seen[outage])
     assert seen[after] == []
+
+
+# ------------------------------------------------------------------ persistent faults, incidents, accept
+
+HELD = range(22, 27)  # a share of age written as NULL on 5 consecutive days; day 27 recovered
+
+
+def held_rows(first: int, last: int, held=HELD) -> str:
+    """rows_of, with a third of age NULL on the `held` days instead of the one-day outage."""
+    lo, hi = held.start, held.stop - 1
+    return rows_of(first, last).replace(
+        f"CASE WHEN d = {FAULT} THEN NULL", f"CASE WHEN d BETWEEN {lo} AND {hi} AND u % 3 = 0 THEN NULL")
+
+
+HELD_TABLES = """
+tables:
+  - name: feat
+    relation: raw.feat
+    partition: ds
+    key: [user_id]
+    gate: filter
+    monitor: {columns: [age, score, country], severity: error}
+"""
+
+
+def _events(root) -> list[tuple]:
+    return query(root, "SELECT event, partition, opened, columns, partitions FROM slo.monitor_incident_events "
+                       "WHERE table_name = 'feat' ORDER BY partition, event")
+
+
+def test_a_persistent_fault_is_marked_every_day_with_one_open_and_one_recover(tmp_path):
+    hook = Service(None)  # a real local endpoint: what the people alerted hear
+    root = write(tmp_path / "p", HELD_TABLES + f"""
+triggers:
+  - name: page
+    on: [fail, recover]
+    do:
+      - webhook: "{hook.url}"
+""")
+    sql(root, f"CREATE TABLE raw.feat AS {held_rows(0, HISTORY - 1)} ORDER BY ds, user_id")
+    project = Project.load(root)
+    project.build(write=False)
+    runs = {}
+    for d in range(HISTORY, 29):
+        sql(root, f"INSERT INTO raw.feat {held_rows(d, d)}")
+        runs[d] = project.build(write=False)
+    for d in HELD:  # every day of the fault fails its partition (gate filter hides it), one incident throughout
+        alerts = alerts_of(runs[d], partition=day(d))
+        assert {a.column for a in alerts} == {"age"} and all(a.status == "fail" for a in alerts), (d, alerts)
+    assert all(alerts_of(runs[d], partition=day(d)) == [] for d in (20, 21, 27, 28))
+    ids = {a["incident"] for d in HELD for a in runs[d].monitors["feat"].alerts}
+    assert ids == {f"feat/{day(22)}/1"}
+    assert _events(root) == [("open", day(22), day(22), "age", 1), ("recover", day(27), day(22), "age", 5)]
+    # each build re-checks the failing partitions (and re-judges them): their events are not new again
+    assert [(e["event"], e["partition"]) for d in runs for e in runs[d].monitors["feat"].events if e["new"]] == [
+        ("open", day(22)), ("recover", day(27))]
+    # the build's alerts carry each incident event once: the open with the first day, the recover
+    assert [(e["table"], e["event"], e["partition"]) for d in runs for e in runs[d].incident_events] == [
+        ("feat", "open", day(22)), ("feat", "recover", day(27))]
+    heard = [(e["event"], e["partition"]) for body in hook.accepted for e in body.get("incident_events", [])]
+    hook.close()
+    assert heard == [("open", day(22)), ("recover", day(27))], hook.accepted
+    assert [body["event"] for body in hook.accepted] == ["fail", "recover"]  # one message each, not one a day
+    shown = {r[0].isoformat() for r in query(root, "SELECT DISTINCT ds FROM validated.feat")}
+    assert not shown & {day(d) for d in HELD} and day(27) in shown
+    # backtest replays the same alerts and the same lifecycle
+    bt = project.backtest(start=day(HISTORY), detailed=True)
+    assert {(a["partition"], a["column"], a["check"]) for a in bt.alerts} == {
+        (r.partition, r.column, r.check) for d in runs for r in alerts_of(runs[d], partition=day(d))}
+    assert [(e["event"], e["partition"], e["partitions"]) for e in bt.events] == [
+        ("open", day(22), 1), ("recover", day(27), 5)]
+
+
+def test_accept_makes_the_new_level_the_baseline(tmp_path):
+    root = write(tmp_path / "p", HELD_TABLES)
+    held = range(22, 40)  # the change lasts: it is intended
+    sql(root, f"CREATE TABLE raw.feat AS {held_rows(0, HISTORY - 1, held)} ORDER BY ds, user_id")
+    project = Project.load(root)
+    project.build(write=False)
+    for d in range(HISTORY, 25):
+        sql(root, f"INSERT INTO raw.feat {held_rows(d, d, held)}")
+        run = project.build(write=False)
+    assert alerts_of(run, partition=day(24))  # still alerting on the third day: a NULL rise is never normal
+    bad = cli(root, "accept", "feat", "agee", "--from", day(22), "--reason", "x")
+    assert bad.returncode == 2 and "column 'agee' is not in raw.feat" in bad.stderr and "Traceback" not in bad.stderr
+    bad = cli(root, "accept", "feat", "age", "--from", "yesterday", "--reason", "x")
+    assert bad.returncode == 2 and "--from 'yesterday' is not a partition" in bad.stderr
+    ok = cli(root, "accept", "feat", "age", "--metric", "missing_fraction", "--from", day(22), "--reason",
+             "age is optional since the new sign-up form", "--by", "ana")
+    assert ok.returncode == 0, ok.stderr
+    assert f"accepted missing_fraction of feat.age from {day(22)} as intended, by ana" in ok.stdout
+    (who, why, start), = query(root, "SELECT accepted_by, reason, from_partition FROM slo.monitor_acceptances")
+    assert (who, why, start) == ("ana", "age is optional since the new sign-up form", day(22))
+    sql(root, f"INSERT INTO raw.feat {held_rows(25, 25, held)}")
+    run = project.build(write=False)
+    assert sorted(run.monitors["feat"].checked) == [day(d) for d in range(22, 26)]  # the failing ones re-checked
+    assert all(alerts_of(run, partition=day(d)) == [] for d in range(22, 26))
+    assert [e[:2] for e in _events(root)] == [("open", day(22)), ("recover", day(22))]
+    assert [a for a in project.backtest(start=day(22)) if a["column"] == "age"] == []
+    page = pathlib.Path(project.report()).read_text(encoding="utf-8")
+    lifecycle = page[page.index("<h3>Incident lifecycle</h3>"):page.index("<h3>Accepted changes</h3>")]
+    assert lifecycle.count(f"feat/{day(22)}/1") == 2 and ">open<" in lifecycle and ">recover<" in lifecycle
+    accepted = page[page.index("<h3>Accepted changes</h3>"):]
+    assert "age is optional since the new sign-up form" in accepted and "ana" in accepted
+
+
+SEGMENTED = """
+tables:
+  - name: feat
+    relation: raw.feat
+    partition: ds
+    key: [user_id]
+    monitor: {columns: [age, score], segments: [country]}
+"""
+
+
+def test_segments_find_and_name_a_fault_confined_to_one_country(tmp_path):
+    root = write(tmp_path / "p", SEGMENTED)
+    country = "['US', 'DE', 'FR', 'IN', 'BR'][1 + (u * 31 + d * 17) % 5]"
+    rows = rows_of(0, HISTORY + 2).replace(
+        f"CASE WHEN d = {FAULT} THEN NULL", f"CASE WHEN d = {HISTORY + 1} AND {country} = 'BR' AND u % 3 = 0 THEN NULL")
+    sql(root, f"CREATE TABLE raw.feat AS {rows} ORDER BY ds, user_id")
+    project = Project.load(root)
+    run = project.build(write=False)
+    tm = run.monitors["feat"]
+    assert [(c, sorted(v)) for c, v in tm.segments] == [("country", ["BR", "DE", "FR", "IN", "US"])]
+    alerts = [a for a in tm.alerts if a["partition"] == day(HISTORY + 1)]
+    named = [a["message"] for a in alerts if a["column"] == "age [country=BR]"]
+    assert named and named[0].startswith("missing fraction of age [country=BR] rose from 0% to 3")
+    assert not [a for a in tm.alerts if a["partition"] != day(HISTORY + 1)]
+    assert not [a for a in alerts if "country=" in (a["column"] or "") and "BR" not in a["column"]]
+    (values,) = query(root, "SELECT value FROM slo.monitor_state WHERE key = 'segments'")[0]
+    assert json.loads(values) == list(tm.segments[0][1])   # kept: later builds judge the same segments
+    assert {a["column"] for a in project.backtest()} == {a["column"] for a in tm.alerts}

@@ -275,7 +275,8 @@ def test_trigger_declaration_errors_are_located(tmp_path):
         "(did you mean 'user_features'?)",
         "slos/tables.yml:7:13: trigger 'a': select 'nothing.*' matches no declared table",
         "slos/tables.yml:9:24: trigger 'a': webhook url must be an http:// or https:// URL, not 'ftp://x'",
-        "slos/tables.yml:10:9: trigger 'a': unknown action 'email' (actions: webhook, command, sql)",
+        "slos/tables.yml:10:9: trigger 'a': unknown action 'email' (actions: webhook, command, sql, slack, teams, "
+            "pagerduty)",
         "slos/tables.yml:11:14: trigger 'a': sql: write exactly one SQL statement (found 2)",
         "slos/tables.yml:12:14: trigger 'a': sql: transaction control is not allowed (the action runs in its own "
         "transaction)",

@@ -108,7 +108,8 @@ def _render_loosely(text: str) -> str:
     from jinja2.sandbox import SandboxedEnvironment
 
     env = SandboxedEnvironment(undefined=jinja2.StrictUndefined)
-    env.globals.update(var=lambda name, default=1: default, env_var=lambda name, default="x": default)
+    env.globals.update(var=lambda name, default=1: default, env_var=lambda name, default="x": default,
+                       this="__slocompile_this__")  # {{ this }}: an assert query's own table
     return env.from_string(text).render()
 
 
@@ -270,7 +271,8 @@ def test_schema_follows_the_definitions():
                 d = schema["$defs"][f"check_{name}_{level}"]
                 mapping = d if d.get("type") == "object" else d["anyOf"][0]
                 assert set(mapping["properties"]) == set(c.fields) | set(COMMON_CHECK_FIELDS) | (
-                    {"column"} if c.needs_column and level == "table" else set())
+                    {"column"} if c.needs_column and level == "table" else set()) | (
+                    {"failed_rows"} if c.has_rows else set())
 
 
 def test_fields_added_at_run_time_appear(monkeypatch):

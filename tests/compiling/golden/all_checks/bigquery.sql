@@ -82,6 +82,17 @@ CREATE TABLE IF NOT EXISTS `slo`.`alerts` (
   `delivered_at` DATETIME
 );
 
+CREATE TABLE IF NOT EXISTS `slo`.`mutes` (
+  `mute_id` STRING,
+  `selector` STRING,
+  `until` DATETIME,
+  `reason` STRING,
+  `created_by` STRING,
+  `created_at` DATETIME,
+  `ended_at` DATETIME,
+  `ended_by` STRING
+);
+
 CREATE TABLE IF NOT EXISTS `slo`.`versions` (
   `table_name` STRING,
   `version` INT64,
@@ -156,6 +167,49 @@ CREATE TABLE IF NOT EXISTS `slo`.`monitor_incidents` (
   `alerts` INT64,
   `severity` STRING,
   `created_at` DATETIME
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`monitor_incident_events` (
+  `run_id` STRING,
+  `table_name` STRING,
+  `incident` STRING,
+  `event` STRING,
+  `partition` STRING,
+  `opened` STRING,
+  `columns` STRING,
+  `cause` STRING,
+  `partitions` INT64,
+  `severity` STRING,
+  `created_at` DATETIME
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`monitor_acceptances` (
+  `table_name` STRING,
+  `column_name` STRING,
+  `metric` STRING,
+  `from_partition` STRING,
+  `reason` STRING,
+  `accepted_by` STRING,
+  `accepted_at` DATETIME
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`failed_rows` (
+  `run_id` STRING,
+  `table_name` STRING,
+  `check_name` STRING,
+  `partition` STRING,
+  `row_number` INT64,
+  `row_values` STRING,
+  `created_at` DATETIME
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`relation_columns` (
+  `table_name` STRING,
+  `position` INT64,
+  `column_name` STRING,
+  `column_type` STRING,
+  `run_id` STRING,
+  `recorded_at` DATETIME
 );
 
 

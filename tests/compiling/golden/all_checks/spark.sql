@@ -82,6 +82,17 @@ CREATE TABLE IF NOT EXISTS `slo`.`alerts` (
   `delivered_at` TIMESTAMP
 );
 
+CREATE TABLE IF NOT EXISTS `slo`.`mutes` (
+  `mute_id` STRING,
+  `selector` STRING,
+  `until` TIMESTAMP,
+  `reason` STRING,
+  `created_by` STRING,
+  `created_at` TIMESTAMP,
+  `ended_at` TIMESTAMP,
+  `ended_by` STRING
+);
+
 CREATE TABLE IF NOT EXISTS `slo`.`versions` (
   `table_name` STRING,
   `version` INT,
@@ -156,6 +167,49 @@ CREATE TABLE IF NOT EXISTS `slo`.`monitor_incidents` (
   `alerts` INT,
   `severity` STRING,
   `created_at` TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`monitor_incident_events` (
+  `run_id` STRING,
+  `table_name` STRING,
+  `incident` STRING,
+  `event` STRING,
+  `partition` STRING,
+  `opened` STRING,
+  `columns` STRING,
+  `cause` STRING,
+  `partitions` INT,
+  `severity` STRING,
+  `created_at` TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`monitor_acceptances` (
+  `table_name` STRING,
+  `column_name` STRING,
+  `metric` STRING,
+  `from_partition` STRING,
+  `reason` STRING,
+  `accepted_by` STRING,
+  `accepted_at` TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`failed_rows` (
+  `run_id` STRING,
+  `table_name` STRING,
+  `check_name` STRING,
+  `partition` STRING,
+  `row_number` INT,
+  `row_values` STRING,
+  `created_at` TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`relation_columns` (
+  `table_name` STRING,
+  `position` INT,
+  `column_name` STRING,
+  `column_type` STRING,
+  `run_id` STRING,
+  `recorded_at` TIMESTAMP
 );
 
 

@@ -82,6 +82,17 @@ CREATE TABLE IF NOT EXISTS "slo"."alerts" (
   "delivered_at" TIMESTAMP
 );
 
+CREATE TABLE IF NOT EXISTS "slo"."mutes" (
+  "mute_id" TEXT,
+  "selector" TEXT,
+  "until" TIMESTAMP,
+  "reason" TEXT,
+  "created_by" TEXT,
+  "created_at" TIMESTAMP,
+  "ended_at" TIMESTAMP,
+  "ended_by" TEXT
+);
+
 CREATE TABLE IF NOT EXISTS "slo"."versions" (
   "table_name" TEXT,
   "version" INT,
@@ -156,6 +167,49 @@ CREATE TABLE IF NOT EXISTS "slo"."monitor_incidents" (
   "alerts" INT,
   "severity" TEXT,
   "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_incident_events" (
+  "run_id" TEXT,
+  "table_name" TEXT,
+  "incident" TEXT,
+  "event" TEXT,
+  "partition" TEXT,
+  "opened" TEXT,
+  "columns" TEXT,
+  "cause" TEXT,
+  "partitions" INT,
+  "severity" TEXT,
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_acceptances" (
+  "table_name" TEXT,
+  "column_name" TEXT,
+  "metric" TEXT,
+  "from_partition" TEXT,
+  "reason" TEXT,
+  "accepted_by" TEXT,
+  "accepted_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."failed_rows" (
+  "run_id" TEXT,
+  "table_name" TEXT,
+  "check_name" TEXT,
+  "partition" TEXT,
+  "row_number" INT,
+  "row_values" TEXT,
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."relation_columns" (
+  "table_name" TEXT,
+  "position" INT,
+  "column_name" TEXT,
+  "column_type" TEXT,
+  "run_id" TEXT,
+  "recorded_at" TIMESTAMP
 );
 
 

@@ -82,6 +82,17 @@ CREATE TABLE IF NOT EXISTS "slo"."alerts" (
   "delivered_at" TIMESTAMP
 );
 
+CREATE TABLE IF NOT EXISTS "slo"."mutes" (
+  "mute_id" VARCHAR,
+  "selector" VARCHAR,
+  "until" TIMESTAMP,
+  "reason" VARCHAR,
+  "created_by" VARCHAR,
+  "created_at" TIMESTAMP,
+  "ended_at" TIMESTAMP,
+  "ended_by" VARCHAR
+);
+
 CREATE TABLE IF NOT EXISTS "slo"."versions" (
   "table_name" VARCHAR,
   "version" INT,
@@ -156,6 +167,49 @@ CREATE TABLE IF NOT EXISTS "slo"."monitor_incidents" (
   "alerts" INT,
   "severity" VARCHAR,
   "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_incident_events" (
+  "run_id" VARCHAR,
+  "table_name" VARCHAR,
+  "incident" VARCHAR,
+  "event" VARCHAR,
+  "partition" VARCHAR,
+  "opened" VARCHAR,
+  "columns" VARCHAR,
+  "cause" VARCHAR,
+  "partitions" INT,
+  "severity" VARCHAR,
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_acceptances" (
+  "table_name" VARCHAR,
+  "column_name" VARCHAR,
+  "metric" VARCHAR,
+  "from_partition" VARCHAR,
+  "reason" VARCHAR,
+  "accepted_by" VARCHAR,
+  "accepted_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."failed_rows" (
+  "run_id" VARCHAR,
+  "table_name" VARCHAR,
+  "check_name" VARCHAR,
+  "partition" VARCHAR,
+  "row_number" INT,
+  "row_values" VARCHAR,
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."relation_columns" (
+  "table_name" VARCHAR,
+  "position" INT,
+  "column_name" VARCHAR,
+  "column_type" VARCHAR,
+  "run_id" VARCHAR,
+  "recorded_at" TIMESTAMP
 );
 
 

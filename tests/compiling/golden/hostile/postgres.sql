@@ -230,8 +230,16 @@ FROM (
       END
     WHERE
       CASE
-        WHEN NOT "_slo_checked"."_slo_content" IS NULL
-        AND "_slo_checked"."_slo_content" <> "_slo_now"."_slo_content"
+        WHEN "_slo_checked"."partition" IS NULL
+        THEN CAST('slocompile: validated.Order "Items" ✓ is blocked: partition ' || CASE
+          WHEN "_slo_now"."group" IS NULL
+          THEN '(null)'
+          WHEN CAST("_slo_now"."group" AS TEXT) LIKE '(%null)'
+          THEN '(' || CAST("_slo_now"."group" AS TEXT)
+          ELSE CAST("_slo_now"."group" AS TEXT)
+        END || ' has not been checked yet (build to check it)' AS INT) = 0
+        WHEN "_slo_checked"."_slo_content" IS NULL
+        OR "_slo_checked"."_slo_content" <> "_slo_now"."_slo_content"
         THEN CAST('slocompile: validated.Order "Items" ✓ is blocked: partition ' || CASE
           WHEN "_slo_now"."group" IS NULL
           THEN '(null)'
@@ -250,76 +258,73 @@ FROM (
   WHERE
     "group" IS NULL
     AND (
-      (
-        NOT EXISTS(
+      EXISTS(
+        SELECT
+          1
+        FROM (
           SELECT
-            1
-          FROM "slo"."status"
-          WHERE
-            "table_name" = 'Order "Items" ✓' AND "partition" = '(null)'
-        )
-      )
-      OR (
-        EXISTS(
-          SELECT
-            1
+            "_slo_now"."group"
           FROM (
             SELECT
-              "_slo_now"."group"
-            FROM (
-              SELECT
-                "group",
-                CAST(COUNT(*) AS TEXT) || ':' || CAST(COALESCE(
-                  SUM(
-                    HASHTEXTEXTENDED(CAST(ROW("select", "naïve", "we""ird\col", "Order Id", "group") AS TEXT), 0)
-                  ),
-                  0
-                ) AS TEXT) AS "_slo_content"
-              FROM "raw"."Order Items"
-              GROUP BY
-                "group"
-            ) AS "_slo_now"
-            LEFT JOIN (
-              SELECT DISTINCT
-                "partition",
-                SUBSTRING("fingerprint" FROM 18) AS "_slo_content"
-              FROM "slo"."status"
-              WHERE
-                "table_name" = 'Order "Items" ✓'
-            ) AS "_slo_checked"
-              ON "_slo_checked"."partition" = CASE
+              "group",
+              CAST(COUNT(*) AS TEXT) || ':' || CAST(COALESCE(
+                SUM(
+                  HASHTEXTEXTENDED(CAST(ROW("select", "naïve", "we""ird\col", "Order Id", "group") AS TEXT), 0)
+                ),
+                0
+              ) AS TEXT) AS "_slo_content"
+            FROM "raw"."Order Items"
+            GROUP BY
+              "group"
+          ) AS "_slo_now"
+          LEFT JOIN (
+            SELECT DISTINCT
+              "partition",
+              SUBSTRING("fingerprint" FROM 18) AS "_slo_content"
+            FROM "slo"."status"
+            WHERE
+              "table_name" = 'Order "Items" ✓'
+          ) AS "_slo_checked"
+            ON "_slo_checked"."partition" = CASE
+              WHEN "_slo_now"."group" IS NULL
+              THEN '(null)'
+              WHEN CAST("_slo_now"."group" AS TEXT) LIKE '(%null)'
+              THEN '(' || CAST("_slo_now"."group" AS TEXT)
+              ELSE CAST("_slo_now"."group" AS TEXT)
+            END
+          WHERE
+            CASE
+              WHEN "_slo_checked"."partition" IS NULL
+              THEN CAST('slocompile: validated.Order "Items" ✓ is blocked: partition ' || CASE
                 WHEN "_slo_now"."group" IS NULL
                 THEN '(null)'
                 WHEN CAST("_slo_now"."group" AS TEXT) LIKE '(%null)'
                 THEN '(' || CAST("_slo_now"."group" AS TEXT)
                 ELSE CAST("_slo_now"."group" AS TEXT)
-              END
-            WHERE
-              CASE
-                WHEN NOT "_slo_checked"."_slo_content" IS NULL
-                AND "_slo_checked"."_slo_content" <> "_slo_now"."_slo_content"
-                THEN CAST('slocompile: validated.Order "Items" ✓ is blocked: partition ' || CASE
-                  WHEN "_slo_now"."group" IS NULL
-                  THEN '(null)'
-                  WHEN CAST("_slo_now"."group" AS TEXT) LIKE '(%null)'
-                  THEN '(' || CAST("_slo_now"."group" AS TEXT)
-                  ELSE CAST("_slo_now"."group" AS TEXT)
-                END || ' changed since it was checked (build again to check it)' AS INT) = 0
-                ELSE TRUE
-              END
-          ) AS "_slo_ok"
-          WHERE
-            "_slo_ok"."group" IS NULL
-            AND (
-              EXISTS(
-                SELECT
-                  1
-                FROM "slo"."status"
-                WHERE
-                  "table_name" = 'Order "Items" ✓' AND "partition" = '(null)'
-              )
+              END || ' has not been checked yet (build to check it)' AS INT) = 0
+              WHEN "_slo_checked"."_slo_content" IS NULL
+              OR "_slo_checked"."_slo_content" <> "_slo_now"."_slo_content"
+              THEN CAST('slocompile: validated.Order "Items" ✓ is blocked: partition ' || CASE
+                WHEN "_slo_now"."group" IS NULL
+                THEN '(null)'
+                WHEN CAST("_slo_now"."group" AS TEXT) LIKE '(%null)'
+                THEN '(' || CAST("_slo_now"."group" AS TEXT)
+                ELSE CAST("_slo_now"."group" AS TEXT)
+              END || ' changed since it was checked (build again to check it)' AS INT) = 0
+              ELSE TRUE
+            END
+        ) AS "_slo_ok"
+        WHERE
+          "_slo_ok"."group" IS NULL
+          AND (
+            EXISTS(
+              SELECT
+                1
+              FROM "slo"."status"
+              WHERE
+                "table_name" = 'Order "Items" ✓' AND "partition" = '(null)'
             )
-        )
+          )
       )
     )
 ) AS "_slo_verified"
@@ -464,6 +469,17 @@ CREATE TABLE IF NOT EXISTS "slo"."alerts" (
   "delivered_at" TIMESTAMP
 );
 
+CREATE TABLE IF NOT EXISTS "slo"."mutes" (
+  "mute_id" TEXT,
+  "selector" TEXT,
+  "until" TIMESTAMP,
+  "reason" TEXT,
+  "created_by" TEXT,
+  "created_at" TIMESTAMP,
+  "ended_at" TIMESTAMP,
+  "ended_by" TEXT
+);
+
 CREATE TABLE IF NOT EXISTS "slo"."versions" (
   "table_name" TEXT,
   "version" INT,
@@ -538,6 +554,49 @@ CREATE TABLE IF NOT EXISTS "slo"."monitor_incidents" (
   "alerts" INT,
   "severity" TEXT,
   "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_incident_events" (
+  "run_id" TEXT,
+  "table_name" TEXT,
+  "incident" TEXT,
+  "event" TEXT,
+  "partition" TEXT,
+  "opened" TEXT,
+  "columns" TEXT,
+  "cause" TEXT,
+  "partitions" INT,
+  "severity" TEXT,
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_acceptances" (
+  "table_name" TEXT,
+  "column_name" TEXT,
+  "metric" TEXT,
+  "from_partition" TEXT,
+  "reason" TEXT,
+  "accepted_by" TEXT,
+  "accepted_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."failed_rows" (
+  "run_id" TEXT,
+  "table_name" TEXT,
+  "check_name" TEXT,
+  "partition" TEXT,
+  "row_number" INT,
+  "row_values" TEXT,
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."relation_columns" (
+  "table_name" TEXT,
+  "position" INT,
+  "column_name" TEXT,
+  "column_type" TEXT,
+  "run_id" TEXT,
+  "recorded_at" TIMESTAMP
 );
 
 

@@ -232,8 +232,16 @@ FROM (
       END
     WHERE
       CASE
-        WHEN NOT "_slo_checked"."_slo_content" IS NULL
-        AND "_slo_checked"."_slo_content" <> "_slo_now"."_slo_content"
+        WHEN "_slo_checked"."partition" IS NULL
+        THEN CAST('slocompile: validated.Order "Items" ✓ is blocked: partition ' || CASE
+          WHEN "_slo_now"."group" IS NULL
+          THEN '(null)'
+          WHEN CAST("_slo_now"."group" AS VARCHAR(MAX)) LIKE '(%null)'
+          THEN '(' || CAST("_slo_now"."group" AS VARCHAR(MAX))
+          ELSE CAST("_slo_now"."group" AS VARCHAR(MAX))
+        END || ' has not been checked yet (build to check it)' AS INTEGER) = 0
+        WHEN "_slo_checked"."_slo_content" IS NULL
+        OR "_slo_checked"."_slo_content" <> "_slo_now"."_slo_content"
         THEN CAST('slocompile: validated.Order "Items" ✓ is blocked: partition ' || CASE
           WHEN "_slo_now"."group" IS NULL
           THEN '(null)'
@@ -252,81 +260,78 @@ FROM (
   WHERE
     "group" IS NULL
     AND (
-      (
-        NOT EXISTS(
+      EXISTS(
+        SELECT
+          1
+        FROM (
           SELECT
-            1
-          FROM "slo"."status"
-          WHERE
-            "table_name" = 'Order "Items" ✓' AND "partition" = '(null)'
-        )
-      )
-      OR (
-        EXISTS(
-          SELECT
-            1
+            "_slo_now"."group"
           FROM (
             SELECT
-              "_slo_now"."group"
-            FROM (
-              SELECT
-                "group",
-                CAST(COUNT(*) AS VARCHAR(MAX)) || ':' || CAST(COALESCE(
-                  SUM(
-                    CAST(STRTOL(
-                      SUBSTRING(MD5(
-                        COALESCE('v' || CAST("select" AS VARCHAR(MAX)), 'n') || '|' || COALESCE('v' || CAST("naïve" AS VARCHAR(MAX)), 'n') || '|' || COALESCE('v' || CAST("we""ird\col" AS VARCHAR(MAX)), 'n') || '|' || COALESCE('v' || CAST("Order Id" AS VARCHAR(MAX)), 'n') || '|' || COALESCE('v' || CAST("group" AS VARCHAR(MAX)), 'n')
-                      ) FROM 1 FOR 15),
-                      16
-                    ) AS DECIMAL(38, 0))
-                  ),
-                  0
-                ) AS VARCHAR(MAX)) AS "_slo_content"
-              FROM "raw"."Order Items"
-              GROUP BY
-                "group"
-            ) AS "_slo_now"
-            LEFT JOIN (
-              SELECT DISTINCT
-                "partition",
-                SUBSTRING("fingerprint" FROM 18) AS "_slo_content"
-              FROM "slo"."status"
-              WHERE
-                "table_name" = 'Order "Items" ✓'
-            ) AS "_slo_checked"
-              ON "_slo_checked"."partition" = CASE
+              "group",
+              CAST(COUNT(*) AS VARCHAR(MAX)) || ':' || CAST(COALESCE(
+                SUM(
+                  CAST(STRTOL(
+                    SUBSTRING(MD5(
+                      COALESCE('v' || CAST("select" AS VARCHAR(MAX)), 'n') || '|' || COALESCE('v' || CAST("naïve" AS VARCHAR(MAX)), 'n') || '|' || COALESCE('v' || CAST("we""ird\col" AS VARCHAR(MAX)), 'n') || '|' || COALESCE('v' || CAST("Order Id" AS VARCHAR(MAX)), 'n') || '|' || COALESCE('v' || CAST("group" AS VARCHAR(MAX)), 'n')
+                    ) FROM 1 FOR 15),
+                    16
+                  ) AS DECIMAL(38, 0))
+                ),
+                0
+              ) AS VARCHAR(MAX)) AS "_slo_content"
+            FROM "raw"."Order Items"
+            GROUP BY
+              "group"
+          ) AS "_slo_now"
+          LEFT JOIN (
+            SELECT DISTINCT
+              "partition",
+              SUBSTRING("fingerprint" FROM 18) AS "_slo_content"
+            FROM "slo"."status"
+            WHERE
+              "table_name" = 'Order "Items" ✓'
+          ) AS "_slo_checked"
+            ON "_slo_checked"."partition" = CASE
+              WHEN "_slo_now"."group" IS NULL
+              THEN '(null)'
+              WHEN CAST("_slo_now"."group" AS VARCHAR(MAX)) LIKE '(%null)'
+              THEN '(' || CAST("_slo_now"."group" AS VARCHAR(MAX))
+              ELSE CAST("_slo_now"."group" AS VARCHAR(MAX))
+            END
+          WHERE
+            CASE
+              WHEN "_slo_checked"."partition" IS NULL
+              THEN CAST('slocompile: validated.Order "Items" ✓ is blocked: partition ' || CASE
                 WHEN "_slo_now"."group" IS NULL
                 THEN '(null)'
                 WHEN CAST("_slo_now"."group" AS VARCHAR(MAX)) LIKE '(%null)'
                 THEN '(' || CAST("_slo_now"."group" AS VARCHAR(MAX))
                 ELSE CAST("_slo_now"."group" AS VARCHAR(MAX))
-              END
-            WHERE
-              CASE
-                WHEN NOT "_slo_checked"."_slo_content" IS NULL
-                AND "_slo_checked"."_slo_content" <> "_slo_now"."_slo_content"
-                THEN CAST('slocompile: validated.Order "Items" ✓ is blocked: partition ' || CASE
-                  WHEN "_slo_now"."group" IS NULL
-                  THEN '(null)'
-                  WHEN CAST("_slo_now"."group" AS VARCHAR(MAX)) LIKE '(%null)'
-                  THEN '(' || CAST("_slo_now"."group" AS VARCHAR(MAX))
-                  ELSE CAST("_slo_now"."group" AS VARCHAR(MAX))
-                END || ' changed since it was checked (build again to check it)' AS INTEGER) = 0
-                ELSE TRUE
-              END
-          ) AS "_slo_ok"
-          WHERE
-            "_slo_ok"."group" IS NULL
-            AND (
-              EXISTS(
-                SELECT
-                  1
-                FROM "slo"."status"
-                WHERE
-                  "table_name" = 'Order "Items" ✓' AND "partition" = '(null)'
-              )
+              END || ' has not been checked yet (build to check it)' AS INTEGER) = 0
+              WHEN "_slo_checked"."_slo_content" IS NULL
+              OR "_slo_checked"."_slo_content" <> "_slo_now"."_slo_content"
+              THEN CAST('slocompile: validated.Order "Items" ✓ is blocked: partition ' || CASE
+                WHEN "_slo_now"."group" IS NULL
+                THEN '(null)'
+                WHEN CAST("_slo_now"."group" AS VARCHAR(MAX)) LIKE '(%null)'
+                THEN '(' || CAST("_slo_now"."group" AS VARCHAR(MAX))
+                ELSE CAST("_slo_now"."group" AS VARCHAR(MAX))
+              END || ' changed since it was checked (build again to check it)' AS INTEGER) = 0
+              ELSE TRUE
+            END
+        ) AS "_slo_ok"
+        WHERE
+          "_slo_ok"."group" IS NULL
+          AND (
+            EXISTS(
+              SELECT
+                1
+              FROM "slo"."status"
+              WHERE
+                "table_name" = 'Order "Items" ✓' AND "partition" = '(null)'
             )
-        )
+          )
       )
     )
 ) AS "_slo_verified"
@@ -467,6 +472,17 @@ CREATE TABLE IF NOT EXISTS "slo"."alerts" (
   "delivered_at" TIMESTAMP
 );
 
+CREATE TABLE IF NOT EXISTS "slo"."mutes" (
+  "mute_id" VARCHAR(MAX),
+  "selector" VARCHAR(MAX),
+  "until" TIMESTAMP,
+  "reason" VARCHAR(MAX),
+  "created_by" VARCHAR(MAX),
+  "created_at" TIMESTAMP,
+  "ended_at" TIMESTAMP,
+  "ended_by" VARCHAR(MAX)
+);
+
 CREATE TABLE IF NOT EXISTS "slo"."versions" (
   "table_name" VARCHAR(MAX),
   "version" INTEGER,
@@ -541,6 +557,49 @@ CREATE TABLE IF NOT EXISTS "slo"."monitor_incidents" (
   "alerts" INTEGER,
   "severity" VARCHAR(MAX),
   "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_incident_events" (
+  "run_id" VARCHAR(MAX),
+  "table_name" VARCHAR(MAX),
+  "incident" VARCHAR(MAX),
+  "event" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "opened" VARCHAR(MAX),
+  "columns" VARCHAR(MAX),
+  "cause" VARCHAR(MAX),
+  "partitions" INTEGER,
+  "severity" VARCHAR(MAX),
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_acceptances" (
+  "table_name" VARCHAR(MAX),
+  "column_name" VARCHAR(MAX),
+  "metric" VARCHAR(MAX),
+  "from_partition" VARCHAR(MAX),
+  "reason" VARCHAR(MAX),
+  "accepted_by" VARCHAR(MAX),
+  "accepted_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."failed_rows" (
+  "run_id" VARCHAR(MAX),
+  "table_name" VARCHAR(MAX),
+  "check_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "row_number" INTEGER,
+  "row_values" VARCHAR(MAX),
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."relation_columns" (
+  "table_name" VARCHAR(MAX),
+  "position" INTEGER,
+  "column_name" VARCHAR(MAX),
+  "column_type" VARCHAR(MAX),
+  "run_id" VARCHAR(MAX),
+  "recorded_at" TIMESTAMP
 );
 
 

@@ -230,8 +230,18 @@ FROM (
       END
     WHERE
       CASE
-        WHEN NOT `_slo_checked`.`_slo_content` IS NULL
-        AND `_slo_checked`.`_slo_content` <> `_slo_now`.`_slo_content`
+        WHEN `_slo_checked`.`partition` IS NULL
+        THEN RAISE_ERROR(
+          'slocompile: validated.Order "Items" ✓ is blocked: partition ' || CASE
+            WHEN `_slo_now`.`group` IS NULL
+            THEN '(null)'
+            WHEN CAST(`_slo_now`.`group` AS STRING) LIKE '(%null)'
+            THEN '(' || CAST(`_slo_now`.`group` AS STRING)
+            ELSE CAST(`_slo_now`.`group` AS STRING)
+          END || ' has not been checked yet (build to check it)'
+        ) = 0
+        WHEN `_slo_checked`.`_slo_content` IS NULL
+        OR `_slo_checked`.`_slo_content` <> `_slo_now`.`_slo_content`
         THEN RAISE_ERROR(
           'slocompile: validated.Order "Items" ✓ is blocked: partition ' || CASE
             WHEN `_slo_now`.`group` IS NULL
@@ -252,78 +262,77 @@ FROM (
   WHERE
     `group` IS NULL
     AND (
-      (
-        NOT EXISTS(
+      EXISTS(
+        SELECT
+          1
+        FROM (
           SELECT
-            1
-          FROM `slo`.`status`
-          WHERE
-            `table_name` = 'Order "Items" ✓' AND `partition` = '(null)'
-        )
-      )
-      OR (
-        EXISTS(
-          SELECT
-            1
+            `_slo_now`.`group`
           FROM (
             SELECT
-              `_slo_now`.`group`
-            FROM (
+              `group`,
+              CAST(COUNT(*) AS STRING) || ':' || CAST(COALESCE(
+                SUM(
+                  CAST(XXHASH64(`select`, `naïve`, `we"ird\col`, `Order Id`, `group`) AS DECIMAL(20, 0))
+                ),
+                0
+              ) AS STRING) AS `_slo_content`
+            FROM `raw`.`Order Items`
+            GROUP BY
+              `group`
+          ) AS `_slo_now`
+          LEFT JOIN (
+            SELECT DISTINCT
+              `partition`,
+              SUBSTRING(`fingerprint`, 18) AS `_slo_content`
+            FROM `slo`.`status`
+            WHERE
+              `table_name` = 'Order "Items" ✓'
+          ) AS `_slo_checked`
+            ON `_slo_checked`.`partition` = CASE
+              WHEN `_slo_now`.`group` IS NULL
+              THEN '(null)'
+              WHEN CAST(`_slo_now`.`group` AS STRING) LIKE '(%null)'
+              THEN '(' || CAST(`_slo_now`.`group` AS STRING)
+              ELSE CAST(`_slo_now`.`group` AS STRING)
+            END
+          WHERE
+            CASE
+              WHEN `_slo_checked`.`partition` IS NULL
+              THEN RAISE_ERROR(
+                'slocompile: validated.Order "Items" ✓ is blocked: partition ' || CASE
+                  WHEN `_slo_now`.`group` IS NULL
+                  THEN '(null)'
+                  WHEN CAST(`_slo_now`.`group` AS STRING) LIKE '(%null)'
+                  THEN '(' || CAST(`_slo_now`.`group` AS STRING)
+                  ELSE CAST(`_slo_now`.`group` AS STRING)
+                END || ' has not been checked yet (build to check it)'
+              ) = 0
+              WHEN `_slo_checked`.`_slo_content` IS NULL
+              OR `_slo_checked`.`_slo_content` <> `_slo_now`.`_slo_content`
+              THEN RAISE_ERROR(
+                'slocompile: validated.Order "Items" ✓ is blocked: partition ' || CASE
+                  WHEN `_slo_now`.`group` IS NULL
+                  THEN '(null)'
+                  WHEN CAST(`_slo_now`.`group` AS STRING) LIKE '(%null)'
+                  THEN '(' || CAST(`_slo_now`.`group` AS STRING)
+                  ELSE CAST(`_slo_now`.`group` AS STRING)
+                END || ' changed since it was checked (build again to check it)'
+              ) = 0
+              ELSE TRUE
+            END
+        ) AS `_slo_ok`
+        WHERE
+          `_slo_ok`.`group` IS NULL
+          AND (
+            EXISTS(
               SELECT
-                `group`,
-                CAST(COUNT(*) AS STRING) || ':' || CAST(COALESCE(
-                  SUM(
-                    CAST(XXHASH64(`select`, `naïve`, `we"ird\col`, `Order Id`, `group`) AS DECIMAL(20, 0))
-                  ),
-                  0
-                ) AS STRING) AS `_slo_content`
-              FROM `raw`.`Order Items`
-              GROUP BY
-                `group`
-            ) AS `_slo_now`
-            LEFT JOIN (
-              SELECT DISTINCT
-                `partition`,
-                SUBSTRING(`fingerprint`, 18) AS `_slo_content`
+                1
               FROM `slo`.`status`
               WHERE
-                `table_name` = 'Order "Items" ✓'
-            ) AS `_slo_checked`
-              ON `_slo_checked`.`partition` = CASE
-                WHEN `_slo_now`.`group` IS NULL
-                THEN '(null)'
-                WHEN CAST(`_slo_now`.`group` AS STRING) LIKE '(%null)'
-                THEN '(' || CAST(`_slo_now`.`group` AS STRING)
-                ELSE CAST(`_slo_now`.`group` AS STRING)
-              END
-            WHERE
-              CASE
-                WHEN NOT `_slo_checked`.`_slo_content` IS NULL
-                AND `_slo_checked`.`_slo_content` <> `_slo_now`.`_slo_content`
-                THEN RAISE_ERROR(
-                  'slocompile: validated.Order "Items" ✓ is blocked: partition ' || CASE
-                    WHEN `_slo_now`.`group` IS NULL
-                    THEN '(null)'
-                    WHEN CAST(`_slo_now`.`group` AS STRING) LIKE '(%null)'
-                    THEN '(' || CAST(`_slo_now`.`group` AS STRING)
-                    ELSE CAST(`_slo_now`.`group` AS STRING)
-                  END || ' changed since it was checked (build again to check it)'
-                ) = 0
-                ELSE TRUE
-              END
-          ) AS `_slo_ok`
-          WHERE
-            `_slo_ok`.`group` IS NULL
-            AND (
-              EXISTS(
-                SELECT
-                  1
-                FROM `slo`.`status`
-                WHERE
-                  `table_name` = 'Order "Items" ✓' AND `partition` = '(null)'
-              )
+                `table_name` = 'Order "Items" ✓' AND `partition` = '(null)'
             )
-        )
+          )
       )
     )
 ) AS `_slo_verified`
@@ -466,6 +475,17 @@ CREATE TABLE IF NOT EXISTS `slo`.`alerts` (
   `delivered_at` TIMESTAMP
 );
 
+CREATE TABLE IF NOT EXISTS `slo`.`mutes` (
+  `mute_id` STRING,
+  `selector` STRING,
+  `until` TIMESTAMP,
+  `reason` STRING,
+  `created_by` STRING,
+  `created_at` TIMESTAMP,
+  `ended_at` TIMESTAMP,
+  `ended_by` STRING
+);
+
 CREATE TABLE IF NOT EXISTS `slo`.`versions` (
   `table_name` STRING,
   `version` INT,
@@ -540,6 +560,49 @@ CREATE TABLE IF NOT EXISTS `slo`.`monitor_incidents` (
   `alerts` INT,
   `severity` STRING,
   `created_at` TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`monitor_incident_events` (
+  `run_id` STRING,
+  `table_name` STRING,
+  `incident` STRING,
+  `event` STRING,
+  `partition` STRING,
+  `opened` STRING,
+  `columns` STRING,
+  `cause` STRING,
+  `partitions` INT,
+  `severity` STRING,
+  `created_at` TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`monitor_acceptances` (
+  `table_name` STRING,
+  `column_name` STRING,
+  `metric` STRING,
+  `from_partition` STRING,
+  `reason` STRING,
+  `accepted_by` STRING,
+  `accepted_at` TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`failed_rows` (
+  `run_id` STRING,
+  `table_name` STRING,
+  `check_name` STRING,
+  `partition` STRING,
+  `row_number` INT,
+  `row_values` STRING,
+  `created_at` TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS `slo`.`relation_columns` (
+  `table_name` STRING,
+  `position` INT,
+  `column_name` STRING,
+  `column_type` STRING,
+  `run_id` STRING,
+  `recorded_at` TIMESTAMP
 );
 
 

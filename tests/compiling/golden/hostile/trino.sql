@@ -239,8 +239,18 @@ FROM (
       END
     WHERE
       CASE
-        WHEN NOT "_slo_checked"."_slo_content" IS NULL
-        AND "_slo_checked"."_slo_content" <> "_slo_now"."_slo_content"
+        WHEN "_slo_checked"."partition" IS NULL
+        THEN FAIL(
+          'slocompile: validated.Order "Items" ✓ is blocked: partition ' || CASE
+            WHEN "_slo_now"."group" IS NULL
+            THEN '(null)'
+            WHEN CAST("_slo_now"."group" AS VARCHAR) LIKE '(%null)'
+            THEN '(' || CAST("_slo_now"."group" AS VARCHAR)
+            ELSE CAST("_slo_now"."group" AS VARCHAR)
+          END || ' has not been checked yet (build to check it)'
+        ) = 0
+        WHEN "_slo_checked"."_slo_content" IS NULL
+        OR "_slo_checked"."_slo_content" <> "_slo_now"."_slo_content"
         THEN FAIL(
           'slocompile: validated.Order "Items" ✓ is blocked: partition ' || CASE
             WHEN "_slo_now"."group" IS NULL
@@ -261,84 +271,83 @@ FROM (
   WHERE
     "group" IS NULL
     AND (
-      (
-        NOT EXISTS(
+      EXISTS(
+        SELECT
+          1
+        FROM (
           SELECT
-            1
-          FROM "slo"."status"
-          WHERE
-            "table_name" = 'Order "Items" ✓' AND "partition" = '(null)'
-        )
-      )
-      OR (
-        EXISTS(
-          SELECT
-            1
+            "_slo_now"."group"
           FROM (
             SELECT
-              "_slo_now"."group"
-            FROM (
-              SELECT
-                "group",
-                CAST(COUNT(*) AS VARCHAR) || ':' || CAST(COALESCE(
-                  SUM(
-                    CAST(FROM_BIG_ENDIAN_64(
-                      XXHASH64(
-                        TO_UTF8(
-                          JSON_FORMAT(CAST(ROW("select", "naïve", "we""ird\col", "Order Id", "group") AS JSON))
-                        )
+              "group",
+              CAST(COUNT(*) AS VARCHAR) || ':' || CAST(COALESCE(
+                SUM(
+                  CAST(FROM_BIG_ENDIAN_64(
+                    XXHASH64(
+                      TO_UTF8(
+                        JSON_FORMAT(CAST(ROW("select", "naïve", "we""ird\col", "Order Id", "group") AS JSON))
                       )
-                    ) AS DECIMAL(38, 0))
-                  ),
-                  0
-                ) AS VARCHAR) AS "_slo_content"
-              FROM "raw"."Order Items"
-              GROUP BY
-                "group"
-            ) AS "_slo_now"
-            LEFT JOIN (
-              SELECT DISTINCT
-                "partition",
-                SUBSTR("fingerprint", 18) AS "_slo_content"
+                    )
+                  ) AS DECIMAL(38, 0))
+                ),
+                0
+              ) AS VARCHAR) AS "_slo_content"
+            FROM "raw"."Order Items"
+            GROUP BY
+              "group"
+          ) AS "_slo_now"
+          LEFT JOIN (
+            SELECT DISTINCT
+              "partition",
+              SUBSTR("fingerprint", 18) AS "_slo_content"
+            FROM "slo"."status"
+            WHERE
+              "table_name" = 'Order "Items" ✓'
+          ) AS "_slo_checked"
+            ON "_slo_checked"."partition" = CASE
+              WHEN "_slo_now"."group" IS NULL
+              THEN '(null)'
+              WHEN CAST("_slo_now"."group" AS VARCHAR) LIKE '(%null)'
+              THEN '(' || CAST("_slo_now"."group" AS VARCHAR)
+              ELSE CAST("_slo_now"."group" AS VARCHAR)
+            END
+          WHERE
+            CASE
+              WHEN "_slo_checked"."partition" IS NULL
+              THEN FAIL(
+                'slocompile: validated.Order "Items" ✓ is blocked: partition ' || CASE
+                  WHEN "_slo_now"."group" IS NULL
+                  THEN '(null)'
+                  WHEN CAST("_slo_now"."group" AS VARCHAR) LIKE '(%null)'
+                  THEN '(' || CAST("_slo_now"."group" AS VARCHAR)
+                  ELSE CAST("_slo_now"."group" AS VARCHAR)
+                END || ' has not been checked yet (build to check it)'
+              ) = 0
+              WHEN "_slo_checked"."_slo_content" IS NULL
+              OR "_slo_checked"."_slo_content" <> "_slo_now"."_slo_content"
+              THEN FAIL(
+                'slocompile: validated.Order "Items" ✓ is blocked: partition ' || CASE
+                  WHEN "_slo_now"."group" IS NULL
+                  THEN '(null)'
+                  WHEN CAST("_slo_now"."group" AS VARCHAR) LIKE '(%null)'
+                  THEN '(' || CAST("_slo_now"."group" AS VARCHAR)
+                  ELSE CAST("_slo_now"."group" AS VARCHAR)
+                END || ' changed since it was checked (build again to check it)'
+              ) = 0
+              ELSE TRUE
+            END
+        ) AS "_slo_ok"
+        WHERE
+          "_slo_ok"."group" IS NULL
+          AND (
+            EXISTS(
+              SELECT
+                1
               FROM "slo"."status"
               WHERE
-                "table_name" = 'Order "Items" ✓'
-            ) AS "_slo_checked"
-              ON "_slo_checked"."partition" = CASE
-                WHEN "_slo_now"."group" IS NULL
-                THEN '(null)'
-                WHEN CAST("_slo_now"."group" AS VARCHAR) LIKE '(%null)'
-                THEN '(' || CAST("_slo_now"."group" AS VARCHAR)
-                ELSE CAST("_slo_now"."group" AS VARCHAR)
-              END
-            WHERE
-              CASE
-                WHEN NOT "_slo_checked"."_slo_content" IS NULL
-                AND "_slo_checked"."_slo_content" <> "_slo_now"."_slo_content"
-                THEN FAIL(
-                  'slocompile: validated.Order "Items" ✓ is blocked: partition ' || CASE
-                    WHEN "_slo_now"."group" IS NULL
-                    THEN '(null)'
-                    WHEN CAST("_slo_now"."group" AS VARCHAR) LIKE '(%null)'
-                    THEN '(' || CAST("_slo_now"."group" AS VARCHAR)
-                    ELSE CAST("_slo_now"."group" AS VARCHAR)
-                  END || ' changed since it was checked (build again to check it)'
-                ) = 0
-                ELSE TRUE
-              END
-          ) AS "_slo_ok"
-          WHERE
-            "_slo_ok"."group" IS NULL
-            AND (
-              EXISTS(
-                SELECT
-                  1
-                FROM "slo"."status"
-                WHERE
-                  "table_name" = 'Order "Items" ✓' AND "partition" = '(null)'
-              )
+                "table_name" = 'Order "Items" ✓' AND "partition" = '(null)'
             )
-        )
+          )
       )
     )
 ) AS "_slo_verified"
@@ -482,6 +491,17 @@ CREATE TABLE IF NOT EXISTS "slo"."alerts" (
   "delivered_at" TIMESTAMP
 );
 
+CREATE TABLE IF NOT EXISTS "slo"."mutes" (
+  "mute_id" VARCHAR,
+  "selector" VARCHAR,
+  "until" TIMESTAMP,
+  "reason" VARCHAR,
+  "created_by" VARCHAR,
+  "created_at" TIMESTAMP,
+  "ended_at" TIMESTAMP,
+  "ended_by" VARCHAR
+);
+
 CREATE TABLE IF NOT EXISTS "slo"."versions" (
   "table_name" VARCHAR,
   "version" INTEGER,
@@ -556,6 +576,49 @@ CREATE TABLE IF NOT EXISTS "slo"."monitor_incidents" (
   "alerts" INTEGER,
   "severity" VARCHAR,
   "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_incident_events" (
+  "run_id" VARCHAR,
+  "table_name" VARCHAR,
+  "incident" VARCHAR,
+  "event" VARCHAR,
+  "partition" VARCHAR,
+  "opened" VARCHAR,
+  "columns" VARCHAR,
+  "cause" VARCHAR,
+  "partitions" INTEGER,
+  "severity" VARCHAR,
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_acceptances" (
+  "table_name" VARCHAR,
+  "column_name" VARCHAR,
+  "metric" VARCHAR,
+  "from_partition" VARCHAR,
+  "reason" VARCHAR,
+  "accepted_by" VARCHAR,
+  "accepted_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."failed_rows" (
+  "run_id" VARCHAR,
+  "table_name" VARCHAR,
+  "check_name" VARCHAR,
+  "partition" VARCHAR,
+  "row_number" INTEGER,
+  "row_values" VARCHAR,
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."relation_columns" (
+  "table_name" VARCHAR,
+  "position" INTEGER,
+  "column_name" VARCHAR,
+  "column_type" VARCHAR,
+  "run_id" VARCHAR,
+  "recorded_at" TIMESTAMP
 );
 
 

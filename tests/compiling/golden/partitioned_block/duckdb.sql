@@ -82,6 +82,17 @@ CREATE TABLE IF NOT EXISTS "slo"."alerts" (
   "delivered_at" TIMESTAMP
 );
 
+CREATE TABLE IF NOT EXISTS "slo"."mutes" (
+  "mute_id" TEXT,
+  "selector" TEXT,
+  "until" TIMESTAMP,
+  "reason" TEXT,
+  "created_by" TEXT,
+  "created_at" TIMESTAMP,
+  "ended_at" TIMESTAMP,
+  "ended_by" TEXT
+);
+
 CREATE TABLE IF NOT EXISTS "slo"."versions" (
   "table_name" TEXT,
   "version" INT,
@@ -156,6 +167,49 @@ CREATE TABLE IF NOT EXISTS "slo"."monitor_incidents" (
   "alerts" INT,
   "severity" TEXT,
   "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_incident_events" (
+  "run_id" TEXT,
+  "table_name" TEXT,
+  "incident" TEXT,
+  "event" TEXT,
+  "partition" TEXT,
+  "opened" TEXT,
+  "columns" TEXT,
+  "cause" TEXT,
+  "partitions" INT,
+  "severity" TEXT,
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_acceptances" (
+  "table_name" TEXT,
+  "column_name" TEXT,
+  "metric" TEXT,
+  "from_partition" TEXT,
+  "reason" TEXT,
+  "accepted_by" TEXT,
+  "accepted_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."failed_rows" (
+  "run_id" TEXT,
+  "table_name" TEXT,
+  "check_name" TEXT,
+  "partition" TEXT,
+  "row_number" INT,
+  "row_values" TEXT,
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."relation_columns" (
+  "table_name" TEXT,
+  "position" INT,
+  "column_name" TEXT,
+  "column_type" TEXT,
+  "run_id" TEXT,
+  "recorded_at" TIMESTAMP
 );
 
 
@@ -321,8 +375,18 @@ FROM (
       END
     WHERE
       CASE
-        WHEN NOT "_slo_checked"."_slo_content" IS NULL
-        AND "_slo_checked"."_slo_content" <> "_slo_now"."_slo_content"
+        WHEN "_slo_checked"."partition" IS NULL
+        THEN ERROR(
+          'slocompile: validated.user_features is blocked: partition ' || CASE
+            WHEN "_slo_now"."ds" IS NULL
+            THEN '(null)'
+            WHEN CAST("_slo_now"."ds" AS TEXT) LIKE '(%null)'
+            THEN '(' || CAST("_slo_now"."ds" AS TEXT)
+            ELSE CAST("_slo_now"."ds" AS TEXT)
+          END || ' has not been checked yet (build to check it)'
+        ) = 0
+        WHEN "_slo_checked"."_slo_content" IS NULL
+        OR "_slo_checked"."_slo_content" <> "_slo_now"."_slo_content"
         THEN ERROR(
           'slocompile: validated.user_features is blocked: partition ' || CASE
             WHEN "_slo_now"."ds" IS NULL
@@ -343,73 +407,72 @@ FROM (
   WHERE
     "ds" IS NULL
     AND (
-      (
-        NOT EXISTS(
+      EXISTS(
+        SELECT
+          1
+        FROM (
           SELECT
-            1
-          FROM "slo"."status"
-          WHERE
-            "table_name" = 'user_features' AND "partition" = '(null)'
-        )
-      )
-      OR (
-        EXISTS(
-          SELECT
-            1
+            "_slo_now"."ds"
           FROM (
             SELECT
-              "_slo_now"."ds"
-            FROM (
+              "ds",
+              CAST(COUNT(*) AS TEXT) || ':' || CAST(COALESCE(SUM(HASH("user_id", "age", "ds")), 0) AS TEXT) AS "_slo_content"
+            FROM "raw"."user_features"
+            GROUP BY
+              "ds"
+          ) AS "_slo_now"
+          LEFT JOIN (
+            SELECT DISTINCT
+              "partition",
+              SUBSTRING("fingerprint", 18) AS "_slo_content"
+            FROM "slo"."status"
+            WHERE
+              "table_name" = 'user_features'
+          ) AS "_slo_checked"
+            ON "_slo_checked"."partition" = CASE
+              WHEN "_slo_now"."ds" IS NULL
+              THEN '(null)'
+              WHEN CAST("_slo_now"."ds" AS TEXT) LIKE '(%null)'
+              THEN '(' || CAST("_slo_now"."ds" AS TEXT)
+              ELSE CAST("_slo_now"."ds" AS TEXT)
+            END
+          WHERE
+            CASE
+              WHEN "_slo_checked"."partition" IS NULL
+              THEN ERROR(
+                'slocompile: validated.user_features is blocked: partition ' || CASE
+                  WHEN "_slo_now"."ds" IS NULL
+                  THEN '(null)'
+                  WHEN CAST("_slo_now"."ds" AS TEXT) LIKE '(%null)'
+                  THEN '(' || CAST("_slo_now"."ds" AS TEXT)
+                  ELSE CAST("_slo_now"."ds" AS TEXT)
+                END || ' has not been checked yet (build to check it)'
+              ) = 0
+              WHEN "_slo_checked"."_slo_content" IS NULL
+              OR "_slo_checked"."_slo_content" <> "_slo_now"."_slo_content"
+              THEN ERROR(
+                'slocompile: validated.user_features is blocked: partition ' || CASE
+                  WHEN "_slo_now"."ds" IS NULL
+                  THEN '(null)'
+                  WHEN CAST("_slo_now"."ds" AS TEXT) LIKE '(%null)'
+                  THEN '(' || CAST("_slo_now"."ds" AS TEXT)
+                  ELSE CAST("_slo_now"."ds" AS TEXT)
+                END || ' changed since it was checked (build again to check it)'
+              ) = 0
+              ELSE TRUE
+            END
+        ) AS "_slo_ok"
+        WHERE
+          "_slo_ok"."ds" IS NULL
+          AND (
+            EXISTS(
               SELECT
-                "ds",
-                CAST(COUNT(*) AS TEXT) || ':' || CAST(COALESCE(SUM(HASH("user_id", "age", "ds")), 0) AS TEXT) AS "_slo_content"
-              FROM "raw"."user_features"
-              GROUP BY
-                "ds"
-            ) AS "_slo_now"
-            LEFT JOIN (
-              SELECT DISTINCT
-                "partition",
-                SUBSTRING("fingerprint", 18) AS "_slo_content"
+                1
               FROM "slo"."status"
               WHERE
-                "table_name" = 'user_features'
-            ) AS "_slo_checked"
-              ON "_slo_checked"."partition" = CASE
-                WHEN "_slo_now"."ds" IS NULL
-                THEN '(null)'
-                WHEN CAST("_slo_now"."ds" AS TEXT) LIKE '(%null)'
-                THEN '(' || CAST("_slo_now"."ds" AS TEXT)
-                ELSE CAST("_slo_now"."ds" AS TEXT)
-              END
-            WHERE
-              CASE
-                WHEN NOT "_slo_checked"."_slo_content" IS NULL
-                AND "_slo_checked"."_slo_content" <> "_slo_now"."_slo_content"
-                THEN ERROR(
-                  'slocompile: validated.user_features is blocked: partition ' || CASE
-                    WHEN "_slo_now"."ds" IS NULL
-                    THEN '(null)'
-                    WHEN CAST("_slo_now"."ds" AS TEXT) LIKE '(%null)'
-                    THEN '(' || CAST("_slo_now"."ds" AS TEXT)
-                    ELSE CAST("_slo_now"."ds" AS TEXT)
-                  END || ' changed since it was checked (build again to check it)'
-                ) = 0
-                ELSE TRUE
-              END
-          ) AS "_slo_ok"
-          WHERE
-            "_slo_ok"."ds" IS NULL
-            AND (
-              EXISTS(
-                SELECT
-                  1
-                FROM "slo"."status"
-                WHERE
-                  "table_name" = 'user_features' AND "partition" = '(null)'
-              )
+                "table_name" = 'user_features' AND "partition" = '(null)'
             )
-        )
+          )
       )
     )
 ) AS "_slo_verified"

@@ -82,6 +82,17 @@ CREATE TABLE IF NOT EXISTS "slo"."alerts" (
   "delivered_at" TIMESTAMP
 );
 
+CREATE TABLE IF NOT EXISTS "slo"."mutes" (
+  "mute_id" VARCHAR,
+  "selector" VARCHAR,
+  "until" TIMESTAMP,
+  "reason" VARCHAR,
+  "created_by" VARCHAR,
+  "created_at" TIMESTAMP,
+  "ended_at" TIMESTAMP,
+  "ended_by" VARCHAR
+);
+
 CREATE TABLE IF NOT EXISTS "slo"."versions" (
   "table_name" VARCHAR,
   "version" INT,
@@ -156,6 +167,49 @@ CREATE TABLE IF NOT EXISTS "slo"."monitor_incidents" (
   "alerts" INT,
   "severity" VARCHAR,
   "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_incident_events" (
+  "run_id" VARCHAR,
+  "table_name" VARCHAR,
+  "incident" VARCHAR,
+  "event" VARCHAR,
+  "partition" VARCHAR,
+  "opened" VARCHAR,
+  "columns" VARCHAR,
+  "cause" VARCHAR,
+  "partitions" INT,
+  "severity" VARCHAR,
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_acceptances" (
+  "table_name" VARCHAR,
+  "column_name" VARCHAR,
+  "metric" VARCHAR,
+  "from_partition" VARCHAR,
+  "reason" VARCHAR,
+  "accepted_by" VARCHAR,
+  "accepted_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."failed_rows" (
+  "run_id" VARCHAR,
+  "table_name" VARCHAR,
+  "check_name" VARCHAR,
+  "partition" VARCHAR,
+  "row_number" INT,
+  "row_values" VARCHAR,
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."relation_columns" (
+  "table_name" VARCHAR,
+  "position" INT,
+  "column_name" VARCHAR,
+  "column_type" VARCHAR,
+  "run_id" VARCHAR,
+  "recorded_at" TIMESTAMP
 );
 
 
@@ -257,8 +311,16 @@ FROM (
       END
     WHERE
       CASE
-        WHEN NOT "_slo_checked"."_slo_content" IS NULL
-        AND "_slo_checked"."_slo_content" <> "_slo_now"."_slo_content"
+        WHEN "_slo_checked"."partition" IS NULL
+        THEN CAST('slocompile: validated.user_features is blocked: partition ' || CASE
+          WHEN "_slo_now"."ds" IS NULL
+          THEN '(null)'
+          WHEN CAST("_slo_now"."ds" AS VARCHAR) LIKE '(%null)'
+          THEN '(' || CAST("_slo_now"."ds" AS VARCHAR)
+          ELSE CAST("_slo_now"."ds" AS VARCHAR)
+        END || ' has not been checked yet (build to check it)' AS INT) = 0
+        WHEN "_slo_checked"."_slo_content" IS NULL
+        OR "_slo_checked"."_slo_content" <> "_slo_now"."_slo_content"
         THEN CAST('slocompile: validated.user_features is blocked: partition ' || CASE
           WHEN "_slo_now"."ds" IS NULL
           THEN '(null)'
@@ -277,71 +339,68 @@ FROM (
   WHERE
     "ds" IS NULL
     AND (
-      (
-        NOT EXISTS(
+      EXISTS(
+        SELECT
+          1
+        FROM (
           SELECT
-            1
-          FROM "slo"."status"
-          WHERE
-            "table_name" = 'user_features' AND "partition" = '(null)'
-        )
-      )
-      OR (
-        EXISTS(
-          SELECT
-            1
+            "_slo_now"."ds"
           FROM (
             SELECT
-              "_slo_now"."ds"
-            FROM (
-              SELECT
-                "ds",
-                CAST(COUNT(*) AS VARCHAR) || ':' || CAST(COALESCE(SUM(HASH("user_id", "age", "ds")), 0) AS VARCHAR) AS "_slo_content"
-              FROM "raw"."user_features"
-              GROUP BY
-                "ds"
-            ) AS "_slo_now"
-            LEFT JOIN (
-              SELECT DISTINCT
-                "partition",
-                SUBSTRING("fingerprint", 18) AS "_slo_content"
-              FROM "slo"."status"
-              WHERE
-                "table_name" = 'user_features'
-            ) AS "_slo_checked"
-              ON "_slo_checked"."partition" = CASE
+              "ds",
+              CAST(COUNT(*) AS VARCHAR) || ':' || CAST(COALESCE(SUM(HASH("user_id", "age", "ds")), 0) AS VARCHAR) AS "_slo_content"
+            FROM "raw"."user_features"
+            GROUP BY
+              "ds"
+          ) AS "_slo_now"
+          LEFT JOIN (
+            SELECT DISTINCT
+              "partition",
+              SUBSTRING("fingerprint", 18) AS "_slo_content"
+            FROM "slo"."status"
+            WHERE
+              "table_name" = 'user_features'
+          ) AS "_slo_checked"
+            ON "_slo_checked"."partition" = CASE
+              WHEN "_slo_now"."ds" IS NULL
+              THEN '(null)'
+              WHEN CAST("_slo_now"."ds" AS VARCHAR) LIKE '(%null)'
+              THEN '(' || CAST("_slo_now"."ds" AS VARCHAR)
+              ELSE CAST("_slo_now"."ds" AS VARCHAR)
+            END
+          WHERE
+            CASE
+              WHEN "_slo_checked"."partition" IS NULL
+              THEN CAST('slocompile: validated.user_features is blocked: partition ' || CASE
                 WHEN "_slo_now"."ds" IS NULL
                 THEN '(null)'
                 WHEN CAST("_slo_now"."ds" AS VARCHAR) LIKE '(%null)'
                 THEN '(' || CAST("_slo_now"."ds" AS VARCHAR)
                 ELSE CAST("_slo_now"."ds" AS VARCHAR)
-              END
-            WHERE
-              CASE
-                WHEN NOT "_slo_checked"."_slo_content" IS NULL
-                AND "_slo_checked"."_slo_content" <> "_slo_now"."_slo_content"
-                THEN CAST('slocompile: validated.user_features is blocked: partition ' || CASE
-                  WHEN "_slo_now"."ds" IS NULL
-                  THEN '(null)'
-                  WHEN CAST("_slo_now"."ds" AS VARCHAR) LIKE '(%null)'
-                  THEN '(' || CAST("_slo_now"."ds" AS VARCHAR)
-                  ELSE CAST("_slo_now"."ds" AS VARCHAR)
-                END || ' changed since it was checked (build again to check it)' AS INT) = 0
-                ELSE TRUE
-              END
-          ) AS "_slo_ok"
-          WHERE
-            "_slo_ok"."ds" IS NULL
-            AND (
-              EXISTS(
-                SELECT
-                  1
-                FROM "slo"."status"
-                WHERE
-                  "table_name" = 'user_features' AND "partition" = '(null)'
-              )
+              END || ' has not been checked yet (build to check it)' AS INT) = 0
+              WHEN "_slo_checked"."_slo_content" IS NULL
+              OR "_slo_checked"."_slo_content" <> "_slo_now"."_slo_content"
+              THEN CAST('slocompile: validated.user_features is blocked: partition ' || CASE
+                WHEN "_slo_now"."ds" IS NULL
+                THEN '(null)'
+                WHEN CAST("_slo_now"."ds" AS VARCHAR) LIKE '(%null)'
+                THEN '(' || CAST("_slo_now"."ds" AS VARCHAR)
+                ELSE CAST("_slo_now"."ds" AS VARCHAR)
+              END || ' changed since it was checked (build again to check it)' AS INT) = 0
+              ELSE TRUE
+            END
+        ) AS "_slo_ok"
+        WHERE
+          "_slo_ok"."ds" IS NULL
+          AND (
+            EXISTS(
+              SELECT
+                1
+              FROM "slo"."status"
+              WHERE
+                "table_name" = 'user_features' AND "partition" = '(null)'
             )
-        )
+          )
       )
     )
 ) AS "_slo_verified"

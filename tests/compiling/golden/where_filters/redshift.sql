@@ -82,6 +82,17 @@ CREATE TABLE IF NOT EXISTS "slo"."alerts" (
   "delivered_at" TIMESTAMP
 );
 
+CREATE TABLE IF NOT EXISTS "slo"."mutes" (
+  "mute_id" VARCHAR(MAX),
+  "selector" VARCHAR(MAX),
+  "until" TIMESTAMP,
+  "reason" VARCHAR(MAX),
+  "created_by" VARCHAR(MAX),
+  "created_at" TIMESTAMP,
+  "ended_at" TIMESTAMP,
+  "ended_by" VARCHAR(MAX)
+);
+
 CREATE TABLE IF NOT EXISTS "slo"."versions" (
   "table_name" VARCHAR(MAX),
   "version" INTEGER,
@@ -156,6 +167,49 @@ CREATE TABLE IF NOT EXISTS "slo"."monitor_incidents" (
   "alerts" INTEGER,
   "severity" VARCHAR(MAX),
   "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_incident_events" (
+  "run_id" VARCHAR(MAX),
+  "table_name" VARCHAR(MAX),
+  "incident" VARCHAR(MAX),
+  "event" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "opened" VARCHAR(MAX),
+  "columns" VARCHAR(MAX),
+  "cause" VARCHAR(MAX),
+  "partitions" INTEGER,
+  "severity" VARCHAR(MAX),
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_acceptances" (
+  "table_name" VARCHAR(MAX),
+  "column_name" VARCHAR(MAX),
+  "metric" VARCHAR(MAX),
+  "from_partition" VARCHAR(MAX),
+  "reason" VARCHAR(MAX),
+  "accepted_by" VARCHAR(MAX),
+  "accepted_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."failed_rows" (
+  "run_id" VARCHAR(MAX),
+  "table_name" VARCHAR(MAX),
+  "check_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "row_number" INTEGER,
+  "row_values" VARCHAR(MAX),
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."relation_columns" (
+  "table_name" VARCHAR(MAX),
+  "position" INTEGER,
+  "column_name" VARCHAR(MAX),
+  "column_type" VARCHAR(MAX),
+  "run_id" VARCHAR(MAX),
+  "recorded_at" TIMESTAMP
 );
 
 

@@ -1,0 +1,182 @@
+"""Failed-row samples: read after a table is judged, stored with the run, shown by `show --failures`.
+
+For each check that has rows (sqltrees.failures.keeps_rows) and failed (or warned) in this build,
+one query reads up to `failed_rows` offending rows (the check's setting, else the project's; 0: off)
+of the partitions it failed on. Passing checks cost nothing. Values are stored as JSON, every
+configured secret redacted (support.secrets), in the meta table `failed_rows`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlglot import exp
+
+from slocompile.checks.evaluate import FAIL, WARN, Result
+from slocompile.dialects.render import render
+from slocompile.engines.base import Engine, QueryFailed
+from slocompile.spec.model import CheckSpec, ProjectSpec, TableSpec
+from slocompile.sqltrees import meta
+from slocompile.sqltrees.failures import keeps_rows, sample_columns, sample_sql
+from slocompile.sqltrees.scans import PARTITION_ALIAS, ROWS_ALIAS
+from slocompile.support.secrets import redact
+
+
+@dataclass
+class Samples:
+    """The sampled rows of one failing check: each row's columns and values, and its partition."""
+    check: str
+    rows: list[tuple[str | None, dict[str, Any]]]
+    error: str | None = None  # the sample query failed (the check's result stands)
+
+    def as_list(self) -> list[dict[str, Any]]:
+        return [{"partition": p, "values": v} for p, v in self.rows]
+
+
+def limit_of(project: ProjectSpec, check: CheckSpec) -> int:
+    """How many rows to keep for `check`: its `failed_rows`, else the project's."""
+    n = check.params.get("failed_rows")
+    return project.failed_rows if n is None else int(n)
+
+
+def collect(engine: Engine, project: ProjectSpec, table: TableSpec, checks: list[CheckSpec],
+            results: list[Result]) -> dict[str, Samples]:
+    """check name -> its samples, for the checks of `table` that failed or warned in `results`."""
+    failing: dict[str, list[str | None]] = {}
+    for r in results:
+        if r.status in (FAIL, WARN) and r.table == table.name:
+            failing.setdefault(r.check, []).append(r.partition)
+    out: dict[str, Samples] = {}
+    for check in checks:
+        n = limit_of(project, check)
+        if check.name not in failing or n <= 0 or not keeps_rows(check):
+            continue
+        parts = failing[check.name]
+        labels = None if None in parts or table.partition is None else sorted({p for p in parts if p is not None})
+        tree = sample_sql(table, check, labels, n)
+        try:
+            rows = engine.query(render(tree, engine.dialect))
+        except QueryFailed as e:
+            out[check.name] = Samples(check.name, [], redact(str(e).splitlines()[0][:300] if str(e) else "failed"))
+            continue
+        names = _names(engine, table, check, tree, rows)
+        samples = Samples(check.name, [])
+        for row in rows:
+            values = {name: _plain(v) for name, v in zip(names, row)}
+            partition = values.pop(PARTITION_ALIAS, None) if check.type != "assert" else None  # redacted text
+            samples.rows.append((partition, values))
+        out[check.name] = samples
+    return out
+
+
+def _names(engine: Engine, table: TableSpec, check: CheckSpec, tree: exp.Select, rows: list) -> list[str]:
+    """The output column names of a sample query, in order."""
+    if check.type != "assert":
+        names = ([PARTITION_ALIAS] if table.partition is not None else []) + sample_columns(table, check)
+        return names + ([ROWS_ALIAS] if check.type == "unique" else [])
+    query = check.params["query"]
+    names = []
+    for s in query.selects if isinstance(query, exp.Query) else []:
+        if isinstance(s, exp.Star) or (isinstance(s, exp.Column) and isinstance(s.this, exp.Star)):
+            names += _star(engine, query, s.table if isinstance(s, exp.Column) else None)
+        else:
+            names.append(s.alias_or_name)
+    width = len(rows[0]) if rows else len(names)
+    return names if len(names) == width and all(names) else [f"column_{i}" for i in range(1, width + 1)]
+
+
+def _star(engine: Engine, query: exp.Expression, qualifier: str | None) -> list[str]:
+    """The columns a * of `query` stands for: the columns of the relations it reads (from the
+    catalog); [] when one of them is not a relation the catalog knows (a CTE, a subquery)."""
+    sources = [query.args["from_"].this] if isinstance(query, exp.Select) and query.args.get("from_") else []
+    sources += [j.this for j in (query.args.get("joins") or [])]
+    ctes = {c.alias_or_name: c.this for c in (query.args.get("with_") or query.args.get("with") or exp.With())
+            .expressions} if isinstance(query, exp.Query) else {}
+    out: list[str] = []
+    for src in sources:
+        if not isinstance(src, exp.Table) or (qualifier and qualifier not in (src.alias_or_name, src.name)):
+            if qualifier:
+                continue
+            return []
+        cte = ctes.get(src.name) if src.args.get("db") is None else None
+        if cte is not None:  # a CTE's columns are the names its own SELECT gives them
+            names = [e.alias_or_name for e in cte.selects]
+            if not names or any(n == "*" or not n for n in names):
+                return []
+            out += names
+            continue
+        found = engine.columns(exp.Table(this=src.this.copy(), db=src.args.get("db"), catalog=src.args.get("catalog")))
+        if not found:
+            return []
+        out += [name for name, _ in found]
+    return out
+
+
+def _plain(v: Any) -> Any:
+    """A JSON value that reads the same from every engine (secrets in text redacted)."""
+    if isinstance(v, Decimal):
+        v = float(v)
+    if isinstance(v, float):
+        if v != v or v in (float("inf"), float("-inf")):
+            return None
+        return int(v) if v.is_integer() and abs(v) < 1e15 else v
+    if isinstance(v, dt.datetime):
+        return v.isoformat(sep=" ")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, (bytes, bytearray)):
+        return v.hex()
+    if v is None or isinstance(v, (bool, int)):
+        return v
+    return redact(str(v))
+
+
+def meta_rows(run_id: str, tables: list, now: dt.datetime | None) -> list[tuple]:
+    """The `failed_rows` rows of a build's TableRuns."""
+    return [(run_id, tr.table.name, s.check, partition, i, json.dumps(values), now)
+            for tr in tables for s in tr.failures.values() for i, (partition, values) in enumerate(s.rows, 1)]
+
+
+def read(engine: Engine, project: ProjectSpec, table: str, check: str | None = None) -> tuple[str | None, list[dict]]:
+    """(the latest run that judged `table`, its samples: check, partition, row_number, values)."""
+    from slocompile.dialects.nodes import col, lit
+
+    s = project.schemas
+    has_table = exp.EQ(this=col("table_name"), expression=lit(table))
+    latest = (exp.select(col("run_id")).from_(meta.table(s, "results"), copy=False).where(has_table.copy(), copy=False)
+              .order_by(exp.Ordered(this=col("checked_at"), desc=True), copy=False).limit(1, copy=False))
+    found = engine.query(render(latest, engine.dialect))
+    if not found:
+        return None, []
+    run_id = found[0][0]
+    cond = exp.and_(has_table, exp.EQ(this=col("run_id"), expression=lit(run_id)))
+    if check is not None:
+        cond = exp.and_(cond, exp.EQ(this=col("check_name"), expression=lit(check)))
+    q = (exp.select(col("check_name"), col("partition"), col("row_number"), col("row_values"))
+         .from_(meta.table(s, "failed_rows"), copy=False).where(cond, copy=False)
+         .order_by(col("check_name"), col("row_number"), copy=False))
+    return run_id, [{"check": c, "partition": p, "row_number": int(n), "values": json.loads(v)}
+                    for c, p, n, v in engine.query(render(q, engine.dialect))]
+
+
+def format_samples(table: str, run_id: str | None, rows: list[dict], check: str | None = None) -> str:
+    """The text `slocompile show TABLE --failures [CHECK]` prints."""
+    if run_id is None:
+        return f"table {table} has no build yet: run `slocompile build`"
+    if not rows:
+        which = f"check {check} of " if check else ""
+        return f"{which}table {table}: no failed rows in run {run_id}"
+    out: list[str] = []
+    current = None
+    for r in rows:
+        if r["check"] != current:
+            current = r["check"]
+            n = sum(1 for x in rows if x["check"] == current)
+            out.append(f"{'' if not out else chr(10)}-- {table}.{current}: {n} failed row{'s' * (n != 1)} "
+                       f"(run {run_id})")
+        where = f"[{r['partition']}] " if r["partition"] is not None else ""
+        out.append(f"  {where}" + ", ".join(f"{k}={json.dumps(v)}" for k, v in r["values"].items()))
+    return "\n".join(out)

@@ -1,0 +1,129 @@
+"""Failed-row samples: the SELECT that reads up to N offending rows of one failing check.
+
+A check "has rows" when a row (or a key, or a returned row) is what fails it: row rules (the rows
+violating the rule), `unique` (the duplicated keys, with how often each occurs), `relationship`
+(the orphan rows) and `assert` with a whole SELECT (the rows it returns). The sample query reads
+the same relation the check's scan read, only the partitions the check failed on, and is ordered
+on every output column (NULLs first on every dialect) so each engine returns the same sample.
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from slocompile import checks as registry
+from slocompile.dialects.nodes import and_all, col
+from slocompile.spec.model import CheckSpec, TableSpec
+from slocompile.sqltrees.scans import PARTITION_ALIAS, ROWS_ALIAS, partition_in, partition_text
+
+QUERY_ALIAS = "_slo_q"  # assert: the user's SELECT as a subquery
+OUTER_ALIAS = "_slo_t"  # relationship: the checked relation, as the anti-join's subquery names it
+
+
+def keeps_rows(check: CheckSpec) -> bool:
+    """Whether a failing `check` has offending rows to sample."""
+    if check.type == "assert":
+        return check.params.get("query") is not None
+    return registry.get(check.type).has_rows
+
+
+def sample_columns(table: TableSpec, check: CheckSpec) -> list[str]:
+    """The row columns a sample shows: the table's key, then the columns the check reads (the
+    partition column is shown as the partition's label instead); for `unique`, its key only."""
+    ctype = registry.get(check.type)
+    if check.type == "unique":
+        names = list(ctype.referenced_columns(check))
+    else:
+        names = list(table.key) + list(ctype.referenced_columns(check))
+    names = [n for n in dict.fromkeys(names) if n != table.partition]
+    if table.catalog_columns is not None:
+        names = [n for n in names if n in table.catalog_columns]
+    return names
+
+
+def sample_sql(table: TableSpec, check: CheckSpec, partitions: list[str] | None, limit: int) -> exp.Select:
+    """Up to `limit` offending rows of `check` in `partitions` (labels; None: every partition).
+    Output: the partition label (partitioned tables), then sample_columns (and for `unique` the
+    number of rows sharing the key); for `assert` the user's SELECT's own columns."""
+    if check.type == "assert":
+        return _query_rows(check, limit)
+    names = sample_columns(table, check)
+    outputs: list[exp.Expression] = [_alias(col(n), n) for n in names]
+    grouped = table.partition is not None
+    if grouped:
+        outputs.insert(0, _alias(partition_text(table), PARTITION_ALIAS))
+    where: list[exp.Expression | None] = [check.where.copy() if check.where is not None else None]
+    if grouped and partitions is not None:
+        where.append(partition_in(table, partitions))
+    source: exp.Expression = table.relation.copy()
+    select = exp.Select()
+    if check.type == "unique":
+        keys = [col(c) for c in registry.get("unique").referenced_columns(check)]
+        where += [exp.Not(this=exp.Is(this=k, expression=exp.Null())) for k in keys]
+        group = ([partition_text(table)] if grouped else []) + [col(n) for n in names]
+        select.set("group", exp.Group(expressions=group))
+        select.set("having", exp.Having(this=exp.GT(this=exp.Count(this=exp.Star()),
+                                                    expression=exp.Literal.number(1))))
+        outputs.append(_alias(exp.Count(this=exp.Star()), ROWS_ALIAS))
+    elif check.type == "relationship":
+        where.append(_orphan(check))
+        source.set("alias", exp.TableAlias(this=exp.to_identifier(OUTER_ALIAS, quoted=True)))
+    else:
+        violation = registry.get(check.type).row_violation(check)
+        assert violation is not None  # keeps_rows: a row rule
+        where[0] = violation  # row_violation already holds the check's `where`
+    select.set("expressions", outputs)
+    select.set("from_", exp.From(this=source))
+    cond = and_all(where)
+    if cond is not None:
+        select.set("where", exp.Where(this=cond))
+    return _ordered(select, len(outputs), limit)
+
+
+def _alias(e: exp.Expression, name: str) -> exp.Alias:
+    return exp.Alias(this=e, alias=exp.to_identifier(name, quoted=True))
+
+
+def _orphan(check: CheckSpec) -> exp.Expression:
+    """The column's value is not NULL and has no match in the referenced relation."""
+    from slocompile.spec.usersql import parse_relation
+
+    ref = exp.to_identifier("_slo_r", quoted=True)
+    target = parse_relation(check.params["to"])
+    target.set("alias", exp.TableAlias(this=ref))
+    value = col(str(check.column))
+    lookup = exp.Select(expressions=[exp.Literal.number(1)])
+    lookup.set("from_", exp.From(this=target))
+    lookup.set("where", exp.Where(this=exp.EQ(
+        this=exp.Column(this=exp.to_identifier(check.params["field"], quoted=True), table=ref.copy()),
+        expression=exp.Column(this=exp.to_identifier(str(check.column), quoted=True),
+                              table=exp.to_identifier(OUTER_ALIAS, quoted=True)))))
+    return exp.And(this=exp.Not(this=exp.Is(this=value, expression=exp.Null())),
+                   expression=exp.Not(this=exp.Exists(this=lookup)))
+
+
+def _query_rows(check: CheckSpec, limit: int) -> exp.Select:
+    """SELECT * FROM (the user's SELECT) ORDER BY every column LIMIT n (the positions of its columns:
+    a SELECT * has no names before it runs)."""
+    query = check.params["query"].copy()
+    width = _width(query)
+    select = exp.select(exp.Star()).from_(exp.Subquery(this=query, alias=exp.TableAlias(
+        this=exp.to_identifier(QUERY_ALIAS, quoted=True))), copy=False)
+    return _ordered(select, width, limit)
+
+
+def _width(query: exp.Expression) -> int:
+    """The number of output columns of `query` when it names them all (no *), else 0 (unordered)."""
+    selects = query.selects if isinstance(query, exp.Query) else []
+    if not selects or any(isinstance(s, exp.Star) or (isinstance(s, exp.Column) and isinstance(s.this, exp.Star))
+                          for s in selects):
+        return 0
+    return len(selects)
+
+
+def _ordered(select: exp.Select, width: int, limit: int) -> exp.Select:
+    if width:
+        select.set("order", exp.Order(expressions=[
+            exp.Ordered(this=exp.Literal.number(i), nulls_first=True) for i in range(1, width + 1)]))
+    select.set("limit", exp.Limit(expression=exp.Literal.number(limit)))
+    return select
+

@@ -1,0 +1,439 @@
+-- file: _setup/meta.sql
+CREATE SCHEMA IF NOT EXISTS "slo";
+
+CREATE SCHEMA IF NOT EXISTS "validated";
+
+CREATE SCHEMA IF NOT EXISTS "quarantine";
+
+CREATE TABLE IF NOT EXISTS "slo"."runs" (
+  "run_id" TEXT,
+  "project" TEXT,
+  "target" TEXT,
+  "started_at" TIMESTAMP,
+  "finished_at" TIMESTAMP,
+  "status" TEXT,
+  "passed" INT,
+  "failed" INT,
+  "warned" INT,
+  "errored" INT
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."results" (
+  "run_id" TEXT,
+  "table_name" TEXT,
+  "check_name" TEXT,
+  "check_type" TEXT,
+  "column_name" TEXT,
+  "partition" TEXT,
+  "status" TEXT,
+  "severity" TEXT,
+  "observed_value" DOUBLE,
+  "observed" TEXT,
+  "expected" TEXT,
+  "message" TEXT,
+  "checked_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."metrics" (
+  "run_id" TEXT,
+  "table_name" TEXT,
+  "metric" TEXT,
+  "partition" TEXT,
+  "value" DOUBLE,
+  "measured_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."status" (
+  "table_name" TEXT,
+  "partition" TEXT,
+  "status" TEXT,
+  "failed_checks" TEXT,
+  "run_id" TEXT,
+  "checked_at" TIMESTAMP,
+  "fingerprint" TEXT
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."check_status" (
+  "table_name" TEXT,
+  "check_name" TEXT,
+  "column_name" TEXT,
+  "partition" TEXT,
+  "status" TEXT,
+  "severity" TEXT,
+  "run_id" TEXT,
+  "checked_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."alerts" (
+  "alert_id" TEXT,
+  "run_id" TEXT,
+  "trigger_name" TEXT,
+  "event" TEXT,
+  "table_name" TEXT,
+  "checks" TEXT,
+  "action_index" INT,
+  "action" TEXT,
+  "destination" TEXT,
+  "delivery" TEXT,
+  "attempts" INT,
+  "detail" TEXT,
+  "payload" TEXT,
+  "created_at" TIMESTAMP,
+  "delivered_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."mutes" (
+  "mute_id" TEXT,
+  "selector" TEXT,
+  "until" TIMESTAMP,
+  "reason" TEXT,
+  "created_by" TEXT,
+  "created_at" TIMESTAMP,
+  "ended_at" TIMESTAMP,
+  "ended_by" TEXT
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."versions" (
+  "table_name" TEXT,
+  "version" INT,
+  "partition" TEXT,
+  "status" TEXT,
+  "failed_checks" TEXT,
+  "row_count" BIGINT,
+  "run_id" TEXT,
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."published" (
+  "table_name" TEXT,
+  "partition" TEXT,
+  "version" INT,
+  "run_id" TEXT,
+  "published_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_metrics" (
+  "table_name" TEXT,
+  "column_name" TEXT,
+  "metric" TEXT,
+  "partition" TEXT,
+  "value" DOUBLE,
+  "alerted" BOOLEAN,
+  "run_id" TEXT,
+  "measured_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_summaries" (
+  "table_name" TEXT,
+  "column_name" TEXT,
+  "partition" TEXT,
+  "summary" TEXT,
+  "run_id" TEXT,
+  "measured_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_state" (
+  "table_name" TEXT,
+  "column_name" TEXT,
+  "key" TEXT,
+  "value" TEXT,
+  "run_id" TEXT,
+  "updated_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_alerts" (
+  "run_id" TEXT,
+  "table_name" TEXT,
+  "partition" TEXT,
+  "column_name" TEXT,
+  "check_name" TEXT,
+  "metric" TEXT,
+  "severity" TEXT,
+  "observed" DOUBLE,
+  "expected" TEXT,
+  "message" TEXT,
+  "incident" TEXT,
+  "cause" TEXT,
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_incidents" (
+  "run_id" TEXT,
+  "table_name" TEXT,
+  "partition" TEXT,
+  "incident" TEXT,
+  "cause" TEXT,
+  "columns" TEXT,
+  "alerts" INT,
+  "severity" TEXT,
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_incident_events" (
+  "run_id" TEXT,
+  "table_name" TEXT,
+  "incident" TEXT,
+  "event" TEXT,
+  "partition" TEXT,
+  "opened" TEXT,
+  "columns" TEXT,
+  "cause" TEXT,
+  "partitions" INT,
+  "severity" TEXT,
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_acceptances" (
+  "table_name" TEXT,
+  "column_name" TEXT,
+  "metric" TEXT,
+  "from_partition" TEXT,
+  "reason" TEXT,
+  "accepted_by" TEXT,
+  "accepted_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."failed_rows" (
+  "run_id" TEXT,
+  "table_name" TEXT,
+  "check_name" TEXT,
+  "partition" TEXT,
+  "row_number" INT,
+  "row_values" TEXT,
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."relation_columns" (
+  "table_name" TEXT,
+  "position" INT,
+  "column_name" TEXT,
+  "column_type" TEXT,
+  "run_id" TEXT,
+  "recorded_at" TIMESTAMP
+);
+
+
+-- file: orders/checks.sql
+-- duplicates scan: duplicates on several key columns: GROUP BY ... HAVING
+SELECT
+  CASE
+    WHEN CAST(DATE_TRUNC('DAY', CAST("placed_at" AS TIMESTAMP)) AS DATE) IS NULL
+    THEN '(null)'
+    ELSE CAST(CAST(DATE_TRUNC('DAY', CAST("placed_at" AS TIMESTAMP)) AS DATE) AS TEXT)
+  END AS "_slo_partition",
+  COALESCE(SUM("_slo_rows" - 1), 0) AS "m0"
+FROM (
+  SELECT
+    CAST(DATE_TRUNC('DAY', CAST("placed_at" AS TIMESTAMP)) AS DATE) AS "placed_at",
+    COUNT(*) AS "_slo_rows"
+  FROM "raw"."orders"
+  WHERE
+    (
+      NOT "customer" IS NULL
+    ) AND (
+      NOT "sku" IS NULL
+    )
+  GROUP BY
+    CAST(DATE_TRUNC('DAY', CAST("placed_at" AS TIMESTAMP)) AS DATE),
+    "customer",
+    "sku"
+  HAVING
+    COUNT(*) > 1
+) AS "d"
+GROUP BY
+  CAST(DATE_TRUNC('DAY', CAST("placed_at" AS TIMESTAMP)) AS DATE);
+
+-- fused scan: distinct counts together, apart from the wide aggregate (memory)
+SELECT
+  CASE
+    WHEN CAST(DATE_TRUNC('DAY', CAST("placed_at" AS TIMESTAMP)) AS DATE) IS NULL
+    THEN '(null)'
+    ELSE CAST(CAST(DATE_TRUNC('DAY', CAST("placed_at" AS TIMESTAMP)) AS DATE) AS TEXT)
+  END AS "_slo_partition",
+  COUNT("order_id") - COUNT(DISTINCT "order_id") AS "m0"
+FROM "raw"."orders"
+GROUP BY
+  CAST(DATE_TRUNC('DAY', CAST("placed_at" AS TIMESTAMP)) AS DATE);
+
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  CASE
+    WHEN CAST(DATE_TRUNC('DAY', CAST("placed_at" AS TIMESTAMP)) AS DATE) IS NULL
+    THEN '(null)'
+    ELSE CAST(CAST(DATE_TRUNC('DAY', CAST("placed_at" AS TIMESTAMP)) AS DATE) AS TEXT)
+  END AS "_slo_partition",
+  COUNT(*) AS "m0",
+  COUNT(CASE WHEN NOT (
+    REGEXP_MATCHES("customer", '^[a-z]+$')
+  ) THEN 1 END) AS "m1"
+FROM "raw"."orders"
+GROUP BY
+  CAST(DATE_TRUNC('DAY', CAST("placed_at" AS TIMESTAMP)) AS DATE);
+
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  CASE
+    WHEN CAST(DATE_TRUNC('DAY', CAST("placed_at" AS TIMESTAMP)) AS DATE) IS NULL
+    THEN '(null)'
+    ELSE CAST(CAST(DATE_TRUNC('DAY', CAST("placed_at" AS TIMESTAMP)) AS DATE) AS TEXT)
+  END AS "_slo_partition",
+  COUNT(CASE WHEN (
+    "amount" < 0
+  ) OR (
+    "amount" > 10000
+  ) THEN 1 END) AS "m0",
+  COUNT(*) AS "m1"
+FROM "raw"."orders"
+WHERE
+  "customer" <> 'test'
+GROUP BY
+  CAST(DATE_TRUNC('DAY', CAST("placed_at" AS TIMESTAMP)) AS DATE);
+
+-- value_counts scan: checked once per distinct value, not once per row
+SELECT
+  CASE
+    WHEN CAST(DATE_TRUNC('DAY', CAST("placed_at" AS TIMESTAMP)) AS DATE) IS NULL
+    THEN '(null)'
+    ELSE CAST(CAST(DATE_TRUNC('DAY', CAST("placed_at" AS TIMESTAMP)) AS DATE) AS TEXT)
+  END AS "_slo_partition",
+  COALESCE(SUM("_slo_rows"), 0) AS "m0"
+FROM (
+  SELECT
+    "placed_at",
+    "customer",
+    COUNT(*) AS "_slo_rows"
+  FROM "raw"."orders"
+  GROUP BY
+    "placed_at",
+    "customer"
+) AS "v"
+WHERE
+  NOT "customer" IN ('a', 'b')
+GROUP BY
+  CAST(DATE_TRUNC('DAY', CAST("placed_at" AS TIMESTAMP)) AS DATE);
+
+-- alone scan: a simple filter the engine answers from row-group statistics
+SELECT
+  CASE
+    WHEN CAST(DATE_TRUNC('DAY', CAST("placed_at" AS TIMESTAMP)) AS DATE) IS NULL
+    THEN '(null)'
+    ELSE CAST(CAST(DATE_TRUNC('DAY', CAST("placed_at" AS TIMESTAMP)) AS DATE) AS TEXT)
+  END AS "_slo_partition",
+  COUNT(*) AS "m0"
+FROM "raw"."orders"
+WHERE
+  (
+    "order_id" IS NULL
+  )
+GROUP BY
+  CAST(DATE_TRUNC('DAY', CAST("placed_at" AS TIMESTAMP)) AS DATE);
+
+-- query scan: a whole SELECT of its own (assert): the rows it returns
+SELECT
+  COUNT(*) AS "m0"
+FROM (
+  WITH "r" AS (
+    SELECT
+      "order_id",
+      SUM("amount") AS "refunded"
+    FROM "raw"."refunds" AS "refunds"
+    GROUP BY
+      "order_id"
+  )
+  SELECT
+    "o"."order_id",
+    "o"."amount",
+    "r"."refunded",
+    ROW_NUMBER() OVER (PARTITION BY "o"."customer" ORDER BY "o"."order_id") AS "nth"
+  FROM "raw"."orders" AS "o"
+  JOIN "r"
+    ON "r"."order_id" = "o"."order_id"
+  WHERE
+    "r"."refunded" > "o"."amount"
+) AS "q";
+
+-- query scan: a whole SELECT of its own (assert): the rows it returns
+SELECT
+  COUNT(*) AS "m0"
+FROM (
+  SELECT
+    *
+  FROM "raw"."orders"
+  WHERE
+    "amount" < 0
+) AS "q";
+
+-- orphans scan: anti-join with the referenced relation
+SELECT
+  CASE
+    WHEN CAST(DATE_TRUNC('DAY', CAST("placed_at" AS TIMESTAMP)) AS DATE) IS NULL
+    THEN '(null)'
+    ELSE CAST(CAST(DATE_TRUNC('DAY', CAST("placed_at" AS TIMESTAMP)) AS DATE) AS TEXT)
+  END AS "_slo_partition",
+  COUNT(CASE WHEN "amount" > 0 THEN 1 END) AS "m0"
+FROM "raw"."orders" AS "t"
+WHERE
+  (
+    NOT "t"."customer" IS NULL
+  )
+  AND (
+    NOT EXISTS(
+      SELECT
+        1
+      FROM "dims"."customers" AS "r"
+      WHERE
+        "r"."id" = "t"."customer"
+    )
+  )
+GROUP BY
+  CAST(DATE_TRUNC('DAY', CAST("placed_at" AS TIMESTAMP)) AS DATE);
+
+
+-- file: orders/quarantine_view.sql
+CREATE OR REPLACE VIEW "quarantine"."orders" AS
+SELECT
+  *,
+  CAST(NULL AS TEXT) AS "_slo_violations"
+FROM "raw"."orders"
+WHERE
+  FALSE;
+
+-- file: orders/validated_view.sql
+CREATE OR REPLACE VIEW "validated"."orders" AS
+SELECT
+  *
+FROM "raw"."orders";
+
+-- file: refunds/checks.sql
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  COUNT(*) AS "m0"
+FROM "raw"."refunds";
+
+-- alone scan: a simple filter the engine answers from row-group statistics
+SELECT
+  COUNT(*) AS "m0"
+FROM "raw"."refunds"
+WHERE
+  (
+    NOT (
+      "order_id" > 0
+    )
+  );
+
+
+-- file: refunds/quarantine_view.sql
+CREATE OR REPLACE VIEW "quarantine"."refunds" AS
+SELECT
+  *,
+  CAST(NULL AS TEXT) AS "_slo_violations"
+FROM "raw"."refunds"
+WHERE
+  FALSE;
+
+-- file: refunds/validated_view.sql
+CREATE OR REPLACE VIEW "validated"."refunds" AS
+SELECT
+  *
+FROM "raw"."refunds";
+

@@ -1,0 +1,658 @@
+-- file: _setup/meta.sql
+CREATE SCHEMA IF NOT EXISTS "slo";
+
+CREATE SCHEMA IF NOT EXISTS "validated";
+
+CREATE SCHEMA IF NOT EXISTS "quarantine";
+
+CREATE TABLE IF NOT EXISTS "slo"."runs" (
+  "run_id" VARCHAR(MAX),
+  "project" VARCHAR(MAX),
+  "target" VARCHAR(MAX),
+  "started_at" TIMESTAMP,
+  "finished_at" TIMESTAMP,
+  "status" VARCHAR(MAX),
+  "passed" INTEGER,
+  "failed" INTEGER,
+  "warned" INTEGER,
+  "errored" INTEGER
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."results" (
+  "run_id" VARCHAR(MAX),
+  "table_name" VARCHAR(MAX),
+  "check_name" VARCHAR(MAX),
+  "check_type" VARCHAR(MAX),
+  "column_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "status" VARCHAR(MAX),
+  "severity" VARCHAR(MAX),
+  "observed_value" DOUBLE PRECISION,
+  "observed" VARCHAR(MAX),
+  "expected" VARCHAR(MAX),
+  "message" VARCHAR(MAX),
+  "checked_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."metrics" (
+  "run_id" VARCHAR(MAX),
+  "table_name" VARCHAR(MAX),
+  "metric" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "value" DOUBLE PRECISION,
+  "measured_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."status" (
+  "table_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "status" VARCHAR(MAX),
+  "failed_checks" VARCHAR(MAX),
+  "run_id" VARCHAR(MAX),
+  "checked_at" TIMESTAMP,
+  "fingerprint" VARCHAR(MAX)
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."check_status" (
+  "table_name" VARCHAR(MAX),
+  "check_name" VARCHAR(MAX),
+  "column_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "status" VARCHAR(MAX),
+  "severity" VARCHAR(MAX),
+  "run_id" VARCHAR(MAX),
+  "checked_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."alerts" (
+  "alert_id" VARCHAR(MAX),
+  "run_id" VARCHAR(MAX),
+  "trigger_name" VARCHAR(MAX),
+  "event" VARCHAR(MAX),
+  "table_name" VARCHAR(MAX),
+  "checks" VARCHAR(MAX),
+  "action_index" INTEGER,
+  "action" VARCHAR(MAX),
+  "destination" VARCHAR(MAX),
+  "delivery" VARCHAR(MAX),
+  "attempts" INTEGER,
+  "detail" VARCHAR(MAX),
+  "payload" VARCHAR(MAX),
+  "created_at" TIMESTAMP,
+  "delivered_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."mutes" (
+  "mute_id" VARCHAR(MAX),
+  "selector" VARCHAR(MAX),
+  "until" TIMESTAMP,
+  "reason" VARCHAR(MAX),
+  "created_by" VARCHAR(MAX),
+  "created_at" TIMESTAMP,
+  "ended_at" TIMESTAMP,
+  "ended_by" VARCHAR(MAX)
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."versions" (
+  "table_name" VARCHAR(MAX),
+  "version" INTEGER,
+  "partition" VARCHAR(MAX),
+  "status" VARCHAR(MAX),
+  "failed_checks" VARCHAR(MAX),
+  "row_count" BIGINT,
+  "run_id" VARCHAR(MAX),
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."published" (
+  "table_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "version" INTEGER,
+  "run_id" VARCHAR(MAX),
+  "published_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_metrics" (
+  "table_name" VARCHAR(MAX),
+  "column_name" VARCHAR(MAX),
+  "metric" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "value" DOUBLE PRECISION,
+  "alerted" BOOLEAN,
+  "run_id" VARCHAR(MAX),
+  "measured_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_summaries" (
+  "table_name" VARCHAR(MAX),
+  "column_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "summary" VARCHAR(MAX),
+  "run_id" VARCHAR(MAX),
+  "measured_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_state" (
+  "table_name" VARCHAR(MAX),
+  "column_name" VARCHAR(MAX),
+  "key" VARCHAR(MAX),
+  "value" VARCHAR(MAX),
+  "run_id" VARCHAR(MAX),
+  "updated_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_alerts" (
+  "run_id" VARCHAR(MAX),
+  "table_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "column_name" VARCHAR(MAX),
+  "check_name" VARCHAR(MAX),
+  "metric" VARCHAR(MAX),
+  "severity" VARCHAR(MAX),
+  "observed" DOUBLE PRECISION,
+  "expected" VARCHAR(MAX),
+  "message" VARCHAR(MAX),
+  "incident" VARCHAR(MAX),
+  "cause" VARCHAR(MAX),
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_incidents" (
+  "run_id" VARCHAR(MAX),
+  "table_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "incident" VARCHAR(MAX),
+  "cause" VARCHAR(MAX),
+  "columns" VARCHAR(MAX),
+  "alerts" INTEGER,
+  "severity" VARCHAR(MAX),
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_incident_events" (
+  "run_id" VARCHAR(MAX),
+  "table_name" VARCHAR(MAX),
+  "incident" VARCHAR(MAX),
+  "event" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "opened" VARCHAR(MAX),
+  "columns" VARCHAR(MAX),
+  "cause" VARCHAR(MAX),
+  "partitions" INTEGER,
+  "severity" VARCHAR(MAX),
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."monitor_acceptances" (
+  "table_name" VARCHAR(MAX),
+  "column_name" VARCHAR(MAX),
+  "metric" VARCHAR(MAX),
+  "from_partition" VARCHAR(MAX),
+  "reason" VARCHAR(MAX),
+  "accepted_by" VARCHAR(MAX),
+  "accepted_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."failed_rows" (
+  "run_id" VARCHAR(MAX),
+  "table_name" VARCHAR(MAX),
+  "check_name" VARCHAR(MAX),
+  "partition" VARCHAR(MAX),
+  "row_number" INTEGER,
+  "row_values" VARCHAR(MAX),
+  "created_at" TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS "slo"."relation_columns" (
+  "table_name" VARCHAR(MAX),
+  "position" INTEGER,
+  "column_name" VARCHAR(MAX),
+  "column_type" VARCHAR(MAX),
+  "run_id" VARCHAR(MAX),
+  "recorded_at" TIMESTAMP
+);
+
+
+-- file: events/checks.sql
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  CASE
+    WHEN DATE_TRUNC('HOUR', CAST("event_ts" AS TIMESTAMP)) IS NULL
+    THEN '(null)'
+    ELSE CAST(DATE_TRUNC('HOUR', CAST("event_ts" AS TIMESTAMP)) AS VARCHAR(MAX))
+  END AS "_slo_partition",
+  COUNT(*) AS "m0",
+  COUNT(CASE WHEN NOT "kind" IN ('click', 'view') THEN 1 END) AS "m1",
+  COUNT("event_id") - COUNT(DISTINCT "event_id") AS "m2"
+FROM "raw"."events"
+GROUP BY
+  DATE_TRUNC('HOUR', CAST("event_ts" AS TIMESTAMP));
+
+
+-- file: events/quarantine_view.sql
+CREATE OR REPLACE VIEW "quarantine"."events" AS
+SELECT
+  *,
+  SUBSTRING(CASE
+    WHEN COALESCE((
+      NOT "kind" IN ('click', 'view')
+    ), FALSE)
+    THEN ', accepted_values_kind'
+    ELSE ''
+  END FROM 3) AS "_slo_violations"
+FROM "raw"."events"
+WHERE
+  COALESCE((
+    NOT "kind" IN ('click', 'view')
+  ), FALSE)
+  AND (
+    CASE
+      WHEN DATE_TRUNC('HOUR', CAST("event_ts" AS TIMESTAMP)) IS NULL
+      THEN '(null)'
+      ELSE CAST(DATE_TRUNC('HOUR', CAST("event_ts" AS TIMESTAMP)) AS VARCHAR(MAX))
+    END IN (
+      SELECT
+        "partition"
+      FROM "slo"."status"
+      WHERE
+        "table_name" = 'events' AND "status" = 'pass'
+    )
+    AND NOT EXISTS(
+      SELECT
+        1
+      FROM "slo"."status"
+      WHERE
+        "table_name" = 'events' AND "status" = 'fail' AND "partition" IS NULL
+    )
+  );
+
+-- file: events/validated_view.sql
+CREATE OR REPLACE VIEW "validated"."events" AS
+SELECT
+  *
+FROM (
+  SELECT
+    "_slo_raw".*
+  FROM "raw"."events" AS "_slo_raw"
+  INNER JOIN (
+    SELECT
+      "_slo_now"."event_ts"
+    FROM (
+      SELECT
+        DATE_TRUNC('HOUR', CAST("event_ts" AS TIMESTAMP)) AS "event_ts",
+        CAST(COUNT(*) AS VARCHAR(MAX)) || ':' || CAST(COALESCE(
+          SUM(
+            CAST(STRTOL(
+              SUBSTRING(MD5(
+                COALESCE('v' || CAST("kind" AS VARCHAR(MAX)), 'n') || '|' || COALESCE('v' || CAST("event_ts" AS VARCHAR(MAX)), 'n') || '|' || COALESCE('v' || CAST("event_id" AS VARCHAR(MAX)), 'n')
+              ) FROM 1 FOR 15),
+              16
+            ) AS DECIMAL(38, 0))
+          ),
+          0
+        ) AS VARCHAR(MAX)) AS "_slo_content"
+      FROM "raw"."events"
+      GROUP BY
+        DATE_TRUNC('HOUR', CAST("event_ts" AS TIMESTAMP))
+    ) AS "_slo_now"
+    INNER JOIN (
+      SELECT DISTINCT
+        "partition",
+        SUBSTRING("fingerprint" FROM 18) AS "_slo_content"
+      FROM "slo"."status"
+      WHERE
+        "table_name" = 'events' AND "status" = 'pass'
+    ) AS "_slo_checked"
+      ON "_slo_checked"."partition" = CASE
+        WHEN "_slo_now"."event_ts" IS NULL
+        THEN '(null)'
+        ELSE CAST("_slo_now"."event_ts" AS VARCHAR(MAX))
+      END
+      AND "_slo_checked"."_slo_content" = "_slo_now"."_slo_content"
+  ) AS "_slo_ok"
+    ON DATE_TRUNC('HOUR', CAST("_slo_raw"."event_ts" AS TIMESTAMP)) = "_slo_ok"."event_ts"
+  UNION ALL
+  SELECT
+    *
+  FROM "raw"."events"
+  WHERE
+    "event_ts" IS NULL
+    AND (
+      EXISTS(
+        SELECT
+          1
+        FROM (
+          SELECT
+            "_slo_now"."event_ts"
+          FROM (
+            SELECT
+              DATE_TRUNC('HOUR', CAST("event_ts" AS TIMESTAMP)) AS "event_ts",
+              CAST(COUNT(*) AS VARCHAR(MAX)) || ':' || CAST(COALESCE(
+                SUM(
+                  CAST(STRTOL(
+                    SUBSTRING(MD5(
+                      COALESCE('v' || CAST("kind" AS VARCHAR(MAX)), 'n') || '|' || COALESCE('v' || CAST("event_ts" AS VARCHAR(MAX)), 'n') || '|' || COALESCE('v' || CAST("event_id" AS VARCHAR(MAX)), 'n')
+                    ) FROM 1 FOR 15),
+                    16
+                  ) AS DECIMAL(38, 0))
+                ),
+                0
+              ) AS VARCHAR(MAX)) AS "_slo_content"
+            FROM "raw"."events"
+            GROUP BY
+              DATE_TRUNC('HOUR', CAST("event_ts" AS TIMESTAMP))
+          ) AS "_slo_now"
+          INNER JOIN (
+            SELECT DISTINCT
+              "partition",
+              SUBSTRING("fingerprint" FROM 18) AS "_slo_content"
+            FROM "slo"."status"
+            WHERE
+              "table_name" = 'events' AND "status" = 'pass'
+          ) AS "_slo_checked"
+            ON "_slo_checked"."partition" = CASE
+              WHEN "_slo_now"."event_ts" IS NULL
+              THEN '(null)'
+              ELSE CAST("_slo_now"."event_ts" AS VARCHAR(MAX))
+            END
+            AND "_slo_checked"."_slo_content" = "_slo_now"."_slo_content"
+        ) AS "_slo_ok"
+        WHERE
+          "_slo_ok"."event_ts" IS NULL
+          AND (
+            EXISTS(
+              SELECT
+                1
+              FROM "slo"."status"
+              WHERE
+                "table_name" = 'events' AND "partition" = '(null)' AND "status" = 'pass'
+            )
+          )
+      )
+    )
+) AS "_slo_verified"
+WHERE
+  (
+    NOT COALESCE((
+      NOT "kind" IN ('click', 'view')
+    ), FALSE)
+  )
+  AND (
+    CASE
+      WHEN DATE_TRUNC('HOUR', CAST("event_ts" AS TIMESTAMP)) IS NULL
+      THEN '(null)'
+      ELSE CAST(DATE_TRUNC('HOUR', CAST("event_ts" AS TIMESTAMP)) AS VARCHAR(MAX))
+    END IN (
+      SELECT
+        "partition"
+      FROM "slo"."status"
+      WHERE
+        "table_name" = 'events' AND "status" = 'pass'
+    )
+    AND NOT EXISTS(
+      SELECT
+        1
+      FROM "slo"."status"
+      WHERE
+        "table_name" = 'events' AND "status" = 'fail' AND "partition" IS NULL
+    )
+  );
+
+-- file: monthly/checks.sql
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  CASE
+    WHEN CAST(DATE_TRUNC('MONTH', CAST("billed_on" AS TIMESTAMP)) AS DATE) IS NULL
+    THEN '(null)'
+    ELSE CAST(CAST(DATE_TRUNC('MONTH', CAST("billed_on" AS TIMESTAMP)) AS DATE) AS VARCHAR(MAX))
+  END AS "_slo_partition",
+  COUNT(*) AS "m0",
+  COUNT(CASE WHEN "amount" IS NULL THEN 1 END) AS "m1"
+FROM "raw"."monthly"
+GROUP BY
+  CAST(DATE_TRUNC('MONTH', CAST("billed_on" AS TIMESTAMP)) AS DATE);
+
+
+-- file: monthly/quarantine_view.sql
+CREATE OR REPLACE VIEW "quarantine"."monthly" AS
+SELECT
+  *,
+  CAST(NULL AS VARCHAR(MAX)) AS "_slo_violations"
+FROM "raw"."monthly"
+WHERE
+  FALSE;
+
+-- file: monthly/validated_view.sql
+CREATE OR REPLACE VIEW "validated"."monthly" AS
+SELECT
+  *
+FROM (
+  SELECT
+    "_slo_raw".*
+  FROM "raw"."monthly" AS "_slo_raw"
+  INNER JOIN (
+    SELECT
+      "_slo_now"."billed_on"
+    FROM (
+      SELECT
+        CAST(DATE_TRUNC('MONTH', CAST("billed_on" AS TIMESTAMP)) AS DATE) AS "billed_on",
+        CAST(COUNT(*) AS VARCHAR(MAX)) || ':' || CAST(COALESCE(
+          SUM(
+            CAST(STRTOL(
+              SUBSTRING(MD5(
+                COALESCE('v' || CAST("amount" AS VARCHAR(MAX)), 'n') || '|' || COALESCE('v' || CAST("billed_on" AS VARCHAR(MAX)), 'n')
+              ) FROM 1 FOR 15),
+              16
+            ) AS DECIMAL(38, 0))
+          ),
+          0
+        ) AS VARCHAR(MAX)) AS "_slo_content"
+      FROM "raw"."monthly"
+      GROUP BY
+        CAST(DATE_TRUNC('MONTH', CAST("billed_on" AS TIMESTAMP)) AS DATE)
+    ) AS "_slo_now"
+    LEFT JOIN (
+      SELECT DISTINCT
+        "partition",
+        SUBSTRING("fingerprint" FROM 18) AS "_slo_content"
+      FROM "slo"."status"
+      WHERE
+        "table_name" = 'monthly'
+    ) AS "_slo_checked"
+      ON "_slo_checked"."partition" = CASE
+        WHEN "_slo_now"."billed_on" IS NULL
+        THEN '(null)'
+        ELSE CAST("_slo_now"."billed_on" AS VARCHAR(MAX))
+      END
+    WHERE
+      CASE
+        WHEN "_slo_checked"."partition" IS NULL
+        THEN CAST('slocompile: validated.monthly is blocked: partition ' || CASE
+          WHEN "_slo_now"."billed_on" IS NULL
+          THEN '(null)'
+          ELSE CAST("_slo_now"."billed_on" AS VARCHAR(MAX))
+        END || ' has not been checked yet (build to check it)' AS INTEGER) = 0
+        WHEN "_slo_checked"."_slo_content" IS NULL
+        OR "_slo_checked"."_slo_content" <> "_slo_now"."_slo_content"
+        THEN CAST('slocompile: validated.monthly is blocked: partition ' || CASE
+          WHEN "_slo_now"."billed_on" IS NULL
+          THEN '(null)'
+          ELSE CAST("_slo_now"."billed_on" AS VARCHAR(MAX))
+        END || ' changed since it was checked (build again to check it)' AS INTEGER) = 0
+        ELSE TRUE
+      END
+  ) AS "_slo_ok"
+    ON CAST(DATE_TRUNC('MONTH', CAST("_slo_raw"."billed_on" AS TIMESTAMP)) AS DATE) = "_slo_ok"."billed_on"
+  UNION ALL
+  SELECT
+    *
+  FROM "raw"."monthly"
+  WHERE
+    "billed_on" IS NULL
+    AND (
+      EXISTS(
+        SELECT
+          1
+        FROM (
+          SELECT
+            "_slo_now"."billed_on"
+          FROM (
+            SELECT
+              CAST(DATE_TRUNC('MONTH', CAST("billed_on" AS TIMESTAMP)) AS DATE) AS "billed_on",
+              CAST(COUNT(*) AS VARCHAR(MAX)) || ':' || CAST(COALESCE(
+                SUM(
+                  CAST(STRTOL(
+                    SUBSTRING(MD5(
+                      COALESCE('v' || CAST("amount" AS VARCHAR(MAX)), 'n') || '|' || COALESCE('v' || CAST("billed_on" AS VARCHAR(MAX)), 'n')
+                    ) FROM 1 FOR 15),
+                    16
+                  ) AS DECIMAL(38, 0))
+                ),
+                0
+              ) AS VARCHAR(MAX)) AS "_slo_content"
+            FROM "raw"."monthly"
+            GROUP BY
+              CAST(DATE_TRUNC('MONTH', CAST("billed_on" AS TIMESTAMP)) AS DATE)
+          ) AS "_slo_now"
+          LEFT JOIN (
+            SELECT DISTINCT
+              "partition",
+              SUBSTRING("fingerprint" FROM 18) AS "_slo_content"
+            FROM "slo"."status"
+            WHERE
+              "table_name" = 'monthly'
+          ) AS "_slo_checked"
+            ON "_slo_checked"."partition" = CASE
+              WHEN "_slo_now"."billed_on" IS NULL
+              THEN '(null)'
+              ELSE CAST("_slo_now"."billed_on" AS VARCHAR(MAX))
+            END
+          WHERE
+            CASE
+              WHEN "_slo_checked"."partition" IS NULL
+              THEN CAST('slocompile: validated.monthly is blocked: partition ' || CASE
+                WHEN "_slo_now"."billed_on" IS NULL
+                THEN '(null)'
+                ELSE CAST("_slo_now"."billed_on" AS VARCHAR(MAX))
+              END || ' has not been checked yet (build to check it)' AS INTEGER) = 0
+              WHEN "_slo_checked"."_slo_content" IS NULL
+              OR "_slo_checked"."_slo_content" <> "_slo_now"."_slo_content"
+              THEN CAST('slocompile: validated.monthly is blocked: partition ' || CASE
+                WHEN "_slo_now"."billed_on" IS NULL
+                THEN '(null)'
+                ELSE CAST("_slo_now"."billed_on" AS VARCHAR(MAX))
+              END || ' changed since it was checked (build again to check it)' AS INTEGER) = 0
+              ELSE TRUE
+            END
+        ) AS "_slo_ok"
+        WHERE
+          "_slo_ok"."billed_on" IS NULL
+          AND (
+            EXISTS(
+              SELECT
+                1
+              FROM "slo"."status"
+              WHERE
+                "table_name" = 'monthly' AND "partition" = '(null)'
+            )
+          )
+      )
+    )
+) AS "_slo_verified"
+WHERE
+  (
+    SELECT
+      CASE
+        WHEN COUNT(*) > 0
+        THEN CAST('slocompile: validated.monthly is blocked by failed SLOs: ' || LISTAGG(COALESCE("partition", 'whole table') || ': ' || "failed_checks", '; ') WITHIN GROUP (ORDER BY
+          COALESCE("partition", 'whole table') || ': ' || "failed_checks" NULLS FIRST) AS INTEGER) = 0
+        ELSE TRUE
+      END
+    FROM "slo"."status"
+    WHERE
+      "table_name" = 'monthly' AND "status" = 'fail'
+  );
+
+-- file: weekly/checks.sql
+-- fused scan: metrics sharing one filter share one scan
+SELECT
+  CASE
+    WHEN CAST(DATE_TRUNC('WEEK', CAST("loaded_at" AS TIMESTAMP)) AS DATE) IS NULL
+    THEN '(null)'
+    ELSE CAST(CAST(DATE_TRUNC('WEEK', CAST("loaded_at" AS TIMESTAMP)) AS DATE) AS VARCHAR(MAX))
+  END AS "_slo_partition",
+  COUNT(*) AS "m0",
+  COUNT("user_id") - COUNT(DISTINCT "user_id") AS "m1"
+FROM "raw"."weekly"
+GROUP BY
+  CAST(DATE_TRUNC('WEEK', CAST("loaded_at" AS TIMESTAMP)) AS DATE);
+
+
+-- file: weekly/quarantine_view.sql
+CREATE OR REPLACE VIEW "quarantine"."weekly" AS
+SELECT
+  *,
+  CAST(NULL AS VARCHAR(MAX)) AS "_slo_violations"
+FROM "slo_versions"."weekly" AS "_v"
+WHERE
+  FALSE
+  AND (
+    (
+      SELECT
+        CASE
+          WHEN COUNT(*) = 0
+          THEN CAST('slocompile: validated.weekly has no version that passed its SLOs yet (gate last_good); published versions: ' || CAST(COUNT(*) AS VARCHAR(MAX)) AS INTEGER) = 0
+          ELSE TRUE
+        END
+      FROM "slo"."published" AS "_p"
+      WHERE
+        "_p"."table_name" = 'weekly'
+    )
+    AND EXISTS(
+      SELECT
+        1
+      FROM "slo"."published" AS "_p"
+      WHERE
+        (
+          "_p"."table_name" = 'weekly' AND "_p"."version" = "_v"."_slo_version"
+        )
+        AND "_p"."partition" = CASE
+          WHEN CAST(DATE_TRUNC('WEEK', CAST("_v"."loaded_at" AS TIMESTAMP)) AS DATE) IS NULL
+          THEN '(null)'
+          ELSE CAST(CAST(DATE_TRUNC('WEEK', CAST("_v"."loaded_at" AS TIMESTAMP)) AS DATE) AS VARCHAR(MAX))
+        END
+    )
+  );
+
+-- file: weekly/validated_view.sql
+CREATE OR REPLACE VIEW "validated"."weekly" AS
+SELECT
+  *
+FROM "slo_versions"."weekly" AS "_v"
+WHERE
+  (
+    SELECT
+      CASE
+        WHEN COUNT(*) = 0
+        THEN CAST('slocompile: validated.weekly has no version that passed its SLOs yet (gate last_good); published versions: ' || CAST(COUNT(*) AS VARCHAR(MAX)) AS INTEGER) = 0
+        ELSE TRUE
+      END
+    FROM "slo"."published" AS "_p"
+    WHERE
+      "_p"."table_name" = 'weekly'
+  )
+  AND EXISTS(
+    SELECT
+      1
+    FROM "slo"."published" AS "_p"
+    WHERE
+      (
+        "_p"."table_name" = 'weekly' AND "_p"."version" = "_v"."_slo_version"
+      )
+      AND "_p"."partition" = CASE
+        WHEN CAST(DATE_TRUNC('WEEK', CAST("_v"."loaded_at" AS TIMESTAMP)) AS DATE) IS NULL
+        THEN '(null)'
+        ELSE CAST(CAST(DATE_TRUNC('WEEK', CAST("_v"."loaded_at" AS TIMESTAMP)) AS DATE) AS VARCHAR(MAX))
+      END
+  );
+

@@ -1,0 +1,29 @@
+-- orders.unique_customer_sku
+SELECT CASE WHEN CAST(DATE_TRUNC('DAY', CAST(`placed_at` AS TIMESTAMP)) AS DATE) IS NULL THEN '(null)' ELSE CAST(CAST(DATE_TRUNC('DAY', CAST(`placed_at` AS TIMESTAMP)) AS DATE) AS STRING) END AS `_slo_partition`, `customer` AS `customer`, `sku` AS `sku`, COUNT(*) AS `_slo_rows` FROM `raw`.`orders` WHERE ((CASE WHEN CAST(DATE_TRUNC('DAY', CAST(`placed_at` AS TIMESTAMP)) AS DATE) IS NULL THEN '(null)' ELSE CAST(CAST(DATE_TRUNC('DAY', CAST(`placed_at` AS TIMESTAMP)) AS DATE) AS STRING) END IN ('2026-01-02', '(null)')) AND (NOT `customer` IS NULL)) AND (NOT `sku` IS NULL) GROUP BY CASE WHEN CAST(DATE_TRUNC('DAY', CAST(`placed_at` AS TIMESTAMP)) AS DATE) IS NULL THEN '(null)' ELSE CAST(CAST(DATE_TRUNC('DAY', CAST(`placed_at` AS TIMESTAMP)) AS DATE) AS STRING) END, `customer`, `sku` HAVING COUNT(*) > 1 ORDER BY 1, 2, 3, 4 LIMIT 7;
+
+-- orders.relationship_customer
+SELECT CASE WHEN CAST(DATE_TRUNC('DAY', CAST(`placed_at` AS TIMESTAMP)) AS DATE) IS NULL THEN '(null)' ELSE CAST(CAST(DATE_TRUNC('DAY', CAST(`placed_at` AS TIMESTAMP)) AS DATE) AS STRING) END AS `_slo_partition`, `order_id` AS `order_id`, `customer` AS `customer` FROM `raw`.`orders` AS `_slo_t` WHERE ((`amount` > 0) AND (CASE WHEN CAST(DATE_TRUNC('DAY', CAST(`placed_at` AS TIMESTAMP)) AS DATE) IS NULL THEN '(null)' ELSE CAST(CAST(DATE_TRUNC('DAY', CAST(`placed_at` AS TIMESTAMP)) AS DATE) AS STRING) END IN ('2026-01-02', '(null)'))) AND (NOT `customer` IS NULL AND NOT EXISTS(SELECT 1 FROM `dims`.`customers` AS `_slo_r` WHERE `_slo_r`.`id` = `_slo_t`.`customer`)) ORDER BY 1, 2, 3 LIMIT 7;
+
+-- orders.refunds_match
+WITH `r` AS (SELECT `order_id`, SUM(`amount`) AS `refunded` FROM `raw`.`refunds` AS `refunds` GROUP BY `order_id`) SELECT * FROM (SELECT `o`.`order_id`, `o`.`amount`, `r`.`refunded`, ROW_NUMBER() OVER (PARTITION BY `o`.`customer` ORDER BY `o`.`order_id` NULLS LAST) AS `nth` FROM `raw`.`orders` AS `o` JOIN `r` ON `r`.`order_id` = `o`.`order_id` WHERE `r`.`refunded` > `o`.`amount`) AS `_slo_q` ORDER BY 1, 2, 3, 4 LIMIT 7;
+
+-- orders.assert
+SELECT * FROM (SELECT * FROM `raw`.`orders` WHERE `amount` < 0) AS `_slo_q` LIMIT 7;
+
+-- orders.not_null_order_id
+SELECT CASE WHEN CAST(DATE_TRUNC('DAY', CAST(`placed_at` AS TIMESTAMP)) AS DATE) IS NULL THEN '(null)' ELSE CAST(CAST(DATE_TRUNC('DAY', CAST(`placed_at` AS TIMESTAMP)) AS DATE) AS STRING) END AS `_slo_partition`, `order_id` AS `order_id` FROM `raw`.`orders` WHERE COALESCE((`order_id` IS NULL), FALSE) AND (CASE WHEN CAST(DATE_TRUNC('DAY', CAST(`placed_at` AS TIMESTAMP)) AS DATE) IS NULL THEN '(null)' ELSE CAST(CAST(DATE_TRUNC('DAY', CAST(`placed_at` AS TIMESTAMP)) AS DATE) AS STRING) END IN ('2026-01-02', '(null)')) ORDER BY 1, 2 LIMIT 7;
+
+-- orders.between_amount
+SELECT CASE WHEN CAST(DATE_TRUNC('DAY', CAST(`placed_at` AS TIMESTAMP)) AS DATE) IS NULL THEN '(null)' ELSE CAST(CAST(DATE_TRUNC('DAY', CAST(`placed_at` AS TIMESTAMP)) AS DATE) AS STRING) END AS `_slo_partition`, `order_id` AS `order_id`, `amount` AS `amount` FROM `raw`.`orders` WHERE (COALESCE((`customer` <> 'test'), FALSE) AND COALESCE(((`amount` < 0) OR (`amount` > 10000)), FALSE)) AND (CASE WHEN CAST(DATE_TRUNC('DAY', CAST(`placed_at` AS TIMESTAMP)) AS DATE) IS NULL THEN '(null)' ELSE CAST(CAST(DATE_TRUNC('DAY', CAST(`placed_at` AS TIMESTAMP)) AS DATE) AS STRING) END IN ('2026-01-02', '(null)')) ORDER BY 1, 2, 3 LIMIT 7;
+
+-- orders.accepted_values_customer
+SELECT CASE WHEN CAST(DATE_TRUNC('DAY', CAST(`placed_at` AS TIMESTAMP)) AS DATE) IS NULL THEN '(null)' ELSE CAST(CAST(DATE_TRUNC('DAY', CAST(`placed_at` AS TIMESTAMP)) AS DATE) AS STRING) END AS `_slo_partition`, `order_id` AS `order_id`, `customer` AS `customer` FROM `raw`.`orders` WHERE COALESCE((NOT `customer` IN ('a', 'b')), FALSE) AND (CASE WHEN CAST(DATE_TRUNC('DAY', CAST(`placed_at` AS TIMESTAMP)) AS DATE) IS NULL THEN '(null)' ELSE CAST(CAST(DATE_TRUNC('DAY', CAST(`placed_at` AS TIMESTAMP)) AS DATE) AS STRING) END IN ('2026-01-02', '(null)')) ORDER BY 1, 2, 3 LIMIT 7;
+
+-- orders.matches_customer
+SELECT CASE WHEN CAST(DATE_TRUNC('DAY', CAST(`placed_at` AS TIMESTAMP)) AS DATE) IS NULL THEN '(null)' ELSE CAST(CAST(DATE_TRUNC('DAY', CAST(`placed_at` AS TIMESTAMP)) AS DATE) AS STRING) END AS `_slo_partition`, `order_id` AS `order_id`, `customer` AS `customer` FROM `raw`.`orders` WHERE COALESCE((NOT (`customer` RLIKE '^[a-z]+$')), FALSE) AND (CASE WHEN CAST(DATE_TRUNC('DAY', CAST(`placed_at` AS TIMESTAMP)) AS DATE) IS NULL THEN '(null)' ELSE CAST(CAST(DATE_TRUNC('DAY', CAST(`placed_at` AS TIMESTAMP)) AS DATE) AS STRING) END IN ('2026-01-02', '(null)')) ORDER BY 1, 2, 3 LIMIT 7;
+
+-- orders.key
+SELECT CASE WHEN CAST(DATE_TRUNC('DAY', CAST(`placed_at` AS TIMESTAMP)) AS DATE) IS NULL THEN '(null)' ELSE CAST(CAST(DATE_TRUNC('DAY', CAST(`placed_at` AS TIMESTAMP)) AS DATE) AS STRING) END AS `_slo_partition`, `order_id` AS `order_id`, COUNT(*) AS `_slo_rows` FROM `raw`.`orders` WHERE (CASE WHEN CAST(DATE_TRUNC('DAY', CAST(`placed_at` AS TIMESTAMP)) AS DATE) IS NULL THEN '(null)' ELSE CAST(CAST(DATE_TRUNC('DAY', CAST(`placed_at` AS TIMESTAMP)) AS DATE) AS STRING) END IN ('2026-01-02', '(null)')) AND (NOT `order_id` IS NULL) GROUP BY CASE WHEN CAST(DATE_TRUNC('DAY', CAST(`placed_at` AS TIMESTAMP)) AS DATE) IS NULL THEN '(null)' ELSE CAST(CAST(DATE_TRUNC('DAY', CAST(`placed_at` AS TIMESTAMP)) AS DATE) AS STRING) END, `order_id` HAVING COUNT(*) > 1 ORDER BY 1, 2, 3 LIMIT 7;
+
+-- refunds.expression_order_id
+SELECT `order_id` AS `order_id` FROM `raw`.`refunds` WHERE COALESCE((NOT (`order_id` > 0)), FALSE) ORDER BY 1 LIMIT 7;
