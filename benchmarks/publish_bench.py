@@ -3,7 +3,7 @@
 Usage:
     python benchmarks/publish_bench.py [--runs 5] [--tables 12] [--checks 100] [--partitions 10]
                                        [--rows 2000] [--dir DIR] [--only many|example|unchanged] [--profile]
-                                       [--before]
+                                       [--before] [--before-samples]
 
 Two projects, each on a fresh copy of its warehouse before every run (untimed), so every build
 is a first build (every partition checked, every result, metric, status and view written):
@@ -26,7 +26,9 @@ interleaved round by round (the order alternates), RUNS runs of two whole proces
   build     slocompile build --quiet
 
 (--before: and the build with its meta rows written as sqlglot-built INSERT ... VALUES
-statements, the path before the bulk inserts), and prints min and median wall time, median CPU
+statements, the path before the bulk inserts; --before-samples: and the build with each failed-row
+sample query sent alone and run_results.json/manifest.json written by json.dumps(indent=2)), and
+prints min and median wall time, median CPU
 time (user + system; the steadier figure on a shared machine), and build / queries (target: at
 most 1.3x, wall). The machine's other load
 stretches both sides alike within a round; the ratio is of medians. The children run with
@@ -78,6 +80,18 @@ BEFORE = r"""
 import sys
 from slocompile.sqltrees import meta
 meta.rows = lambda schemas, name, values: meta.insert(schemas, name, values)
+import slocompile.cli as cli
+cli.main(["build", "--quiet"])
+"""
+
+# --before-samples: the build with each failed-row sample query sent alone (no UNION ALL batches)
+# and its JSON artifacts written by json.dumps(indent=2) (the pure-Python encoder), as before.
+BEFORE_SAMPLES = r"""
+import json
+from slocompile.run import failures
+from slocompile.reports import artifacts
+failures.BATCH = 1
+artifacts.pretty_json = lambda data: json.dumps(data, indent=2, default=str, ensure_ascii=False)
 import slocompile.cli as cli
 cli.main(["build", "--quiet"])
 """
@@ -238,7 +252,7 @@ def child(cmd: list[str], cwd: str) -> tuple[float, float, int]:
     return time.perf_counter() - t0, ru.ru_utime + ru.ru_stime, os.waitstatus_to_exitcode(status)
 
 
-def bench(name: str, root: str, runs: int, before: bool = False) -> float:
+def bench(name: str, root: str, runs: int, before: bool = False, before_samples: bool = False) -> float:
     sqls = os.path.join(root, "scans.json")
     fresh(root)
     subprocess.run([sys.executable, "-c", RECORDER, sqls], cwd=root, check=True, stdout=subprocess.DEVNULL)
@@ -250,6 +264,8 @@ def bench(name: str, root: str, runs: int, before: bool = False) -> float:
             "build": slocompile_cmd() + ["build", "--quiet"]}
     if before:
         cmds["before"] = [sys.executable, "-c", BEFORE]
+    if before_samples:
+        cmds["samples"] = [sys.executable, "-c", BEFORE_SAMPLES]
     walls: dict[str, list[float]] = {k: [] for k in cmds}
     cpus: dict[str, list[float]] = {k: [] for k in cmds}
     codes: dict[str, set[int]] = {k: set() for k in cmds}
@@ -269,7 +285,8 @@ def bench(name: str, root: str, runs: int, before: bool = False) -> float:
           f"queries {sorted(codes['queries'])})")
     print(f"  {'':34s} {'wall min':>9s} {'median':>7s} {'cpu median':>11s}")
     labels = {"queries": "the check queries alone (python)", "build": "slocompile build --quiet",
-              "before": "build, meta rows as VALUES (before)"}
+              "before": "build, meta rows as VALUES (before)",
+              "samples": "build, samples 1 by 1, json indent=2"}
     for k in order:
         print(f"  {labels[k]:34s} {min(walls[k]):9.3f} {med[k]:7.3f} {statistics.median(cpus[k]):11.3f}")
     ratio = med["build"] / med["queries"]
@@ -279,6 +296,10 @@ def bench(name: str, root: str, runs: int, before: bool = False) -> float:
     if before:
         print(f"  before / build: {med['before'] / med['build']:.2f}x wall, "
               f"{statistics.median(cpus['before']) / statistics.median(cpus['build']):.2f}x CPU")
+    if before_samples:
+        print(f"  samples 1 by 1, json indent=2 / build: {med['samples'] / med['build']:.2f}x wall, "
+              f"{statistics.median(cpus['samples']) / statistics.median(cpus['build']):.2f}x CPU; "
+              f"{med['samples'] - med['build']:+.3f} s wall")
     return ratio
 
 
@@ -315,6 +336,8 @@ def main(argv=None) -> int:
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--before", action="store_true", help="also time the build with the meta rows written as "
                     "INSERT ... VALUES statements (the path before the bulk inserts; slow)")
+    ap.add_argument("--before-samples", action="store_true", help="also time the build with each failed-row "
+                    "sample query sent alone and the JSON artifacts written by json.dumps(indent=2)")
     args = ap.parse_args(argv)
     projects = {}
     if args.only in (None, "many"):
@@ -332,7 +355,7 @@ def main(argv=None) -> int:
         bench_unchanged(root, args.runs)
     for name, root in projects.items():
         if args.runs:
-            bench(name, root, args.runs, args.before)
+            bench(name, root, args.runs, args.before, args.before_samples)
         if args.profile:
             profile(name, root)
     return 0

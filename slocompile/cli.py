@@ -78,24 +78,27 @@ project_dir = click.option("--project-dir", "-p", default=".", show_default=True
                            help="The project folder (holding slocompile.yml).")
 var_opt = click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="Override a var (repeatable).")
 select_opt = click.option("--select", "-s", multiple=True,
-                          help="Only these tables (repeatable); state:modified: the tables whose declarations "
-                               "changed since --state.")
+                          help="Only these tables (repeatable; space-separated: any of them, comma-joined: all "
+                               "of them): names, tag:NAME, owner:NAME; state:modified: the tables whose "
+                               "declarations changed since --state.")
 state_opt = click.option("--state", type=click.Path(), metavar="PATH",
                          help="An earlier target/ folder (its manifest.json) that state:modified compares with.")
 
 
 def _selection(project, select, state) -> list[str] | None:
     """--select names, with state:modified expanded (tools.state); None: every table."""
+    from slocompile.run.selectors import words
     from slocompile.tools.state import modified, split_select
 
-    names, methods = split_select(select)
+    names, methods = split_select(words(select, {t.name for t in project.spec.tables}))
     if not methods:
         if state:
             raise click.UsageError("--state goes with --select state:modified")
         return names or None
     chosen = set(modified(project.spec, state)) | set(names)
-    return [t.name for t in project.spec.tables if t.name in chosen] + [n for n in names if n not in chosen
-                                                                         and project.spec.table(n) is None]
+    # other selectors (tag:, owner:, globs, unknown names: errors) go on to run.selectors
+    return [t.name for t in project.spec.tables if t.name in chosen] + [n for n in names
+                                                                         if project.spec.table(n) is None]
 
 
 ci_format = click.option("--format", "fmt", type=click.Choice(["text", "github"]), default="text", show_default=True,
@@ -206,7 +209,8 @@ def build(project_dir, target, select, state, partitions, full_refresh, quiet, f
 @project_dir
 @click.option("--target", "-t", help="Target from slocompile.yml (default: the project's target).")
 @click.option("--select", "-s", multiple=True,
-              help="Only these tables (repeatable); default: every table with monitor:. A table without "
+              help="Only these tables (repeatable; names, tag:NAME, owner:NAME, as in build); default: every "
+                   "table with monitor:. A table without "
                    "monitor: is replayed as if it had monitor: all.")
 @click.option("--start", metavar="P", help="Print alerts from this partition on (earlier ones still form the history).")
 @click.option("--end", metavar="P", help="Replay up to this partition (default: the last).")
@@ -231,7 +235,8 @@ def backtest(project_dir, target, select, start, end, fmt, variables):
 @main.command()
 @project_dir
 @click.option("--target", "-t", help="Target from slocompile.yml (default: the project's target).")
-@click.option("--select", "-s", multiple=True, help="Only these tables (repeatable).")
+@click.option("--select", "-s", multiple=True,
+              help="Only these tables (repeatable; names, tag:NAME, owner:NAME, as in build).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here (default: target/report.html).")
 @click.option("--last", type=click.IntRange(min=1), default=90, show_default=True, metavar="N",
               help="Show the newest N partitions in the status grid and the metric plots.")

@@ -647,3 +647,50 @@ def test_select_state_errors_exit_2(tmp_path):
                           (("--state", "target"), "--state goes with --select state:modified")]:
         out = cli("build", *args, cwd=root, check=2)
         assert message in out.stderr, (args, out.stderr)
+
+
+TAGGED_TABLES = """\
+tables:
+  - name: orders
+    relation: raw.orders
+    owner: sales
+    tags: [core]
+    checks:
+      - row_count: {min: 3}
+  - name: payments
+    relation: raw.payments
+    owner: finance
+    checks:
+      - row_count: {min: 3}
+"""
+
+
+def test_select_by_owner_and_tag_on_build_report_and_with_state_modified(tmp_path):
+    root = _ci_project(tmp_path, 5)
+    con = duckdb.connect(os.path.join(root, "warehouse.duckdb"))
+    con.execute("CREATE TABLE raw.payments AS SELECT range AS id FROM range(1)")
+    con.close()
+    decl = os.path.join(root, "slos", "orders.yml")
+    with open(decl, "w") as fh:
+        fh.write(TAGGED_TABLES)
+    cli("compile", cwd=root, check=0)
+    shutil.copytree(os.path.join(root, "target"), os.path.join(root, "prod"))
+
+    def built(*args, check=0) -> list[str]:
+        cli("build", *args, cwd=root, check=check)
+        with open(os.path.join(root, "target", "run_results.json"), encoding="utf-8") as fh:
+            return [t["table"] for t in json.load(fh)["tables"]]
+
+    assert built("--select", "tag:core") == ["orders"]
+    assert built("-s", "owner:finance", check=1) == ["payments"]
+    assert built("-s", "owner:finance tag:core", check=1) == ["orders", "payments"]
+    assert built("-s", "owner:sales,tag:core") == ["orders"]
+    report = cli("report", "--format", "markdown", "--select", "owner:finance", cwd=root, check=0).stdout
+    assert "`payments`" in report and "`orders`" not in report
+    with open(decl, "w") as fh:
+        fh.write(TAGGED_TABLES.replace("finance\n    checks:\n      - row_count: {min: 3}",
+                                       "finance\n    checks:\n      - row_count: {min: 1}"))
+    assert built("-s", "state:modified", "--state", "prod") == ["payments"]
+    assert built("-s", "state:modified tag:core", "--state", "prod") == ["orders", "payments"]
+    out = cli("build", "-s", "owner:nobody", cwd=root, check=2)
+    assert "no table, column or check has owner 'nobody' (owners: finance, sales)" in out.stderr

@@ -13,6 +13,7 @@ from dataclasses import replace
 from slocompile.checks import REGISTRY
 from slocompile.checks.partitions import with_partitions_complete
 from slocompile.declarations.columns import check_column_type, check_values_fit_column
+from slocompile.declarations.metadata import METADATA_FIELDS, labelled, labels_of, read_labels
 from slocompile.declarations.paths import slo_files
 from slocompile.declarations.project import (
     PROJECT_FILE,
@@ -76,6 +77,8 @@ COMMON_CHECK_FIELDS = {
     "severity": Field("enum", default="error", choices=SEVERITIES, doc="error fails the build; warn reports."),
     "where": Field("sql", doc="A row filter: the check only sees rows where this is true."),
 }
+for _fields in (TABLE_FIELDS, COLUMN_FIELDS, COMMON_CHECK_FIELDS):
+    _fields.update(METADATA_FIELDS)
 PARTITION_FIELDS = {
     "column": Field("str", required=True, doc="The partition column (a date or timestamp)."),
     "granularity": Field("enum", choices=GRAINS, doc="The partitions' size: the column truncated to it."),
@@ -180,6 +183,7 @@ def _table(node: Node, display: str, dialect: str, problems: ProblemCollector) -
             problems.add(node.key_locs[key], f"'{key}': {feature} are not available in this version yet")
     name = raw["name"] or "?"
     where = f"table '{name}'"
+    labels = read_labels(node, raw, where, problems)
     raw["partition"], grain = _partition(node.value.get("partition"), where, problems)
     unusable = _unusable_table_name(name) if raw["name"] else None
     if unusable:
@@ -199,11 +203,12 @@ def _table(node: Node, display: str, dialect: str, problems: ProblemCollector) -
         except ValueError as e:
             problems.add(node.value["relation"].loc, f"{where}: relation {e}")
             ok = False
-    columns, column_nodes = _columns(node.value.get("columns"), where, dialect, problems)
+    columns, column_nodes = _columns(node.value.get("columns"), where, dialect, problems, labels)
     known = None
     if columns:
         known = {c.name for c in columns} | set(raw["key"] or ()) | ({raw["partition"]} if raw["partition"] else set())
     ctx = _TableContext(name, dialect, known, problems, {c.name: c.type for c in columns})
+    ctx.labels = {None: labels, **{c.name: labels_of(c) for c in columns}}
     for field_name in ("partition",):
         if raw[field_name] and known is not None and raw[field_name] not in known:
             problems.add(node.value[field_name].loc, f"{where}: unknown column '{raw[field_name]}'")
@@ -233,6 +238,7 @@ def _table(node: Node, display: str, dialect: str, problems: ProblemCollector) -
     checks = with_partitions_complete(checks, name, raw["partition"], raw["cadence"],
                                       node.key_locs.get("cadence", node.loc), problems, grain)
     checks = _name_checks(with_schema_changes(checks, monitor, name), where, problems)
+    checks = [labelled(c, labels_of(c).under(labels)) for c in checks]  # the implied checks: the table's
     monitor = _with_drift_columns(monitor, checks, raw["partition"], where, problems)
     if not ok:
         return None
@@ -240,7 +246,8 @@ def _table(node: Node, display: str, dialect: str, problems: ProblemCollector) -
     return TableSpec(name=name, relation=relation, relation_text=raw["relation"], key=tuple(raw["key"] or ()),
                      partition=raw["partition"], gate=raw["gate"], monitor=monitor, columns=tuple(columns),
                      checks=tuple(checks), loc=node.loc, file=display, row_status=bool(raw["row_status"]),
-                     keep=raw["keep"], partition_grain=grain)
+                     keep=raw["keep"], partition_grain=grain, owner=labels.owner, tags=labels.tags,
+                     meta=labels.meta)
 
 
 def timestamp_needs_grain(where: str, column: str, type_text: str) -> str:
@@ -370,7 +377,7 @@ def _with_param(check, key, value):
     return replace(check, params={**check.params, key: value})
 
 
-def _columns(node: Node | None, where: str, dialect: str, problems: ProblemCollector):
+def _columns(node: Node | None, where: str, dialect: str, problems: ProblemCollector, parent=None):
     if node is None:
         return [], []
     if not node.is_list:
@@ -391,7 +398,9 @@ def _columns(node: Node | None, where: str, dialect: str, problems: ProblemColle
         seen[raw["name"]] = c.loc
         if raw["type"]:
             check_column_type(raw["type"], c.value["type"].loc, f"{where}, column '{raw['name']}'", dialect, problems)
-        out.append(ColumnSpec(raw["name"], raw["type"], c.loc))
+        labels = read_labels(c, raw, f"{where}, column '{raw['name']}'", problems, parent)
+        out.append(ColumnSpec(raw["name"], raw["type"], c.loc, owner=labels.owner, tags=labels.tags,
+                              meta=labels.meta))
         nodes.append(c)
     return out, nodes
 
@@ -403,6 +412,7 @@ class _TableContext:
                  types: dict[str, str | None]):
         self.table, self.dialect, self.known, self.problems = table, dialect, known, problems
         self.types = types  # declared column types
+        self.labels: dict = {}  # column name (None: the table) -> its metadata.Labels
 
     def checks(self, node: Node, column: str | None) -> list:
         where = f"table '{self.table}'" + (f", column '{column}'" if column else "")
@@ -453,6 +463,7 @@ class _TableContext:
         params = read_mapping(params_node, fields, what, self.problems)
         if params is None:
             return None
+        own = {k: params.pop(k) for k in METADATA_FIELDS}
         before = len(self.problems.problems)
         ctype.validate(params, params_node.loc, self.problems)
         if len(self.problems.problems) > before:
@@ -484,8 +495,10 @@ class _TableContext:
                 return None
             params[f"{key}_text"] = params[key]
             params[key] = parsed
+        labels = read_labels(params_node, own, what, self.problems, self.labels.get(col) or self.labels.get(None))
         check = CheckSpec(type=type_name, name=name or "", table=self.table, column=col, severity=severity,
-                          where=where_expr, params=params, loc=type_loc)
+                          where=where_expr, params=params, loc=type_loc, owner=labels.owner, tags=labels.tags,
+                          meta=labels.meta)
         for ref in ctype.referenced_columns(check):
             if typo_of(ref, self.known):
                 self.problems.add(type_loc, f"{what}: unknown column '{ref}'{typo_of(ref, self.known)}")

@@ -54,6 +54,10 @@ TRIGGER_FIELDS = {
     "on": Field("str_list", default=("fail", "recover"), doc="Events: fail, warn, recover (one or a list)."),
     "select": Field("str_list", doc="Table names or glob patterns `table.check` (default: every table)."),
     "severity": Field("enum", default="any", choices=SEVERITY_CHOICES, doc="Only checks of this severity."),
+    "owner": Field("str_list", doc="Only checks owned by this owner (one or a list: any of them); a check's owner "
+                   "is its own, else its column's, else its table's."),
+    "tags": Field("str_list", doc="Only checks carrying one of these tags (their own, their column's or their "
+                  "table's)."),
     "repeat": Field("bool", default=False, doc="Fire on every build while a check fails, not only on changes."),
     "each": Field("bool", default=False, doc="One alert and message per check (table, check and event) instead of "
                   "one message per build and destination (slack, teams, pagerduty, webhook with payload) and one "
@@ -167,6 +171,8 @@ class Trigger:
     select_loc: Location | None = None
     each: bool = False
     renotify: float | None = None  # seconds
+    owners: tuple[str, ...] | None = None  # `owner:` (None: any owner)
+    tags: tuple[str, ...] | None = None    # `tags:` (None: any tags)
 
     def selects(self, table: str, check: str | None = None) -> bool:
         if self.select is None:
@@ -183,6 +189,11 @@ class Trigger:
 
     def wants_severity(self, severity: str) -> bool:
         return self.severity == "any" or self.severity == severity
+
+    def wants_labels(self, owner: str | None, tags: tuple[str, ...] | list[str]) -> bool:
+        """Whether a check with this owner and these tags is routed here (`owner:`, `tags:`)."""
+        return (self.owners is None or owner in self.owners) and (self.tags is None or any(t in self.tags
+                                                                                            for t in tags))
 
 
 def parse_triggers(node, display: str, dialect: str, problems: ProblemCollector) -> list[Trigger]:
@@ -224,7 +235,7 @@ def _trigger(node, display, dialect, problems: ProblemCollector) -> Trigger | No
     return Trigger(raw["name"], on, tuple(raw["select"]) if raw["select"] else None, raw["severity"],
                    bool(raw["repeat"]), tuple(actions), node.loc, display,
                    node.value["select"].loc if "select" in node.value else None, bool(raw["each"]),
-                   raw["renotify"] or None)
+                   raw["renotify"] or None, raw["owner"], raw["tags"])
 
 
 def _seconds(value, node, what: str, problems: ProblemCollector, positive: bool = False) -> float | None:
@@ -433,6 +444,7 @@ def check_triggers(triggers: list[Trigger], tables, problems: ProblemCollector) 
             problems.add(t.loc, f"duplicate trigger '{t.name}' (also declared at {seen[t.name]})")
             continue
         seen[t.name] = t.loc
+        _check_labels(t, tables, problems)
         for pattern in t.select or ():
             table_part = pattern
             if not any(fnmatch.fnmatchcase(n, pattern) for n in names):
@@ -440,3 +452,15 @@ def check_triggers(triggers: list[Trigger], tables, problems: ProblemCollector) 
                 if not any(fnmatch.fnmatchcase(n, table_part) for n in names):
                     problems.add(t.select_loc or t.loc, f"trigger '{t.name}': select '{pattern}' matches no "
                                  f"declared table{did_you_mean(table_part, names)}")
+
+
+def _check_labels(t: Trigger, tables, problems: ProblemCollector) -> None:
+    """Every `owner:` and `tags:` value of a trigger names an owner or tag some declaration has."""
+    specs = [s for table in tables for s in (table, *table.columns, *table.checks)]
+    for key, wanted, known in (("owner", t.owners, {s.owner for s in specs if s.owner}),
+                               ("tags", t.tags, {tag for s in specs for tag in s.tags})):
+        for value in wanted or ():
+            if value not in known:
+                problems.add(t.loc, f"trigger '{t.name}': {key} '{value}' is on no table, column or check"
+                             + (did_you_mean(value, known) or f" ({key}: {', '.join(sorted(known))})" if known
+                                else f" (the project declares no {'owners' if key == 'owner' else 'tags'})"))

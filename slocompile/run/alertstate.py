@@ -68,7 +68,9 @@ def detect(triggers, run, previous: dict) -> list[Alert]:
                 continue
             buckets: dict[tuple, list[dict]] = {}
             for r in tr.results:
-                if not trig.selects(r.table, r.check) or not trig.wants_severity(r.severity):
+                owner, tags = tr.table.labels(r.check, r.column)
+                if not trig.selects(r.table, r.check) or not trig.wants_severity(r.severity) \
+                        or not trig.wants_labels(owner, tags):
                     continue
                 before = previous.get((r.table, r.check, r.partition))
                 was = kind_of(*before) if before else None
@@ -81,14 +83,16 @@ def detect(triggers, run, previous: dict) -> list[Alert]:
                 if event in ("fail", "warn") and not trig.repeat and (r.table, r.check, r.partition) in continued:
                     continue  # a later partition of an incident already announced: marked, not re-sent
                 if event:
-                    unit = dict(r.as_dict())
+                    unit = dict(r.as_dict(), owner=owner, tags=list(tags))
                     unit["previous"] = before[0] if before else None
                     buckets.setdefault((event, _each_key(r, incidents) if trig.each else ""), []).append(unit)
-            if "recover" in trig.on:  # an incident that ended: heard once, even if no check status changed
+            labels = {"owner": tr.table.owner, "tags": list(tr.table.tags)}  # an incident's: its table's
+            if "recover" in trig.on and trig.wants_labels(tr.table.owner, tr.table.tags):
+                # an incident that ended: heard once, even if no check status changed
                 for e in events:
                     if e.get("event") == "recover" and e.get("table") == tr.table.name:
                         key = ("recover", f"incident {e.get('incident')}" if trig.each else "")
-                        buckets.setdefault(key, []).append(_recovered_unit(e))
+                        buckets.setdefault(key, []).append(_recovered_unit(e) | labels)
             for key in sorted(buckets, key=lambda k: (EVENTS.index(k[0]), k[1])):
                 n += 1
                 alerts.append(Alert(f"{run.run_id}-{n}", trig, key[0], tr.table.name, buckets[key]))
@@ -139,15 +143,17 @@ def after_state(previous: dict, run) -> dict:
     return state
 
 
-def failing_units(trig: Trigger, table: str, state: dict) -> list[dict]:
-    """The units of `table` that fail or warn in `state` in a way `trig` listens to."""
+def failing_units(trig: Trigger, table: str, state: dict, spec=None) -> list[dict]:
+    """The units of `table` that fail or warn in `state` in a way `trig` listens to (`spec`: the
+    table's TableSpec, for the checks' owner and tags)."""
     out = []
     for (t, check, partition), (status, severity) in sorted(state.items(), key=lambda kv: (kv[0][1], kv[0][2] or "")):
         kind = kind_of(status, severity)
+        owner, tags = spec.labels(check) if spec is not None else (None, ())
         if t == table and kind in ("fail", "warn") and kind in trig.on and trig.selects(t, check) \
-                and trig.wants_severity(severity):
+                and trig.wants_severity(severity) and (spec is None or trig.wants_labels(owner, tags)):
             out.append({"table": t, "check": check, "partition": partition, "status": status, "severity": severity,
-                        "kind": kind})
+                        "kind": kind, "owner": owner, "tags": list(tags)})
     return out
 
 
@@ -182,7 +188,8 @@ def payload(alert: Alert, run, state: dict | None = None, incidents: dict | None
            "run_id": run.run_id, "at": (run.finished_at or run.started_at).isoformat() + "Z", "summary": summary,
            "results": alert.units}
     if state is not None:
-        out["still_failing"] = sorted({u["check"] for u in failing_units(alert.trigger, alert.table, state)})
+        out["still_failing"] = sorted({u["check"] for u in failing_units(alert.trigger, alert.table, state,
+                                                                                project.table(alert.table))})
     if alert.note:
         out["note"] = alert.note
     events = [e for e in getattr(run, "incident_events", None) or [] if isinstance(e, dict)

@@ -142,7 +142,8 @@ def _build(project: ProjectSpec, target: TargetSpec, tables: list[TableSpec], en
             tr.results += schema_changes.drifted_results(table, drift.actual, ctx, tr.results)
         else:
             meas = measure(engine, compiled)
-            if table.partition and not meas.partitions and parts == () and _empty(engine, table):
+            if table.partition and not meas.partitions and parts == () and not sel.present.get(table.name) \
+                    and _empty(engine, table):  # (a table with partitions present has rows)
                 meas.partitions = [None]  # an empty table still answers row_count and friends, once
             results = evaluate_table(compiled.plan.table, compiled.plan.checks, meas, ctx,
                                      baselines.load(engine, project.schemas, table)) + skipped
@@ -173,6 +174,7 @@ def _plan_against_catalog(project: ProjectSpec, tables: list[TableSpec], found: 
     """Compile each table against its real columns (`found` by schema_drift.inspect): a drifted
     table checks no partition, and its views read the columns it had (last_good: its versions)."""
     out: list[tuple[TableSpec, TableSpec, list[Result]]] = []
+    catalogs: dict[str, list | None] = {}  # the relation's columns, read once: plan_partitions needs them too
     for table in tables:
         drift = found[table.name]
         if drift.drifted:
@@ -182,11 +184,13 @@ def _plan_against_catalog(project: ProjectSpec, tables: list[TableSpec], found: 
                         if c[0] != VERSION_COLUMN] or drift.recorded
         else:  # a staged last_good table's checks read its audit view
             cols = drift.actual if table.gate != "last_good" else engine.columns(table.relation)
+            catalogs[table.name] = cols
         names = tuple(n for n, _ in cols) if cols else None
         out.append((table, replace(table, catalog_columns=names), []))
     fps = {t.name: fingerprint(t) for t, _, _ in out}
     planned = {t.name: ((() if t.partition else None), selection.Fingerprint(fps[t.name])) if found[t.name].drifted
-               else selection.plan_partitions(engine, project, t, fps[t.name], sel) for t, _, _ in out}
+               else selection.plan_partitions(engine, project, t, fps[t.name], sel, catalogs.get(t.name))
+               for t, _, _ in out}
     todo = {name: parts for name, (parts, _) in planned.items()}
     # a build that checks every partition there is (a first build, --full-refresh) filters none:
     # the scans then read the table once, with no per-row test of a list of partitions

@@ -2,8 +2,9 @@
 
 For each check that has rows (sqltrees.failures.keeps_rows) and failed (or warned) in this build,
 one query reads up to `failed_rows` offending rows (the check's setting, else the project's; 0: off)
-of the partitions it failed on. Passing checks cost nothing. Values are stored as JSON, every
-configured secret redacted (support.secrets), in the meta table `failed_rows`.
+of the partitions it failed on. Passing checks cost nothing; the queries of a table's failing checks
+that return the same columns go to the engine as one (a UNION ALL of up to BATCH). Values are stored
+as JSON, every configured secret redacted (support.secrets), in the meta table `failed_rows`.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from slocompile.dialects.render import render
 from slocompile.engines.base import Engine, QueryFailed
 from slocompile.spec.model import CheckSpec, ProjectSpec, TableSpec
 from slocompile.sqltrees import meta
-from slocompile.sqltrees.failures import keeps_rows, sample_columns, sample_sql
+from slocompile.sqltrees.failures import batched, keeps_rows, sample_columns, sample_sql
 from slocompile.sqltrees.scans import PARTITION_ALIAS, ROWS_ALIAS
 from slocompile.support.secrets import redact
 
@@ -42,14 +43,20 @@ def limit_of(project: ProjectSpec, check: CheckSpec) -> int:
     return project.failed_rows if n is None else int(n)
 
 
+BATCH = 50  # sample queries of one shape per UNION ALL (a bound on the statement's size)
+
+
 def collect(engine: Engine, project: ProjectSpec, table: TableSpec, checks: list[CheckSpec],
             results: list[Result]) -> dict[str, Samples]:
-    """check name -> its samples, for the checks of `table` that failed or warned in `results`."""
+    """check name -> its samples, for the checks of `table` that failed or warned in `results`.
+    Sample queries with the same output columns go to the engine together (sqltrees.failures.batched);
+    a batch the engine refuses is asked again one query at a time, so one bad query costs only its check."""
     failing: dict[str, list[str | None]] = {}
     for r in results:
         if r.status in (FAIL, WARN) and r.table == table.name:
             failing.setdefault(r.check, []).append(r.partition)
     out: dict[str, Samples] = {}
+    shapes: dict[tuple[str, ...], list[tuple[CheckSpec, exp.Select]]] = {}
     for check in checks:
         n = limit_of(project, check)
         if check.name not in failing or n <= 0 or not keeps_rows(check):
@@ -57,19 +64,52 @@ def collect(engine: Engine, project: ProjectSpec, table: TableSpec, checks: list
         parts = failing[check.name]
         labels = None if None in parts or table.partition is None else sorted({p for p in parts if p is not None})
         tree = sample_sql(table, check, labels, n)
-        try:
-            rows = engine.query(render(tree, engine.dialect))
-        except QueryFailed as e:
-            out[check.name] = Samples(check.name, [], redact(str(e).splitlines()[0][:300] if str(e) else "failed"))
-            continue
-        names = _names(engine, table, check, tree, rows)
-        samples = Samples(check.name, [])
-        for row in rows:
-            values = {name: _plain(v) for name, v in zip(names, row)}
-            partition = values.pop(PARTITION_ALIAS, None) if check.type != "assert" else None  # redacted text
-            samples.rows.append((partition, values))
-        out[check.name] = samples
-    return out
+        if check.type == "assert":  # the user's own columns: asked alone
+            out[check.name] = _alone(engine, table, check, tree)
+        else:
+            shapes.setdefault(tuple(_names(engine, table, check, tree, [])), []).append((check, tree))
+    for shape, queries in shapes.items():
+        for at in range(0, len(queries), BATCH):
+            chunk = queries[at:at + BATCH]
+            if len(chunk) == 1:
+                out[chunk[0][0].name] = _alone(engine, table, *chunk[0])
+                continue
+            try:
+                rows = engine.query(_sql(engine, batched([tree for _, tree in chunk], len(shape))))
+            except QueryFailed:
+                for check, tree in chunk:
+                    out[check.name] = _alone(engine, table, check, tree)
+                continue
+            answers: list[list] = [[] for _ in chunk]
+            for row in rows:
+                answers[int(row[0])].append(row[1:])
+            for (check, _), found in zip(chunk, answers):
+                out[check.name] = _samples(check, list(shape), found)
+    return {c.name: out[c.name] for c in checks if c.name in out}  # in the checks' order
+
+
+def _alone(engine: Engine, table: TableSpec, check: CheckSpec, tree: exp.Select) -> Samples:
+    """The samples of one check, from its own query."""
+    try:
+        rows = engine.query(_sql(engine, tree))
+    except QueryFailed as e:
+        return Samples(check.name, [], redact(str(e).splitlines()[0][:300] if str(e) else "failed"))
+    return _samples(check, _names(engine, table, check, tree, rows), rows)
+
+
+def _sql(engine: Engine, tree: exp.Expr) -> str:
+    """One private copy to render in place (render's copy=True copies twice where it lowers nodes): a
+    sample query holds nodes of the check's declaration."""
+    return render(tree.copy(), engine.dialect, copy=False)
+
+
+def _samples(check: CheckSpec, names: list[str], rows: list) -> Samples:
+    samples = Samples(check.name, [])
+    for row in rows:
+        values = {name: _plain(v) for name, v in zip(names, row)}
+        partition = values.pop(PARTITION_ALIAS, None) if check.type != "assert" else None  # redacted text
+        samples.rows.append((partition, values))
+    return samples
 
 
 def _names(engine: Engine, table: TableSpec, check: CheckSpec, tree: exp.Select, rows: list) -> list[str]:

@@ -47,14 +47,13 @@ def target(project: ProjectSpec, name: str | None) -> TargetSpec:
 
 
 def selected(project: ProjectSpec, select: list[str] | None) -> list[TableSpec]:
-    """The tables --select names (all of them without it), in the project's order."""
+    """The tables --select names (all of them without it), in the project's order: table names,
+    tag:NAME, owner:NAME; space-separated: union, comma-joined: intersection (run.selectors)."""
     if not select:
         return list(project.tables)
-    names = {t.name for t in project.tables}
-    unknown = [s for s in select if s not in names]
-    if unknown:
-        raise SlocompileError("; ".join(f"--select: unknown table '{u}'{did_you_mean(u, names)}" for u in unknown))
-    return [t for t in project.tables if t.name in select]
+    from slocompile.run.selectors import choose
+
+    return choose(project, select)
 
 
 def fingerprint(table: TableSpec) -> str:
@@ -92,13 +91,14 @@ def partitions_to_check(engine: Engine, project: ProjectSpec, table: TableSpec, 
 
 
 def plan_partitions(engine: Engine, project: ProjectSpec, table: TableSpec, fp: str,
-                    sel: Selection) -> tuple[tuple[str, ...] | None, Fingerprint]:
+                    sel: Selection, catalog: list | None = None) -> tuple[tuple[str, ...] | None, Fingerprint]:
     """The partitions of `table` a build checks (None: unpartitioned), and the fingerprints to
     record with their statuses. One grouped query lists the partitions with their content
-    fingerprints (a hashed scan of the relation: the cost of noticing changed data)."""
+    fingerprints (a hashed scan of the relation: the cost of noticing changed data). `catalog`:
+    the relation's columns when the caller read them already (else they are read here)."""
     if not table.partition:
         return None, Fingerprint(fp)
-    catalog = engine.columns(table.relation) or []
+    catalog = (engine.columns(table.relation) if catalog is None else catalog) or []
     columns = list(table.catalog_columns or [n for n, _ in catalog])
     ptype = dict(catalog).get(table.partition)
     if table.partition_grain is None and ptype is not None and _kind(ptype, engine.dialect) == "timestamp":

@@ -201,8 +201,10 @@ def _reminders(engine, project, run, state: dict, active: list, alerts: list[Ale
             before = last.get((trig.name, table))
             if (trig.name, table) in sent_now or before is None or (now - before).total_seconds() < trig.renotify:
                 continue
-            units = [u for u in failing_units(trig, table, state) if mutes.mute_for(active, table, u["check"]) is None]
-            measured = {(r.table, r.check, r.partition): r.as_dict() for r in tr.results}
+            units = [u for u in failing_units(trig, table, state, tr.table)
+                     if mutes.mute_for(active, table, u["check"]) is None]
+            measured = {(r.table, r.check, r.partition): r.as_dict() | {"owner": u_owner, "tags": list(u_tags)}
+                        for r in tr.results for u_owner, u_tags in [tr.table.labels(r.check, r.column)]}
             for event in ("fail", "warn"):
                 mine = [measured.get((table, u["check"], u["partition"]))
                         or {k: v for k, v in u.items() if k != "kind"} for u in units if u["kind"] == event]

@@ -68,6 +68,10 @@ class CheckSpec:
     where: exp.Expression | None
     params: dict[str, Any] = field(hash=False, compare=False)
     loc: Location | None = field(hash=False, compare=False, default=None)
+    # owner, tags and meta (declarations/metadata.py): inherited from the column and table; never in SQL
+    owner: str | None = field(default=None, compare=False)
+    tags: tuple[str, ...] = field(default=(), compare=False)
+    meta: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def id(self) -> str:
@@ -80,6 +84,9 @@ class ColumnSpec:
     type: str | None
     loc: Location
     fixes: tuple = ()  # fixes.Fix, applied in order in the validated view
+    owner: str | None = field(default=None, compare=False)  # inherited from the table unless declared
+    tags: tuple[str, ...] = field(default=(), compare=False)  # the table's and its own
+    meta: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -117,9 +124,22 @@ class TableSpec:
     # `partition: {column, granularity}`: the partition is the column truncated to this grain (GRAINS);
     # None: the column's value itself (a date, an integer, a string)
     partition_grain: str | None = None
+    owner: str | None = field(default=None, compare=False)  # owner, tags, meta: declarations/metadata.py
+    tags: tuple[str, ...] = field(default=(), compare=False)
+    meta: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     def column(self, name: str) -> ColumnSpec | None:
         return next((c for c in self.columns if c.name == name), None)
+
+    def labels(self, check: str | None, column: str | None = None) -> tuple[str | None, tuple[str, ...]]:
+        """(owner, tags) of a result of this table: its check's, else its column's, else the table's."""
+        spec: CheckSpec | ColumnSpec | TableSpec | None = \
+            next((c for c in self.checks if c.name == check), None) if check else None
+        if spec is None and column:
+            spec = self.column(column)
+        if spec is None:
+            spec = self
+        return spec.owner, spec.tags
 
     @property
     def row_rules_dropping(self) -> tuple[CheckSpec, ...]:

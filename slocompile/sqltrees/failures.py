@@ -17,6 +17,8 @@ from slocompile.sqltrees.scans import PARTITION_ALIAS, ROWS_ALIAS, partition_in,
 
 QUERY_ALIAS = "_slo_q"  # assert: the user's SELECT as a subquery
 OUTER_ALIAS = "_slo_t"  # relationship: the checked relation, as the anti-join's subquery names it
+BATCH_ALIAS = "_slo_i"  # batched: which sample query a row answers
+BRANCH_ALIAS = "_slo_b"  # batched: one sample query as a subquery
 
 
 def keeps_rows(check: CheckSpec) -> bool:
@@ -77,6 +79,25 @@ def sample_sql(table: TableSpec, check: CheckSpec, partitions: list[str] | None,
     if cond is not None:
         select.set("where", exp.Where(this=cond))
     return _ordered(select, len(outputs), limit)
+
+
+def batched(selects: list[exp.Select], width: int) -> exp.Query:
+    """One query for several sample queries (sample_sql) of one table with the same output columns:
+    each as a subquery tagged with its position (BATCH_ALIAS, first), in a UNION ALL ordered by the
+    tag, then on every column (NULLs first) as each is ordered alone: every query's rows, in its own
+    order, one round trip for all of them. `width`: the number of output columns of each."""
+    branches: list[exp.Query] = []
+    for i, select in enumerate(selects):
+        branch = exp.Select(expressions=[_alias(exp.Literal.number(i), BATCH_ALIAS), exp.Star()])
+        branch.set("from_", exp.From(this=exp.Subquery(this=select, alias=exp.TableAlias(
+            this=exp.to_identifier(BRANCH_ALIAS, quoted=True)))))
+        branches.append(branch)
+    query: exp.Query = branches[0]
+    for more in branches[1:]:
+        query = exp.Union(this=query, expression=more, distinct=False)
+    query.set("order", exp.Order(expressions=[exp.Ordered(this=exp.Literal.number(1))] + [
+        exp.Ordered(this=exp.Literal.number(i), nulls_first=True) for i in range(2, width + 2)]))
+    return query
 
 
 def _alias(e: exp.Expression, name: str) -> exp.Alias:

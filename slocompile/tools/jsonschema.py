@@ -38,6 +38,13 @@ KINDS = ("declarations", "project")
 _SCALAR = {"type": ["string", "number", "boolean"]}
 
 
+def _meta() -> dict:
+    """`meta:` of tables, columns and checks: a mapping of plain values (declarations/metadata.py)."""
+    from slocompile.declarations.metadata import META_VALUE_SCHEMA
+
+    return {"type": "object", "additionalProperties": META_VALUE_SCHEMA}
+
+
 # ------------------------------------------------------------------------------------------- fields
 
 def field_schema(f, *, nested: dict | None = None) -> dict:
@@ -130,7 +137,7 @@ def check_params_schema(ctype, level: str) -> dict:
         fields["failed_rows"] = FAILED_ROWS_FIELD
     if ctype.needs_column and level == "table":
         fields["column"] = Field("str", required=True, doc="The column the check is about.")
-    mapping = object_schema(fields)
+    mapping = object_schema(fields, {"meta": _meta()})
     one_of = _needs_one_of(ctype)
     if one_of:
         mapping["anyOf"] = [{"required": [k]} for k in one_of]
@@ -264,13 +271,13 @@ def declaration_schema() -> dict:
         pass
     columns = object_schema(COLUMN_FIELDS, {
         "checks": {"type": "array", "items": {"$ref": "#/$defs/column_check"}},
-        "fix": {"type": "array", "items": {"$ref": "#/$defs/fix"}},
+        "fix": {"type": "array", "items": {"$ref": "#/$defs/fix"}}, "meta": _meta(),
     }, skip=tuple(NOT_YET))
     if "type" in columns["properties"] and column_extra.get("type"):
         columns["properties"]["type"]["examples"] = column_extra["type"]
     table = object_schema(TABLE_FIELDS, {
         "checks": {"type": "array", "items": {"$ref": "#/$defs/table_check"}},
-        "columns": {"type": "array", "items": {"$ref": "#/$defs/column"}},
+        "columns": {"type": "array", "items": {"$ref": "#/$defs/column"}}, "meta": _meta(),
     }, skip=tuple(NOT_YET))
     defs = {"table": table, "column": columns, "table_check": check_item_schema("table"),
             "column_check": check_item_schema("column"), "fix": _fix_item_schema(), **_check_defs()}

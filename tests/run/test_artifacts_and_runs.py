@@ -108,3 +108,24 @@ def test_disk_full_while_writing_leaves_none_of_them(green, monkeypatch):
     assert "No space left on device" in str(err.value) and "junit.xml" in str(err.value)
     assert left(green) == []  # run_results.json was written, then removed: all or nothing
     assert query(green, "SELECT status FROM slo.runs WHERE run_id = ?", [err.value.run.run_id]) == [("pass",)]
+
+
+def test_json_artifacts_are_written_as_json_indent_2_writes_them(green):
+    """pretty_json (the fast writer) gives json.dumps(indent=2, default=str, ensure_ascii=False)'s
+    bytes: for a build's own artifacts and for every kind of value and key json accepts."""
+    import datetime as dt
+    from decimal import Decimal
+
+    def dumps(value):
+        return json.dumps(value, indent=2, default=str, ensure_ascii=False)
+
+    for name in ("run_results.json", "manifest.json"):
+        with open(os.path.join(green, "target", name), encoding="utf-8") as fh:
+            text = fh.read()
+        assert artifacts.pretty_json(json.loads(text)) + "\n" == text == dumps(json.loads(text)) + "\n"
+    odd = {"empty": [], "none": {}, "nested": [[], {}, [1, [2, {"x": None}]]], 7: True, 2.5: False, None: float("nan"),
+           True: float("inf"), False: -float("inf"), "tuple": (1, 2), "date": dt.date(2024, 1, 1),
+           "decimal": Decimal("1.10"), "text": "ünï \u2028 \"q\" \\ \n\t\x00", "floats": [-0.0, 1e300, 0.1],
+           "big": 10**30, "mixed": [None, True, False, "s", 1.5]}
+    for value in (odd, [], {}, "x", 1, None, [odd, [odd]], {"a": {"b": {"c": []}}}):
+        assert artifacts.pretty_json(value) == dumps(value)

@@ -76,6 +76,25 @@ def test_one_query_per_failing_check_and_none_for_passing_ones(tmp_path):
         engine.close()
 
 
+def test_failing_checks_with_the_same_columns_share_one_query_and_keep_their_own_samples(tmp_path):
+    root = project(tmp_path)
+    spec = Project.load(root).spec
+    t = spec.table("t")
+    engine = Counting(connect(spec.targets["local"], root))
+    try:
+        def failing(*names):
+            return [Result("t", name, "x", None, None, FAIL, "error", None, "", "") for name in names]
+        alone = {name: failures.collect(engine, spec, t, list(t.checks), failing(name))[name]
+                 for name in ("between_v", "not_null_v")}
+        engine.queries = 0
+        found = failures.collect(engine, spec, t, list(t.checks), failing("between_v", "not_null_v"))
+        assert engine.queries == 1 and list(found) == ["between_v", "not_null_v"]
+        assert found == alone
+        assert [v for _, v in found["not_null_v"].rows] == [{"id": 4, "v": None}]  # its own cap: 1
+    finally:
+        engine.close()
+
+
 def test_build_stores_samples_and_show_prints_the_newest(tmp_path):
     root = project(tmp_path)
     run = Project.load(root).build()
