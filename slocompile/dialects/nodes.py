@@ -50,6 +50,11 @@ def col(name: str) -> exp.Column:
     return exp.Column(this=exp.to_identifier(name, quoted=True))
 
 
+def named(e: exp.Expression, name: str) -> exp.Alias:
+    """`e AS "name"`, the name quoted like col()'s."""
+    return exp.Alias(this=e, alias=exp.to_identifier(name, quoted=True))
+
+
 def lit(value) -> exp.Expression:
     """An escaped literal for a YAML value (strings, numbers, booleans, dates)."""
     import datetime as dt

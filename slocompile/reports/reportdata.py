@@ -167,7 +167,7 @@ def _load_monitors(engine, schemas, td: TableData, last: int) -> None:
     if not recorded:
         return
     td.window = recorded[-last:]
-    settings = settings_for(getattr(td.spec, "partition_grain", None), recorded)
+    settings = settings_for(td.spec.partition_grain, recorded)
     # the history judging the window needs: as in monitoring.load_history, a bounded span before it
     span = 2 * settings.window + settings.persist
     lo = recorded[max(0, len(recorded) - len(td.window) - span)]

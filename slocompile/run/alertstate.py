@@ -13,8 +13,8 @@ One alert = one trigger x one table x one event in one build, listing its units 
 true`: one trigger x one table x one check x one event).
 
 Monitor incidents: a unit of a monitor check carries the `incident` (and `cause`) its monitor
-alert belongs to, from `run.monitors[table].alerts`. When the build also knows incident events
-(`run.incident_events`: dicts with at least `table`, `incident` and `event`, e.g. `open` or
+alert belongs to, from `run.monitors[table].alerts`. With the incident events the build opened or
+ended (`run.incident_events`: dicts with at least `table`, `incident` and `event`, `open` or
 `recover`), the payload of each of its tables lists them under `incident_events`. All of a
 table's units are in one alert per event, so the alerts of one incident never travel apart; an
 incident is announced once: the failures of its later partitions (opened by an earlier build) are
@@ -60,7 +60,7 @@ def detect(triggers, run, previous: dict) -> list[Alert]:
     alerts = []
     n = 0
     incidents = incidents_of(run)
-    events = [e for e in getattr(run, "incident_events", None) or [] if isinstance(e, dict)]
+    events = run.incident_events
     continued = continuing_units(run)
     for trig in triggers:
         for tr in run.tables:
@@ -103,8 +103,8 @@ def continuing_units(run) -> set[Key]:
     """(table, check, partition label) of the build's monitor alerts on a partition after the one
     their incident opened on: the incident was announced with its first partition."""
     out: set[Key] = set()
-    for table, tm in (getattr(run, "monitors", None) or {}).items():
-        for a in getattr(tm, "alerts", None) or []:
+    for table, tm in run.monitors.items():
+        for a in tm.alerts:
             p, opened = a.get("partition"), a.get("incident_opened")
             if p is not None and opened is not None and partition_label(p) != partition_label(opened):
                 out.add((table, a.get("check"), partition_label(p)))
@@ -160,8 +160,8 @@ def failing_units(trig: Trigger, table: str, state: dict, spec=None) -> list[dic
 def incidents_of(run) -> dict[Key, tuple[str | None, str | None]]:
     """(table, check, partition label) -> (incident, cause) of the build's monitor alerts."""
     out: dict[Key, tuple[str | None, str | None]] = {}
-    for table, tm in (getattr(run, "monitors", None) or {}).items():
-        for a in getattr(tm, "alerts", None) or []:
+    for table, tm in run.monitors.items():
+        for a in tm.alerts:
             p = a.get("partition")
             out[(table, a.get("check"), partition_label(p) if p is not None else None)] = (a.get("incident"),
                                                                                           a.get("cause"))
@@ -192,8 +192,7 @@ def payload(alert: Alert, run, state: dict | None = None, incidents: dict | None
                                                                                 project.table(alert.table))})
     if alert.note:
         out["note"] = alert.note
-    events = [e for e in getattr(run, "incident_events", None) or [] if isinstance(e, dict)
-              and e.get("table") == alert.table]
+    events = [e for e in run.incident_events if e.get("table") == alert.table]
     if events:
         out["incident_events"] = events
     return out

@@ -62,7 +62,7 @@ class BuildResult:
         """Monitor incidents this build opened or recovered (not those an earlier build reported):
         the alerts list them with their table (run/alertstate.py)."""
         return [dict(e, table=name) for name, tm in self.monitors.items()
-                for e in getattr(tm, "events", ()) if e.get("new")]
+                for e in tm.events if e.get("new")]
 
     @property
     def results(self) -> list[Result]:

@@ -238,7 +238,7 @@ def table_settings(table, partitions: list[str]):
     (declared, or read from their spacing)."""
     from slocompile.monitors.bands import sensitive, settings_for
 
-    base = settings_for(getattr(table, "partition_grain", None), partitions)
+    base = settings_for(table.partition_grain, partitions)
     return sensitive(base, getattr(table.monitor, "sensitivity", 1.0))
 
 
@@ -359,7 +359,7 @@ def statements(project, run) -> list[exp.Expression | Rows]:
     s = project.schemas
     now = run.finished_at or run.started_at
     out: list[exp.Expression | Rows] = []
-    for tm in getattr(run, "monitors", {}).values():
+    for tm in run.monitors.values():
         if tm.skipped or tm.history is None or not tm.judged:
             continue
         parts = None if tm.reset else tm.judged
@@ -428,7 +428,7 @@ def incidents(alerts: list[dict]) -> list[dict]:
 def summary_lines(run) -> list[tuple[str, str]]:
     """(status, text) lines for the terminal: what the monitors did per table."""
     out = []
-    for tm in getattr(run, "monitors", {}).values():
+    for tm in run.monitors.values():
         if tm.skipped:
             continue
         if not tm.judged:
@@ -514,16 +514,16 @@ def backtest(project, target_name: str | None = None, select: list[str] | None =
             bounds = [_bound(b, spec.partition_kind, flag) for b, flag in ((start, "--start"), (end, "--end"))]
             segments = resolve_segments(engine, table, spec, known_segments, bounds[1])
             history = History(table=table.name, acceptances=acceptances.load(engine, project.schemas, table.name))
-            grain = getattr(table, "partition_grain", None)
-            parts = [] if grain is not None or spec.partition_kind != "timestamp" else \
+            parts = [] if table.partition_grain is not None or spec.partition_kind != "timestamp" else \
                 [partition_text(v) for v in list_partitions(engine, spec)]
             alerts = detect_range(engine, spec.relation, spec.partition, list(spec.key), spec.columns, start=bounds[0],
                             end=bounds[1], settings=table_settings(table, parts), table=table.name, history_out=history,
                             partition_grain=spec.partition_grain, segments=segments)
             recs = [alert_record(a, table.monitor.severity) for a in alerts]
             out.alerts += recs
-            out.events += [e for e in history.events if start is None or e["partition"] >= _text_of(bounds[0])]
-            window = [p for p in history.partitions if start is None or p >= _text_of(bounds[0])]
+            first = None if start is None else partition_text(bounds[0])
+            out.events += [e for e in history.events if first is None or e["partition"] >= first]
+            window = [p for p in history.partitions if first is None or p >= first]
             out.tables.append({"table": table.name, "monitored": monitored, "columns": len(columns),
                                "partitions": len(history.partitions), "judged": len(window),
                                "first": window[0] if window else None, "last": window[-1] if window else None,
@@ -532,12 +532,6 @@ def backtest(project, target_name: str | None = None, select: list[str] | None =
         return out
     finally:
         engine.close()
-
-
-def _text_of(v) -> str:
-    from slocompile.monitors.profile import partition_text
-
-    return partition_text(v)
 
 
 def _bound(text: str | None, kind: str, flag: str):

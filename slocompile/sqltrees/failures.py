@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from slocompile import checks as registry
-from slocompile.dialects.nodes import and_all, col
+from slocompile.dialects.nodes import and_all, col, named
 from slocompile.spec.model import CheckSpec, TableSpec
 from slocompile.sqltrees.scans import PARTITION_ALIAS, ROWS_ALIAS, partition_in, partition_text
 
@@ -49,10 +49,10 @@ def sample_sql(table: TableSpec, check: CheckSpec, partitions: list[str] | None,
     if check.type == "assert":
         return _query_rows(check, limit)
     names = sample_columns(table, check)
-    outputs: list[exp.Expression] = [_alias(col(n), n) for n in names]
+    outputs: list[exp.Expression] = [named(col(n), n) for n in names]
     grouped = table.partition is not None
     if grouped:
-        outputs.insert(0, _alias(partition_text(table), PARTITION_ALIAS))
+        outputs.insert(0, named(partition_text(table), PARTITION_ALIAS))
     where: list[exp.Expression | None] = [check.where.copy() if check.where is not None else None]
     if grouped and partitions is not None:
         where.append(partition_in(table, partitions))
@@ -65,7 +65,7 @@ def sample_sql(table: TableSpec, check: CheckSpec, partitions: list[str] | None,
         select.set("group", exp.Group(expressions=group))
         select.set("having", exp.Having(this=exp.GT(this=exp.Count(this=exp.Star()),
                                                     expression=exp.Literal.number(1))))
-        outputs.append(_alias(exp.Count(this=exp.Star()), ROWS_ALIAS))
+        outputs.append(named(exp.Count(this=exp.Star()), ROWS_ALIAS))
     elif check.type == "relationship":
         where.append(_orphan(check))
         source.set("alias", exp.TableAlias(this=exp.to_identifier(OUTER_ALIAS, quoted=True)))
@@ -88,7 +88,7 @@ def batched(selects: list[exp.Select], width: int) -> exp.Query:
     order, one round trip for all of them. `width`: the number of output columns of each."""
     branches: list[exp.Query] = []
     for i, select in enumerate(selects):
-        branch = exp.Select(expressions=[_alias(exp.Literal.number(i), BATCH_ALIAS), exp.Star()])
+        branch = exp.Select(expressions=[named(exp.Literal.number(i), BATCH_ALIAS), exp.Star()])
         branch.set("from_", exp.From(this=exp.Subquery(this=select, alias=exp.TableAlias(
             this=exp.to_identifier(BRANCH_ALIAS, quoted=True)))))
         branches.append(branch)
@@ -98,10 +98,6 @@ def batched(selects: list[exp.Select], width: int) -> exp.Query:
     query.set("order", exp.Order(expressions=[exp.Ordered(this=exp.Literal.number(1))] + [
         exp.Ordered(this=exp.Literal.number(i), nulls_first=True) for i in range(2, width + 2)]))
     return query
-
-
-def _alias(e: exp.Expression, name: str) -> exp.Alias:
-    return exp.Alias(this=e, alias=exp.to_identifier(name, quoted=True))
 
 
 def _orphan(check: CheckSpec) -> exp.Expression:

@@ -7,7 +7,7 @@ import functools
 from sqlglot import exp
 
 from slocompile.checks import metrics as m
-from slocompile.dialects.nodes import TimeBucket, and_all, col, count_if, lit
+from slocompile.dialects.nodes import TimeBucket, and_all, col, count_if, lit, named
 from slocompile.planning.planner import ALONE, DUPLICATES, FUSED, ORPHANS, QUERY, VALUE_COUNTS, Scan
 from slocompile.spec.model import LOOKALIKE_PREFIX, LOOKALIKE_SUFFIX, NULL_PARTITION, TableSpec
 from slocompile.sqltrees.fragments import PLAIN, Fragments
@@ -82,7 +82,7 @@ def _select(table: TableSpec, grouped: bool, outputs: list[exp.Expression], wher
     if grouped:
         partition = fragments.get(("partition", table.partition, table.partition_grain),
                                   lambda: partition_text(table))
-        outputs = [_alias(partition, PARTITION_ALIAS)] + outputs
+        outputs = [named(partition, PARTITION_ALIAS)] + outputs
     select.set("expressions", outputs)
     if source is None:
         source = fragments.get(("relation", table.relation), table.relation.copy)
@@ -97,12 +97,8 @@ def _select(table: TableSpec, grouped: bool, outputs: list[exp.Expression], wher
     return select
 
 
-def _alias(e: exp.Expression, name: str) -> exp.Alias:
-    return exp.Alias(this=e, alias=exp.to_identifier(name, quoted=True))
-
-
 def _aliased(exprs: list[exp.Expression]) -> list[exp.Expression]:
-    return [_alias(e, f"m{i}") for i, e in enumerate(exprs)]
+    return [named(e, f"m{i}") for i, e in enumerate(exprs)]
 
 
 def partition_in(table: TableSpec, partitions) -> exp.Expression:
@@ -163,7 +159,7 @@ def scan_sql(table: TableSpec, scan: Scan, fragments: Fragments = PLAIN) -> exp.
         return _orphans(table, scan, metric, None)
     if scan.kind == QUERY:  # assert with a whole SELECT: how many rows it returns
         assert metric.expr is not None
-        return exp.select(_alias(exp.Count(this=exp.Star()), "m0")).from_(
+        return exp.select(named(exp.Count(this=exp.Star()), "m0")).from_(
             exp.Subquery(this=metric.expr.copy(), alias=exp.TableAlias(this=exp.to_identifier("q", quoted=True))),
             copy=False)
     raise ValueError(f"scan kind {scan.kind} has no SQL")
@@ -176,7 +172,7 @@ def _value_counts(table: TableSpec, scan: Scan, metric: m.Metric, where, fragmen
     assert metric.expr is not None  # a per-value COUNT_IF has its condition
     names = list(dict.fromkeys(_partition_column(table, scan) + [c.name for c in
                                                                  metric.expr.find_all(exp.Column)]))
-    inner = exp.Select(expressions=[col(n) for n in names] + [_alias(exp.Count(this=exp.Star()), ROWS_ALIAS)])
+    inner = exp.Select(expressions=[col(n) for n in names] + [named(exp.Count(this=exp.Star()), ROWS_ALIAS)])
     inner.set("from_", exp.From(this=fragments.get(("relation", table.relation), table.relation.copy)))
     if where is not None:
         inner.set("where", exp.Where(this=where))
@@ -203,9 +199,9 @@ def _duplicates(table: TableSpec, scan: Scan, metric: m.Metric, where) -> exp.Se
     keys = [col(c) for c in metric.columns]
     not_null = [exp.Not(this=exp.Is(this=k.copy(), expression=exp.Null())) for k in keys]
     group = [partition_expr(table) for _ in _partition_column(table, scan)] + [k.copy() for k in keys]
-    inner = exp.Select(expressions=[_alias(partition_expr(table), p) if table.partition_grain else col(p)
+    inner = exp.Select(expressions=[named(partition_expr(table), p) if table.partition_grain else col(p)
                                     for p in _partition_column(table, scan)]
-                       + [_alias(exp.Count(this=exp.Star()), ROWS_ALIAS)])
+                       + [named(exp.Count(this=exp.Star()), ROWS_ALIAS)])
     inner.set("from_", exp.From(this=table.relation.copy()))
     inner.set("where", exp.Where(this=and_all([where] + not_null)))
     inner.set("group", exp.Group(expressions=group))
