@@ -6,11 +6,13 @@ A DuckDB table of `--rows` events (default 10,000,000) spread evenly over `--day
 declared with `partition: {column: event_ts, granularity: hour}`, `key: [event_id]`, gate filter
 and a few checks (row count, not_null, between, accepted_values). Printed:
 
-  first build      seconds of the first build (Project.build in-process: list the partitions with
-                   their content fingerprints, run the scans, judge 2,160 partitions, write results
-                   and statuses, publish the views)
-  queries alone    seconds of the same build's check queries (the SQL it ran, from its compiled
-                   plan) run alone on a fresh connection, one after the other: the baseline
+  first build      the whole `slocompile build --quiet` process on a fresh copy of the warehouse
+                   (list the partitions, run the scans, which also fingerprint each partition's
+                   content, judge 2,160 partitions, write results and statuses, publish the views,
+                   write the artifacts), --runs rounds interleaved with the baseline
+                   (publish_bench.bench: medians of whole processes, wall and CPU)
+  queries alone    a python process running the same build's check queries (the SQL it ran,
+                   recorded by one untimed build) on a fresh copy: the baseline
   ratio            first build / queries alone (target <= 1.3)
   new hour build   seconds of the build after one new hour arrives (median of --hours builds)
   hour scan        seconds of a plain aggregate over that hour alone (count, and count/min/max of
@@ -38,6 +40,9 @@ sys.path.insert(0, str(ROOT))
 import duckdb  # noqa: E402
 
 from slocompile.api import Project  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import publish_bench  # noqa: E402  (whole-process rounds against the queries alone)
 
 START = dt.datetime(2025, 1, 1)
 COLUMNS = ["event_id", "event_ts", "user_id", "amount", "kind", "country"]
@@ -91,17 +96,6 @@ def timed(fn):
     return time.perf_counter() - t0, out
 
 
-def queries_alone(db: Path, sqls: list[str]) -> float:
-    con = duckdb.connect(str(db))
-    try:
-        t0 = time.perf_counter()
-        for q in sqls:
-            con.execute(q).fetchall()
-        return time.perf_counter() - t0
-    finally:
-        con.close()
-
-
 def hour_scan(db: Path, hour: dt.datetime) -> float:
     aggs = ["count(*)"] + [f"count({c}), min({c}), max({c})" for c in COLUMNS]
     q = (f"SELECT {', '.join(aggs)} FROM raw.events WHERE event_ts >= TIMESTAMP '{hour.isoformat(sep=' ')}' "
@@ -120,13 +114,14 @@ def main(argv=None) -> int:
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--days", type=int, default=90)
     ap.add_argument("--hours", type=int, default=3, help="new hours, one build each (median reported)")
+    ap.add_argument("--runs", type=int, default=5, help="first builds, each paired with the queries alone")
     args = ap.parse_args(argv)
     hours = args.days * 24
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "project"
         write_project(root)
         db = root / "warehouse.duckdb"
-        con = duckdb.connect(str(db))
+        con = duckdb.connect(str(root / "fresh.duckdb"))
         t_gen, _ = timed(lambda: (con.execute("CREATE SCHEMA raw"),
                                   con.execute("CREATE TABLE raw.events AS "
                                               + events_sql(0, args.rows, START, hours * 3600.0)
@@ -134,16 +129,11 @@ def main(argv=None) -> int:
                                   con.execute("CHECKPOINT")))
         con.close()
         print(f"{args.rows:,} events over {args.days} days ({hours:,} hourly partitions), generated in {t_gen:.1f} s")
+        publish_bench.bench(f"hourly events, first build ({hours:,} partitions)", str(root), args.runs)
 
-        project = Project.load(str(root))
-        t_first, run = timed(lambda: project.build())
-        checked = len(run.tables[0].partitions or ())
-        sqls = [q for t in run.tables for _, q in t.compiled.scans if q is not None]
-        t_alone = min(queries_alone(db, sqls) for _ in range(2))
-        print(f"first build: {t_first:.2f} s, {checked:,} partitions checked, exit {run.exit_code}; "
-              f"its {len(sqls)} check queries alone: {t_alone:.2f} s; "
-              f"ratio {t_first / t_alone:.2f} (target <= 1.3)")
-
+        publish_bench.fresh(str(root))
+        run = Project.load(str(root)).build()  # the first build the new hours follow (untimed)
+        assert len(run.tables[0].partitions or ()) == hours, run.tables[0].partitions
         builds, scans = [], []
         per_hour = args.rows // hours
         for k in range(args.hours):

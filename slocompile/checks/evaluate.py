@@ -49,7 +49,10 @@ class Result:
 
     @property
     def observed_text(self) -> str | None:
-        return None if self.observed is None else json.dumps(self.observed, default=str)
+        return None if self.observed is None else _to_json(self.observed)
+
+
+_to_json = json.JSONEncoder(default=str).encode  # json.dumps(v, default=str) without a new encoder a call
 
 
 @dataclass

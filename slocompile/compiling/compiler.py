@@ -6,11 +6,14 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from slocompile.checks.metrics import Metric
+from slocompile.compiling.viewcache import ViewCache
 from slocompile.dialects.render import UnsupportedConstruct, render
 from slocompile.errors import Problem, SlocompileError
 from slocompile.planning.planner import CATALOG, Scan, TablePlan, plan_table
 from slocompile.spec.model import CheckSpec, ProjectSpec, TableSpec
-from slocompile.sqltrees import meta, views
+from slocompile.sqltrees import meta
+from slocompile.sqltrees import views as view_trees
+from slocompile.sqltrees.content import content_metric
 from slocompile.sqltrees.fragments import Fragments
 from slocompile.sqltrees.scans import scan_sql
 from slocompile.support.gcpause import gc_paused
@@ -23,6 +26,7 @@ class CompiledTable:
     scans: list[tuple[Scan, str | None]]   # (Scan, SQL or None for catalog reads)
     validated_view: str
     quarantine_view: str
+    content_metric: Metric | None = None  # the partitions' content fingerprints, measured by the scans
 
 
 @dataclass
@@ -57,8 +61,12 @@ def _join(statements: list[str]) -> str:
 
 
 def compile_project(project: ProjectSpec, dialect: str, select: list[str] | None = None,
-                    partitions: dict[str, tuple[str, ...]] | None = None) -> Compiled:
-    """`partitions` maps a table to the partitions its per-partition scans are limited to."""
+                    partitions: dict[str, tuple[str, ...]] | None = None,
+                    contents: dict[str, tuple[str, ...]] | None = None, views: ViewCache | None = None) -> Compiled:
+    """`partitions` maps a table to the partitions its per-partition scans are limited to;
+    `contents` a table to the columns whose content fingerprint per partition its fused scan
+    computes (a build that checks every partition: no separate hashed pass lists them); `views`:
+    the views rendered by earlier builds (compiling.viewcache), reused where their inputs match."""
     problems: list[Problem] = []
     with gc_paused():  # a compile only builds (see gcpause)
         setup = [_render(s, dialect, "the meta schema", None, problems)
@@ -70,15 +78,18 @@ def compile_project(project: ProjectSpec, dialect: str, select: list[str] | None
             if select and table.name not in select:
                 continue
             out.tables.append(_compile_table(project, table, dialect, problems, fragments,
-                                             (partitions or {}).get(table.name)))
+                                             (partitions or {}).get(table.name), (contents or {}).get(table.name),
+                                             views))
     if problems:
         raise SlocompileError(problems)
     return out
 
 
 def _compile_table(project: ProjectSpec, table: TableSpec, dialect: str, problems: list[Problem],
-                   fragments: Fragments, partitions: tuple[str, ...] | None = None) -> CompiledTable:
-    plan = plan_table(table, dialect, partitions=partitions)
+                   fragments: Fragments, partitions: tuple[str, ...] | None = None,
+                   hashed: tuple[str, ...] | None = None, views: ViewCache | None = None) -> CompiledTable:
+    content = content_metric(hashed) if hashed is not None and table.partition is not None else None
+    plan = plan_table(table, dialect, partitions=partitions, extra=(content,) if content is not None else ())
     owners = _metric_owners(plan)
     scans: list[tuple[Scan, str | None]] = []
     for scan in plan.scans:
@@ -95,11 +106,18 @@ def _compile_table(project: ProjectSpec, table: TableSpec, dialect: str, problem
                 where = f"check '{check.name}' of table '{table.name}'" if check else f"table '{table.name}'"
                 problems.append(Problem(check.loc if check else table.loc, f"{where}: {e}"))
             scans.append((scan, ""))
-    validated = _render(views.validated_view(project.schemas, table), dialect,
-                        f"the validated view of '{table.name}'", table, problems)
-    quarantine = _render(views.quarantine_view(project.schemas, table), dialect,
-                         f"the quarantine view of '{table.name}'", table, problems)
-    return CompiledTable(table, plan, scans, validated, quarantine)
+    key = views.key(table, project.schemas, dialect) if views is not None else None
+    cached = views.get(table.name, key) if views is not None else None
+    if cached is not None:
+        validated, quarantine = cached
+    else:
+        validated = _render(view_trees.validated_view(project.schemas, table), dialect,
+                            f"the validated view of '{table.name}'", table, problems)
+        quarantine = _render(view_trees.quarantine_view(project.schemas, table), dialect,
+                             f"the quarantine view of '{table.name}'", table, problems)
+        if views is not None:
+            views.put(table.name, key, validated, quarantine)  # ("" when a dialect cannot render it: not kept)
+    return CompiledTable(table, plan, scans, validated, quarantine, content)
 
 
 def _render_scan(table: TableSpec, scan: Scan, dialect: str, fragments: Fragments) -> str:

@@ -134,8 +134,9 @@ class TablePlan:
 
 
 def plan_table(table: TableSpec, dialect: str, checks: list[CheckSpec] | None = None,
-               partitions: tuple[str, ...] | None = None) -> TablePlan:
-    """Plan the table's checks; `partitions` limits per-partition scans to those partitions."""
+               partitions: tuple[str, ...] | None = None, extra: tuple[m.Metric, ...] = ()) -> TablePlan:
+    """Plan the table's checks; `partitions` limits per-partition scans to those partitions; `extra`:
+    metrics the build measures besides the checks' (a partition's content fingerprint)."""
     strategy = STRATEGIES.get(dialect, DEFAULT_STRATEGY)
     checks = list(table.checks if checks is None else checks)
     requested = [(c, registry.get(c.type).metrics(c)) for c in checks]
@@ -145,6 +146,8 @@ def plan_table(table: TableSpec, dialect: str, checks: list[CheckSpec] | None = 
     for _, ms in requested:
         for metric in ms:
             unique.setdefault(metric, None)
+    for metric in extra:
+        unique.setdefault(metric, None)
     shared: dict[tuple[Any, ...], list[m.Metric]] = {}  # (placement, where, grouped) -> metrics of one scan
     for metric in unique:
         scope_grouped = grouped and metric.scope == m.PER_PARTITION

@@ -17,6 +17,7 @@ from sqlglot import exp
 from slocompile.checks.base import EvalContext
 from slocompile.checks.evaluate import Result, counts, evaluate_table, exit_code, partition_statuses
 from slocompile.compiling.compiler import Compiled, CompiledTable, compile_project
+from slocompile.compiling.viewcache import ViewCache
 from slocompile.engines.base import Engine, QueryFailed
 from slocompile.engines.connect import connect
 from slocompile.errors import SlocompileError
@@ -142,6 +143,8 @@ def _build(project: ProjectSpec, target: TargetSpec, tables: list[TableSpec], en
             tr.results += schema_changes.drifted_results(table, drift.actual, ctx, tr.results)
         else:
             meas = measure(engine, compiled)
+            if compiled.content_metric is not None:
+                selection.take_contents(fp, compiled.content_metric, meas.values)
             if table.partition and not meas.partitions and parts == () and not sel.present.get(table.name) \
                     and _empty(engine, table):  # (a table with partitions present has rows)
                 meas.partitions = [None]  # an empty table still answers row_count and friends, once
@@ -195,8 +198,11 @@ def _plan_against_catalog(project: ProjectSpec, tables: list[TableSpec], found: 
     # a build that checks every partition there is (a first build, --full-refresh) filters none:
     # the scans then read the table once, with no per-row test of a list of partitions
     limited = {k: v for k, v in todo.items() if v is not None and not (v and list(v) == sel.present.get(k))}
+    hashed = {name: fp.in_scan for name, (_, fp) in planned.items() if fp.in_scan is not None}
+    views = ViewCache(project.root, project.vars)
     compiled = compile_project(replace(project, tables=tuple(sub for _, sub, _ in out)), dialect,
-                               partitions=limited)
+                               partitions=limited, contents=hashed, views=views)
+    views.save([t.name for t in project.tables])
     for (table, _, _), ct in zip(out, compiled.tables):
         if found[table.name].drifted:
             ct.scans = []  # nothing is measured on a drifted table

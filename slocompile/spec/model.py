@@ -133,8 +133,10 @@ class TableSpec:
 
     def labels(self, check: str | None, column: str | None = None) -> tuple[str | None, tuple[str, ...]]:
         """(owner, tags) of a result of this table: its check's, else its column's, else the table's."""
-        spec: CheckSpec | ColumnSpec | TableSpec | None = \
-            next((c for c in self.checks if c.name == check), None) if check else None
+        by_name = self.__dict__.get("_checks_by_name")  # asked once a result: 10,000s on a large build
+        if by_name is None:  # frozen: cached around __setattr__ (the checks never change)
+            by_name = self.__dict__["_checks_by_name"] = {c.name: c for c in reversed(self.checks)}
+        spec: CheckSpec | ColumnSpec | TableSpec | None = by_name.get(check) if check else None
         if spec is None and column:
             spec = self.column(column)
         if spec is None:

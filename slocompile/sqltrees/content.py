@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from slocompile.checks import metrics as m
 from slocompile.dialects.nodes import QueryError, RowHash, and_all, col, lit
 from slocompile.spec.model import NULL_PARTITION, Schemas, TableSpec
 from slocompile.sqltrees import meta
@@ -38,6 +39,11 @@ def content_fingerprint(columns: list[str]) -> exp.Expression:
     return exp.DPipe(this=exp.DPipe(this=exp.cast(exp.Count(this=exp.Star()), exp.DataType.Type.TEXT),
                                     expression=lit(":")),
                      expression=exp.cast(total, exp.DataType.Type.TEXT))
+
+
+def content_metric(columns: tuple[str, ...]) -> m.Metric:
+    """The content fingerprint as a metric of the fused scan, grouped by partition like the checks'."""
+    return m.aggregate(content_fingerprint(list(columns)))
 
 
 def status_fingerprint(checks: str, content: str | None) -> str:

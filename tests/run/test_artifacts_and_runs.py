@@ -119,13 +119,73 @@ def test_json_artifacts_are_written_as_json_indent_2_writes_them(green):
     def dumps(value):
         return json.dumps(value, indent=2, default=str, ensure_ascii=False)
 
-    for name in ("run_results.json", "manifest.json"):
-        with open(os.path.join(green, "target", name), encoding="utf-8") as fh:
-            text = fh.read()
-        assert artifacts.pretty_json(json.loads(text)) + "\n" == text == dumps(json.loads(text)) + "\n"
+    with open(os.path.join(green, "target", "manifest.json"), encoding="utf-8") as fh:
+        text = fh.read()
+    assert artifacts.pretty_json(json.loads(text)) + "\n" == text == dumps(json.loads(text)) + "\n"
+    with open(os.path.join(green, "target", "run_results.json"), encoding="utf-8") as fh:
+        text = fh.read()
+    data = json.loads(text)  # one result a line (flat_depth=2), the rest indented
+    assert text.splitlines()[-len(data["alerts"]) - len(data["tables"]) - 6].startswith('    {"table": ')
+    assert [json.loads(line.strip().rstrip(",")) for line in text.splitlines() if line.startswith('    {"table": ')
+            and '"check": ' in line] == data["results"]
     odd = {"empty": [], "none": {}, "nested": [[], {}, [1, [2, {"x": None}]]], 7: True, 2.5: False, None: float("nan"),
            True: float("inf"), False: -float("inf"), "tuple": (1, 2), "date": dt.date(2024, 1, 1),
            "decimal": Decimal("1.10"), "text": "ünï \u2028 \"q\" \\ \n\t\x00", "floats": [-0.0, 1e300, 0.1],
            "big": 10**30, "mixed": [None, True, False, "s", 1.5]}
     for value in (odd, [], {}, "x", 1, None, [odd, [odd]], {"a": {"b": {"c": []}}}):
         assert artifacts.pretty_json(value) == dumps(value)
+        for depth in (0, 1, 2):
+            assert json.loads(artifacts.pretty_json(value, depth)) == json.loads(dumps(value))
+
+
+def test_junit_is_what_elementtree_writes(tmp_path):
+    """junit.xml is written as text: byte for byte what ElementTree (with ET.indent) writes for the
+    same results, with markup, quotes and line breaks in them."""
+    import xml.etree.ElementTree as ET
+    from types import SimpleNamespace as NS
+
+    from slocompile.checks.evaluate import Result
+
+    def reference(run) -> str:
+        suites = ET.Element("testsuites", name=f"slocompile {run.project.name}")
+        for t in run.tables:
+            rs = t.results
+            suite = ET.SubElement(suites, "testsuite", name=t.table.name, tests=str(len(rs)),
+                                  failures=str(sum(r.status == "fail" for r in rs)),
+                                  errors=str(sum(r.status == "error" for r in rs)), skipped="0",
+                                  time=f"{t.seconds:.3f}")
+            for r in rs:
+                name = r.check + (f" ({r.column})" if r.check_type == "monitor" and r.column else "") \
+                    + (f" [{r.partition}]" if r.partition is not None else "")
+                case = ET.SubElement(suite, "testcase", classname=f"{run.project.name}.{t.table.name}", name=name)
+                owner, tags = t.table.labels(r.check, r.column)
+                if owner or tags:
+                    props = ET.SubElement(case, "properties")
+                    for key, value in (("owner", owner), ("tags", ",".join(tags))):
+                        if value:
+                            ET.SubElement(props, "property", name=key, value=value)
+                if r.status == "fail":
+                    ET.SubElement(case, "failure", message=r.message, type=r.check_type).text = artifacts._detail(r)
+                elif r.status == "error":
+                    ET.SubElement(case, "error", message=r.message, type=r.check_type).text = r.message
+                elif r.status == "warn":
+                    ET.SubElement(case, "system-out").text = "WARN: " + r.message
+        for element in suites.iter():
+            element.attrib.update({k: artifacts.redact(v) for k, v in element.attrib.items()})
+            element.text = artifacts.redact(element.text)
+        ET.indent(suites)
+        return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+    def result(check, status, message, column=None, partition=None, ctype="not_null"):
+        return Result("t<&>", check, ctype, column, partition, status, "error", 1.5, "<= 0", message)
+
+    labels = {"c1": ("ml-platform", ("pii", "a&b")), "c2": (None, ())}
+    table = NS(name='t<&>"', labels=lambda check, column: labels.get(check, (None, ())))
+    results = [result("c1", "pass", "ok"), result("c2", "fail", 'a <b> & "c"\nline\ttab\r', "x", "2024-01-01"),
+               result("c3", "error", "boom & <bang>"), result("c4", "warn", "careful >"),
+               result("m", "fail", "drift", "col", "2024-01-02", "monitor")]
+    run = NS(project=NS(name='p "q" & r'), tables=[NS(table=table, results=results, seconds=0.1234),
+                                                    NS(table=NS(name="empty", labels=table.labels), results=[],
+                                                       seconds=0.0)])
+    assert artifacts.junit(run) == reference(run)
+    assert artifacts.junit(NS(project=run.project, tables=[])) == reference(NS(project=run.project, tables=[]))

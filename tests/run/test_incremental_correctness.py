@@ -109,6 +109,30 @@ def test_unchanged_data_checks_nothing_again(tmp_path):
     assert rows_per_day(root) == {d: 4 for d in DAYS}
 
 
+def test_first_build_hashes_content_in_its_check_scan(tmp_path):
+    """A build that checks every partition fingerprints their content in the fused check scan (no
+    second hashed read of the table); what it records is what the separate listing of a later build
+    computes, so nothing is checked again. A change of the checks (all partitions again) also takes
+    the content from its scan."""
+    root = project(tmp_path, "filter")
+    run = build(root)
+    assert checked(run) == () and run.tables[0].compiled.content_metric is None  # listed, not scanned
+    from slocompile.api import Project
+    from slocompile.dialects.render import render
+    from slocompile.sqltrees.content import partition_contents
+
+    table = Project.load(root).spec.tables[0]
+    listed = dict(query(root, render(partition_contents(table, ["ds", "user_id", "spend_30d"]), "duckdb")))
+    stored = dict(query(root, "SELECT partition, fingerprint FROM slo.status WHERE partition IS NOT NULL"))
+    assert {p: f.split(":", 1)[1] for p, f in stored.items()} == listed
+    spec = tables("filter")
+    spec[0]["checks"] = [{"row_count": {"min": 1}}]
+    write(tmp_path, spec)
+    again = build(root)
+    assert checked(again) == tuple(DAYS) and again.tables[0].compiled.content_metric is not None
+    assert checked(build(root)) == ()
+
+
 def test_new_partition_only_is_checked(tmp_path):
     root = project(tmp_path, "filter")
     sql(root, "INSERT INTO raw.user_features VALUES (DATE '2026-11-21', 1, 1.0), (DATE '2026-11-21', 2, 2.0)")

@@ -1,0 +1,105 @@
+"""The view cache (compiling/viewcache.py): a rebuild of unchanged declarations over unchanged
+columns reuses the rendered views, and anything the views depend on renders them again."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from proj import build, query, sql, write
+
+from slocompile.compiling import compiler
+from slocompile.compiling.viewcache import FILE
+
+
+def tables(checks: list | None = None) -> list[dict]:
+    return [{"name": "orders", "relation": "raw.orders", "key": ["id"], "partition": "ds", "gate": "filter",
+             "columns": [{"name": "amount", "checks": checks or ["not_null"]}, {"name": "id"}, {"name": "ds"}]}]
+
+
+@pytest.fixture
+def root(tmp_path):
+    root = write(tmp_path, tables())
+    sql(root, ["CREATE TABLE raw.orders (id INT, ds DATE, amount DOUBLE)",
+               "INSERT INTO raw.orders VALUES (1, DATE '2026-01-01', 5.0), (2, DATE '2026-01-02', NULL)"])
+    return root
+
+
+@pytest.fixture
+def rendered(monkeypatch):
+    """The names of the tables whose validated view the compiler renders (the build's probes of
+    new views, run.schema_drift.settle_views, build their own trees)."""
+    from types import SimpleNamespace
+
+    seen: list[str] = []
+    real = compiler.view_trees
+
+    def counting(schemas, table):
+        seen.append(table.name)
+        return real.validated_view(schemas, table)
+
+    monkeypatch.setattr(compiler, "view_trees", SimpleNamespace(validated_view=counting,
+                                                                quarantine_view=real.quarantine_view))
+    return seen
+
+
+def view_sql(root) -> str:
+    return query(root, "SELECT sql FROM duckdb_views() WHERE view_name = 'orders' AND schema_name = 'validated'")[0][0]
+
+
+def test_rebuild_reuses_the_views_and_serves_the_same(root, rendered):
+    build(root)
+    assert rendered == ["orders"] and os.path.exists(os.path.join(root, "target", FILE))
+    first = view_sql(root)
+    build(root)
+    assert rendered == ["orders"]  # not rendered again
+    assert view_sql(root) == first
+    assert query(root, "SELECT id FROM validated.orders") == [(1,)]  # the failing day stays hidden
+
+
+def test_changed_declarations_render_the_views_again(root, rendered):
+    build(root)
+    write(root, tables(["not_null", {"between": {"min": 0, "max": 1}}]))
+    build(root)
+    assert rendered == ["orders", "orders"]
+    assert query(root, "SELECT id FROM validated.orders") == []  # 5.0 is outside [0, 1]: that day fails too
+
+
+def test_changed_columns_render_the_views_again(root, rendered):
+    build(root)
+    sql(root, "ALTER TABLE raw.orders ADD COLUMN note TEXT")
+    build(root)
+    assert rendered == ["orders", "orders"]
+    assert "note" in [r[0] for r in query(root, "DESCRIBE validated.orders")]
+
+
+def test_a_vars_change_renders_the_views_again(root, rendered):
+    from slocompile.api import Project
+
+    write(root, tables(["not_null", {"between": {"min": 0, "max": '{{ var("x", 10) }}'}}]))
+    Project.load(root, {"x": 1}).build(write=False)
+    Project.load(root, {"x": 2}).build(write=False)
+    assert rendered == ["orders", "orders"]
+
+
+@pytest.mark.parametrize("content", ["not json", "[]", json.dumps({"orders": ["stale-key", "SELECT 1", "SELECT 2"]})])
+def test_an_unusable_or_stale_cache_file_is_ignored(root, rendered, content):
+    build(root)
+    first = view_sql(root)
+    with open(os.path.join(root, "target", FILE), "w") as fh:
+        fh.write(content)
+    build(root)
+    assert rendered == ["orders", "orders"] and view_sql(root) == first
+
+
+def test_entries_of_tables_no_longer_declared_are_dropped(root):
+    build(root)
+    path = os.path.join(root, "target", FILE)
+    with open(path) as fh:
+        data = json.load(fh)
+    data["gone"] = ["k", "a", "b"]
+    with open(path, "w") as fh:
+        json.dump(data, fh)
+    build(root)
+    with open(path) as fh:
+        assert list(json.load(fh)) == ["orders"]
