@@ -212,6 +212,9 @@ class SparkEngine:
         self._copy_on_write: set[str] = set()  # tables known to lack DELETE/UPDATE
         self._depth = 0                         # transaction() nesting
         self._pending: dict[str, _Rewrite] = {}  # copy-on-write changes applied when the transaction ends
+        # the session is shared by the process: a build that sets its project's time zone gives
+        # the next user of the session (another project's build) the zone it found
+        self._zone = spark.conf.get("spark.sql.session.timeZone", None)
 
     @classmethod
     def open(cls, target, project_root: str, read_only: bool = False) -> SparkEngine:
@@ -337,7 +340,10 @@ class SparkEngine:
                 self._apply(rewrite)
 
     def close(self) -> None:
-        """The session is shared by the process: it stays up for the next build (stop_session() ends it)."""
+        """The session is shared by the process: it stays up for the next build (stop_session() ends
+        it), with the session time zone this engine found."""
+        if self._zone is not None and self.spark.conf.get("spark.sql.session.timeZone", None) != self._zone:
+            self.spark.conf.set("spark.sql.session.timeZone", self._zone)
 
     def probe(self, schemas=()) -> dict:
         """What `slocompile debug` reports: Spark's version, the master (or Connect URL), the
