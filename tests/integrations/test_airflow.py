@@ -116,7 +116,8 @@ def test_operator_outcomes_and_xcom(airflow_home, projects):
     assert f"slocompile build failed (exit code 1, run {failed['run_id']}): orders.row_count" in output
     # exit code 2: slocompile's located message, no results
     assert tasks["broken"]["run_results"] is None
-    assert re.search(r"slocompile build could not run \(exit code 2\): slos/tables\.yml:\d+:\d+: ", output), output[-3000:]
+    located = r"slocompile build could not run \(exit code 2\): slos/tables\.yml:\d+:\d+: "
+    assert re.search(located, output), output[-3000:]
     # both builds of the project were recorded, as any build is
     assert sorted(r[0] for r in query(good, "SELECT run_id FROM slo.runs")) == sorted(
         [passed["run_id"], failed["run_id"]])
