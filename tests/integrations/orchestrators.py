@@ -1,31 +1,31 @@
 """The orchestrator integrations run against the real packages, each where it is installed.
 
-A test module of this folder takes its orchestrator with `orchestrator("dagster")`: absent, the
+A test module of this folder calls `require("dagster")` first: absent, the
 module is skipped with the reason (`pytest -rs` shows it), unless SLOCOMPILE_REQUIRE_ORCHESTRATORS
 names it (CI sets dagster,airflow), where the absence fails the run instead, as
 SLOCOMPILE_REQUIRE_ENGINES does for the engines.
 """
 from __future__ import annotations
 
-import importlib
+import importlib.util
 import os
 import re
-from types import ModuleType
 
 import pytest
 
 REQUIRED = {n.strip() for n in os.environ.get("SLOCOMPILE_REQUIRE_ORCHESTRATORS", "").split(",") if n.strip()}
 
 
-def orchestrator(package: str) -> ModuleType:
-    try:
-        return importlib.import_module(package)
-    except ImportError as e:
-        reason = f"{package} is not installed (pip install 'slocompile[{package}]'): {e}"
-        if package in REQUIRED:
-            pytest.fail(f"{package} is required here (SLOCOMPILE_REQUIRE_ORCHESTRATORS) but unavailable: {reason}",
-                        pytrace=False)
-        pytest.skip(reason, allow_module_level=True)
+def require(package: str) -> None:
+    """Skip the calling module when `package` is not installed (fail it where it is required).
+    Looked up, not imported: importing Airflow configures itself (files under ~/airflow, logging)."""
+    if importlib.util.find_spec(package) is not None:
+        return
+    reason = f"{package} is not installed (pip install 'slocompile[{package}]')"
+    if package in REQUIRED:
+        pytest.fail(f"{package} is required here (SLOCOMPILE_REQUIRE_ORCHESTRATORS) but unavailable: {reason}",
+                    pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
 
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

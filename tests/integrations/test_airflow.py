@@ -12,10 +12,10 @@ import subprocess
 import sys
 
 import pytest
-from orchestrators import docs_block, orchestrator
+from orchestrators import docs_block, require
 from proj import query, sql, write
 
-orchestrator("airflow")
+require("airflow")  # the DAGs import it, in subprocesses with an Airflow home of their own
 
 PROJECT = """\
 tables:

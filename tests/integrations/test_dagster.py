@@ -8,12 +8,14 @@ from __future__ import annotations
 import os
 
 import pytest
-from orchestrators import docs_block, orchestrator
+from orchestrators import docs_block, require
 from proj import query, sql, write
 
-dg = orchestrator("dagster")
+require("dagster")
 
-from slocompile.integrations.dagster import asset_checks, asset_specs  # noqa: E402  (after the skip)
+import dagster as dg  # noqa: E402  (after the skip)
+
+from slocompile.integrations.dagster import asset_checks, asset_specs  # noqa: E402
 
 TABLES = [
     {"name": "orders", "relation": "raw.orders", "checks": [{"row_count": {"min": 3}},
