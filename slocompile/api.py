@@ -1,6 +1,7 @@
 """The Project facade: the same operations the CLI runs, for Python callers (Airflow, notebooks)."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -100,6 +101,46 @@ class Project:
         engine = self._engine(target)
         try:
             return accept(engine, self.spec, table, column, metric, start, reason, who)
+        finally:
+            engine.close()
+
+    def mute(self, selector: str, *, until: str | dt.date, reason: str, who: str | None = None,
+             target: str | None = None) -> dict:
+        """Hold back the alerts of `selector` (TABLE, TABLE.CHECK or a glob) until `until`: a date or
+        datetime (naive: UTC), or text as `--until` takes it (`2026-12-10`, `2026-12-10 08:00`, `3d`).
+        Recorded in the meta schema (every machine building the project sees it); returns the mute:
+        mute_id, selector, until, reason, created_by, created_at, ended_at, ended_by. See `slocompile mute`."""
+        from slocompile.run import mutes
+
+        when = mutes.parse_until(until)
+        mutes.check_selector(self.spec, selector)
+        engine = mutes.open_engine(self.spec, target)
+        try:
+            return mutes.add(engine, self.spec, selector, when, reason, who).as_dict()
+        finally:
+            engine.close()
+
+    def unmute(self, selector: str, *, who: str | None = None, target: str | None = None) -> list[dict]:
+        """End the active mutes whose selector (as given to `mute`) or id is `selector`; returns them
+        (ended_at and ended_by set). No such mute: SlocompileError. See `slocompile unmute`."""
+        from slocompile.run import mutes
+
+        engine = mutes.open_engine(self.spec, target)
+        try:
+            return [m.as_dict() for m in mutes.end(engine, self.spec, selector, who)]
+        finally:
+            engine.close()
+
+    def alerts(self, target: str | None = None) -> dict:
+        """What `slocompile alerts --format json` prints: `failing` (each check failing or warning now:
+        table, check, column, partition, status, severity, since, incident, cause, muted_until, mute),
+        `mutes` (active and ended in the last 7 days, with `active`) and `held` (alerts mutes hold).
+        Reads only (DuckDB opens read-only)."""
+        from slocompile.run import mutes
+
+        engine = mutes.open_engine(self.spec, target, read_only=True)
+        try:
+            return mutes.open_problems(engine, self.spec)
         finally:
             engine.close()
 

@@ -385,17 +385,9 @@ def mute(selector, project_dir, until, reason, target, variables):
     mute ends, those whose checks still fail are delivered once. The mute lives in the meta schema:
     every machine that builds the project sees it."""
     from slocompile.api import Project
-    from slocompile.run import mutes
 
-    project = Project.load(project_dir, _parse_vars(variables))
-    when = mutes.parse_until(until)
-    mutes.check_selector(project.spec, selector)
-    engine = mutes.open_engine(project.spec, target)
-    try:
-        m = mutes.add(engine, project.spec, selector, when, reason)
-    finally:
-        engine.close()
-    click.echo(f"muted {selector} until {m.until:%Y-%m-%d %H:%M} UTC (mute {m.mute_id}): {m.reason}")
+    m = Project.load(project_dir, _parse_vars(variables)).mute(selector, until=until, reason=reason, target=target)
+    click.echo(f"muted {selector} until {m['until'][:16]} UTC (mute {m['mute_id']}): {m['reason']}")
 
 
 @main.command()
@@ -407,16 +399,9 @@ def mute(selector, project_dir, until, reason, target, variables):
 def unmute(selector, project_dir, target, variables):
     """End the active mutes of SELECTOR (as given to `mute`) or with that mute id."""
     from slocompile.api import Project
-    from slocompile.run import mutes
 
-    project = Project.load(project_dir, _parse_vars(variables))
-    engine = mutes.open_engine(project.spec, target)
-    try:
-        ended = mutes.end(engine, project.spec, selector)
-    finally:
-        engine.close()
-    for m in ended:
-        click.echo(f"unmuted {m.selector} (mute {m.mute_id}, was until {m.until:%Y-%m-%d %H:%M} UTC)")
+    for m in Project.load(project_dir, _parse_vars(variables)).unmute(selector, target=target):
+        click.echo(f"unmuted {m['selector']} (mute {m['mute_id']}, was until {m['until'][:16]} UTC)")
 
 
 @main.command()
@@ -460,12 +445,7 @@ def alerts(project_dir, target, fmt, variables):
     from slocompile.api import Project
     from slocompile.run import mutes
 
-    project = Project.load(project_dir, _parse_vars(variables))
-    engine = mutes.open_engine(project.spec, target, read_only=True)
-    try:
-        data = mutes.open_problems(engine, project.spec)
-    finally:
-        engine.close()
+    data = Project.load(project_dir, _parse_vars(variables)).alerts(target)
     click.echo(json.dumps(data, default=str, indent=2) if fmt == "json" else mutes.format_text(data), nl=fmt == "json")
 
 

@@ -28,8 +28,11 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("run", ("slocompile.run",)),
     ("reports", ("slocompile.reports",)),
     ("tools", ("slocompile.tools",)),
-    ("interface", ("slocompile.api", "slocompile.cli", "slocompile.__main__", "slocompile")),
+    ("interface", ("slocompile.api", "slocompile.cli", "slocompile.__main__", "slocompile",
+                   "slocompile.integrations")),
 ]
+# the orchestrator integrations stand on the public API alone (what docs/api.md documents)
+PUBLIC = ("slocompile.api", "slocompile.errors")
 
 
 def module_names(root: pathlib.Path = PACKAGE) -> dict[str, pathlib.Path]:
@@ -135,6 +138,13 @@ def problems(root: pathlib.Path = PACKAGE) -> list[str]:
 
 def test_the_import_graph_follows_the_layers():
     assert problems() == []
+
+
+def test_integrations_import_only_the_public_api():
+    outside = [f"{module}:{line} imports {target}" for module, imports in graph().items()
+               if module.startswith("slocompile.integrations") for target, line, _ in imports
+               if target not in PUBLIC and not target.startswith("slocompile.integrations")]
+    assert outside == []
 
 
 @pytest.mark.parametrize("bad", ["cycle", "upward", "private"])

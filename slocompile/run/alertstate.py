@@ -157,6 +157,13 @@ def failing_units(trig: Trigger, table: str, state: dict, spec=None) -> list[dic
     return out
 
 
+def is_monitor_check(spec, check: str) -> bool:
+    """A monitor's result (`monitor`, `monitor_<metric>`: run.monitors), not a declared check of the
+    table `spec`."""
+    return spec.monitor is not None and (check == "monitor" or check.startswith("monitor_")) \
+        and all(c.name != check for c in spec.checks)
+
+
 def incidents_of(run) -> dict[Key, tuple[str | None, str | None]]:
     """(table, check, partition label) -> (incident, cause) of the build's monitor alerts."""
     out: dict[Key, tuple[str | None, str | None]] = {}
@@ -170,8 +177,8 @@ def incidents_of(run) -> dict[Key, tuple[str | None, str | None]]:
 
 def payload(alert: Alert, run, state: dict | None = None, incidents: dict | None = None) -> dict:
     """The alert's JSON: the contract keys (alert_id ... results), then `still_failing` (the checks
-    of the table the trigger listens to that fail after this build), and `note` and
-    `incident_events` when there are any."""
+    of the table the trigger listens to that fail after this build), and `still_failing_monitors`
+    (those of them that are monitor alerts), `note` and `incident_events` when there are any."""
     project = run.project
     checks = sorted({u["check"] for u in alert.units})
     verb = {"fail": "failed", "warn": "warned", "recover": "recovered"}[alert.event]
@@ -188,8 +195,11 @@ def payload(alert: Alert, run, state: dict | None = None, incidents: dict | None
            "run_id": run.run_id, "at": (run.finished_at or run.started_at).isoformat() + "Z", "summary": summary,
            "results": alert.units}
     if state is not None:
-        out["still_failing"] = sorted({u["check"] for u in failing_units(alert.trigger, alert.table, state,
-                                                                                project.table(alert.table))})
+        spec = project.table(alert.table)
+        out["still_failing"] = sorted({u["check"] for u in failing_units(alert.trigger, alert.table, state, spec)})
+        monitors = [c for c in out["still_failing"] if spec is not None and is_monitor_check(spec, c)]
+        if monitors:  # their alerts belong to monitor incidents (PagerDuty pages per incident)
+            out["still_failing_monitors"] = monitors
     if alert.note:
         out["note"] = alert.note
     events = [e for e in run.incident_events if e.get("table") == alert.table]

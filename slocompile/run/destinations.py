@@ -9,9 +9,10 @@ renders, and what the formats below are made of:
   header, a section per table (at most MAX_TABLES), incidents, a context line, a report button;
 - teams: a message with one Adaptive Card attachment (1.4): TextBlocks and a FactSet per table,
   an Action.OpenUrl to the report;
-- pagerduty: Events API v2, one event per table (per check with `each: true`): `trigger` while
-  a check the trigger listens to fails after the build, `resolve` once none does, with one
-  `dedup_key` per project, target, trigger and table, so repeats update the same alert.
+- pagerduty: Events API v2, one event per table and per monitor incident (per check with `each:
+  true`): `trigger` while a check the trigger listens to fails after the build (an incident: when
+  it opens), `resolve` once none does (an incident: when it recovers), with one `dedup_key` per
+  project, target, trigger and table, and per incident under it, so repeats update the same alert.
 
 No secret is in a summary: URLs and routing keys are the action's, not the payload's.
 """
@@ -66,8 +67,10 @@ def summary(payloads: list[dict], report_url: str | None = None) -> dict:
     incidents: dict[str, dict] = {}
     notes: list[str] = []
     for p in payloads:
-        t = tables.setdefault(p["table"], {"table": p["table"], "view": p["view"], "events": {}, "still_failing": []})
+        t = tables.setdefault(p["table"], {"table": p["table"], "view": p["view"], "events": {}, "still_failing": [],
+                                           "still_failing_monitors": []})
         t["still_failing"] = p.get("still_failing", t["still_failing"])
+        t["still_failing_monitors"] = p.get("still_failing_monitors", t["still_failing_monitors"])
         for u in p["results"]:
             unit = {**u, "event": p["event"]}
             t["events"].setdefault(p["event"], []).append(unit)
@@ -171,45 +174,69 @@ def teams(s: dict) -> dict:
 
 # ------------------------------------------------------------------ pagerduty
 
-def dedup_key(s: dict, table: str, check: str | None = None) -> str:
-    """One key per project, target, trigger and table (and check with `each: true`): PagerDuty's
-    incident while it stays open; at most 255 characters."""
-    key = "/".join(["slocompile", s["project"], s["target"], s["trigger"], table] + ([check] if check else []))
+def dedup_key(s: dict, table: str, suffix: str | None = None) -> str:
+    """One key per project, target, trigger and table, and under it per monitor incident
+    (`incident/<id>`) or, with `each: true`, per check: PagerDuty's alert while it stays open; at
+    most 255 characters."""
+    key = "/".join(["slocompile", s["project"], s["target"], s["trigger"], table] + ([suffix] if suffix else []))
     return key if len(key) <= 255 else "slocompile/" + hashlib.sha256(key.encode()).hexdigest()
 
 
+def _pages(t: dict, each: bool) -> list[tuple[str | None, list[dict]]]:
+    """(dedup key suffix, units) of one table's events: each monitor incident its own (opened by
+    its alerts, resolved by its `incident <id>` recovery), the other checks the table's (or each
+    check its own with `each: true`). A monitor check passing again on its own is left to its
+    incident's recovery."""
+    pages: dict[str | None, list[dict]] = {}
+    for u in (u for us in t["events"].values() for u in us):
+        if u.get("incident"):
+            pages.setdefault(f"incident/{u['incident']}", []).append(u)
+        elif not (u["event"] == "recover" and u.get("check_type") == "monitor"):
+            pages.setdefault(u["check"] if each else None, []).append(u)
+    return sorted(pages.items(), key=lambda kv: (kv[0] is not None, kv[0] or ""))
+
+
 def pagerduty(action: Action, s: dict, each: bool) -> list[dict]:
-    """One Events API v2 event per table of the summary."""
+    """One Events API v2 event per table of the summary and per monitor incident (per check with
+    `each: true`)."""
     out = []
     for t in s["tables"]:
-        units = [u for us in t["events"].values() for u in us]
-        checks = {u["check"] for u in units} if each else None  # one check, or the checks of one incident
-        failing = [c for c in t["still_failing"] if checks is None or c in checks]
-        incident = units[0].get("incident") if each and units else None
-        key = dedup_key(s, t["table"], (f"incident/{incident}" if incident else units[0]["check"])
-                        if each and units else None)
-        if not failing:
-            out.append({"routing_key": action.routing_key, "event_action": "resolve", "dedup_key": key})
-            continue
-        bad = [u for u in units if u["event"] != "recover"]
-        severity = action.severity or ("error" if any(u["event"] == "fail" for u in bad)
-                                       or any(u.get("severity") == "error" for u in bad) else "warning")
-        text = f"{s['project']} {t['table']}: failing: {', '.join(failing)}"
-        event: dict = {
-            "routing_key": action.routing_key, "event_action": "trigger", "dedup_key": key,
-            "payload": {"summary": text[:MAX_PD_SUMMARY], "source": f"slocompile {s['project']} ({s['target']})",
-                        "severity": severity, "timestamp": s["at"], "component": t["table"], "group": s["project"],
-                        "class": "data quality",
-                        "custom_details": {"run_id": s["run_id"], "trigger": s["trigger"], "view": t["view"],
-                                           "still_failing": failing, "changes": [describe(u) for u in units],
-                                           "incidents": [i for i in s["incidents"] if i.get("table") == t["table"]],
-                                           "notes": s["notes"]}},
-            "client": "slocompile"}
-        if s["report_url"]:
-            event["client_url"] = s["report_url"]
-            event["links"] = [{"href": s["report_url"], "text": "slocompile report"}]
-        out.append(event)
+        for suffix, units in _pages(t, each):
+            incident = units[0]["incident"] if suffix and suffix.startswith("incident/") else None
+            if suffix is None:  # the table's page: its checks, not the monitor alerts incidents page about
+                failing = [c for c in t["still_failing"] if c not in t["still_failing_monitors"]]
+            else:
+                failing = [c for c in t["still_failing"] if c in {u["check"] for u in units}]
+            out.append(_event(action, s, t, suffix, units, failing, incident))
     return out
+
+
+def _event(action: Action, s: dict, t: dict, suffix: str | None, units: list[dict], failing: list[str],
+           incident: str | None) -> dict:
+    key = dedup_key(s, t["table"], suffix)
+    if not failing:
+        return {"routing_key": action.routing_key, "event_action": "resolve", "dedup_key": key}
+    bad = [u for u in units if u["event"] != "recover"]
+    severity = action.severity or ("error" if any(u["event"] == "fail" for u in bad)
+                                   or any(u.get("severity") == "error" for u in bad) else "warning")
+    cause = next((u.get("cause") for u in units if u.get("cause")), None)
+    what = f"incident {incident}{f' ({cause})' if cause else ''}: " if incident else ""
+    text = f"{s['project']} {t['table']}: {what}failing: {', '.join(failing)}"
+    event: dict = {
+        "routing_key": action.routing_key, "event_action": "trigger", "dedup_key": key,
+        "payload": {"summary": text[:MAX_PD_SUMMARY], "source": f"slocompile {s['project']} ({s['target']})",
+                    "severity": severity, "timestamp": s["at"], "component": t["table"], "group": s["project"],
+                    "class": "data quality",
+                    "custom_details": {"run_id": s["run_id"], "trigger": s["trigger"], "view": t["view"],
+                                       "still_failing": failing, "changes": [describe(u) for u in units],
+                                       "incidents": [i for i in s["incidents"] if incident is not None
+                                                     and i.get("incident") == incident],
+                                       "notes": s["notes"]}},
+        "client": "slocompile"}
+    if s["report_url"]:
+        event["client_url"] = s["report_url"]
+        event["links"] = [{"href": s["report_url"], "text": "slocompile report"}]
+    return event
 
 
 # ------------------------------------------------------------------ all of them

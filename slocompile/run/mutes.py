@@ -59,24 +59,32 @@ class Mute:
         return {k: (v.isoformat(sep=" ") if isinstance(v, dt.datetime) else v) for k, v in asdict(self).items()}
 
 
-def parse_until(text: str, now: dt.datetime | None = None) -> dt.datetime:
-    """`2026-12-10` (that day's start, UTC), `2026-12-10 08:00`, or a duration from now (`24h`, `3d`)."""
+def parse_until(text: str | dt.date, now: dt.datetime | None = None) -> dt.datetime:
+    """`2026-12-10` (that day's start, UTC), `2026-12-10 08:00`, or a duration from now (`24h`, `3d`);
+    from Python also a date or a datetime (naive: UTC; aware: converted to UTC)."""
     now = now or utcnow()
-    text = (text or "").strip()
-    seconds = parse_duration(text)
-    if seconds is not None:
-        until = now + dt.timedelta(seconds=seconds)
-    elif _DATE.match(text):
-        try:
-            until = dt.datetime.fromisoformat(text.replace(" ", "T"))
-        except ValueError:
-            raise SlocompileError(f"--until: {text!r} is not a valid date") from None
+    if isinstance(text, dt.datetime):
+        until = text.astimezone(dt.timezone.utc).replace(tzinfo=None) if text.tzinfo else text
+    elif isinstance(text, dt.date):
+        until = dt.datetime(text.year, text.month, text.day)
     else:
-        raise SlocompileError(f"--until: {text!r} is neither a date (2026-12-10, 2026-12-10 08:00, UTC) nor a "
-                              "duration (24h, 3d, 1w)")
+        until = _parse_text((text or "").strip(), now)
     if until <= now:
         raise SlocompileError(f"--until: {until:%Y-%m-%d %H:%M} UTC is not in the future")
     return until
+
+
+def _parse_text(text: str, now: dt.datetime) -> dt.datetime:
+    seconds = parse_duration(text)
+    if seconds is not None:
+        return now + dt.timedelta(seconds=seconds)
+    if _DATE.match(text):
+        try:
+            return dt.datetime.fromisoformat(text.replace(" ", "T"))
+        except ValueError:
+            raise SlocompileError(f"--until: {text!r} is not a valid date") from None
+    raise SlocompileError(f"--until: {text!r} is neither a date (2026-12-10, 2026-12-10 08:00, UTC) nor a "
+                          "duration (24h, 3d, 1w)")
 
 
 def check_selector(spec, selector: str) -> None:

@@ -115,3 +115,43 @@ def test_mute_command_errors_exit_2_without_traceback(tmp_path, slack):
         out = cli(tmp_path, *args)
         assert out.returncode == 2, (args, out.stdout, out.stderr)
         assert message in out.stderr and "Traceback" not in out.stderr, (args, out.stderr)
+
+
+def test_python_api_mutes_as_the_commands_do(tmp_path, slack):
+    """Project.mute / unmute / alerts on a real DuckDB project: the same rows, the same holding back
+    and release as `slocompile mute / unmute / alerts`."""
+    import datetime as dt
+
+    from slocompile.api import Project
+    from slocompile.errors import SlocompileError
+
+    project(tmp_path, slack.url)
+    data(tmp_path, 5)
+    build(tmp_path)
+    p = Project.load(str(tmp_path))
+    until = dt.datetime.now(dt.timezone(dt.timedelta(hours=2))) + dt.timedelta(days=2)  # aware: stored as UTC
+    m = p.mute("orders", until=until, reason="backfill", who="ana")
+    assert (m["selector"], m["reason"], m["created_by"], m["ended_at"]) == ("orders", "backfill", "ana", None)
+    assert m["until"] == until.astimezone(dt.timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
+    assert p.mute("pay*", until="3d", reason="vendor outage")["selector"] == "pay*"
+    assert query(tmp_path, "SELECT selector, reason FROM slo.mutes ORDER BY selector") == [
+        ("orders", "backfill"), ("pay*", "vendor outage")]
+    data(tmp_path, 1, 1)
+    build(tmp_path)
+    assert slack.accepted == []  # both held
+    seen = p.alerts()
+    assert [(f["table"], f["check"], f["status"], f["mute"]) for f in seen["failing"]] == [
+        ("orders", "row_count", "fail", m["mute_id"]), ("payments", "row_count", "fail", seen["failing"][1]["mute"])]
+    assert seen["held"] == 2 and all(x["active"] for x in seen["mutes"])
+    assert cli(tmp_path, "alerts").stdout.count("muted until") == 2  # the command reads the same rows
+    ended = p.unmute(m["mute_id"], who="bo")
+    assert [(e["mute_id"], e["ended_by"]) for e in ended] == [(m["mute_id"], "bo")] and ended[0]["ended_at"]
+    build(tmp_path)  # orders' mute ended and it still fails: delivered once; payments stays held
+    assert [tables_of(msg) for msg in slack.accepted] == [["orders"]]
+    assert [x["selector"] for x in p.alerts()["mutes"] if x["active"]] == ["pay*"]
+    for call, message in [(lambda: p.mute("ordrs", until="1d", reason="x"), "matches no declared table"),
+                          (lambda: p.mute("orders", until=dt.date(2020, 1, 1), reason="x"), "is not in the future"),
+                          (lambda: p.mute("orders", until="1d", reason=""), "say why"),
+                          (lambda: p.unmute("orders"), "no active mute has the selector or id 'orders'")]:
+        with pytest.raises(SlocompileError, match=message):
+            call()
