@@ -122,10 +122,11 @@ def declarations(sc) -> tuple[str, dict[str, str]]:
     return "\n".join(lines) + "\n", names
 
 
-def write_project(root: str, sc, db_name: str = "warehouse.duckdb") -> dict[str, str]:
+def write_project(root: str, sc, db_name: str = "warehouse.duckdb", failed_rows: int | None = None) -> dict[str, str]:
     os.makedirs(os.path.join(root, "slos"), exist_ok=True)
     with open(os.path.join(root, "slocompile.yml"), "w") as f:
-        f.write(f"name: core_bench\ntarget: local\ntargets:\n  local: {{type: duckdb, path: {db_name}}}\n")
+        f.write(f"name: core_bench\ntarget: local\ntargets:\n  local: {{type: duckdb, path: {db_name}}}\n"
+                + (f"failed_rows: {failed_rows}\n" if failed_rows is not None else ""))
     text, names = declarations(sc)
     with open(os.path.join(root, "slos", "user_features.yml"), "w") as f:
         f.write(text)
@@ -345,6 +346,8 @@ def main(argv=None) -> int:
                     help="folder holding gen_data.py and sql_checks.py")
     ap.add_argument("--profile", action="store_true", help="also profile one build (cProfile, importtime)")
     ap.add_argument("--no-verify", action="store_true")
+    ap.add_argument("--failed-rows", type=int, default=None, help="the project's failed_rows (default: slocompile's, "
+                    "20 rows of each failing check sampled by one more query; 0: no samples)")
     args = ap.parse_args(argv)
 
     sc_path = os.path.join(args.bench_dir, "sql_checks.py")
@@ -354,7 +357,7 @@ def main(argv=None) -> int:
     db = ensure_data(args.bench_dir, args.cache, args.rows)
     project = os.path.join(args.cache, f"project_{args.rows}")
     shutil.rmtree(project, ignore_errors=True)
-    names = write_project(project, sc)
+    names = write_project(project, sc, failed_rows=args.failed_rows)
 
     import duckdb
 

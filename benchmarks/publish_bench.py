@@ -241,10 +241,13 @@ def slocompile_cmd() -> list[str]:
 
 
 def fresh(root: str) -> str:
+    """A first build's state: the warehouse as generated, and no target/ (no artifacts, no compile
+    or view cache of an earlier run)."""
     db = os.path.join(root, "warehouse.duckdb")
     for p in (db, db + ".wal"):
         if os.path.exists(p):
             os.remove(p)
+    shutil.rmtree(os.path.join(root, "target"), ignore_errors=True)
     shutil.copyfile(os.path.join(root, "fresh.duckdb"), db)
     return db
 
