@@ -278,6 +278,7 @@ def test_schema_accepts_the_monitor_shapes():
 def test_an_engine_that_cannot_run_queries_gets_one_warn_result(tmp_path):
     """Postgres and Spark run monitors (tests/engines); an engine object without query/columns
     (here a stub) gets one warn result instead, and writes nothing."""
+    from slocompile.run import monitor_store
     from slocompile.run import monitors as monitoring
     from slocompile.run.build import BuildResult, TableRun
 
@@ -292,7 +293,7 @@ def test_an_engine_that_cannot_run_queries_gets_one_warn_result(tmp_path):
     monitoring.run_table(Postgres(), project, run, tr)
     (r,), = [tr.results]
     assert r.status == "warn" and r.check == "monitor" and "monitors cannot run on target 'pg'" in r.message
-    assert monitoring.statements(project, run) == []
+    assert monitor_store.statements(project, run) == []
 
 
 def test_backtest_on_an_unmonitored_table_and_cli_errors(tmp_path):
