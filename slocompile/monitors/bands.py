@@ -45,6 +45,9 @@ class Settings:
     seasonal_gain: float = 0.8  # seasonal profile kept only if it cuts the noise scale below this
     period: int = 7             # the seasonal cycle in partitions: weekdays of daily partitions, or
     #                             the hours of the day of hourly ones (``settings_for``)
+    sensitivity: float = 1.0    # the factor z and the floors were divided by (``sensitive``)
+    # per column (by name) its own sensitivity, overriding the table's (``for_column``)
+    columns: tuple[tuple[str, float], ...] = ()
 
 
 DEFAULT = Settings()
@@ -53,14 +56,26 @@ DEFAULT = Settings()
 HOURLY = Settings(period=24, window=7 * 24, min_history=2 * 24, drift_window=24, range_window=7 * 24)
 
 
-def sensitive(settings: Settings, factor: float) -> Settings:
+def sensitive(settings: Settings, factor: float, columns: dict[str, float] | None = None) -> Settings:
     """A table's `sensitivity`: the z a change must exceed and every materiality floor divided by
-    ``factor`` (2: changes half as large alert; 0.5: only changes twice as large)."""
-    if factor == 1.0:
+    ``factor`` (2: changes half as large alert; 0.5: only changes twice as large), instead of the
+    factor ``settings`` had; ``columns``: a factor per column of its own (``for_column``)."""
+    rel = factor / settings.sensitivity
+    extra = {"columns": tuple(sorted(columns.items()))} if columns is not None else {}
+    if rel == 1.0 and not extra:
         return settings
-    scaled = {k: getattr(settings, k) / factor for k in
+    scaled = {k: getattr(settings, k) / rel for k in
               ("z", "floor_prop", "floor_log", "floor_volume", "floor_location", "floor_shares")}
-    return Settings(**{**settings.__dict__, **scaled})
+    return Settings(**{**settings.__dict__, **scaled, "sensitivity": factor, **extra})
+
+
+def for_column(settings: Settings, column: str | None) -> Settings:
+    """The settings a column's metrics are judged with: its own sensitivity when it declares one
+    (a segment's pseudo-column "age [country=BR]" takes age's), else the table's."""
+    if not settings.columns or column is None:
+        return settings
+    factor = dict(settings.columns).get(column.split(" [", 1)[0])
+    return settings if factor is None else sensitive(settings, factor)
 
 
 def settings_for(grain: str | None, partitions: Sequence[str] = (), base: Settings = DEFAULT) -> Settings:

@@ -27,6 +27,7 @@ from slocompile.monitors.bands import (
     UnitScale,
     Verdict,
     fit,
+    for_column,
     judge,
 )
 from slocompile.monitors.history import History, Judgement
@@ -367,14 +368,14 @@ def judge_partition(history: History, partition: str, metrics: dict, summaries: 
     details = {}
     for c in columns:
         if c in summaries:
-            for m, v in _drift(history, c, summaries[c], clean[c], settings, partition).items():
+            cs = for_column(settings, c)
+            for m, v in _drift(history, c, summaries[c], clean[c], cs, partition).items():
                 if m == "detail":
                     details[c] = v
                 elif v is not None and math.isfinite(v):
                     metrics[(c, m)] = v
             extra, detail = share_metrics(history, c, summaries[c], clean[c], partial(_time, period=settings.period),
-                                          t_new, wd_new, settings,
-                                          history.reference(c, partition))
+                                          t_new, wd_new, cs, history.reference(c, partition))
             for m, v in extra.items():
                 metrics[(c, m)] = v
                 if detail:
@@ -382,7 +383,8 @@ def judge_partition(history: History, partition: str, metrics: dict, summaries: 
     alerts, abandon = [], []
     runs: dict[str | None, list] = {}  # per column: (metric, run or None) of today's alerts
     for (c, m), v in sorted(metrics.items(), key=lambda kv: (kv[0][0] is not None, str(kv[0][0]), kv[0][1])):
-        res = judge_metric(history, c, m, v, clean.get(c, []), t_new, wd_new, settings, metrics, partition)
+        cs = for_column(settings, c)
+        res = judge_metric(history, c, m, v, clean.get(c, []), t_new, wd_new, cs, metrics, partition)
         if res is None:
             continue
         verdict, info = res.verdict, res.info
@@ -392,7 +394,7 @@ def judge_partition(history: History, partition: str, metrics: dict, summaries: 
             abandon.append((c, m))
         if not verdict.alert:
             continue
-        runs.setdefault(c, []).append((m, _level_change(history, c, m, partition, v, res, settings)))
+        runs.setdefault(c, []).append((m, _level_change(history, c, m, partition, v, res, cs)))
         alerts.append({
             "partition": partition, "table": history.table, "column": c, "check": f"monitor_{m}",
             "metric": m, "observed": v, "expected_value": verdict.expected,

@@ -102,4 +102,4 @@ def table_settings(table, partitions: list[str]):
     """The monitor settings of a table: the seasonal cycle and history of its partitions' grain
     (declared, or read from their spacing)."""
     base = settings_for(table.partition_grain, partitions)
-    return sensitive(base, getattr(table.monitor, "sensitivity", 1.0))
+    return sensitive(base, table.monitor.sensitivity, dict(table.monitor.column_sensitivity))

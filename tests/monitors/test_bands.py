@@ -12,6 +12,7 @@ from slocompile.monitors.bands import (
     Settings,
     UnitScale,
     fit,
+    for_column,
     judge,
     sensitive,
     settings_for,
@@ -269,3 +270,22 @@ def test_sensitivity_scales_what_is_detectable(factor, alerts):
     for i in range(30):
         assert r.step(_missing(i)) == []
     assert bool(r.step(_missing(30, 0.05))) is alerts
+
+
+def test_a_columns_sensitivity_overrides_the_tables():
+    """age declares `sensitivity: 2`, income nothing: the same 2% -> 5% rise alerts on age (and on
+    age's segments) only; a column declaring `low` on a `high` table is judged as low."""
+    def metrics(i, value=0.02):
+        return {(None, "row_count"): 1000.0 + (i % 3),
+                **{(c, "missing_fraction"): value + 0.001 * (i % 5) for c in ("age", "income", "age [country=BR]")}}
+
+    settings = sensitive(DEFAULT, 1.0, {"age": 2.0})
+    assert for_column(settings, "age").z == DEFAULT.z / 2 and for_column(settings, "income") is settings
+    r = Replay(settings)
+    for i in range(30):
+        assert r.step(metrics(i)) == []
+    assert sorted(a["column"] for a in r.step(metrics(30, 0.05))) == ["age", "age [country=BR]"]
+    low_on_high = sensitive(DEFAULT, 1.4, {"age": 0.7})
+    assert low_on_high.z == DEFAULT.z / 1.4
+    assert for_column(low_on_high, "age").z == pytest.approx(DEFAULT.z / 0.7)
+    assert for_column(low_on_high, "age").floor_prop == pytest.approx(DEFAULT.floor_prop / 0.7)
