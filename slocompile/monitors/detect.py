@@ -107,16 +107,18 @@ def _moment(p: str) -> tuple[float, int] | None:
 
 def _time(parts: list[str], period: int = 7) -> tuple[np.ndarray, np.ndarray | None]:
     """Times (in days) and seasonal groups of partitions: weekdays (``period`` 7), or for hourly
-    partitions (24) the hour of the day; no groups for partitions that are not dates or times."""
+    partitions (24) ``weekday * 24 + hour of the day`` (the daily cycle and the weekly one:
+    ``bands.fit``); no groups for partitions that are not dates or times."""
     if period == 24:
         moments = [m for m in map(_moment, parts) if m is not None]
         if len(moments) == len(parts):
-            return np.array([m[0] for m in moments], dtype=float), np.array([m[1] for m in moments], dtype=int)
+            return (np.array([m[0] for m in moments], dtype=float),
+                    np.array([(int(m[0]) - 1) % 7 * 24 + m[1] for m in moments], dtype=int))
         return np.arange(len(parts), dtype=float), None
     dates = [d for d in map(_date, parts) if d is not None]
     if len(dates) == len(parts):
         return (np.array([d.toordinal() for d in dates], dtype=float),
-                np.array([d.weekday() for d in dates], dtype=int))
+                np.array([d.weekday() for d in dates], dtype=int) if period == 7 else None)  # weeks, months: none
     return np.arange(len(parts), dtype=float), None
 
 
