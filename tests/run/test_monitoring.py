@@ -468,7 +468,7 @@ def test_segments_find_and_name_a_fault_confined_to_one_country(tmp_path):
     assert [(c, sorted(v)) for c, v in tm.segments] == [("country", ["BR", "DE", "FR", "IN", "US"])]
     alerts = [a for a in tm.alerts if a["partition"] == day(HISTORY + 1)]
     named = [a["message"] for a in alerts if a["column"] == "age [country=BR]"]
-    assert named and named[0].startswith("missing fraction of age [country=BR] rose from 0% to 3")
+    assert named and named[0].startswith("missing fraction of age in country=BR rose from 0% to 3")
     assert not [a for a in tm.alerts if a["partition"] != day(HISTORY + 1)]
     assert not [a for a in alerts if "country=" in (a["column"] or "") and "BR" not in a["column"]]
     (values,) = query(root, "SELECT value FROM slo.monitor_state WHERE key = 'segments'")[0]
