@@ -55,7 +55,7 @@ def what(a: dict) -> str:
     segment = None
     if col is not None and col.endswith("]") and " [" in col:
         col, segment = col[:-1].split(" [", 1)
-    elif col is not None and a["metric"] == "row_count":  # a table's row count has no column: a segment's
+    elif col is not None and a.get("metric") == "row_count":  # a table's row count has no column: a segment's
         col, segment = None, col
     if "{col}" in label:
         text = label.format(col=col if col is not None else "the table")
