@@ -11,8 +11,8 @@ from slocompile.spec.model import ProjectSpec
 if TYPE_CHECKING:
     from slocompile.compiling.compiler import Compiled
     from slocompile.engines.base import Engine
+    from slocompile.run.backtest import Backtest
     from slocompile.run.build import BuildResult
-    from slocompile.run.monitors import Backtest
     from slocompile.tools.suggest import Suggestion
 
 
@@ -86,7 +86,7 @@ class Project:
         message, incident and cause. `select` names tables (one without `monitor:` is replayed as if it
         had `monitor: all`). Opens the database read-only: writes nothing. With `detailed`, a
         monitoring.Backtest (alerts and a summary per table). See `slocompile backtest`."""
-        from slocompile.run.monitors import backtest
+        from slocompile.run.backtest import backtest
 
         result = backtest(self.spec, target, select, start, end)
         return result if detailed else result.alerts

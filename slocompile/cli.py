@@ -225,7 +225,7 @@ def backtest(project_dir, target, select, start, end, fmt, variables):
     Opens the database read-only: writes nothing. Exit code 0 whatever the alerts (they are
     information, not failed SLOs); 2 when the project, the command line or the connection is wrong."""
     from slocompile.api import Project
-    from slocompile.run.monitors import format_json, format_text
+    from slocompile.run.backtest import format_json, format_text
 
     project = Project.load(project_dir, _parse_vars(variables))
     result = project.backtest(select=list(select) or None, start=start, end=end, target=target, detailed=True)

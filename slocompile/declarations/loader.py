@@ -29,6 +29,7 @@ from slocompile.declarations.queries import (
     resolve_queries,
     with_schema_changes,
 )
+from slocompile.declarations.sensitivity import factor_of, with_column_sensitivity
 from slocompile.dialects.nodes import sql_text
 from slocompile.errors import Location, ProblemCollector, SpecError, did_you_mean
 from slocompile.spec.fields import Field, lenient_values, read_mapping
@@ -71,6 +72,8 @@ COLUMN_FIELDS = {
     "description": Field("str", doc="Free text."),
     "checks": Field("list", doc="Checks on this column."),
     "fix": Field("list", doc="Row fixes applied in order in the validated view: clip, fill_null, replace."),
+    "sensitivity": Field("scalar", doc="Monitored columns: the monitors' sensitivity for this column, overriding "
+                         "the table's `monitor: {sensitivity: ...}`: low, normal, high or a factor."),
 }
 COMMON_CHECK_FIELDS = {
     "name": Field("str", doc="Stable name of the check; the key of its history (default: derived)."),
@@ -89,7 +92,6 @@ MONITOR_FIELDS = {
     "sensitivity": Field("scalar", default="normal", doc="low, normal or high, or a factor (2: changes half as "
                          "large alert; low is 0.7, high 1.4)."),
 }
-SENSITIVITY = {"low": 0.7, "normal": 1.0, "high": 1.4}
 MONITOR_FIELDS["segments"] = Field("str_list", default=None, doc="Columns whose top values (by rows, 20, the rest "
                                    "pooled) get bands of their own: row count, missing fractions, means.")
 NOT_YET: dict[str, str] = {}  # declaration keys reserved for features not in this version: key -> feature
@@ -240,6 +242,7 @@ def _table(node: Node, display: str, dialect: str, problems: ProblemCollector) -
     checks = _name_checks(with_schema_changes(checks, monitor, name), where, problems)
     checks = [labelled(c, labels_of(c).under(labels)) for c in checks]  # the implied checks: the table's
     monitor = _with_drift_columns(monitor, checks, raw["partition"], where, problems)
+    monitor = with_column_sensitivity(monitor, raw, column_nodes, where, problems)
     if not ok:
         return None
     assert relation is not None  # required: a table without one was reported (not ok)
@@ -304,15 +307,11 @@ def _monitor(node: Node, raw: dict, where: str, known: set[str] | None,
                          + ("the partition column" if bad[0] == raw["partition"] else
                             f"an unknown column{typo_of(bad[0], known)}"))
             return None
-        s = m["sensitivity"]
-        sensitivity = SENSITIVITY.get(s, 0.0) if isinstance(s, str) else \
-            float(s) if isinstance(s, (int, float)) and not isinstance(s, bool) else 0.0
-        if not 0 < sensitivity < float("inf"):
-            node_s = mnode.value.get("sensitivity")
-            problems.add(node_s.loc if node_s is not None else loc,
-                         f"{where}: 'monitor' sensitivity must be low, normal, high or a number above 0, not {s!r}"
-                         + (did_you_mean(s, SENSITIVITY) if isinstance(s, str) else ""))
+        node_s = mnode.value.get("sensitivity")
+        factor = factor_of(m["sensitivity"], node_s.loc if node_s is not None else loc, f"{where}, 'monitor'", problems)
+        if factor is None:
             return None
+        sensitivity = factor
     columns = None
     if cols is not None and isinstance(cols.value, str):
         if cols.value != "all":

@@ -15,9 +15,10 @@ both ``z`` robust standard deviations (statistically surprising) and the scale's
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -45,37 +46,58 @@ class Settings:
     seasonal_gain: float = 0.8  # seasonal profile kept only if it cuts the noise scale below this
     period: int = 7             # the seasonal cycle in partitions: weekdays of daily partitions, or
     #                             the hours of the day of hourly ones (``settings_for``)
+    weekly: bool = False        # hourly: weekday effects on top of the daily cycle (two weeks of history)
+    sensitivity: float = 1.0    # the factor z and the floors were divided by (``sensitive``)
+    # per column (by name) its own sensitivity, overriding the table's (``for_column``)
+    columns: tuple[tuple[str, float], ...] = ()
 
 
 DEFAULT = Settings()
-# hourly partitions: a daily cycle of 24, a week of history as the baseline (3 points per hour of
-# the day at least), two days before alerting
-HOURLY = Settings(period=24, window=7 * 24, min_history=2 * 24, drift_window=24, range_window=7 * 24)
+# hourly partitions: a daily cycle of 24 and a weekly one (weekday effects on top of the hours);
+# two weeks of history before alerting and as the baseline, as for daily partitions (two of each
+# weekday: a first weekend judged by the weekdays alone would be taken for a fault, then for a new
+# level, cutting the history the weekly cycle is learned from)
+HOURLY = Settings(period=24, window=14 * 24, min_history=14 * 24, drift_window=24, range_window=7 * 24, weekly=True)
 
 
-def sensitive(settings: Settings, factor: float) -> Settings:
+def sensitive(settings: Settings, factor: float, columns: dict[str, float] | None = None) -> Settings:
     """A table's `sensitivity`: the z a change must exceed and every materiality floor divided by
-    ``factor`` (2: changes half as large alert; 0.5: only changes twice as large)."""
-    if factor == 1.0:
+    ``factor`` (2: changes half as large alert; 0.5: only changes twice as large), instead of the
+    factor ``settings`` had; ``columns``: a factor per column of its own (``for_column``)."""
+    rel = factor / settings.sensitivity
+    extra = {"columns": tuple(sorted(columns.items()))} if columns is not None else {}
+    if rel == 1.0 and not extra:
         return settings
-    scaled = {k: getattr(settings, k) / factor for k in
+    scaled = {k: getattr(settings, k) / rel for k in
               ("z", "floor_prop", "floor_log", "floor_volume", "floor_location", "floor_shares")}
-    return Settings(**{**settings.__dict__, **scaled})
+    return Settings(**{**settings.__dict__, **scaled, "sensitivity": factor, **extra})
+
+
+def for_column(settings: Settings, column: str | None) -> Settings:
+    """The settings a column's metrics are judged with: its own sensitivity when it declares one
+    (a segment's pseudo-column "age [country=BR]" takes age's), else the table's."""
+    if not settings.columns or column is None:
+        return settings
+    factor = dict(settings.columns).get(column.split(" [", 1)[0])
+    return settings if factor is None else sensitive(settings, factor)
 
 
 def settings_for(grain: str | None, partitions: Sequence[str] = (), base: Settings = DEFAULT) -> Settings:
     """The settings of a table: its declared time grain (``partition: {granularity: hour}``) or,
-    without one, the spacing of its partitions (timestamps an hour apart) decide the cycle."""
+    without one, the spacing of its partitions (timestamps an hour apart) decide the cycle:
+    hours a daily and a weekly one, days a weekly one, weeks and months none (level and trend
+    only: a yearly cycle would need years of history)."""
     if grain is None and len(partitions) >= 2 and all(len(p) > 10 for p in partitions[-3:]):
-        import datetime as dt
-
         ts = sorted(dt.datetime.fromisoformat(p) for p in partitions[-50:])
         gaps = [(b - a).total_seconds() for a, b in zip(ts, ts[1:]) if b > a]
         grain = "hour" if gaps and min(gaps) <= 3600 else None
+    if grain in ("week", "month"):
+        return replace(base, period=1)
     if grain != "hour":
         return base
     return Settings(**{**base.__dict__, **{k: getattr(HOURLY, k) for k in
-                                           ("period", "window", "min_history", "drift_window", "range_window")}})
+                                           ("period", "window", "min_history", "drift_window", "range_window",
+                                            "weekly")}})
 
 
 # ----------------------------------------------------------------------------- scales
@@ -200,62 +222,97 @@ class Fit:
     seasonal: bool
     t_new: float = 0.0
     wd_new: int = 0
-    season: np.ndarray | None = None   # weekday effects (used when seasonal)
+    season: np.ndarray | None = None   # effects of the cycle's positions (used when seasonal)
     extra_sd: float = 0.0  # today's own sampling error: widens the decision, not the shown band
+    period: int = 7        # positions in the cycle: a seasonal group is ``day * period + position``
+    week: np.ndarray | None = None  # hourly partitions: weekday effects on top of the daily cycle
+
+    def effect(self, wd) -> np.ndarray:
+        """The seasonal part of the model at seasonal groups ``wd`` (0 when not seasonal)."""
+        wd = np.asarray(wd, dtype=int)
+        out = np.zeros(wd.shape)
+        if self.seasonal:
+            assert self.season is not None
+            out = out + self.season[wd % self.period]
+        if self.week is not None:
+            out = out + self.week[wd // self.period]
+        return out
 
     def at(self, t: np.ndarray, wd: np.ndarray | None) -> np.ndarray:
         """The fitted model at other times (e.g. to measure a level change after them)."""
         t = np.asarray(t, dtype=float)
-        assert self.season is not None  # fit() always sets the weekday effects (zeros when not seasonal)
-        base = self.pred - (self.season[self.wd_new] if self.seasonal else 0.0)
+        base = self.pred - float(self.effect(self.wd_new))
         out = base + self.slope * (t - self.t_new)
-        if self.seasonal and wd is not None:
-            out = out + self.season[np.asarray(wd, dtype=int)]
+        if wd is not None:
+            out = out + self.effect(wd)
         return out
 
 
-def _fit_once(t, y, wd, t_new, weekly: bool, k: int = 7):
-    season = np.zeros(k)
-    counts = np.bincount(wd, minlength=k) if weekly else np.zeros(k, dtype=int)
+def _fit_once(t, y, factors: list[tuple[np.ndarray, int]], t_new):
+    """Level, slope and the effects of each seasonal factor (groups, size), by backfitting medians."""
+    seasons = [np.zeros(k) for _, k in factors]
+    counts = [np.bincount(g, minlength=k) for g, k in factors]
+
+    def others(skip: int):
+        return sum((seasons[i][g] for i, (g, _) in enumerate(factors) if i != skip), np.zeros(len(y)))
+
     slope = level = 0.0
-    for _ in range(3 if weekly else 1):
-        z = y - season[wd]
+    for _ in range(3 if factors else 1):
+        z = y - others(-1)
         slope = theil_sen(t, z)
         level = float(_med(z - slope * (t - t_new)))
-        if not weekly:
-            break
-        r = y - level - slope * (t - t_new)
-        new, _ = group_medians(r, wd, k)
-        present = counts >= 2
-        new[~present] = 0.0
-        if present.any():
-            new[present] -= _med(new[present])
-        season = new
-    resid = y - (level + slope * (t - t_new) + season[wd])
-    return level, slope, season, counts, resid
+        for j, (g, k) in enumerate(factors):
+            r = y - level - slope * (t - t_new) - others(j)
+            new, _ = group_medians(r, g, k)
+            present = counts[j] >= 2
+            new[~present] = 0.0
+            if present.any():
+                new[present] -= _med(new[present])
+            seasons[j] = new
+    resid = y - (level + slope * (t - t_new) + others(-1))
+    return level, slope, seasons, counts, resid
 
 
 def fit(t: np.ndarray, y: np.ndarray, wd: np.ndarray | None, t_new: float, wd_new: int | None,
         settings: Settings = DEFAULT) -> Fit:
-    """Robust prediction of the value at ``t_new`` from clean points (t, y, weekday)."""
+    """Robust prediction of the value at ``t_new`` from clean points (t, y, seasonal group).
+
+    The seasonal group is the position in the cycle (weekday, or hour of the day), plus for hourly
+    partitions ``weekday * 24``: their weekday effects are tried on top of the daily cycle once two
+    weeks of history hold every hour (``Settings.weekly``). Each part is kept only if it cuts the
+    noise scale below ``seasonal_gain`` of the model without it."""
     t = np.asarray(t, dtype=float)
     y = np.asarray(y, dtype=float)
     n = len(y)
     k = settings.period
-    level, slope, season, counts, resid = _fit_once(t, y, np.zeros(n, dtype=int), t_new, False, k)
+    level, slope, _s, _c, resid = _fit_once(t, y, [], t_new)
     sd = mad_sd(resid)
-    seasonal = False
+    season, week, counts, wcounts, seasonal = np.zeros(k), None, np.zeros(k, dtype=int), None, False
     if wd is not None and wd_new is not None and n >= 2 * k:
         wd = np.asarray(wd, dtype=int)
-        l2, s2, season2, counts2, r2 = _fit_once(t, y, wd, t_new, True, k)
+        pos, pos_new = wd % k, wd_new % k
+        l2, s2, (season2,), (counts2,), r2 = _fit_once(t, y, [(pos, k)], t_new)
         sd2 = mad_sd(r2)
-        if sd2 < settings.seasonal_gain * sd and counts2[wd_new] >= 2:
+        if sd2 < settings.seasonal_gain * sd and counts2[pos_new] >= 2:
             level, slope, season, counts, resid, sd, seasonal = l2, s2, season2, counts2, r2, sd2, True
-    pred = level + (season[wd_new] if seasonal else 0.0)
-    # out-of-sample inflation: the level/slope and the weekday median are estimates too
-    infl = 1.0 + 4.0 / max(n, 1) + (1.57 / counts[wd_new] if seasonal else 0.0)
+        day, day_new = wd // k, wd_new // k
+        if settings.weekly and n >= 14 * k and int(np.sum(day == day_new)) >= 2 * k:
+            l3, s3, effects, sizes, r3 = _fit_once(t, y, ([(pos, k)] if seasonal else []) + [(day, 7)], t_new)
+            sd3 = mad_sd(r3)
+            if sd3 < settings.seasonal_gain * sd:
+                level, slope, resid, sd, week, wcounts = l3, s3, r3, sd3, effects[-1], sizes[-1]
+                if seasonal:
+                    season, counts = effects[0], sizes[0]
+    pos_new = (wd_new or 0) % k
+    pred = level + (season[pos_new] if seasonal else 0.0)
+    # out-of-sample inflation: the level/slope and the seasonal medians are estimates too
+    infl = 1.0 + 4.0 / max(n, 1) + (1.57 / counts[pos_new] if seasonal else 0.0)
+    if week is not None and wcounts is not None:
+        day_new = (wd_new or 0) // k
+        pred += week[day_new]
+        infl += 1.57 / wcounts[day_new]
     return Fit(pred=float(pred), sd=float(sd * math.sqrt(infl)), n=n, slope=float(slope), seasonal=seasonal,
-               t_new=float(t_new), wd_new=int(wd_new or 0), season=season)
+               t_new=float(t_new), wd_new=int(wd_new or 0), season=season, period=k, week=week)
 
 
 @dataclass

@@ -27,6 +27,7 @@ from slocompile.monitors.bands import (
     UnitScale,
     Verdict,
     fit,
+    for_column,
     judge,
 )
 from slocompile.monitors.history import History, Judgement
@@ -106,16 +107,18 @@ def _moment(p: str) -> tuple[float, int] | None:
 
 def _time(parts: list[str], period: int = 7) -> tuple[np.ndarray, np.ndarray | None]:
     """Times (in days) and seasonal groups of partitions: weekdays (``period`` 7), or for hourly
-    partitions (24) the hour of the day; no groups for partitions that are not dates or times."""
+    partitions (24) ``weekday * 24 + hour of the day`` (the daily cycle and the weekly one:
+    ``bands.fit``); no groups for partitions that are not dates or times."""
     if period == 24:
         moments = [m for m in map(_moment, parts) if m is not None]
         if len(moments) == len(parts):
-            return np.array([m[0] for m in moments], dtype=float), np.array([m[1] for m in moments], dtype=int)
+            return (np.array([m[0] for m in moments], dtype=float),
+                    np.array([(int(m[0]) - 1) % 7 * 24 + m[1] for m in moments], dtype=int))
         return np.arange(len(parts), dtype=float), None
     dates = [d for d in map(_date, parts) if d is not None]
     if len(dates) == len(parts):
         return (np.array([d.toordinal() for d in dates], dtype=float),
-                np.array([d.weekday() for d in dates], dtype=int))
+                np.array([d.weekday() for d in dates], dtype=int) if period == 7 else None)  # weeks, months: none
     return np.arange(len(parts), dtype=float), None
 
 
@@ -367,14 +370,14 @@ def judge_partition(history: History, partition: str, metrics: dict, summaries: 
     details = {}
     for c in columns:
         if c in summaries:
-            for m, v in _drift(history, c, summaries[c], clean[c], settings, partition).items():
+            cs = for_column(settings, c)
+            for m, v in _drift(history, c, summaries[c], clean[c], cs, partition).items():
                 if m == "detail":
                     details[c] = v
                 elif v is not None and math.isfinite(v):
                     metrics[(c, m)] = v
             extra, detail = share_metrics(history, c, summaries[c], clean[c], partial(_time, period=settings.period),
-                                          t_new, wd_new, settings,
-                                          history.reference(c, partition))
+                                          t_new, wd_new, cs, history.reference(c, partition))
             for m, v in extra.items():
                 metrics[(c, m)] = v
                 if detail:
@@ -382,7 +385,8 @@ def judge_partition(history: History, partition: str, metrics: dict, summaries: 
     alerts, abandon = [], []
     runs: dict[str | None, list] = {}  # per column: (metric, run or None) of today's alerts
     for (c, m), v in sorted(metrics.items(), key=lambda kv: (kv[0][0] is not None, str(kv[0][0]), kv[0][1])):
-        res = judge_metric(history, c, m, v, clean.get(c, []), t_new, wd_new, settings, metrics, partition)
+        cs = for_column(settings, c)
+        res = judge_metric(history, c, m, v, clean.get(c, []), t_new, wd_new, cs, metrics, partition)
         if res is None:
             continue
         verdict, info = res.verdict, res.info
@@ -392,7 +396,7 @@ def judge_partition(history: History, partition: str, metrics: dict, summaries: 
             abandon.append((c, m))
         if not verdict.alert:
             continue
-        runs.setdefault(c, []).append((m, _level_change(history, c, m, partition, v, res, settings)))
+        runs.setdefault(c, []).append((m, _level_change(history, c, m, partition, v, res, cs)))
         alerts.append({
             "partition": partition, "table": history.table, "column": c, "check": f"monitor_{m}",
             "metric": m, "observed": v, "expected_value": verdict.expected,

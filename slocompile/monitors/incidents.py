@@ -48,11 +48,20 @@ def _fmt(metric: str, kind: str, x) -> str:
 
 
 def what(a: dict) -> str:
-    """The metric in words: "missing fraction of age", "row count"."""
+    """The metric in words: "missing fraction of age", "row count", and of a segment (its
+    pseudo-column, ``profile.segment_key``) "missing fraction of age in country=BR", "row count
+    in country=BR"."""
     label, col = a["label"], a["column"]
+    segment = None
+    if col is not None and col.endswith("]") and " [" in col:
+        col, segment = col[:-1].split(" [", 1)
+    elif col is not None and a.get("metric") == "row_count":  # a table's row count has no column: a segment's
+        col, segment = None, col
     if "{col}" in label:
-        return label.format(col=col if col is not None else "the table")
-    return label if col is None else f"{label} of {col}"
+        text = label.format(col=col if col is not None else "the table")
+    else:
+        text = label if col is None else f"{label} of {col}"
+    return text if segment is None else f"{text} in {segment}"
 
 
 def message(a: dict) -> str:

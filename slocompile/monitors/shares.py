@@ -105,6 +105,8 @@ def predict(t: np.ndarray, y: np.ndarray, wd: np.ndarray | None, t_new: float, w
     scale below ``seasonal_gain`` of the plain trend's (as ``bands.fit`` decides per metric)."""
     t = np.asarray(t, dtype=float)
     level, _slope, _s, resid = _fit_all(t, y, None, t_new)
+    if wd is not None and wd_new is not None:  # the position in the cycle (shares: no weekly cycle of hours)
+        wd, wd_new = np.asarray(wd, dtype=int) % settings.period, wd_new % settings.period
     if wd is None or wd_new is None or len(t) < 2 * settings.period or int(np.sum(wd == wd_new)) < 2:
         return level
     l2, _s2, season, r2 = _fit_all(t, y, np.asarray(wd, dtype=int), t_new, settings.period)

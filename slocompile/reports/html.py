@@ -324,7 +324,7 @@ def _plots(td: TableData) -> str:
         s, b = td.series[key], td.bands.get(key, {})
         parts = td.window  # the same axis for every plot of the table
         alerts = {i: messages.get((c, m, p), "") for i, p in enumerate(parts) if p in s and s[p][1]}
-        label = what({"label": METRICS[m].label, "column": c})
+        label = what({"label": METRICS[m].label, "column": c, "metric": m})
         svg = series_plot(parts, [s[p][0] if p in s else None for p in parts],
                           [b[p][:2] if p in b else None for p in parts], alerts, title=label, kind=METRICS[m].kind,
                           width=width, height=height, expected=[b[p][2] if p in b else None for p in parts])

@@ -19,6 +19,9 @@ from slocompile.dialects.render import render
 from slocompile.dialects.rules import duckdb_type
 from slocompile.engines.base import QueryFailed
 from slocompile.errors import SlocompileError, did_you_mean
+from slocompile.monitors import METRICS
+from slocompile.monitors.history import Acceptance
+from slocompile.monitors.profile import parse_partition, partition_text
 from slocompile.sqltrees import meta
 
 COLUMNS = [c for c, _ in meta.TABLES["monitor_acceptances"]]
@@ -26,8 +29,6 @@ COLUMNS = [c for c, _ in meta.TABLES["monitor_acceptances"]]
 
 def load(engine, schemas, table: str) -> list:
     """The table's acceptances (monitors.history.Acceptance), oldest first; none before the first."""
-    from slocompile.monitors.history import Acceptance
-
     q = exp.select(*(col(c) for c in COLUMNS)).from_(meta.table(schemas, "monitor_acceptances"), copy=False).where(
         exp.EQ(this=col("table_name"), expression=lit(table)), copy=False)
     if engine.columns(meta.table(schemas, "monitor_acceptances")) is None:
@@ -43,9 +44,6 @@ def load(engine, schemas, table: str) -> list:
 def accept(engine, spec, table_name: str, column: str | None, metric: str | None, start: str, reason: str,
            who: str | None = None) -> dict:
     """Validate and record one acceptance; returns it as a dict."""
-    from slocompile.monitors import METRICS
-    from slocompile.monitors.profile import parse_partition
-
     tables = {t.name: t for t in spec.tables}
     table = tables.get(table_name)
     if table is None:
@@ -69,8 +67,6 @@ def accept(engine, spec, table_name: str, column: str | None, metric: str | None
     except ValueError:
         raise SlocompileError(f"accept: --from {start!r} is not a partition of '{table_name}' ({kind}, e.g. "
                               f"{'2026-01-31' if kind == 'date' else '2026-01-31 00:00:00'})") from None
-    from slocompile.monitors.profile import partition_text
-
     text = partition_text(value)
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     row = (table_name, column, metric, text, reason.strip(), who or _user(), now)

@@ -21,7 +21,17 @@ from slocompile.compiling.viewcache import ViewCache
 from slocompile.engines.base import Engine, QueryFailed
 from slocompile.engines.connect import connect
 from slocompile.errors import SlocompileError
-from slocompile.run import baselines, drift_slos, failures, last_good, schema_changes, schema_drift, selection, triggers
+from slocompile.run import (
+    baselines,
+    drift_slos,
+    failures,
+    last_good,
+    monitor_store,
+    schema_changes,
+    schema_drift,
+    selection,
+    triggers,
+)
 from slocompile.run import monitors as monitoring
 from slocompile.run.measure import measure
 from slocompile.run.selection import Selection, fingerprint
@@ -264,7 +274,7 @@ def _record_and_publish_views(project: ProjectSpec, run: BuildResult, engine: En
     stmts.append(meta.finish_run(s, run.run_id, run.status, now, c))
     with engine.transaction():
         _write(engine, stmts)
-        monitoring.record_history(engine, project, run)  # monitor history, alerts and incidents
+        monitor_store.record_history(engine, project, run)  # monitor history, alerts and incidents
         for tr in run.tables:
             for view_sql in (tr.compiled.validated_view, tr.compiled.quarantine_view):
                 try:

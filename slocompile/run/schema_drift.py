@@ -34,7 +34,7 @@ from slocompile.dialects.nodes import col, lit
 from slocompile.dialects.render import render
 from slocompile.engines.base import Engine, QueryFailed, RelationUnreadable
 from slocompile.errors import Problem, SpecError, did_you_mean
-from slocompile.run import monitors as monitoring
+from slocompile.run.monitor_tables import missing_columns as monitor_problems
 from slocompile.spec.model import ProjectSpec, Schemas, TableSpec
 from slocompile.sqltrees import fallback, meta, views
 from slocompile.sqltrees.versions import VERSION_COLUMN, versions_table
@@ -171,7 +171,7 @@ def _declaration_problems(table: TableSpec, actual, dialect: str) -> list[Proble
     mistake in the declaration (with a did-you-mean)."""
     names = {n for n, _ in actual}
     problems = [Problem(loc, msg) for loc, msg in fixes.missing_columns(table, names)]
-    problems += [Problem(loc, msg) for loc, msg in monitoring.missing_columns(table, actual, dialect)]
+    problems += [Problem(loc, msg) for loc, msg in monitor_problems(table, actual, dialect)]
     for c in table.checks:
         refs = registry.get(c.type).referenced_columns(c) if c.type != "schema" else []
         for name in [r for r in refs if r not in names]:
@@ -198,7 +198,7 @@ def _drift(table: TableSpec, found: Found, dialect: str) -> None:
         types = dict(found.actual)
         for name in [c for c in table.monitor.columns if c in types]:
             alone = replace(table, monitor=replace(table.monitor, columns=(name,)))
-            if monitoring.missing_columns(alone, found.actual, dialect):
+            if monitor_problems(alone, found.actual, dialect):
                 what = f"{name} is {types[name]}, a type monitors do not profile"
                 found.add(name, what, "column " + what)
     _types(table, found)

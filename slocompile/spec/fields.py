@@ -143,6 +143,9 @@ class Field:
 
 _INVALID = object()
 _COLUMN_LIST = {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}
+_SENSITIVITY_SCHEMA = {"anyOf": [{"enum": ["low", "normal", "high"]}, {"type": "number", "exclusiveMinimum": 0}],
+                       "description": "The monitors' sensitivity: low, normal, high or a factor (2: changes "
+                                      "half as large alert)."}
 _MONITOR_SCHEMA = {"anyOf": [
     {"const": "all"}, _COLUMN_LIST,
     {"type": "object", "additionalProperties": False,
@@ -150,7 +153,11 @@ _MONITOR_SCHEMA = {"anyOf": [
                                 "description": "all (the catalog's columns but the partition and the key) "
                                                "or a list of columns."},
                     "severity": {"enum": ["error", "warn"], "default": "warn",
-                                 "description": "warn reports alerts; error also fails the partition."}}},
+                                 "description": "warn reports alerts; error also fails the partition."},
+                    "sensitivity": _SENSITIVITY_SCHEMA,
+                    "segments": {"type": "array", "items": {"type": "string", "minLength": 1},
+                                 "description": "Columns whose top values (by rows, 20, the rest pooled) get "
+                                                "bands of their own."}}},
 ]}
 _PARTITION_SCHEMA = {"anyOf": [
     {"type": "string", "minLength": 1},

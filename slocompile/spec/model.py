@@ -103,6 +103,8 @@ class MonitorSpec:
     sensitivity: float = 1.0
     # `segments:` columns whose top values get bands of their own (row count, missing fractions, means)
     segments: tuple[str, ...] = ()
+    # `sensitivity:` of monitored columns, overriding the table's: (column, factor), ...
+    column_sensitivity: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -108,7 +108,7 @@ def _count_if(cond: exp.Expr) -> exp.Count:
 
 
 def _alias(e: exp.Expr, name: str) -> exp.Alias:
-    return cast(exp.Alias, exp.alias_(e, _id(name)))  # a column alias: always an Alias node
+    return cast(exp.Alias, exp.alias_(e, _id(name), copy=False))  # a column alias: always an Alias node (e is fresh)
 
 
 def _partition(spec: ProfiledTable) -> exp.Expression:

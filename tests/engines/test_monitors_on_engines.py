@@ -320,13 +320,16 @@ def _profile_of_events(s: Setup, name: str):
     """The monitors' profile of the differential tests' `events` table (NaN, NULLs, a duplicated
     key, quoted and unicode column names, timestamps) on one engine, with historical ranges and
     bin edges given, so that every query shape runs in one profile: discovery, the base query with
-    the dependent counts fused, keys and categories."""
+    the dependent counts fused, keys, categories and segments (with the query choosing them)."""
     import datetime as dt
+    from dataclasses import replace
 
     from enginedata import TABLES, literal
     from sqlglot import exp
 
     from slocompile.monitors import discover_columns, make_spec, profile
+    from slocompile.monitors.profile import rows_of
+    from slocompile.sqltrees.profiles import top_values_query
 
     schema = f"mon_events_{s.tag}"
     project = Project.load(s.root)
@@ -349,6 +352,10 @@ def _profile_of_events(s: Setup, name: str):
         columns = discover_columns(eng, rel, exclude=["ds", "id"], partition="ds")
         spec = make_spec(rel, "ds", ["id"], columns, partition_kind="date")
         d2, d3 = dt.date(2024, 1, 2), dt.date(2024, 1, 3)
+        # segments of "select" (a reserved word; values with a quote, a backslash and NULL): the two
+        # most frequent values by rows, as the build chooses them, the rest pooled as (other)
+        top = tuple(r["__v"] for r in rows_of(eng, top_values_query(spec, "select", d3, 2)))
+        spec = replace(spec, segments=(("select", top),))
         ranges = {d2: {"amount": (5.0, 40.0), "Grüße": (1.5, 2.5)}, d3: {"amount": (0.1, 1e3)}}
         edges = {"amount": [6.5, 12.0, 30.0], "Grüße": [0.1, 9.0], "ts": [-5.25, -2.0]}
         out = columns, profile(eng, spec, ranges=ranges, edges=edges)  # pairs: from the table
@@ -388,3 +395,7 @@ def test_profile_of_nan_nulls_and_odd_names_agrees(setup, name, engine):
     assert m[("Grüße", "missing_fraction")] == 0.5  # NaN counts as missing, as NULL does
     assert ("amount", "out_of_range_fraction") in m and "bins" in ref.summaries["2024-01-03"]["amount"]
     assert math.isclose(ref.metrics["2024-01-02"][(None, "duplicate_fraction")], 0.2)  # id 6 twice in 5 rows
+    # segments: "a" (9 rows) and "b'c" (2) of their own, the rest (and NULL) pooled
+    assert m[("select=a", "row_count")] == 3 and m[("select=(other)", "row_count")] == 1
+    assert ("select=b'c", "row_count") in ref.metrics["2024-01-02"]
+    assert m[("Grüße [select=a]", "missing_fraction")] == 1 / 3 and m[("amount [select=a]", "mean")] == 13.0

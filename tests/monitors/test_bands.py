@@ -12,6 +12,7 @@ from slocompile.monitors.bands import (
     Settings,
     UnitScale,
     fit,
+    for_column,
     judge,
     sensitive,
     settings_for,
@@ -243,21 +244,21 @@ def test_hourly_partitions_learn_a_daily_cycle():
     assert settings_for(None, [day(0), day(1)]) == DEFAULT
     history = History(table="t")
     alerts = {}
-    for i in range(24 * 9):
-        rows = _hourly_rows(i) * (0.5 if i == 24 * 8 + 15 else 1.0)   # half of one afternoon hour missing
+    for i in range(24 * 16):
+        rows = _hourly_rows(i) * (0.5 if i == 24 * 15 + 6 else 1.0)   # half of the busiest hour missing
         j = judge_partition(history, _hour(i), {(None, "row_count"): rows}, {}, settings)
         history.record(j)
         alerts[i] = j.alerts
-    assert [i for i, a in alerts.items() if a] == [24 * 8 + 15]     # the cycle itself is normal
+    assert [i for i, a in alerts.items() if a] == [24 * 15 + 6]     # the cycle itself is normal
     # judged with the weekly settings, the cycle is noise: a band that wide misses the missing half
     history = History(table="t")
     found = []
-    for i in range(24 * 9):
-        rows = _hourly_rows(i) * (0.5 if i == 24 * 8 + 15 else 1.0)
+    for i in range(24 * 16):
+        rows = _hourly_rows(i) * (0.5 if i == 24 * 15 + 6 else 1.0)
         j = judge_partition(history, _hour(i), {(None, "row_count"): rows}, {}, DEFAULT)
         history.record(j)
         found += [i] if j.alerts else []
-    assert 24 * 8 + 15 not in found
+    assert 24 * 15 + 6 not in found
 
 
 @pytest.mark.parametrize("factor,alerts", [(1.0, False), (2.0, True), (0.5, False)])
@@ -269,3 +270,70 @@ def test_sensitivity_scales_what_is_detectable(factor, alerts):
     for i in range(30):
         assert r.step(_missing(i)) == []
     assert bool(r.step(_missing(30, 0.05))) is alerts
+
+
+def test_a_columns_sensitivity_overrides_the_tables():
+    """age declares `sensitivity: 2`, income nothing: the same 2% -> 5% rise alerts on age (and on
+    age's segments) only; a column declaring `low` on a `high` table is judged as low."""
+    def metrics(i, value=0.02):
+        return {(None, "row_count"): 1000.0 + (i % 3),
+                **{(c, "missing_fraction"): value + 0.001 * (i % 5) for c in ("age", "income", "age [country=BR]")}}
+
+    settings = sensitive(DEFAULT, 1.0, {"age": 2.0})
+    assert for_column(settings, "age").z == DEFAULT.z / 2 and for_column(settings, "income") is settings
+    r = Replay(settings)
+    for i in range(30):
+        assert r.step(metrics(i)) == []
+    assert sorted(a["column"] for a in r.step(metrics(30, 0.05))) == ["age", "age [country=BR]"]
+    low_on_high = sensitive(DEFAULT, 1.4, {"age": 0.7})
+    assert low_on_high.z == DEFAULT.z / 1.4
+    assert for_column(low_on_high, "age").z == pytest.approx(DEFAULT.z / 0.7)
+    assert for_column(low_on_high, "age").floor_prop == pytest.approx(DEFAULT.floor_prop / 0.7)
+
+
+def _weekly_hourly_rows(i: int) -> float:
+    """Rows of hour i: the daily cycle of ``_hourly_rows``, and weekends (days 5, 6 of each week:
+    2026-03-02 is a Monday) with 40% fewer rows."""
+    return _hourly_rows(i) * (0.6 if (i // 24) % 7 >= 5 else 1.0)
+
+
+def _replay_hours(settings, hours: int, fault: int | None = None) -> list[int]:
+    history = History(table="t")
+    found = []
+    for i in range(hours):
+        rows = _weekly_hourly_rows(i) * (0.7 if i == fault else 1.0)
+        j = judge_partition(history, _hour(i), {(None, "row_count"): rows}, {}, settings)
+        history.record(j)
+        found += [i] if j.alerts else []
+    return found
+
+
+def test_hourly_partitions_learn_the_weekly_cycle_on_top_of_the_daily_one():
+    """Four weeks of hours with a daily cycle and quiet weekends. With two weeks of history the
+    weekends are normal and a weekday hour with 30% fewer rows alerts; the daily cycle alone
+    (``weekly`` off) takes the weekend for an anomaly."""
+    hourly = settings_for("hour")
+    assert hourly.weekly and hourly.window == 14 * 24
+    fault = 24 * 23 + 15                                        # a Wednesday afternoon, week 4
+    assert [i for i in _replay_hours(hourly, 24 * 28, fault) if i >= 24 * 14] == [fault]
+    daily_only = Settings(**{**hourly.__dict__, "weekly": False})
+    assert [i for i in _replay_hours(daily_only, 24 * 28) if i >= 24 * 14 and (i // 24) % 7 >= 5]
+
+
+@pytest.mark.parametrize("grain", ["week", "month"])
+def test_weekly_and_monthly_partitions_learn_level_and_trend_only(grain):
+    """No seasonal cycle (the weekday of a month's first day means nothing): a growing table's
+    trend is normal, half of one partition's rows missing alerts once 14 partitions are known."""
+    settings = settings_for(grain)
+    assert settings.period == 1 and not settings.weekly and settings.min_history == DEFAULT.min_history
+    start = dt.date(2024, 1, 1)
+    parts = [(start + dt.timedelta(weeks=i)).isoformat() if grain == "week" else
+             dt.date(2024 + i // 12, 1 + i % 12, 1).isoformat() for i in range(24)]
+    history = History(table="t")
+    found = []
+    for i, p in enumerate(parts):
+        rows = 1000.0 * 1.02 ** i * (1 + 0.01 * ((i * 7919) % 5 - 2)) * (0.5 if i == 20 else 1.0)
+        j = judge_partition(history, p, {(None, "row_count"): rows}, {}, settings)
+        history.record(j)
+        found += [i] if j.alerts else []
+    assert found == [20]

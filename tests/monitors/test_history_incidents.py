@@ -77,3 +77,18 @@ def test_message_says_what_changed():
     a = _alert("age", "missing_fraction", "rose", kind="prop", label="missing fraction")
     a.update(observed=0.47, expected_value=0.021, band=[0.016, 0.026])
     assert message(a) == "missing fraction of age rose from 2.1% to 47% on 2026-04-02 (normal 1.6%–2.6%)"
+
+
+def test_a_segments_message_names_the_segment():
+    """Segments' metrics are kept under pseudo-columns ("age [country=BR]", "country=BR" for the
+    row count); the message names the column and the segment in words."""
+    a = _alert("age [country=BR]", "missing_fraction", "rose", kind="prop", label="missing fraction")
+    a.update(observed=0.35, expected_value=0.01, band=[0.005, 0.02])
+    assert message(a) == ("missing fraction of age in country=BR rose from 1% to 35% on 2026-04-02 "
+                          "(normal 0.5%–2%)")
+    rows = _alert("country=BR", "row_count", "fell", kind="count", label="row count")
+    rows.update(observed=400.0, expected_value=1000.0, band=[800.0, 1200.0])
+    assert message(rows).startswith("row count in country=BR fell from 1,000 to 400 on 2026-04-02")
+    mean = _alert("spend [plan=pro]", "mean", "rose", kind="location", label="mean")
+    mean.update(observed=12.0, expected_value=10.0, band=[9.0, 11.0])
+    assert message(mean).startswith("mean of spend in plan=pro rose from 10 to 12")

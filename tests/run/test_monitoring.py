@@ -278,6 +278,7 @@ def test_schema_accepts_the_monitor_shapes():
 def test_an_engine_that_cannot_run_queries_gets_one_warn_result(tmp_path):
     """Postgres and Spark run monitors (tests/engines); an engine object without query/columns
     (here a stub) gets one warn result instead, and writes nothing."""
+    from slocompile.run import monitor_store
     from slocompile.run import monitors as monitoring
     from slocompile.run.build import BuildResult, TableRun
 
@@ -292,7 +293,7 @@ def test_an_engine_that_cannot_run_queries_gets_one_warn_result(tmp_path):
     monitoring.run_table(Postgres(), project, run, tr)
     (r,), = [tr.results]
     assert r.status == "warn" and r.check == "monitor" and "monitors cannot run on target 'pg'" in r.message
-    assert monitoring.statements(project, run) == []
+    assert monitor_store.statements(project, run) == []
 
 
 def test_backtest_on_an_unmonitored_table_and_cli_errors(tmp_path):
@@ -467,7 +468,7 @@ def test_segments_find_and_name_a_fault_confined_to_one_country(tmp_path):
     assert [(c, sorted(v)) for c, v in tm.segments] == [("country", ["BR", "DE", "FR", "IN", "US"])]
     alerts = [a for a in tm.alerts if a["partition"] == day(HISTORY + 1)]
     named = [a["message"] for a in alerts if a["column"] == "age [country=BR]"]
-    assert named and named[0].startswith("missing fraction of age [country=BR] rose from 0% to 3")
+    assert named and named[0].startswith("missing fraction of age in country=BR rose from 0% to 3")
     assert not [a for a in tm.alerts if a["partition"] != day(HISTORY + 1)]
     assert not [a for a in alerts if "country=" in (a["column"] or "") and "BR" not in a["column"]]
     (values,) = query(root, "SELECT value FROM slo.monitor_state WHERE key = 'segments'")[0]
