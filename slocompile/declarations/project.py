@@ -6,10 +6,12 @@ from slocompile.spec.fields import Field, lenient_values, read_mapping
 from slocompile.spec.model import (
     DEFAULT_FAILED_ROWS,
     DEFAULT_MAX_PARTITIONS,
+    DEFAULT_MAX_SEGMENTS,
     DEFAULT_TIME_ZONE,
     DIALECTS,
     ENGINE_TYPES,
     MAX_FAILED_ROWS,
+    MAX_SEGMENTS_LIMIT,
     TARGET_OPTIONS,
     Schemas,
     TableSpec,
@@ -38,6 +40,8 @@ PROJECT_FIELDS = {
                             "of one table stops with exit 2, naming the table and a coarser granularity."),
     "failed_rows": Field("int", default=DEFAULT_FAILED_ROWS, doc="Failed-row samples kept per failing check and "
                          "build (the default of each check's `failed_rows`; 0: none)."),
+    "max_segments": Field("int", default=DEFAULT_MAX_SEGMENTS, doc="group_by: segments judged apart per partition "
+                          "(the default of each check's `max_segments`); the rest are pooled into one."),
 }
 _NESTED = {"targets", "schemas", "vars"}
 SCHEMA_FIELDS = {k: Field("str", default=v, doc=f"Schema of the {k} views/tables.")
@@ -84,7 +88,8 @@ def read_project(node: Node, problems: ProblemCollector, cli_vars: dict) -> dict
             "allow_outside_paths": bool(raw.get("allow_outside_paths")),
             "time_zone": _time_zone(raw.get("time_zone"), node, problems),
             "max_partitions": _max_partitions(raw.get("max_partitions"), node, problems),
-            "failed_rows": _failed_rows(raw.get("failed_rows"), node, problems)}
+            "failed_rows": _failed_rows(raw.get("failed_rows"), node, problems),
+            "max_segments": _max_segments(raw.get("max_segments"), node, problems)}
 
 
 def _time_zone(name: str | None, node: Node, problems: ProblemCollector) -> str:
@@ -205,3 +210,12 @@ def check_schema_clashes(schemas: Schemas, tables: list[TableSpec], loc: Locatio
             problems.add(loc, f"schemas: {role} schema '{schema}' is also the schema of relation "
                          f"{clash.relation_text} (table '{clash.name}' at {clash.loc}); slocompile writes into its "
                          "own schemas, so choose another name")
+
+
+def _max_segments(value: int | None, node: Node, problems: ProblemCollector) -> int:
+    if value is None:
+        return DEFAULT_MAX_SEGMENTS
+    if not 1 <= value <= MAX_SEGMENTS_LIMIT:
+        problems.add(node.value["max_segments"].loc, f"max_segments must be between 1 and {MAX_SEGMENTS_LIMIT}")
+        return DEFAULT_MAX_SEGMENTS
+    return value

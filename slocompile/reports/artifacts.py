@@ -233,6 +233,7 @@ def junit(run) -> str:
                               skipped="0", time=f"{t.seconds:.3f}")
         for r in rs:
             name = r.check + (f" ({r.column})" if r.check_type == "monitor" and r.column else "") \
+                + (f" {{{r.segment}}}" if r.segment is not None else "") \
                 + (f" [{r.partition}]" if r.partition is not None else "")  # monitor checks repeat per column
             case = ET.SubElement(suite, "testcase", classname=f"{run.project.name}.{t.table.name}", name=name)
             owner, tags = t.table.labels(r.check, r.column)

@@ -7,7 +7,8 @@ from slocompile.checks import metrics as m
 from slocompile.checks.evaluate import Measurements
 from slocompile.dialects.render import render
 from slocompile.engines.base import Engine, QueryFailed
-from slocompile.planning.planner import CATALOG, Scan
+from slocompile.planning.planner import CATALOG, SEGMENTED, Scan
+from slocompile.run import segments
 from slocompile.sqltrees.scans import scan_sql
 
 
@@ -16,11 +17,15 @@ def measure(engine: Engine, compiled_table) -> Measurements:
     values: dict = {}
     errors: dict = {}
     partitions: set = set()
+    meas = Measurements(values, [], errors)
     for scan, sql in compiled_table.scans:
         if scan.kind == CATALOG:
             values[(scan.metrics[0], None)] = engine.columns(table.relation) or []
             continue
         for sub, rows in _run(engine, table, scan, sql, errors):
+            if sub.kind == SEGMENTED:
+                partitions |= segments.collect(engine, table, sub, rows, meas)
+                continue
             offset = 1 if sub.grouped else 0
             for row in rows:
                 p = row[0] if sub.grouped else None
@@ -28,8 +33,8 @@ def measure(engine: Engine, compiled_table) -> Measurements:
                     partitions.add(p)
                 for i, metric in enumerate(sub.metrics):
                     values[(metric, p)] = row[offset + i]
-    ordered = sorted(partitions, key=lambda p: (p is None, p)) if table.partition else [None]
-    return Measurements(values, ordered, errors)
+    meas.partitions = sorted(partitions, key=lambda p: (p is None, p)) if table.partition else [None]
+    return meas
 
 
 def _run(engine: Engine, table, scan: Scan, sql: str, errors: dict):
