@@ -147,7 +147,7 @@ def _run_segmented(engine: Engine, table: TableSpec, metric: m.Metric, out: Meas
         kept, rest = segs[:metric.max_segments], segs[metric.max_segments:]
         here = [exp.EQ(this=_partition_key(table), expression=exp.Literal.string(p))] if grouped else []
 
-        def one(conditions: list):
+        def one(conditions: list, here: list = here):
             q = _where(exp.select(value.copy()).from_(table.relation.copy(), copy=False),
                        [c.copy() for c in base + here + extra] + conditions)
             return engine.query(render(q, engine.dialect))[0][0]

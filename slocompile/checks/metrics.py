@@ -20,6 +20,7 @@ DUPLICATES = "duplicates"  # rows beyond the first for each value of `columns` (
 ORPHANS = "orphans"        # rows whose `columns[0]` has no match in `target`.`field`
 CATALOG = "catalog"        # the relation's columns and types, from the engine's catalog
 QUERY_ROWS = "query_rows"  # the rows a whole user SELECT (`expr`) returns (assert with a query)
+LOAD_TIME = "load_time"    # when the relation was last loaded, as the engine records it (freshness)
 
 COUNT_KINDS = (ROWS, COUNT_IF, DUPLICATES, ORPHANS, QUERY_ROWS)
 
@@ -87,6 +88,8 @@ class Metric:
             body = f"rows_returned({sql_text(expr, dialect)})"
         elif self.kind == ORPHANS:
             body = f"orphans({self.columns[0]} -> {sql_text(cast(exp.Table, self.target), dialect)}.{self.field})"
+        elif self.kind == LOAD_TIME:
+            body = "last_load_time"
         else:
             body = "catalog"
         by = f" BY {', '.join(self.group_by)} (top {self.max_segments})" if self.group_by else ""
@@ -135,3 +138,7 @@ def segmented(metric: Metric, group_by: tuple[str, ...], max_segments: int) -> M
 
 def catalog() -> Metric:
     return Metric(CATALOG, scope=WHOLE_TABLE)
+
+
+def load_time() -> Metric:
+    return Metric(LOAD_TIME, scope=WHOLE_TABLE)

@@ -340,10 +340,6 @@ def _monitor(node: Node, raw: dict, where: str, known: set[str] | None,
                 problems.add(i.loc, f"{where}: 'monitor': unknown column '{i.value}'{typo_of(i.value, known)}")
             seen.setdefault(i.value, i.loc)
         columns = tuple(seen)
-    if not raw["partition"]:
-        problems.add(loc, f"{where}: 'monitor' needs a 'partition' column: monitors learn each metric's normal "
-                     "band from earlier partitions")
-        return None
     return MonitorSpec(columns, severity, loc, sensitivity=sensitivity, segments=segments)
 
 

@@ -82,7 +82,7 @@ def placement(metric: m.Metric, strategy: Strategy) -> str:
     """Which kind of query measures `metric` on an engine with `strategy`."""
     if metric.group_by:
         return "segmented"
-    if metric.kind == m.CATALOG:
+    if metric.kind in (m.CATALOG, m.LOAD_TIME):  # asked of the engine, no SQL of ours
         return "catalog"
     if metric.kind == m.ORPHANS:
         return "orphans"

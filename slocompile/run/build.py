@@ -22,7 +22,7 @@ from slocompile.engines.connect import connect
 from slocompile.errors import SlocompileError
 from slocompile.run import baselines, drift_slos, failures, last_good, schema_changes, schema_drift, selection, triggers
 from slocompile.run import monitors as monitoring
-from slocompile.run.measure import measure
+from slocompile.run.measure import check_load_times, measure
 from slocompile.run.selection import Selection, fingerprint
 from slocompile.spec.model import DEFAULT_TIME_ZONE, ProjectSpec, TableSpec, TargetSpec
 from slocompile.sqltrees import meta
@@ -130,6 +130,7 @@ def _build(project: ProjectSpec, target: TargetSpec, tables: list[TableSpec], en
     tables = [staged.get(t.name, t) for t in tables]
     plans = _plan_against_catalog(project, tables, found, engine, target.dialect, sel)
     run.compiled = Compiled(project, target.dialect, setup, [ct for _, ct, _, _, _ in plans])
+    check_load_times(engine, run.compiled.tables)  # before the run is recorded: a declaration problem
     with engine.transaction():  # runs a killed build left `running` are aborted; this one starts
         _write(engine, [meta.abort_runs(project.schemas, project.name, target.name, started), *meta.rows(
             project.schemas, "runs", [(run.run_id, project.name, target.name, started, None, meta.RUN_RUNNING,
