@@ -9,10 +9,11 @@ Four variants of core_bench.py's project (same data, `gen_data.py`):
   seven       the 30 checks, seven aggregate checks with `group_by: [country]` (row_count, the four
               missing fractions, the two means): the same grouping, so still one grouped scan
   two_groups  as seven, but the means grouped by [device]: two groupings, two grouped scans
-For each it prints the plan (queries, and how many are segmented), the median time of running the
-plan's scans on DuckDB (each scan RUNS times), and the median wall time of `slocompile build` on a
-fresh copy of the file. Adding group_by to one check or to seven with one grouping should cost
-about the same: one grouped pass, never one per check.
+For each it prints the plan (queries, and how many are grouped scans), the median wall and CPU
+time of running the plan's scans on DuckDB (CPU of every DuckDB thread: steady on a busy machine),
+the CPU of the grouped scans and of the widest fused scan (one full pass with many aggregates), and
+the median CPU of a whole `slocompile build` (on a fresh copy of the file). Adding group_by to one
+check or to seven with one grouping should cost about the same: one grouped pass, never one per check.
 """
 from __future__ import annotations
 
@@ -53,37 +54,34 @@ def write_variant(root: str, sc, variant: str) -> None:
     open(path, "w").write(text)
 
 
-def scan_times(root: str, db: str, runs: int) -> tuple[int, int, float, float]:
-    import duckdb
-
+def compiled_scans(root: str) -> list:
     from slocompile.api import Project
 
-    compiled = Project.load(root).compile(write=False)
-    scans = [(s, sql) for s, sql in compiled.tables[0].scans if sql]
-    con = duckdb.connect(db, read_only=True)
-    totals, grouped = [], []
-    for _ in range(runs):
-        t0, in_grouped = time.perf_counter(), 0.0
-        for scan, sql in scans:
-            t1 = time.perf_counter()
-            con.execute(sql).fetchall()
-            in_grouped += time.perf_counter() - t1 if scan.kind == "segmented" else 0.0
-        totals.append(time.perf_counter() - t0)
-        grouped.append(in_grouped)
-    con.close()
-    return (len(scans), sum(s.kind == "segmented" for s, _ in scans), statistics.median(totals),
-            statistics.median(grouped))
+    return [(s, sql) for s, sql in Project.load(root).compile(write=False).tables[0].scans if sql]
 
 
-def build_time(root: str, db: str, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        core_bench.fresh_copy(db, os.path.join(root, "warehouse.duckdb"))
-        wall, _, code, _ = core_bench.run_child([sys.executable, "-m", "slocompile", "build", "--quiet"], cwd=root)
-        if code not in (0, 1):
-            raise SystemExit(f"build failed with exit {code} in {root}")
-        times.append(wall)
-    return statistics.median(times)
+def time_scans(con, scans: list) -> tuple[float, float, float, float]:
+    """(wall, CPU, CPU of the grouped scans, CPU of the widest fused scan) of running every scan
+    once. CPU (this process, every DuckDB thread) stays meaningful on a busy machine; wall does not."""
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    grouped = fused = 0.0
+    for scan, sql in scans:
+        c = time.process_time()
+        con.execute(sql).fetchall()
+        c = time.process_time() - c
+        if scan.kind == "segmented":
+            grouped += c
+        elif scan.placement == "fused" and len(scan.metrics) == max(len(x.metrics) for x, _ in scans):
+            fused = c
+    return time.perf_counter() - wall0, time.process_time() - cpu0, grouped, fused
+
+
+def build_cpu(root: str, db: str) -> float:
+    core_bench.fresh_copy(db, os.path.join(root, "warehouse.duckdb"))
+    _, _, code, cpu = core_bench.run_child([sys.executable, "-m", "slocompile", "build", "--quiet"], cwd=root)
+    if code not in (0, 1):
+        raise SystemExit(f"build failed with exit {code} in {root}")
+    return cpu
 
 
 def main(argv=None) -> int:
@@ -97,20 +95,33 @@ def main(argv=None) -> int:
     sc = core_bench.load_sql_checks(args.bench_dir)
     work = tempfile.mkdtemp(prefix="segments-bench-")
     try:
-        rows = []
-        for variant in ("plain", "one", "seven", "two_groups"):
-            root = os.path.join(work, variant)
-            write_variant(root, sc, variant)
-            queries, segmented, scans, grouped = scan_times(root, db, args.runs)
-            build = build_time(root, db, args.runs)
-            rows.append((variant, queries, segmented, scans, grouped, build))
-        base_scans, base_build = rows[0][3], rows[0][5]
-        print(f"{args.rows:,} rows, median of {args.runs} runs (grouped s: the grouped scans' share of scans s)")
-        print(f"{'variant':<11} {'queries':>7} {'grouped':>7} {'scans s':>8} {'+scans s':>8} {'grouped s':>9} "
-              f"{'build s':>8} {'+build s':>8}")
-        for variant, queries, segmented, scans, grouped, build in rows:
-            print(f"{variant:<11} {queries:>7} {segmented:>7} {scans:>8.3f} {scans - base_scans:>+8.3f} "
-                  f"{grouped:>9.3f} {build:>8.3f} {build - base_build:>+8.3f}")
+        import duckdb
+
+        variants = ("plain", "one", "seven", "two_groups")
+        roots = {v: os.path.join(work, v) for v in variants}
+        for v in variants:
+            write_variant(roots[v], sc, v)
+        scans = {v: compiled_scans(roots[v]) for v in variants}
+        con = duckdb.connect(db, read_only=True)
+        timed: dict = {v: [] for v in variants}
+        builds: dict = {v: [] for v in variants}
+        for _ in range(args.runs):  # interleaved, so a busy spell hits every variant alike
+            for v in variants:
+                timed[v].append(time_scans(con, scans[v]))
+                builds[v].append(build_cpu(roots[v], db))
+        con.close()
+
+        def med(v, i):
+            return statistics.median(t[i] for t in timed[v])
+
+        print(f"{args.rows:,} rows, median of {args.runs} interleaved runs; CPU seconds (all DuckDB threads)")
+        print(f"{'variant':<11} {'queries':>7} {'grouped':>7} {'scans wall':>10} {'scans CPU':>9} {'+CPU':>7} "
+              f"{'grouped CPU':>11} {'fused CPU':>9} {'build CPU':>9} {'+build':>7}")
+        for v in variants:
+            print(f"{v:<11} {len(scans[v]):>7} {sum(s.kind == 'segmented' for s, _ in scans[v]):>7} "
+                  f"{med(v, 0):>10.3f} {med(v, 1):>9.3f} {med(v, 1) - med('plain', 1):>+7.3f} {med(v, 2):>11.3f} "
+                  f"{med(v, 3):>9.3f} {statistics.median(builds[v]):>9.3f} "
+                  f"{statistics.median(builds[v]) - statistics.median(builds['plain']):>+7.3f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
