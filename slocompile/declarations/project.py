@@ -117,11 +117,17 @@ def _max_partitions(value: int | None, node: Node, problems: ProblemCollector) -
 
 
 def _failed_rows(value: int | None, node: Node, problems: ProblemCollector) -> int:
+    return _bounded_count("failed_rows", value, node, problems, DEFAULT_FAILED_ROWS, 0, MAX_FAILED_ROWS)
+
+
+def _bounded_count(key: str, value: int | None, node: Node, problems: ProblemCollector, default: int, lo: int,
+                   hi: int) -> int:
+    """A count setting of slocompile.yml in [lo, hi] (unset or out of range: the default)."""
     if value is None:
-        return DEFAULT_FAILED_ROWS
-    if not 0 <= value <= MAX_FAILED_ROWS:
-        problems.add(node.value["failed_rows"].loc, f"failed_rows must be between 0 and {MAX_FAILED_ROWS}")
-        return DEFAULT_FAILED_ROWS
+        return default
+    if not lo <= value <= hi:
+        problems.add(node.value[key].loc, f"{key} must be between {lo} and {hi}")
+        return default
     return value
 
 
@@ -213,9 +219,4 @@ def check_schema_clashes(schemas: Schemas, tables: list[TableSpec], loc: Locatio
 
 
 def _max_segments(value: int | None, node: Node, problems: ProblemCollector) -> int:
-    if value is None:
-        return DEFAULT_MAX_SEGMENTS
-    if not 1 <= value <= MAX_SEGMENTS_LIMIT:
-        problems.add(node.value["max_segments"].loc, f"max_segments must be between 1 and {MAX_SEGMENTS_LIMIT}")
-        return DEFAULT_MAX_SEGMENTS
-    return value
+    return _bounded_count("max_segments", value, node, problems, DEFAULT_MAX_SEGMENTS, 1, MAX_SEGMENTS_LIMIT)

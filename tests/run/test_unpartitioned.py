@@ -115,3 +115,11 @@ def test_last_load_time_freshness_says_duckdb_records_none(tmp_path):
     proc = cli(root, "build")
     assert proc.returncode == 2 and "give freshness a `column:`" in proc.stderr
     assert cli(root, "compile").returncode == 0  # nothing to compile: the engine is asked at build time
+
+
+def test_backtest_says_there_is_nothing_to_replay(tmp_path):
+    root = write(tmp_path, MONITORED)
+    sql(root, rows(0))
+    proc = cli(root, "backtest")
+    assert proc.returncode == 2 and "judge each build as a snapshot" in proc.stderr
+    assert "no partitions to replay" in proc.stderr
