@@ -185,3 +185,36 @@ def test_freshness_of_the_last_load(built, engine, tmp_path):
     found = [r for r in run.results if r.check == "freshness_last_load"]
     assert [r.status for r in found] == ["pass"], found
     assert "the table was last loaded at" in found[0].message
+
+
+@pytest.mark.parametrize("engine", engine_params())
+def test_an_older_meta_schema_gains_the_segment_column(tmp_path, engine, run_tag, spark_warehouse):
+    from sqlglot import exp
+
+    from slocompile.dialects.render import render
+    from slocompile.sqltrees import meta
+
+    tag = f"up{engine[:2]}{run_tag}"
+    project = project_for(str(tmp_path / "p"), engine, tag, spark_warehouse)
+    load(project, tag, {"orders": ORDERS, "dim": DIM})
+    eng = connect(project.spec.targets["t"], project.spec.root)
+    try:  # slo.results as a version before segments created it
+        eng.execute(render(meta.create_schema(project.spec.schemas.meta), eng.dialect))
+        old = [exp.ColumnDef(this=exp.to_identifier(c, quoted=True), kind=exp.DataType.build(t))
+               for c, t in meta.TABLES["results"] if c != "segment"]
+        create = exp.Create(kind="TABLE", this=exp.Schema(this=meta.table(project.spec.schemas, "results"),
+                                                          expressions=old))
+        eng.execute(render(create, eng.dialect) + (" USING parquet" if engine == "spark" else ""))
+    finally:
+        eng.close()
+    run = project.build(write=False, select=["orders"])
+    eng = connect(project.spec.targets["t"], project.spec.root)
+    try:
+        stored = eng.query(render(exp.select(exp.Count(this=exp.Star())).from_(
+            meta.table(project.spec.schemas, "results")).where(exp.EQ(
+                this=exp.column("segment", quoted=True), expression=exp.Literal.string("country=US"))), eng.dialect))
+    finally:
+        eng.close()
+    assert stored[0][0] == sum(r.segment == "country=US" for r in run.results) > 0
+    if engine == "postgres":
+        drop_schemas(project, tag)
