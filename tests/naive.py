@@ -10,6 +10,9 @@ numbers. Every query here is the plainest SQL that answers one metric:
     orphans       SELECT COUNT(*) FROM t WHERE c IS NOT NULL AND c NOT IN (SELECT f FROM r WHERE f IS NOT NULL)
 
 each grouped by the partition when the table has one and the metric is per partition.
+A metric with segments (`group_by`) lists the segments and their rows first (one query), then
+measures each kept segment with its own query (WHERE partition = p AND each column = its value)
+and the pooled one with a query over the rows of no kept segment (an OR of the kept ones, negated).
 Slow on purpose; never used by `build`.
 """
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from slocompile.checks import metrics as m
+from slocompile.checks import segments
 from slocompile.checks.evaluate import Measurements
 from slocompile.dialects.nodes import col
 from slocompile.dialects.render import render
@@ -29,12 +33,17 @@ VALUE = "_naive_value"
 
 
 def _partition_key(table: TableSpec) -> exp.Expression:
+    return _label_key(table.partition)
+
+
+def _label_key(column: str) -> exp.Expression:
     # the same label convention as the fused scans: a NULL partition is the partition '(null)', a
-    # value reading like it ('(' ... 'null)') gets one more '(' (spec.model.partition_label)
-    text = exp.Cast(this=col(table.partition), to=exp.DataType.build("text"))
+    # value reading like it ('(' ... 'null)') gets one more '(' (spec.model.partition_label);
+    # segments are labelled alike
+    text = exp.Cast(this=col(column), to=exp.DataType.build("text"))
     escaped = exp.If(this=exp.Like(this=text.copy(), expression=exp.Literal.string("(%null)")),
                      true=exp.DPipe(this=exp.Literal.string("("), expression=text.copy()))
-    return exp.Case(ifs=[exp.If(this=exp.Is(this=col(table.partition), expression=exp.Null()),
+    return exp.Case(ifs=[exp.If(this=exp.Is(this=col(column), expression=exp.Null()),
                                 true=exp.Literal.string(NULL_PARTITION)), escaped], default=text)
 
 
@@ -107,6 +116,52 @@ def _run(engine: Engine, table: TableSpec, metric: m.Metric) -> dict:
     return out
 
 
+def _value(metric: m.Metric) -> tuple[exp.Expression, list]:
+    """(the value to select, extra conditions) of a segmentable metric."""
+    if metric.kind == m.AGGREGATE:
+        return metric.expr.copy(), []
+    return exp.Count(this=exp.Star()), [metric.expr.copy()] if metric.kind == m.COUNT_IF else []
+
+
+def _where(q: exp.Select, conditions: list) -> exp.Select:
+    for c in conditions:
+        q = q.where(exp.Paren(this=c), copy=False)
+    return q
+
+
+def _run_segmented(engine: Engine, table: TableSpec, metric: m.Metric, out: Measurements) -> None:
+    grouped = table.partition is not None and metric.scope == m.PER_PARTITION
+    keys = [_label_key(c) for c in metric.group_by]
+    base = [metric.where.copy()] if metric.where is not None else []
+    listing = exp.select(*([_partition_key(table)] if grouped else []), *keys, exp.Count(this=exp.Star())).from_(
+        table.relation.copy(), copy=False)
+    listing = _where(listing, [c.copy() for c in base]).group_by(
+        *([_partition_key(table)] if grouped else []), *[k.copy() for k in keys], copy=False)
+    found: dict = {}
+    for row in engine.query(render(listing, engine.dialect)):
+        p, texts, n = (row[0], row[1:-1], row[-1]) if grouped else (None, row[:-1], row[-1])
+        found.setdefault(p, []).append((", ".join(f"{c}={t}" for c, t in zip(metric.group_by, texts)), texts, n))
+    value, extra = _value(metric)
+    for p, segs in found.items():
+        segs.sort(key=lambda s: (-s[2], s[0]))
+        kept, rest = segs[:metric.max_segments], segs[metric.max_segments:]
+        here = [exp.EQ(this=_partition_key(table), expression=exp.Literal.string(p))] if grouped else []
+
+        def one(conditions: list, here: list = here):
+            q = _where(exp.select(value.copy()).from_(table.relation.copy(), copy=False),
+                       [c.copy() for c in base + here + extra] + conditions)
+            return engine.query(render(q, engine.dialect))[0][0]
+
+        def equal(texts) -> exp.Expression:
+            return exp.and_(*[exp.EQ(this=k.copy(), expression=exp.Literal.string(t)) for k, t in zip(keys, texts)])
+
+        per = {name: one([equal(texts)]) for name, texts, _ in kept}
+        if rest:
+            per[segments.OTHER] = one([exp.Not(this=exp.Paren(this=exp.or_(*[equal(texts) for _, texts, _ in kept])))])
+            out.pooled[(metric, p)] = len(rest)
+        out.segments[(metric, p)] = per
+
+
 def measure_naive(engine: Engine, plan: TablePlan) -> Measurements:
     """Measure every metric the plan's checks request, one metric at a time (ignores plan.scans)."""
     table = plan.table
@@ -119,12 +174,16 @@ def measure_naive(engine: Engine, plan: TablePlan) -> Measurements:
         partitions = [None]
     values: dict = {}
     errors: dict = {}
+    out = Measurements(values, partitions, errors)
     metrics = list(dict.fromkeys(x for _, ms in plan.checks for x in ms))
     for metric in metrics:
         if metric.kind == m.CATALOG:
             values[(metric, None)] = engine.columns(table.relation) or []
             continue
         try:
+            if metric.group_by:
+                _run_segmented(engine, table, metric, out)
+                continue
             found = _run(engine, table, metric)
         except QueryFailed as e:
             errors[metric] = str(e).splitlines()[0][:300] if str(e) else "query failed"
@@ -132,4 +191,4 @@ def measure_naive(engine: Engine, plan: TablePlan) -> Measurements:
         wanted = partitions if table.partition is not None and metric.scope == m.PER_PARTITION else [None]
         for p in wanted:
             values[(metric, p)] = found.get(p, metric.default)
-    return Measurements(values, partitions, errors)
+    return out

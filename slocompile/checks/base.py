@@ -58,7 +58,7 @@ class CheckType:
         cols = [check.column] if check.column else []
         for key in self.sql_fields:
             cols += [c.name for c in check.params[key].find_all(exp.Column)]
-        return cols
+        return cols + list(check.params.get("group_by") or ())  # segments (checks/segments.py)
 
     def metrics(self, check: CheckSpec) -> list[m.Metric]:
         raise NotImplementedError(f"{type(self).__name__} must request metrics")

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, is_dataclass, replace
+from dataclasses import asdict, dataclass, field, is_dataclass, replace
 from typing import Any
 
 from slocompile import checks as registry
-from slocompile.checks import change
+from slocompile.checks import change, segments
 from slocompile.checks import metrics as m
 from slocompile.checks.base import EvalContext, to_number
 from slocompile.checks.baselines import Baselines
@@ -27,6 +27,7 @@ class Result:
     observed: object
     expected: str
     message: str
+    segment: str | None = None  # group_by: the segment judged (`country=US`, or segments.OTHER)
 
     def as_dict(self) -> dict[str, Any]:
         # asdict() deep-copies every observed value: a build of thousands of partitions spent
@@ -35,7 +36,8 @@ class Result:
             return asdict(self)
         return {"table": self.table, "check": self.check, "check_type": self.check_type, "column": self.column,
                 "partition": self.partition, "status": self.status, "severity": self.severity,
-                "observed": self.observed, "expected": self.expected, "message": self.message}
+                "observed": self.observed, "expected": self.expected, "message": self.message,
+                "segment": self.segment}
 
     @property
     def observed_number(self) -> float | None:
@@ -62,10 +64,25 @@ class Measurements:
     values: dict[tuple[m.Metric, str | None], Any]
     partitions: list[str | None]
     errors: dict[m.Metric, str]  # metric -> engine error text
+    # segmented metrics: (metric, partition) -> {segment: value}, the largest segments first, the
+    # pooled one (segments.OTHER) last; pooled: (metric, partition) -> how many segments it pools
+    segments: dict[tuple[m.Metric, str | None], dict[str, Any]] = field(default_factory=dict)
+    pooled: dict[tuple[m.Metric, str | None], int] = field(default_factory=dict)
 
     def get(self, metric: m.Metric, partition: str | None) -> Any:
         key = (metric, None if metric.scope == m.WHOLE_TABLE else partition)
         return self.values.get(key, metric.default)
+
+    def by_segment(self, metrics: list[m.Metric], partition: str | None) -> list[tuple[str, list, int]]:
+        """(segment, the metrics' values there, segments pooled) per segment of `partition`, in rank order."""
+        keys = [(x, None if x.scope == m.WHOLE_TABLE else partition) for x in metrics]
+        found = [self.segments.get(k, {}) for k in keys]
+        names = list(dict.fromkeys(s for values in found for s in values))
+        if segments.OTHER in names:  # pooled last, whichever metric listed it first
+            names = [s for s in names if s != segments.OTHER] + [segments.OTHER]
+        pooled = max((self.pooled.get(k, 0) for k in keys), default=0)
+        return [(s, [v.get(s, x.default) for x, v in zip(metrics, found)], pooled if s == segments.OTHER else 0)
+                for s in names]
 
 
 def evaluate_table(table: TableSpec, checks: list[tuple[CheckSpec, list[m.Metric]]], meas: Measurements,
@@ -85,6 +102,7 @@ def evaluate_table(table: TableSpec, checks: list[tuple[CheckSpec, list[m.Metric
         whole = all(x.scope == m.WHOLE_TABLE for x in metrics)
         partitions = [None] if whole else meas.partitions
         broken = [meas.errors[x] for x in metrics if x in meas.errors]
+        segmented = bool(metrics) and bool(metrics[0].group_by)
         for p in partitions:
             base: dict[str, Any] = dict(table=check.table, check=check.name, check_type=check.type, column=check.column,
                         partition=p, severity=check.severity)
@@ -92,14 +110,29 @@ def evaluate_table(table: TableSpec, checks: list[tuple[CheckSpec, list[m.Metric
                 out.append(Result(**base, status=ERROR, observed=None, expected="",
                                   message=f"could not be measured: {broken[0]}"))
                 continue
-            here = replace(ctx, earlier=baselines.earlier(check.name, p)) if tracked else ctx
-            outcome = ctype.evaluate(check, [meas.get(x, p) for x in metrics], here)
-            if tracked:
-                baselines.record(check.name, p, outcome.observed.get("value"), outcome.passed)
-            status = PASS if outcome.passed else (FAIL if check.severity == "error" else WARN)
-            out.append(Result(**base, status=status, observed=outcome.observed, expected=outcome.expected,
-                              message=outcome.message))
+            cases = meas.by_segment(metrics, p) if segmented else [(None, [meas.get(x, p) for x in metrics], 0)]
+            for segment, values, pooled in cases:
+                series = baselines_key(check.name, segment)
+                here = replace(ctx, earlier=baselines.earlier(series, p)) if tracked else ctx
+                outcome = ctype.evaluate(check, values, here)
+                if tracked:
+                    baselines.record(series, p, outcome.observed.get("value"), outcome.passed)
+                status = PASS if outcome.passed else (FAIL if check.severity == "error" else WARN)
+                message = outcome.message if segment is None else _in_segment(segment, pooled, outcome.message)
+                out.append(Result(**base, status=status, observed=outcome.observed, expected=outcome.expected,
+                                  message=message, segment=segment))
     return out
+
+
+def baselines_key(check: str, segment: str | None) -> str:
+    """The history a change check compares with: the check's, per segment when it has group_by."""
+    return check if segment is None else f"{check}\x1f{segment}"
+
+
+def _in_segment(segment: str, pooled: int, message: str) -> str:
+    if segment == segments.OTHER:
+        return f"segment {segment} ({pooled} segment{'s' if pooled != 1 else ''} past the cap, pooled): {message}"
+    return f"segment {segment}: {message}"
 
 
 def partition_statuses(results: list[Result]) -> dict[str | None, list[str]]:

@@ -5,7 +5,7 @@ sqlbuild turns it into SQL for a dialect.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from sqlglot import exp
@@ -20,6 +20,7 @@ DUPLICATES = "duplicates"  # rows beyond the first for each value of `columns` (
 ORPHANS = "orphans"        # rows whose `columns[0]` has no match in `target`.`field`
 CATALOG = "catalog"        # the relation's columns and types, from the engine's catalog
 QUERY_ROWS = "query_rows"  # the rows a whole user SELECT (`expr`) returns (assert with a query)
+LOAD_TIME = "load_time"    # when the relation was last loaded, as the engine records it (freshness)
 
 COUNT_KINDS = (ROWS, COUNT_IF, DUPLICATES, ORPHANS, QUERY_ROWS)
 
@@ -41,6 +42,10 @@ class Metric:
     stats_prunable: bool = False
     # a COUNT_IF over one column whose values are expected to be few: may be counted per distinct value
     per_value: bool = False
+    # segments (`group_by:` of a check): measured per value of these columns, the `max_segments`
+    # largest by rows apart and the rest pooled into one segment (planning: one grouped scan)
+    group_by: tuple[str, ...] = ()
+    max_segments: int = 0
 
     def __hash__(self) -> int:
         # computed once: plans key dicts by metric many times, and the fields are immutable
@@ -48,7 +53,8 @@ class Metric:
         h = self.__dict__.get("_hash")
         if h is None:
             h = self.__dict__["_hash"] = hash((self.kind, self.expr, self.where, self.columns, self.target,
-                                               self.field, self.scope, self.stats_prunable, self.per_value))
+                                               self.field, self.scope, self.stats_prunable, self.per_value,
+                                               self.group_by, self.max_segments))
         return h
 
     def __getstate__(self) -> dict[str, Any]:
@@ -82,9 +88,12 @@ class Metric:
             body = f"rows_returned({sql_text(expr, dialect)})"
         elif self.kind == ORPHANS:
             body = f"orphans({self.columns[0]} -> {sql_text(cast(exp.Table, self.target), dialect)}.{self.field})"
+        elif self.kind == LOAD_TIME:
+            body = "last_load_time"
         else:
             body = "catalog"
-        return body + where
+        by = f" BY {', '.join(self.group_by)} (top {self.max_segments})" if self.group_by else ""
+        return body + where + by
 
 
 def _is_custom(e: exp.Expression) -> bool:
@@ -122,5 +131,14 @@ def query_rows(query: exp.Expression) -> Metric:
     return Metric(QUERY_ROWS, expr=query, scope=WHOLE_TABLE)
 
 
+def segmented(metric: Metric, group_by: tuple[str, ...], max_segments: int) -> Metric:
+    """`metric` per segment: per value of the `group_by` columns."""
+    return replace(metric, group_by=tuple(group_by), max_segments=max_segments)
+
+
 def catalog() -> Metric:
     return Metric(CATALOG, scope=WHOLE_TABLE)
+
+
+def load_time() -> Metric:
+    return Metric(LOAD_TIME, scope=WHOLE_TABLE)

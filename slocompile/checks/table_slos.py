@@ -54,22 +54,32 @@ class Unique(CheckType):
 
 class Freshness(CheckType):
     name = "freshness"
-    doc = "The newest value of a date or timestamp column is at most `max_age` old when the build runs."
-    fields = {"max_age": Field("duration", required=True, doc="Largest allowed age, e.g. 36h, 2d.")}
-    needs_column = True
+    doc = ("The newest value of a date or timestamp column is at most `max_age` old when the build runs; "
+           "at table level without `column`, the table's last load time as the engine records it (Postgres "
+           "with track_commit_timestamp, Spark file-based tables; DuckDB records none).")
+    fields = {"max_age": Field("duration", required=True, doc="Largest allowed age, e.g. 36h, 2d."),
+              "column": Field("str", doc="At table level: the date or timestamp column (none: the table's last "
+                                         "load time, where the engine records one).")}
 
     def metrics(self, check):
         from sqlglot import exp
 
+        if check.column is None:
+            return [m.load_time()]
         return [m.aggregate(exp.Max(this=column_of(check)), check.where, scope=m.WHOLE_TABLE)]
+
+    def name_suffix(self, check_params, column):
+        return column or "last_load"
 
     def evaluate(self, check, values, ctx: EvalContext):
         latest, limit = values[0], check.params["max_age"]
         expected = f"<= {format_duration(limit)} old"
+        subject = check.column or "the table's last load"
         if latest is None:
-            return Outcome(False, None, expected, f"{check.column} has no values; expected {expected}")
+            return Outcome(False, None, expected, f"{subject} has no values; expected {expected}")
         age = (ctx.now - _as_utc_naive(latest)).total_seconds()
-        msg = f"newest {check.column} is {latest} ({format_duration(max(age, 0))} old)"
+        msg = f"newest {check.column} is {latest} ({format_duration(max(age, 0))} old)" if check.column else \
+            f"the table was last loaded at {latest} ({format_duration(max(age, 0))} ago)"
         passed = age <= limit
         return Outcome(passed, round(age, 3), expected, msg + ("" if passed else f"; expected {expected}"))
 

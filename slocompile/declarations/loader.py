@@ -29,6 +29,7 @@ from slocompile.declarations.queries import (
     resolve_queries,
     with_schema_changes,
 )
+from slocompile.declarations.segments import SEGMENT_FIELDS, segment_params_ok, segmentable, with_project_cap
 from slocompile.declarations.sensitivity import factor_of, with_column_sensitivity
 from slocompile.dialects.nodes import sql_text
 from slocompile.errors import Location, ProblemCollector, SpecError, did_you_mean
@@ -79,6 +80,7 @@ COMMON_CHECK_FIELDS = {
     "name": Field("str", doc="Stable name of the check; the key of its history (default: derived)."),
     "severity": Field("enum", default="error", choices=SEVERITIES, doc="error fails the build; warn reports."),
     "where": Field("sql", doc="A row filter: the check only sees rows where this is true."),
+    **SEGMENT_FIELDS,
 }
 for _fields in (TABLE_FIELDS, COLUMN_FIELDS, COMMON_CHECK_FIELDS):
     _fields.update(METADATA_FIELDS)
@@ -139,6 +141,7 @@ def load_project(root: str, cli_vars: dict | None = None, env: dict | None = Non
             triggers += trig.parse_triggers(fnode.value["triggers"], display, project["sql_dialect"], problems)
     fixes.check_references(tables, problems)
     resolve_queries(tables)
+    with_project_cap(tables, project["max_segments"])
     trig.check_triggers(triggers, tables, problems)
     check_unknown_vars(cli_vars, project["declared_vars"], asked, problems)
     check_schema_clashes(project["schemas"], tables, project["schemas_loc"], problems)
@@ -147,7 +150,7 @@ def load_project(root: str, cli_vars: dict | None = None, env: dict | None = Non
                        targets=project["targets"], schemas=project["schemas"], vars=project["vars"],
                        sql_dialect=project["sql_dialect"], tables=tuple(tables), triggers=tuple(triggers),
                        time_zone=project["time_zone"], max_partitions=project["max_partitions"],
-                       failed_rows=project["failed_rows"])
+                       failed_rows=project["failed_rows"], max_segments=project["max_segments"])
 
 
 def _file_tables(node: Node, display: str, dialect: str, problems: ProblemCollector) -> list[TableSpec]:
@@ -336,10 +339,6 @@ def _monitor(node: Node, raw: dict, where: str, known: set[str] | None,
                 problems.add(i.loc, f"{where}: 'monitor': unknown column '{i.value}'{typo_of(i.value, known)}")
             seen.setdefault(i.value, i.loc)
         columns = tuple(seen)
-    if not raw["partition"]:
-        problems.add(loc, f"{where}: 'monitor' needs a 'partition' column: monitors learn each metric's normal "
-                     "band from earlier partitions")
-        return None
     return MonitorSpec(columns, severity, loc, sensitivity=sensitivity, segments=segments)
 
 
@@ -471,7 +470,8 @@ class _TableContext:
         declared = self.types.get(col) if col is not None else None
         if not check_values_fit_column(type_name, col, declared, params_node, what, self.dialect, self.problems):
             return None
-        if not failed_rows_ok(params, params_node, what, self.problems):
+        if not failed_rows_ok(params, params_node, what, self.problems) \
+                or not segment_params_ok(params, params_node, what, self.known, self.problems):
             return None
         name, severity, where_sql = params.pop("name"), params.pop("severity"), params.pop("where")
         where_expr = None
@@ -502,7 +502,7 @@ class _TableContext:
             if typo_of(ref, self.known):
                 self.problems.add(type_loc, f"{what}: unknown column '{ref}'{typo_of(ref, self.known)}")
                 return None
-        return check
+        return check if segmentable(ctype, check, params_node, what, self.problems) else None
 
     def implicit_key_check(self, key: tuple[str, ...], loc: Location):
         from slocompile.spec.model import CheckSpec

@@ -6,10 +6,12 @@ from slocompile.spec.fields import Field, lenient_values, read_mapping
 from slocompile.spec.model import (
     DEFAULT_FAILED_ROWS,
     DEFAULT_MAX_PARTITIONS,
+    DEFAULT_MAX_SEGMENTS,
     DEFAULT_TIME_ZONE,
     DIALECTS,
     ENGINE_TYPES,
     MAX_FAILED_ROWS,
+    MAX_SEGMENTS_LIMIT,
     TARGET_OPTIONS,
     Schemas,
     TableSpec,
@@ -38,6 +40,8 @@ PROJECT_FIELDS = {
                             "of one table stops with exit 2, naming the table and a coarser granularity."),
     "failed_rows": Field("int", default=DEFAULT_FAILED_ROWS, doc="Failed-row samples kept per failing check and "
                          "build (the default of each check's `failed_rows`; 0: none)."),
+    "max_segments": Field("int", default=DEFAULT_MAX_SEGMENTS, doc="group_by: segments judged apart per partition "
+                          "(the default of each check's `max_segments`); the rest are pooled into one."),
 }
 _NESTED = {"targets", "schemas", "vars"}
 SCHEMA_FIELDS = {k: Field("str", default=v, doc=f"Schema of the {k} views/tables.")
@@ -84,7 +88,8 @@ def read_project(node: Node, problems: ProblemCollector, cli_vars: dict) -> dict
             "allow_outside_paths": bool(raw.get("allow_outside_paths")),
             "time_zone": _time_zone(raw.get("time_zone"), node, problems),
             "max_partitions": _max_partitions(raw.get("max_partitions"), node, problems),
-            "failed_rows": _failed_rows(raw.get("failed_rows"), node, problems)}
+            "failed_rows": _failed_rows(raw.get("failed_rows"), node, problems),
+            "max_segments": _max_segments(raw.get("max_segments"), node, problems)}
 
 
 def _time_zone(name: str | None, node: Node, problems: ProblemCollector) -> str:
@@ -112,11 +117,17 @@ def _max_partitions(value: int | None, node: Node, problems: ProblemCollector) -
 
 
 def _failed_rows(value: int | None, node: Node, problems: ProblemCollector) -> int:
+    return _bounded_count("failed_rows", value, node, problems, DEFAULT_FAILED_ROWS, 0, MAX_FAILED_ROWS)
+
+
+def _bounded_count(key: str, value: int | None, node: Node, problems: ProblemCollector, default: int, lo: int,
+                   hi: int) -> int:
+    """A count setting of slocompile.yml in [lo, hi] (unset or out of range: the default)."""
     if value is None:
-        return DEFAULT_FAILED_ROWS
-    if not 0 <= value <= MAX_FAILED_ROWS:
-        problems.add(node.value["failed_rows"].loc, f"failed_rows must be between 0 and {MAX_FAILED_ROWS}")
-        return DEFAULT_FAILED_ROWS
+        return default
+    if not lo <= value <= hi:
+        problems.add(node.value[key].loc, f"{key} must be between {lo} and {hi}")
+        return default
     return value
 
 
@@ -205,3 +216,7 @@ def check_schema_clashes(schemas: Schemas, tables: list[TableSpec], loc: Locatio
             problems.add(loc, f"schemas: {role} schema '{schema}' is also the schema of relation "
                          f"{clash.relation_text} (table '{clash.name}' at {clash.loc}); slocompile writes into its "
                          "own schemas, so choose another name")
+
+
+def _max_segments(value: int | None, node: Node, problems: ProblemCollector) -> int:
+    return _bounded_count("max_segments", value, node, problems, DEFAULT_MAX_SEGMENTS, 1, MAX_SEGMENTS_LIMIT)

@@ -11,9 +11,9 @@ from typing import Any, Protocol
 
 from sqlglot import exp
 
-from slocompile.engines.common import NothingStored, QueryFailed, RelationUnreadable, plain_rows
+from slocompile.engines.common import LoadTimeUnknown, NothingStored, QueryFailed, RelationUnreadable, plain_rows
 
-__all__ = ["Engine", "NothingStored", "QueryFailed", "RelationUnreadable", "plain_rows"]
+__all__ = ["Engine", "LoadTimeUnknown", "NothingStored", "QueryFailed", "RelationUnreadable", "plain_rows"]
 
 
 class Engine(Protocol):
@@ -28,6 +28,10 @@ class Engine(Protocol):
     def columns(self, relation: exp.Table) -> list[tuple[str, str]] | None:
         """(name, type) of the relation's columns in order, the types in the engine's own names
         (``dialects.rules.duckdb_type`` spells them the DuckDB way), or None when it does not exist."""
+
+    def last_loaded(self, relation: exp.Table) -> Any:
+        """When the relation was last loaded, as the engine records it (freshness without a column);
+        LoadTimeUnknown, saying why, where it records nothing."""
 
     # exp.DType is what exp.DataType.Type names (mypy does not take the class attribute as a type)
     def insert_rows(self, table: exp.Table, columns: list[tuple[str, exp.DType]],

@@ -20,6 +20,10 @@ class RelationUnreadable(SlocompileError):
     A user error (exit 2) naming the relation and the GRANT to run, not a missing relation."""
 
 
+class LoadTimeUnknown(Exception):
+    """Engine.last_loaded: the engine records no load time for the relation (the text says why)."""
+
+
 class NothingStored(SlocompileError):
     """connect(read_only=True): the target's database is in memory or does not exist yet, so
     there is nothing to read. Callers add what that means for them to the message."""

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from sqlglot import exp
 
-from slocompile.engines.common import NothingStored, QueryFailed, plain_columns
+from slocompile.engines.common import LoadTimeUnknown, NothingStored, QueryFailed, plain_columns
 from slocompile.errors import SlocompileError
 
 _DOUBLE, _FLOAT = exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT
@@ -78,6 +78,10 @@ class DuckDBEngine:
             params = [relation.catalog] + params
         rows = self.con.execute(sql, params).fetchall()
         return [(r[0], r[1]) for r in rows] or None
+
+    def last_loaded(self, relation: exp.Table):
+        raise LoadTimeUnknown("DuckDB does not record when a table was last loaded; give freshness a `column:` "
+                              "(a date or timestamp the load writes)")
 
     def insert_rows(self, table: exp.Table, columns: list, rows: list[tuple]) -> None:
         """Append rows with no SQL literal and no statement per row: a few as the bound parameters of

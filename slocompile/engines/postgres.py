@@ -29,7 +29,7 @@ from contextlib import contextmanager
 
 from sqlglot import exp
 
-from slocompile.engines.common import QueryFailed, RelationUnreadable, plain_rows
+from slocompile.engines.common import LoadTimeUnknown, QueryFailed, RelationUnreadable, plain_rows
 from slocompile.errors import Problem, SlocompileError
 from slocompile.support.secrets import register_settings
 
@@ -110,6 +110,18 @@ class PostgresEngine:
                 cur.execute(sql)
         except psycopg.Error as e:
             raise self._failed(e) from None
+
+    def last_loaded(self, relation: exp.Table):
+        """The newest commit time of the relation's rows (pg_xact_commit_timestamp of their xmin):
+        Postgres records it only with track_commit_timestamp = on."""
+        from slocompile.dialects.render import render
+
+        if self.query("SELECT current_setting('track_commit_timestamp')")[0][0] != "on":
+            raise LoadTimeUnknown("Postgres records when rows were written only with track_commit_timestamp = on "
+                                  "(postgresql.conf, then a restart), and it is off on this server; give freshness "
+                                  "a `column:` (a date or timestamp the load writes)")
+        newest = exp.Max(this=exp.Anonymous(this="pg_xact_commit_timestamp", expressions=[exp.column("xmin")]))
+        return self.query(render(exp.select(newest).from_(relation.copy(), copy=False), self.dialect))[0][0]
 
     def columns(self, relation: exp.Table) -> list[tuple[str, str]] | None:
         sql = ("SELECT column_name, CASE WHEN data_type IN ('USER-DEFINED', 'ARRAY') THEN udt_name "

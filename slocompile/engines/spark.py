@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from slocompile.engines.common import QueryFailed, plain_rows
+from slocompile.engines.common import LoadTimeUnknown, QueryFailed, plain_rows
 from slocompile.errors import Problem, SlocompileError
 
 _DML = re.compile(r"^\s*(DELETE|UPDATE)\b", re.IGNORECASE)
@@ -303,6 +303,19 @@ class SparkEngine:
                 self.spark.catalog.dropTempView(view)
             except Exception:
                 pass
+
+    def last_loaded(self, relation: exp.Table):
+        """The newest modification time of the table's data files (the `_metadata` column of
+        file-based tables); other tables (views, tables of other sources) record none."""
+        from slocompile.dialects.render import render
+
+        newest = exp.Max(this=exp.column("file_modification_time", table="_metadata"))
+        try:
+            return self.query(render(exp.select(newest).from_(relation.copy(), copy=False), self.dialect))[0][0]
+        except QueryFailed:
+            raise LoadTimeUnknown(f"Spark records a load time only for file-based tables (the newest data file's "
+                                  f"modification time), which {_quoted(relation)} is not; give freshness a "
+                                  "`column:` (a date or timestamp the load writes)") from None
 
     def columns(self, relation: exp.Table) -> list[tuple[str, str]] | None:
         name = _quoted(relation)

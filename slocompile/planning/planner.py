@@ -6,6 +6,13 @@ when the table has one), except where the engine answers a metric faster on
 its own: DuckDB answers null and range filters from row-group statistics
 (zone maps) when they are the only filter of a COUNT(*), and a GROUP BY for
 duplicate keys beats COUNT(DISTINCT) inside a wide aggregate.
+
+Segments (`group_by:` of a check, checks/segments.py): every metric of every check with the same
+`group_by` columns and row filter is measured in ONE scan grouped by (partition,) those columns,
+whatever its kind (a null count DuckDB would otherwise answer alone goes there too: a scan read
+anyway costs less than one more). The checks without `group_by` keep their fused scan unchanged,
+so declaring `group_by` on any number of checks adds one scan per distinct grouping (and filter),
+never one per check; the cap on segments is applied to that scan's rows (run/segments.py).
 """
 from __future__ import annotations
 
@@ -16,11 +23,12 @@ from sqlglot import exp
 
 from slocompile import checks as registry
 from slocompile.checks import metrics as m
+from slocompile.checks import segments
 from slocompile.dialects.nodes import sql_text
 from slocompile.spec.model import CheckSpec, TableSpec
 
-FUSED, ALONE, VALUE_COUNTS, DUPLICATES, ORPHANS, CATALOG, QUERY = (
-    "fused", "alone", "value_counts", "duplicates", "orphans", "catalog", "query")
+FUSED, ALONE, VALUE_COUNTS, DUPLICATES, ORPHANS, CATALOG, QUERY, SEGMENTED = (
+    "fused", "alone", "value_counts", "duplicates", "orphans", "catalog", "query", "segmented")
 MAX_METRICS_PER_SCAN = 800  # keeps statements far below every dialect's length limit
 
 
@@ -51,10 +59,11 @@ _WHY = {
     "orphans": "anti-join with the referenced relation",
     "catalog": "read from the engine's catalog",
     "query": "a whole SELECT of its own (assert): the rows it returns",
+    "segmented": "group_by: every check with these columns and filter, one scan grouped by them",
 }
 # scans that build large hash tables run first: DuckDB then has not yet cached the other scans' blocks
-_ORDER = {"distinct": 0, "duplicates": 0, "fused": 1, "minmax": 2, "value_counts": 2, "alone": 3, "orphans": 4,
-          "query": 4, "catalog": 5}
+_ORDER = {"distinct": 0, "duplicates": 0, "fused": 1, "segmented": 1, "minmax": 2, "value_counts": 2, "alone": 3,
+          "orphans": 4, "query": 4, "catalog": 5}
 _SIMPLE = (exp.Column, exp.Identifier, exp.Literal, exp.Neg, exp.Paren, exp.Not, exp.And, exp.Or, exp.EQ,
            exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Is, exp.Null, exp.Boolean, exp.Between, exp.Cast,
            exp.DataType)
@@ -71,7 +80,9 @@ def _has_distinct(e: exp.Expression) -> bool:
 
 def placement(metric: m.Metric, strategy: Strategy) -> str:
     """Which kind of query measures `metric` on an engine with `strategy`."""
-    if metric.kind == m.CATALOG:
+    if metric.group_by:
+        return "segmented"
+    if metric.kind in (m.CATALOG, m.LOAD_TIME):  # asked of the engine, no SQL of ours
         return "catalog"
     if metric.kind == m.ORPHANS:
         return "orphans"
@@ -103,6 +114,7 @@ class Scan:
     grouped: bool = False
     placement: str = "fused"   # why the planner put these metrics here (a key of _WHY)
     partitions: tuple[str, ...] | None = None  # grouped scans: only these partitions (None: all)
+    group_by: tuple[str, ...] = ()  # segmented scans: grouped by these columns too
 
     @property
     def reason(self) -> str:
@@ -128,6 +140,7 @@ class TablePlan:
             for metric in metrics:
                 users.setdefault(metric, []).append(check.name)
         return [{"kind": s.kind, "placement": s.placement, "grouped_by_partition": s.grouped, "reason": s.reason,
+                 **({"group_by": list(s.group_by)} if s.group_by else {}),
                  "where": sql_text(s.where) if s.where is not None else None, "metrics": len(s.metrics),
                  "checks": sorted({n for metric in s.metrics for n in users.get(metric, ["(partition list)"])})}
                 for s in self.scans]
@@ -139,7 +152,7 @@ def plan_table(table: TableSpec, dialect: str, checks: list[CheckSpec] | None = 
     metrics the build measures besides the checks' (a partition's content fingerprint)."""
     strategy = STRATEGIES.get(dialect, DEFAULT_STRATEGY)
     checks = list(table.checks if checks is None else checks)
-    requested = [(c, registry.get(c.type).metrics(c)) for c in checks]
+    requested = [(c, segments.requested(registry.get(c.type).metrics(c), c)) for c in checks]
     plan = TablePlan(table, dialect, requested)
     grouped = table.partition is not None
     unique: dict[m.Metric, None] = {m.rows(): None}  # the base row count also lists the partitions
@@ -155,15 +168,19 @@ def plan_table(table: TableSpec, dialect: str, checks: list[CheckSpec] | None = 
         if place in ("fused", "distinct"):
             shared.setdefault((place, metric.where, scope_grouped), []).append(metric)
             continue
+        if place == "segmented":  # one scan per grouping and filter, whatever the cap (checks/segments.py)
+            shared.setdefault((place, (metric.where, metric.group_by), scope_grouped), []).append(metric)
+            continue
         if place == "orphans":  # one anti-join per column and reference, whatever the filters
             shared.setdefault((place, (metric.columns, metric.target, metric.field), scope_grouped), []).append(metric)
             continue
         kind = {"minmax": FUSED}.get(place, place)
         plan.scans.append(Scan(kind, [metric], metric.where, scope_grouped, place))
     for (place, where, is_grouped), ms in shared.items():
-        kind, where = (ORPHANS, None) if place == "orphans" else (FUSED, where)
+        kind, where, by = (ORPHANS, None, ()) if place == "orphans" else \
+            (SEGMENTED, *where) if place == "segmented" else (FUSED, where, ())
         for i in range(0, len(ms), MAX_METRICS_PER_SCAN):
-            plan.scans.append(Scan(kind, ms[i:i + MAX_METRICS_PER_SCAN], where, is_grouped, place))
+            plan.scans.append(Scan(kind, ms[i:i + MAX_METRICS_PER_SCAN], where, is_grouped, place, group_by=by))
     plan.scans.sort(key=lambda sc: _ORDER.get(sc.placement, _ORDER.get(sc.kind, 9)))
     if partitions is not None:
         # nothing new to check: only whole-table scans remain

@@ -244,6 +244,7 @@ def junit(run) -> str:
         out.append("\n  " + _tag("testsuite", _suite_attrs(t, rs)))
         for r in rs:
             name = r.check + (f" ({r.column})" if r.check_type == "monitor" and r.column else "") \
+                + (f" {{{r.segment}}}" if r.segment is not None else "") \
                 + (f" [{r.partition}]" if r.partition is not None else "")  # monitor checks repeat per column
             inner = []
             owner, tags = t.table.labels(r.check, r.column)

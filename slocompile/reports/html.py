@@ -249,9 +249,11 @@ def _failed_rows(rows: list[dict] | None) -> str:
 
 
 def _results(rs: list[dict]) -> str:
-    return _table("partition|status|observed|expected|message", [
-        [esc(b["partition"] if b["partition"] is not None else "whole table"), _badge(b["status"]),
-         esc(_observed(b["observed"])), esc(b["expected"]), esc(b["message"])] for b in rs])
+    segmented = any(b.get("segment") is not None for b in rs)  # group_by: a column for the segment
+    return _table("partition|" + ("segment|" if segmented else "") + "status|observed|expected|message", [
+        [esc(b["partition"] if b["partition"] is not None else "whole table")]
+        + ([esc(b.get("segment") or "")] if segmented else [])
+        + [_badge(b["status"]), esc(_observed(b["observed"])), esc(b["expected"]), esc(b["message"])] for b in rs])
 
 
 def _more(n: int, what: str) -> str:

@@ -125,8 +125,11 @@ def load(engine, spec, target, tables, last: int = LAST) -> ReportData:
     if run_ids:  # the non-passing results of the run that last checked each partition
         cond = and_all([names, exp.NEQ(this=col("status"), expression=lit("pass")),
                         exp.In(this=col("run_id"), expressions=[lit(r) for r in run_ids])])
-        bad = [r for r in _rows(engine, s, "results", RESULT_COLS, cond)
-               if latest.get((r["table_name"], r["partition"])) == r["run_id"]]
+        try:
+            found = _rows(engine, s, "results", RESULT_COLS + ["segment"], cond)
+        except QueryFailed:  # a meta schema no build of this version has upgraded yet (no segments)
+            found = _rows(engine, s, "results", RESULT_COLS, cond)
+        bad = [r for r in found if latest.get((r["table_name"], r["partition"])) == r["run_id"]]
     for t in tables:
         td = TableData(t, [r for r in status if r["table_name"] == t.name],
                        [r for r in bad if r["table_name"] == t.name])

@@ -67,6 +67,8 @@ def detect(triggers, run, previous: dict) -> list[Alert]:
             if not trig.selects(tr.table.name):
                 continue
             buckets: dict[tuple, list[dict]] = {}
+            worst = unit_status(tr.results)  # a check with group_by: its unit is as bad as its worst segment
+            recovered: set[Key] = set()
             for r in tr.results:
                 owner, tags = tr.table.labels(r.check, r.column)
                 if not trig.selects(r.table, r.check) or not trig.wants_severity(r.severity) \
@@ -75,6 +77,11 @@ def detect(triggers, run, previous: dict) -> list[Alert]:
                 before = previous.get((r.table, r.check, r.partition))
                 was = kind_of(*before) if before else None
                 now = kind_of(r.status, r.severity)
+                if r.segment is not None and now == "pass":  # recovers once, when no segment fails any more
+                    this = (r.table, r.check, r.partition)
+                    if kind_of(*worst[this]) != "pass" or this in recovered:
+                        continue
+                    recovered.add(this)
                 event = None
                 if now in ("fail", "warn") and now in trig.on and (was != now or trig.repeat):
                     event = now
@@ -129,7 +136,7 @@ def _each_key(r, incidents: dict) -> str:
 def after_state(previous: dict, run) -> dict:
     """(table, check, partition) -> (status, severity) of the build's tables once it is recorded:
     what `check_status` holds after the build (the rows it replaces are those it replaces there)."""
-    state = dict(previous)
+    state: dict = dict(previous)
     for tr in run.tables:
         name = tr.table.name
         if tr.partitions is None:
@@ -138,9 +145,22 @@ def after_state(previous: dict, run) -> dict:
             replaced = set(tr.partitions) | {r.partition for r in tr.results if r.partition is not None} | {None}
         for key in [k for k in state if k[0] == name and (replaced is None or k[2] in replaced)]:
             del state[key]
-        for r in tr.results:
-            state[(r.table, r.check, r.partition)] = (r.status, r.severity)
+        state.update(unit_status(tr.results))
     return state
+
+
+_RANK = {"pass": 0, "warn": 1, "fail": 2, "error": 3}
+
+
+def unit_status(results) -> dict[Key, tuple[str, str]]:
+    """(table, check, partition) -> (status, severity) of each unit: the worst of its results (a
+    check with group_by has one result per segment)."""
+    out: dict[Key, tuple[str, str]] = {}
+    for r in results:
+        key = (r.table, r.check, r.partition)
+        if key not in out or _RANK.get(r.status, 0) > _RANK.get(out[key][0], 0):
+            out[key] = (r.status, r.severity)
+    return out
 
 
 def failing_units(trig: Trigger, table: str, state: dict, spec=None) -> list[dict]:

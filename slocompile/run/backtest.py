@@ -52,7 +52,8 @@ def backtest(project, target_name: str | None = None, select: list[str] | None =
     unpartitioned = [t.name for t in tables if not t.partition]
     if unpartitioned:
         raise SlocompileError(f"backtest: table {', '.join(unpartitioned)} has no partition column "
-                              "(monitors compare partitions over time)")
+                              "(its monitors judge each build as a snapshot of the whole table: there are no "
+                              "partitions to replay; the builds' snapshots are in the meta schema's monitor_metrics)")
     try:
         engine = connect(target, project.root, read_only=True)
     except NothingStored as e:

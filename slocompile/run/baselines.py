@@ -1,7 +1,8 @@
 """Load the history of a table's change SLOs from slo.results (checks/baselines.py holds it).
 
 The latest result of each partition counts (re-checking a partition replaces its value); an
-unpartitioned table has one observation per build, ordered by the build's time.
+unpartitioned table has one observation per build, ordered by the build's time (each build is a
+snapshot of the whole table). A check with group_by has one history per segment.
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import math
 
 from slocompile.checks import change
 from slocompile.checks.baselines import Baselines
+from slocompile.checks.evaluate import baselines_key
 from slocompile.dialects.render import render
 from slocompile.sqltrees import meta
 
@@ -20,10 +22,11 @@ def load(engine, schemas, table) -> Baselines:
     if not names:
         return base
     latest: dict[tuple, tuple] = {}
-    for name, partition, value, status, checked_at in engine.query(
+    for check, partition, value, status, checked_at, segment in engine.query(
             render(meta.check_history(schemas, table.name, names), engine.dialect)):
         if status == "error":
             continue
+        name = baselines_key(check, segment)  # a segmented check has a history per segment
         key = (name, partition if base.partitioned else str(checked_at))
         if key not in latest or str(checked_at) > str(latest[key][3]):
             latest[key] = (value, status, partition, checked_at)

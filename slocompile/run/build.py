@@ -33,7 +33,7 @@ from slocompile.run import (
     triggers,
 )
 from slocompile.run import monitors as monitoring
-from slocompile.run.measure import measure
+from slocompile.run.measure import check_load_times, measure
 from slocompile.run.selection import Selection, fingerprint
 from slocompile.spec.model import DEFAULT_TIME_ZONE, ProjectSpec, TableSpec, TargetSpec
 from slocompile.sqltrees import meta
@@ -126,6 +126,9 @@ def _build(project: ProjectSpec, target: TargetSpec, tables: list[TableSpec], en
     setup = compile_project(replace(project, tables=()), target.dialect).setup
     for stmt in setup:
         engine.execute(stmt)
+    for name in meta.ADDED_COLUMNS:  # a meta schema an earlier version created
+        have = [c for c, _ in engine.columns(meta.table(project.schemas, name)) or []]
+        _write(engine, meta.add_columns(project.schemas, name, have))
     if any(t.partition_grain for t in tables) or project.time_zone != DEFAULT_TIME_ZONE:
         # time partitions are cut at the hours and days of the project's zone
         engine.execute(_sql([meta.session_time_zone(project.time_zone, target.dialect)], target.dialect))
@@ -138,6 +141,7 @@ def _build(project: ProjectSpec, target: TargetSpec, tables: list[TableSpec], en
     tables = [staged.get(t.name, t) for t in tables]
     plans = _plan_against_catalog(project, tables, found, engine, target.dialect, sel)
     run.compiled = Compiled(project, target.dialect, setup, [ct for _, ct, _, _, _ in plans])
+    check_load_times(engine, run.compiled.tables)  # before the run is recorded: a declaration problem
     with engine.transaction():  # runs a killed build left `running` are aborted; this one starts
         _write(engine, [meta.abort_runs(project.schemas, project.name, target.name, started), *meta.rows(
             project.schemas, "runs", [(run.run_id, project.name, target.name, started, None, meta.RUN_RUNNING,
@@ -254,7 +258,8 @@ def _record_and_publish_views(project: ProjectSpec, run: BuildResult, engine: En
     # results and metrics are only appended to: one bulk insert each for all the tables
     stmts: list[exp.Expression | meta.Rows] = [
         *meta.rows(s, "results", [(run.run_id, r.table, r.check, r.check_type, r.column, r.partition, r.status,
-                                   r.severity, r.observed_number, r.observed_text, r.expected, r.message, now)
+                                   r.severity, r.observed_number, r.observed_text, r.expected, r.message, now,
+                                   r.segment)
                                   for tr in run.tables for r in tr.results]),
         *meta.rows(s, "metrics", [(run.run_id, tr.table.name, label, p, v, now)
                                   for tr in run.tables for label, p, v in tr.metrics]),

@@ -6,8 +6,10 @@ from dataclasses import replace
 from slocompile.checks import metrics as m
 from slocompile.checks.evaluate import Measurements
 from slocompile.dialects.render import render
-from slocompile.engines.base import Engine, QueryFailed
-from slocompile.planning.planner import CATALOG, Scan
+from slocompile.engines.base import Engine, LoadTimeUnknown, QueryFailed
+from slocompile.errors import Problem, SlocompileError
+from slocompile.planning.planner import CATALOG, SEGMENTED, Scan
+from slocompile.run import segments
 from slocompile.sqltrees.scans import scan_sql
 
 
@@ -16,11 +18,17 @@ def measure(engine: Engine, compiled_table) -> Measurements:
     values: dict = {}
     errors: dict = {}
     partitions: set = set()
+    meas = Measurements(values, [], errors)
     for scan, sql in compiled_table.scans:
         if scan.kind == CATALOG:
-            values[(scan.metrics[0], None)] = engine.columns(table.relation) or []
+            metric = scan.metrics[0]
+            values[(metric, None)] = engine.last_loaded(table.relation) if metric.kind == m.LOAD_TIME \
+                else engine.columns(table.relation) or []
             continue
         for sub, rows in _run(engine, table, scan, sql, errors):
+            if sub.kind == SEGMENTED:
+                partitions |= segments.collect(engine, table, sub, rows, meas)
+                continue
             offset = 1 if sub.grouped else 0
             for row in rows:
                 p = row[0] if sub.grouped else None
@@ -28,8 +36,23 @@ def measure(engine: Engine, compiled_table) -> Measurements:
                     partitions.add(p)
                 for i, metric in enumerate(sub.metrics):
                     values[(metric, p)] = row[offset + i]
-    ordered = sorted(partitions, key=lambda p: (p is None, p)) if table.partition else [None]
-    return Measurements(values, ordered, errors)
+    meas.partitions = sorted(partitions, key=lambda p: (p is None, p)) if table.partition else [None]
+    return meas
+
+
+def check_load_times(engine: Engine, compiled_tables) -> None:
+    """freshness without a column reads the engine's record of the table's last load: an engine
+    (or a relation) with none is a declaration problem on this target (exit 2, at the check's line)."""
+    problems = []
+    for ct in compiled_tables:
+        for check, metrics in ct.plan.checks:
+            if ct.scans and any(x.kind == m.LOAD_TIME for x in metrics):
+                try:
+                    engine.last_loaded(ct.table.relation)
+                except LoadTimeUnknown as e:
+                    problems.append(Problem(check.loc, f"check '{check.name}' of table '{ct.table.name}': {e}"))
+    if problems:
+        raise SlocompileError(problems)
 
 
 def _run(engine: Engine, table, scan: Scan, sql: str, errors: dict):

@@ -31,7 +31,7 @@ from slocompile.checks.evaluate import FAIL, PASS, WARN, Result
 from slocompile.engines.base import Engine
 from slocompile.monitors import History, detect_range, monitor_partitions
 from slocompile.monitors.profile import parse_partition
-from slocompile.run import acceptances
+from slocompile.run import acceptances, snapshots
 from slocompile.run.incidents import new_events, recorded_events
 from slocompile.run.monitor_store import incidents, load_history, load_state, number
 from slocompile.run.monitor_tables import (
@@ -155,16 +155,24 @@ def not_run(table, dialect: str, target: str):
 def run_table(engine, project, run, tr) -> None:
     """build.py, after a table's checks: judge the partitions it checked, add the results."""
     table = tr.table
-    if table.monitor is None or not table.partition or tr.partitions is None:
+    if table.monitor is None or table.partition and tr.partitions is None:
         return
     if not callable(getattr(engine, "query", None)) or not callable(getattr(engine, "columns", None)):
         tr.results.append(not_run(table, engine.dialect, run.target))
         run.monitors[table.name] = TableMonitoring(table.name, table.monitor.severity,
                                                    skipped=f"monitors cannot run on {engine.dialect}")
         return
-    tm = judge(engine, project.schemas, table, table.relation, list(tr.partitions))
+    if table.partition:
+        tm = judge(engine, project.schemas, table, table.relation, list(tr.partitions))
+    else:  # each build is a snapshot of the whole table (run/snapshots.py)
+        view, parts = snapshots.snapshot(engine, project.schemas, table, run.started_at)
+        try:
+            tm = judge(engine, project.schemas, view, view.relation, parts, table_settings(view, []))
+        finally:
+            snapshots.drop(engine, project.schemas, table)
     if None not in table.monitor.quiet:  # None: monitors only serve drift SLOs, the table asked for none
-        tr.results.extend(results(tm, tm.min_history))
+        found = results(tm, tm.min_history)
+        tr.results.extend(found if table.partition else snapshots.whole_table(found))
     tr.seconds += tm.seconds
     run.monitors[table.name] = tm
 

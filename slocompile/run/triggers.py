@@ -52,6 +52,7 @@ from slocompile.run.alertstate import (
     incidents_of,
     kind_of,
     payload,
+    unit_status,
 )
 from slocompile.sqltrees import meta
 from slocompile.support.secrets import redact, redact_data
@@ -90,8 +91,9 @@ def _status_statements(project, run) -> list[exp.Expression | meta.Rows]:
                                                                    expressions=[lit(p) for p in parts]))
             cond = exp.And(this=cond, expression=exp.Paren(this=replaced))
         out.append(exp.Delete(this=meta.table(s, "check_status"), where=exp.Where(this=cond)))
-        out += meta.rows(s, "check_status", [(r.table, r.check, r.column, r.partition, r.status, r.severity,
-                                              run.run_id, run.finished_at) for r in tr.results])
+        column = {(r.table, r.check, r.partition): r.column for r in tr.results}
+        out += meta.rows(s, "check_status", [(t, c, column[(t, c, p)], p, status, severity, run.run_id, run.finished_at)
+                                             for (t, c, p), (status, severity) in unit_status(tr.results).items()])
     return out
 
 

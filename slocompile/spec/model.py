@@ -21,6 +21,8 @@ DEFAULT_TIME_ZONE = "UTC"
 DEFAULT_MAX_PARTITIONS = 10_000  # a build that would check more partitions of one table stops (exit 2)
 DEFAULT_FAILED_ROWS = 20  # failed-row samples kept per failing check and run
 MAX_FAILED_ROWS = 10_000  # the most a check or project may ask for
+DEFAULT_MAX_SEGMENTS = 100  # group_by: segments judged apart per partition, the rest pooled (checks.segments)
+MAX_SEGMENTS_LIMIT = 10_000  # the most a check or project may ask for
 # the partition label (the partition as text, in results and the meta schema) of rows whose
 # partition column is NULL; whole-table statuses have partition NULL, so the two are never confused.
 # A real value could read '(null)' too (a string partition column), so the label of a value that
@@ -184,6 +186,7 @@ class ProjectSpec:
     time_zone: str = DEFAULT_TIME_ZONE  # time partitions are cut at this zone's hours and days
     max_partitions: int = DEFAULT_MAX_PARTITIONS  # per table and build (the partition-count guard)
     failed_rows: int = DEFAULT_FAILED_ROWS  # failed-row samples kept per failing check and run (0: none)
+    max_segments: int = DEFAULT_MAX_SEGMENTS  # group_by: segments judged apart per partition (checks.segments)
 
     def table(self, name: str) -> TableSpec | None:
         return next((t for t in self.tables if t.name == name), None)

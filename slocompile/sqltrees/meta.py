@@ -21,7 +21,7 @@ TABLES: dict[str, list[tuple[str, exp.DType]]] = {
     "results": [("run_id", T.TEXT), ("table_name", T.TEXT), ("check_name", T.TEXT), ("check_type", T.TEXT),
                 ("column_name", T.TEXT), ("partition", T.TEXT), ("status", T.TEXT), ("severity", T.TEXT),
                 ("observed_value", T.DOUBLE), ("observed", T.TEXT), ("expected", T.TEXT), ("message", T.TEXT),
-                ("checked_at", T.TIMESTAMP)],
+                ("checked_at", T.TIMESTAMP), ("segment", T.TEXT)],
     "metrics": [("run_id", T.TEXT), ("table_name", T.TEXT), ("metric", T.TEXT), ("partition", T.TEXT),
                 ("value", T.DOUBLE), ("measured_at", T.TIMESTAMP)],
     "status": [("table_name", T.TEXT), ("partition", T.TEXT), ("status", T.TEXT), ("failed_checks", T.TEXT),
@@ -76,6 +76,8 @@ TABLES: dict[str, list[tuple[str, exp.DType]]] = {
     "relation_columns": [("table_name", T.TEXT), ("position", T.INT), ("column_name", T.TEXT),
                          ("column_type", T.TEXT), ("run_id", T.TEXT), ("recorded_at", T.TIMESTAMP)],
 }
+# columns added to a table after its first release: a build adds them to a meta schema that lacks them
+ADDED_COLUMNS: dict[str, tuple[str, ...]] = {"results": ("segment",)}  # segment: group_by (checks/segments.py)
 RUN_RUNNING, RUN_PASS, RUN_FAIL = "running", "pass", "fail"
 RUN_ABORTED = "aborted"  # a run still `running` when a later build of its project and target starts
 INSERT_BATCH = 400
@@ -95,6 +97,14 @@ def setup_statements(schemas: Schemas) -> list[exp.Expression]:
         defs = [exp.ColumnDef(this=exp.to_identifier(c, quoted=True), kind=exp.DataType.build(t)) for c, t in cols]
         out.append(exp.Create(kind="TABLE", exists=True, this=exp.Schema(this=table(schemas, name), expressions=defs)))
     return out
+
+
+def add_columns(schemas: Schemas, name: str, have: list[str]) -> list[exp.Alter]:
+    """ALTER TABLE ... ADD COLUMN for each column of ADDED_COLUMNS[name] not among `have`."""
+    types = dict(TABLES[name])
+    return [exp.Alter(this=table(schemas, name), kind="TABLE", actions=[
+        exp.ColumnDef(this=exp.to_identifier(c, quoted=True), kind=exp.DataType.build(types[c]))])
+        for c in ADDED_COLUMNS.get(name, ()) if c not in have]
 
 
 def insert(schemas: Schemas, name: str, rows: list[tuple]) -> list[exp.Insert]:
@@ -196,9 +206,10 @@ def status_rows(schemas: Schemas, table_name: str) -> exp.Select:
 
 
 def check_history(schemas: Schemas, table_name: str, check_names: list[str]) -> exp.Select:
-    """check_name, partition, observed_value, status, checked_at of every recorded result of these checks."""
+    """check_name, partition, observed_value, status, checked_at, segment of every recorded result of these checks."""
     names = exp.In(this=col("check_name"), expressions=[lit(n) for n in check_names])
-    return (exp.select(col("check_name"), col("partition"), col("observed_value"), col("status"), col("checked_at"))
+    return (exp.select(col("check_name"), col("partition"), col("observed_value"), col("status"), col("checked_at"),
+                       col("segment"))
             .from_(table(schemas, "results"), copy=False)
             .where(exp.and_(exp.EQ(this=col("table_name"), expression=lit(table_name)), names), copy=False))
 

@@ -1,4 +1,5 @@
-"""Plans -> SELECT statements. Output columns: the partition (as text) when grouped, then one per metric."""
+"""Plans -> SELECT statements. Output columns: the partition (as text) when grouped, then one per metric
+(a segmented scan puts each segment column's value as text and the segment's row count in between)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,13 +8,14 @@ import functools
 from sqlglot import exp
 
 from slocompile.checks import metrics as m
-from slocompile.dialects.nodes import TimeBucket, and_all, col, count_if, lit, named
-from slocompile.planning.planner import ALONE, DUPLICATES, FUSED, ORPHANS, QUERY, VALUE_COUNTS, Scan
+from slocompile.dialects.nodes import TimeBucket, and_all, col, count_if, lit, named, or_all
+from slocompile.planning.planner import ALONE, DUPLICATES, FUSED, ORPHANS, QUERY, SEGMENTED, VALUE_COUNTS, Scan
 from slocompile.spec.model import LOOKALIKE_PREFIX, LOOKALIKE_SUFFIX, NULL_PARTITION, TableSpec
 from slocompile.sqltrees.fragments import PLAIN, Fragments
 
 PARTITION_ALIAS = "_slo_partition"
 ROWS_ALIAS = "_slo_rows"  # not "n": a partition column named n would be shadowed in the duplicates scan
+SEGMENT_ALIAS = "_slo_segment"  # + the position of the group_by column: its value as text
 
 
 def partition_expr(table: TableSpec, column: exp.Expression | None = None) -> exp.Expression:
@@ -141,9 +143,10 @@ def scan_sql(table: TableSpec, scan: Scan, fragments: Fragments = PLAIN) -> exp.
     where = scan.where.copy() if scan.where is not None else None
     if scan.grouped and scan.partitions is not None:
         where = and_all([where, partition_in(table, scan.partitions)])
-    if scan.kind == FUSED:
+    if scan.kind in (FUSED, SEGMENTED):
         outputs = [fragments.get(("aggregate", x), functools.partial(metric_aggregate, x)) for x in scan.metrics]
-        return _select(table, scan.grouped, _aliased(outputs), where, fragments=fragments)
+        select = _select(table, scan.grouped, _aliased(outputs), where, fragments=fragments)
+        return select if scan.kind == FUSED else by_segment(select, scan.group_by, scan.grouped)
     metric = scan.metrics[0]
     if scan.kind == ALONE:
         assert metric.expr is not None  # a scan of its own counts its metric's condition
@@ -163,6 +166,23 @@ def scan_sql(table: TableSpec, scan: Scan, fragments: Fragments = PLAIN) -> exp.
             exp.Subquery(this=metric.expr.copy(), alias=exp.TableAlias(this=exp.to_identifier("q", quoted=True))),
             copy=False)
     raise ValueError(f"scan kind {scan.kind} has no SQL")
+
+
+def segment_text(column: str) -> exp.Expression:
+    """A segment column's value as text, with the partition labels' rule for NULL ('(null)')."""
+    return partition_label_of(col(column))
+
+
+def by_segment(select: exp.Select, group_by: tuple[str, ...], grouped: bool) -> exp.Select:
+    """`select` (an aggregate, grouped by partition or not) also grouped by the segment columns:
+    after the partition come each column's text and the segment's row count (which ranks it)."""
+    texts = [named(segment_text(c), f"{SEGMENT_ALIAS}{i}") for i, c in enumerate(group_by)]
+    outputs = list(select.expressions)
+    at = 1 if grouped else 0
+    select.set("expressions", outputs[:at] + texts + [named(exp.Count(this=exp.Star()), ROWS_ALIAS)] + outputs[at:])
+    keys = list(select.args["group"].expressions) if select.args.get("group") else []
+    select.set("group", exp.Group(expressions=keys + [col(c) for c in group_by]))
+    return select
 
 
 def _value_counts(table: TableSpec, scan: Scan, metric: m.Metric, where, fragments: Fragments) -> exp.Select:
@@ -232,3 +252,30 @@ def _orphans(table: TableSpec, scan: Scan, metric: m.Metric, where) -> exp.Selec
     cond = and_all([where, exp.Not(this=exp.Is(this=value, expression=exp.Null())), missing])
     counts = [count_if(x.where.copy()) if x.where is not None else exp.Count(this=exp.Star()) for x in scan.metrics]
     return _select(table, scan.grouped, _aliased(counts), cond, source=source)
+
+
+KEY_SEPARATOR = "\x1f"  # between the texts of several group_by columns in one key (a control character)
+
+
+def _segment_key(group_by: tuple[str, ...]) -> exp.Expression:
+    key = segment_text(group_by[0])
+    for c in group_by[1:]:
+        key = exp.DPipe(this=exp.DPipe(this=key, expression=lit(KEY_SEPARATOR)), expression=segment_text(c))
+    return key
+
+
+def pooled_sql(table: TableSpec, scan: Scan, metrics: list[m.Metric],
+               top: dict[str | None, list[tuple[str, ...]]]) -> exp.Select:
+    """The pooled segment of a segmented scan: its `metrics` over the rows of every segment but the
+    `top` ones of each partition (None: unpartitioned), in the partitions listed only."""
+    key = _segment_key(scan.group_by)
+    kept = []
+    for partition, texts in top.items():
+        inside = exp.In(this=key.copy(), expressions=[lit(KEY_SEPARATOR.join(t)) for t in texts])
+        kept.append(inside if partition is None else
+                    exp.And(this=exp.EQ(this=partition_text(table), expression=lit(partition)), expression=inside))
+    others = exp.Not(this=exp.Paren(this=or_all(kept)))
+    only = [exp.In(this=partition_text(table), expressions=[lit(p) for p in top])] if scan.grouped else []
+    where = and_all([scan.where.copy() if scan.where is not None else None, *only, others])
+    outputs = [metric_aggregate(x) for x in metrics]
+    return _select(table, scan.grouped, _aliased(outputs), where)

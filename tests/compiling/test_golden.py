@@ -162,6 +162,42 @@ tables:
       - name: amount
         checks: [not_null]
 """,
+    # segments (group_by): one grouped scan per grouping and filter, the other checks in the fused scan
+    "segments": """
+tables:
+  - name: orders
+    relation: raw.orders
+    key: [order_id]
+    partition: ds
+    checks:
+      - row_count: {min: 1}
+      - row_count: {min: 10, group_by: [country]}
+      - row_count: {max_drop: 50%, group_by: [country, device], name: rows_by_country_device}
+      - freshness: {column: updated_at, max_age: 36h, group_by: country}
+      - assert: {name: positive_sum, sql: "sum(amount) > 0", group_by: [country], max_segments: 20}
+    columns:
+      - name: order_id
+      - name: updated_at
+      - name: device
+      - name: country
+        checks:
+          - not_null: {max_fraction: 0.1, group_by: [device]}
+      - name: amount
+        checks:
+          - not_null
+          - mean: {min: 1, max: 500, group_by: [country]}
+          - distinct_count: {min: 2, group_by: [country], where: "amount > 0"}
+          - between: {min: 0, max: 1000, max_fraction: 0.01, group_by: country}
+  - name: customers
+    relation: raw.customers
+    checks:
+      - row_count: {min: 1, group_by: [tier]}
+    columns:
+      - name: tier
+      - name: age
+        checks:
+          - mean: {max: 90, group_by: tier}
+""",
     # hostile identifiers and values: reserved words, spaces, unicode, quotes, backslashes, injection
     "hostile": r"""
 tables:

@@ -261,12 +261,12 @@ def builds(example):
 
 
 def _by_check(results: dict, monitors: bool = False) -> dict:
-    """(table, check, partition) -> what must agree; monitor results apart (see test_monitors_agree)."""
+    """(table, check, partition, segment) -> what must agree; monitor results apart (see test_monitors_agree)."""
     out = {}
     for r in results["results"]:
         if (r["check_type"] == "monitor") != monitors:
             continue
-        key = (r["table"], r["check"], r["partition"])
+        key = (r["table"], r["check"], r["partition"], r.get("segment"))
         assert key not in out, f"two results for {key}"
         observed = None if r["check_type"] == "freshness" else normal(r["observed"])
         out[key] = {"status": r["status"], "severity": r["severity"], "column": r["column"],
@@ -288,7 +288,7 @@ def test_duckdb_reference(builds):
     assert any(v["status"] == "fail" for v in res.values())
     assert not [k for k, v in res.items() if v["status"] == "error"]
     assert b.run.exit_code == 1
-    days = {p for (t, _, p) in res if t == "user_features" and p}
+    days = {p for (t, _, p, _) in res if t == "user_features" and p}
     assert days == set(builds.example.days) if builds.example.days else len(days) == 30
 
 

@@ -61,6 +61,22 @@ def statistics(col: str) -> list:
              {"distinct_count": {"max": 20, "name": f"dc_where_{col}", **where}}]
 
 
+# segments (group_by): small caps, so partitions have more segments than the cap (pooled: merged
+# for counts, min and max; measured again for means, quantiles and distinct counts)
+SEGMENTED = [
+    {"not_null": {"column": NAIVE, "max_fraction": 0.3, "name": "seg_nn", "group_by": [SEL]}},
+    {"row_count": {"min": 2, "name": "seg_rows", "group_by": CODE, "max_segments": 3}},
+    {"mean": {"column": NAIVE, "max": 60, "name": "seg_mean", "group_by": [CODE], "max_segments": 2}},
+    {"quantile": {"column": NAIVE, "q": 0.5, "max": 60, "name": "seg_median", "group_by": [CODE],
+                  "max_segments": 2}},
+    {"distinct_count": {"column": WEIRD, "min": 2, "name": "seg_dc", "group_by": [CODE, SEL], "max_segments": 4,
+                        "where": f"{q(OID)} > 3"}},
+    {"min": {"column": SEL, "min": 1, "name": "seg_min", "group_by": [WEIRD], "max_segments": 3}},
+    {"freshness": {"column": TS, "max_age": "30d", "name": "seg_fresh", "group_by": [CODE], "max_segments": 2}},
+    {"assert": {"sql": f"sum({q(SEL)}) > 10", "name": "seg_sum", "group_by": [CODE], "max_segments": 2}},
+]
+
+
 def project_yaml(partitioned: bool) -> dict:
     columns = [
         {"name": OID, "type": "integer", "checks": [{"not_null": {"max_count": 1}}]},
@@ -112,6 +128,7 @@ def project_yaml(partitioned: bool) -> dict:
         {"assert": {"sql": f"sum({q(SEL)}) > 10", "name": "sum_where", "where": f"{q(WEIRD)} IS NOT NULL"}},
         {"assert": {"sql": f"count(*) = 0 or avg({q(NAIVE)}) is not null", "name": "avg_defined"}},
         {"assert": {"sql": f"count_if({q(SEL)} > 8) <= 3", "name": "few_nines"}},
+        *SEGMENTED,
         # a whole SELECT (dbt's singular test): the rows it returns
         {"assert": {"sql": f"select {q(OID)}, row_number() over (order by {q(OID)}) as n from {{{{ this }}}} "
                            f"where {q(SEL)} > 8", "name": "query_nines"}},
@@ -242,6 +259,11 @@ def measured_pairs(plan, fused, naive):
         for metric in metrics:
             parts = [None] if metric.scope == m.WHOLE_TABLE else fused.partitions
             for p in parts:
+                if metric.group_by:  # every segment's value, in rank order, and how many are pooled
+                    yield (check.name, metric, p, (list(fused.segments.get((metric, p), {}).items()),
+                                                   fused.pooled.get((metric, p))),
+                           (list(naive.segments.get((metric, p), {}).items()), naive.pooled.get((metric, p))))
+                    continue
                 yield check.name, metric, p, fused.get(metric, p), naive.get(metric, p)
 
 
@@ -277,8 +299,8 @@ def test_fused_and_naive_agree(specs, seed, partitioned, strategy):
     naive_results = evaluate(compiled.plan, naive, ctx)
     assert len(fused_results) == len(naive_results)
     for a, b in zip(fused_results, naive_results):
-        assert (a.check, a.partition, a.status, a.expected, a.message) == (b.check, b.partition, b.status,
-                                                                          b.expected, b.message)
+        assert (a.check, a.partition, a.segment, a.status, a.expected, a.message) == (
+            b.check, b.partition, b.segment, b.status, b.expected, b.message)
         assert same(a.observed, b.observed), (a.check, a.partition, a.observed, b.observed)
 
 
@@ -294,7 +316,9 @@ def test_results_mix_pass_and_fail(specs):
 @pytest.mark.parametrize("strategy", ["duckdb", "postgres"])
 def test_empty_table_counts_are_zero_not_null(specs, strategy):
     compiled, fused, naive = run_both(specs[False], 0, False, strategy)
-    counted = {metric for _, ms in compiled.plan.checks for metric in ms if metric.kind in m.COUNT_KINDS}
+    # (segmented metrics have no segment, hence no value, in an empty table)
+    counted = {metric for _, ms in compiled.plan.checks for metric in ms
+               if metric.kind in m.COUNT_KINDS and not metric.group_by}
     assert counted
     for metric in counted:
         # unpartitioned: every scan returns exactly one row, so the 0 comes from the SQL, not a default
@@ -387,3 +411,15 @@ def test_partition_named_like_an_internal_alias(tmp_path, strategy, partition):
     key = {r.partition: r.observed for r in evaluate(compiled.plan, fused, EvalContext(now=NOW))
            if r.check == "key"}
     assert key == {"1": 1, "2": 0}
+
+
+def test_segments_past_the_cap_are_pooled_and_remeasured(specs):
+    """The seeded tables have more segments than the small caps: the pooled segment is merged (row
+    counts, min, freshness) or measured again (mean, median, distinct count), and agrees with the naive reference."""
+    compiled, fused, naive = run_both(specs[True], 1, True, "duckdb")
+    pooled = {metric.label() for (metric, _), n in fused.pooled.items() if n}
+    assert any(label.startswith("row_count BY") for label in pooled)
+    assert any(label.startswith("avg(") or label.startswith("AVG(") for label in pooled), pooled
+    results = [r for r in evaluate(compiled.plan, fused, EvalContext(now=NOW)) if r.segment == "(other)"]
+    assert {r.check for r in results} >= {"seg_rows", "seg_mean", "seg_median", "seg_fresh"}
+    assert all("past the cap, pooled" in r.message for r in results)
