@@ -14,8 +14,19 @@ REGISTRY: dict[str, CheckType] = {cls.name: cls()
                                   + DISTRIBUTION}
 
 
+# the custom check types (checks.custom) of the project loaded last, by name: the loader registers them
+CUSTOM: dict[str, CheckType] = {}
+
+
 def get(name: str) -> CheckType:
-    return REGISTRY[name]
+    found = REGISTRY.get(name)
+    return found if found is not None else CUSTOM[name]
 
 
-__all__ = ["REGISTRY", "get", "CheckType", "EvalContext", "Outcome"]
+def use_custom(types: dict[str, CheckType]) -> None:
+    """Make the project's custom check types known by name (replacing the previous project's)."""
+    CUSTOM.clear()
+    CUSTOM.update(types)
+
+
+__all__ = ["REGISTRY", "CUSTOM", "get", "use_custom", "CheckType", "EvalContext", "Outcome"]

@@ -23,9 +23,15 @@ BRANCH_ALIAS = "_slo_b"  # batched: one sample query as a subquery
 
 def keeps_rows(check: CheckSpec) -> bool:
     """Whether a failing `check` has offending rows to sample."""
-    if check.type == "assert":
-        return check.params.get("query") is not None
+    if check.type == "assert" or is_query(check):
+        return is_query(check)
     return registry.get(check.type).has_rows
+
+
+def is_query(check: CheckSpec) -> bool:
+    """Whether `check` is a whole SELECT returning its failing rows (assert with a query, a custom
+    check type of kind rows): its samples are that query's rows, in its own columns."""
+    return check.params.get("query") is not None
 
 
 def sample_columns(table: TableSpec, check: CheckSpec) -> list[str]:
@@ -46,7 +52,7 @@ def sample_sql(table: TableSpec, check: CheckSpec, partitions: list[str] | None,
     """Up to `limit` offending rows of `check` in `partitions` (labels; None: every partition).
     Output: the partition label (partitioned tables), then sample_columns (and for `unique` the
     number of rows sharing the key); for `assert` the user's SELECT's own columns."""
-    if check.type == "assert":
+    if is_query(check):
         return _query_rows(check, limit)
     names = sample_columns(table, check)
     outputs: list[exp.Expression] = [named(col(n), n) for n in names]
