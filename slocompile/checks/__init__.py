@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from slocompile.checks.base import CheckType, EvalContext, Outcome
+from slocompile.checks.compare import COMPARE
 from slocompile.checks.drift import DISTRIBUTION
 from slocompile.checks.partitions import PARTITION_SLOS
 from slocompile.checks.row_rules import ROW_RULES
@@ -11,7 +12,7 @@ from slocompile.checks.table_slos import TABLE_SLOS
 
 REGISTRY: dict[str, CheckType] = {cls.name: cls()
                                   for cls in ROW_RULES + TABLE_SLOS + [SchemaChanges] + PARTITION_SLOS + STATISTICS
-                                  + DISTRIBUTION}
+                                  + DISTRIBUTION + COMPARE}
 
 
 # the custom check types (checks.custom) of the project loaded last, by name: the loader registers them

@@ -14,6 +14,7 @@ from slocompile.checks import REGISTRY, get, use_custom
 from slocompile.checks.partitions import with_partitions_complete
 from slocompile.declarations import macros
 from slocompile.declarations.columns import check_column_type, check_values_fit_column
+from slocompile.declarations.compare import read_compare, resolve_compares
 from slocompile.declarations.metadata import METADATA_FIELDS, labelled, labels_of, read_labels
 from slocompile.declarations.paths import slo_files
 from slocompile.declarations.project import (
@@ -140,6 +141,7 @@ def load_project(root: str, cli_vars: dict | None = None, env: dict | None = Non
             triggers += trig.parse_triggers(fnode.value["triggers"], display, project["sql_dialect"], problems)
     fixes.check_references(tables, problems)
     resolve_queries(tables)
+    resolve_compares(tables, project["sql_dialect"])
     trig.check_triggers(triggers, tables, problems)
     check_unknown_vars(cli_vars, project["declared_vars"], asked, problems)
     check_schema_clashes(project["schemas"], tables, project["schemas_loc"], problems)
@@ -504,6 +506,9 @@ class _TableContext:
                 return None
             params[f"{key}_text"] = params[key]
             params[key] = parsed
+        if type_name == "compare" and not read_compare(params, params_node, self.dialect, self.known, what,
+                                                       self.problems):
+            return None
         if definition is not None:
             if definition.kind == macros.ROWS and where_sql is not None:
                 self.problems.add(params_node.value["where"].loc, f"{what}: 'where' does not apply to a check type "

@@ -22,12 +22,12 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlglot import exp
 
 from slocompile.checks import REGISTRY
-from slocompile.checks.custom import AGGREGATE, KIND, KINDS, METRIC, RENDERED, ROWS, CustomCheck
+from slocompile.checks.custom import KIND, KINDS, RENDERED, ROWS, CustomCheck
 from slocompile.declarations.paths import slo_files
 from slocompile.dialects.nodes import col, lit
 from slocompile.errors import Location, ProblemCollector, SpecError, did_you_mean
@@ -250,7 +250,7 @@ def _parse(text: str, kind: str, dialect: str, loc: Location, what: str, problem
         tree, messages = checked_query(text, dialect)
         for message in messages:
             problems.add(loc, f"{what}: {message}")
-        return tree
+        return cast(exp.Expression, tree) if tree is not None else None
     return parse_user_sql(text, dialect, AGGREGATE_SQL, None, loc, what, problems)
 
 
@@ -273,7 +273,7 @@ def _instantiate(d: Definition, values: dict, column: str | None, dialect: str, 
     if len(problems.problems) > before:
         return None
     tree = d.tree.copy()
-    for node in list(tree.walk()):
+    for node in list(tree.find_all(exp.Expression)):
         if isinstance(node, exp.Literal) and node.is_string and PREFIX in node.this:
             problems.add(d.body_loc, f"{what}: a parameter inside quotes stays text: write {{{{ "
                          f"{node.this.split(PREFIX)[1].split()[0]} }}}} without quotes (a string parameter "
@@ -358,10 +358,10 @@ def _put(node: exp.Expression, new: exp.Expression | list[exp.Expression]) -> bo
         new.set("table", node.args["table"].copy())
     if isinstance(new, list):
         parent, key = node.parent, node.arg_key
-        items = parent.args.get(key) if parent is not None else None
-        if isinstance(items, list):
+        items = parent.args.get(key) if parent is not None and key else None
+        if parent is not None and key and isinstance(items, list):
             i = next(k for k, x in enumerate(items) if x is node)
-            parent.set(key, items[:i] + new + items[i + 1:])  # type: ignore[union-attr]
+            parent.set(key, items[:i] + new + items[i + 1:])
             return True
         if len(new) != 1:
             return False

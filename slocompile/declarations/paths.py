@@ -54,7 +54,7 @@ class _Walk:
         self.seen: set[str] = set()
         self.files: list[str] = []
         self.stopped = False
-        self.suffixes = SUFFIXES
+        self.suffixes: tuple[str, ...] = SUFFIXES
 
     def folder(self, path: str, real: str, parents: tuple[str, ...]) -> None:
         stack = [(path, real, parents)]

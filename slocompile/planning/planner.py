@@ -21,6 +21,7 @@ from slocompile.spec.model import CheckSpec, TableSpec
 
 FUSED, ALONE, VALUE_COUNTS, DUPLICATES, ORPHANS, CATALOG, QUERY = (
     "fused", "alone", "value_counts", "duplicates", "orphans", "catalog", "query")
+KEY_DIFF = "key_diff"  # compare: a full outer join of both sides' distinct keys
 MAX_METRICS_PER_SCAN = 800  # keeps statements far below every dialect's length limit
 
 
@@ -51,10 +52,12 @@ _WHY = {
     "orphans": "anti-join with the referenced relation",
     "catalog": "read from the engine's catalog",
     "query": "a whole SELECT of its own (assert): the rows it returns",
+    "compare": "compare: the other relation's metrics, in one scan of it",
+    "key_diff": "compare: keys present on one side only, one join of both sides' keys",
 }
 # scans that build large hash tables run first: DuckDB then has not yet cached the other scans' blocks
 _ORDER = {"distinct": 0, "duplicates": 0, "fused": 1, "minmax": 2, "value_counts": 2, "alone": 3, "orphans": 4,
-          "query": 4, "catalog": 5}
+          "query": 4, "compare": 4, "key_diff": 4, "catalog": 5}
 _SIMPLE = (exp.Column, exp.Identifier, exp.Literal, exp.Neg, exp.Paren, exp.Not, exp.And, exp.Or, exp.EQ,
            exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Is, exp.Null, exp.Boolean, exp.Between, exp.Cast,
            exp.DataType)
@@ -77,6 +80,10 @@ def placement(metric: m.Metric, strategy: Strategy) -> str:
         return "orphans"
     if metric.kind == m.QUERY_ROWS:
         return "query"
+    if metric.kind == m.KEY_DIFF:
+        return "key_diff"
+    if metric.kind == m.AGGREGATE and metric.target is not None:
+        return "compare"
     if metric.kind == m.DUPLICATES:
         if len(metric.columns) > 1:
             return "duplicates"
@@ -145,20 +152,26 @@ def plan_table(table: TableSpec, dialect: str, checks: list[CheckSpec] | None = 
     for _, ms in requested:
         for metric in ms:
             unique.setdefault(metric, None)
-    shared: dict[tuple[Any, ...], list[m.Metric]] = {}  # (placement, where, grouped) -> metrics of one scan
+    # (placement, where, grouped, relation measured) -> metrics of one scan
+    shared: dict[tuple[Any, ...], list[m.Metric]] = {}
     for metric in unique:
         scope_grouped = grouped and metric.scope == m.PER_PARTITION
         place = placement(metric, strategy)
-        if place in ("fused", "distinct"):
-            shared.setdefault((place, metric.where, scope_grouped), []).append(metric)
+        if place in ("fused", "distinct", "compare"):
+            shared.setdefault((place, metric.where, scope_grouped, metric.target), []).append(metric)
             continue
         if place == "orphans":  # one anti-join per column and reference, whatever the filters
-            shared.setdefault((place, (metric.columns, metric.target, metric.field), scope_grouped), []).append(metric)
+            shared.setdefault((place, (metric.columns, metric.target, metric.field), scope_grouped, None),
+                              []).append(metric)
+            continue
+        if place == "key_diff":  # one join per key, relation and filter: both sides' counts
+            shared.setdefault((place, (metric.columns, metric.target, metric.where), scope_grouped, None),
+                              []).append(metric)
             continue
         kind = {"minmax": FUSED}.get(place, place)
         plan.scans.append(Scan(kind, [metric], metric.where, scope_grouped, place))
-    for (place, where, is_grouped), ms in shared.items():
-        kind, where = (ORPHANS, None) if place == "orphans" else (FUSED, where)
+    for (place, where, is_grouped, _), ms in shared.items():
+        kind, where = {"orphans": (ORPHANS, None), "key_diff": (KEY_DIFF, None)}.get(place, (FUSED, where))
         for i in range(0, len(ms), MAX_METRICS_PER_SCAN):
             plan.scans.append(Scan(kind, ms[i:i + MAX_METRICS_PER_SCAN], where, is_grouped, place))
     plan.scans.sort(key=lambda sc: _ORDER.get(sc.placement, _ORDER.get(sc.kind, 9)))

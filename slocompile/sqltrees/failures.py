@@ -13,6 +13,7 @@ from sqlglot import exp
 from slocompile import checks as registry
 from slocompile.dialects.nodes import and_all, col, named
 from slocompile.spec.model import CheckSpec, TableSpec
+from slocompile.sqltrees.compare import SIDE_ALIAS, key_diff_samples
 from slocompile.sqltrees.scans import PARTITION_ALIAS, ROWS_ALIAS, partition_in, partition_text
 
 QUERY_ALIAS = "_slo_q"  # assert: the user's SELECT as a subquery
@@ -25,6 +26,8 @@ def keeps_rows(check: CheckSpec) -> bool:
     """Whether a failing `check` has offending rows to sample."""
     if check.type == "assert" or is_query(check):
         return is_query(check)
+    if check.type == "compare":  # the keys on one side only
+        return bool(check.params.get("on"))
     return registry.get(check.type).has_rows
 
 
@@ -38,6 +41,8 @@ def sample_columns(table: TableSpec, check: CheckSpec) -> list[str]:
     """The row columns a sample shows: the table's key, then the columns the check reads (the
     partition column is shown as the partition's label instead); for `unique`, its key only."""
     ctype = registry.get(check.type)
+    if check.type == "compare":
+        return list(check.params["on"]) + [SIDE_ALIAS]
     if check.type == "unique":
         names = list(ctype.referenced_columns(check))
     else:
@@ -54,6 +59,12 @@ def sample_sql(table: TableSpec, check: CheckSpec, partitions: list[str] | None,
     number of rows sharing the key); for `assert` the user's SELECT's own columns."""
     if is_query(check):
         return _query_rows(check, limit)
+    if check.type == "compare":
+        grouped = table.partition is not None
+        only = partition_in(table, partitions) if grouped and partitions is not None else None
+        both = and_all([check.where.copy() if check.where is not None else None, only])
+        label = (lambda: partition_text(table)) if grouped else None
+        return key_diff_samples(table.relation, check.params["other"], tuple(check.params["on"]), both, label, limit)
     names = sample_columns(table, check)
     outputs: list[exp.Expression] = [named(col(n), n) for n in names]
     grouped = table.partition is not None

@@ -8,8 +8,9 @@ from sqlglot import exp
 
 from slocompile.checks import metrics as m
 from slocompile.dialects.nodes import TimeBucket, and_all, col, count_if, lit, named
-from slocompile.planning.planner import ALONE, DUPLICATES, FUSED, ORPHANS, QUERY, VALUE_COUNTS, Scan
+from slocompile.planning.planner import ALONE, DUPLICATES, FUSED, KEY_DIFF, ORPHANS, QUERY, VALUE_COUNTS, Scan
 from slocompile.spec.model import LOOKALIKE_PREFIX, LOOKALIKE_SUFFIX, NULL_PARTITION, TableSpec
+from slocompile.sqltrees.compare import key_diff_sql
 from slocompile.sqltrees.fragments import PLAIN, Fragments
 
 PARTITION_ALIAS = "_slo_partition"
@@ -141,10 +142,18 @@ def scan_sql(table: TableSpec, scan: Scan, fragments: Fragments = PLAIN) -> exp.
     where = scan.where.copy() if scan.where is not None else None
     if scan.grouped and scan.partitions is not None:
         where = and_all([where, partition_in(table, scan.partitions)])
+    metric = scan.metrics[0]
     if scan.kind == FUSED:
         outputs = [fragments.get(("aggregate", x), functools.partial(metric_aggregate, x)) for x in scan.metrics]
-        return _select(table, scan.grouped, _aliased(outputs), where, fragments=fragments)
-    metric = scan.metrics[0]
+        # a compare's other relation (the scan's metrics share it, see the planner), else the table's
+        other = metric.target.copy() if metric.kind == m.AGGREGATE and metric.target is not None else None
+        return _select(table, scan.grouped, _aliased(outputs), where, source=other, fragments=fragments)
+    if scan.kind == KEY_DIFF:
+        assert metric.target is not None  # a key_diff metric names the other relation
+        label = functools.partial(partition_text, table) if scan.grouped else None
+        filtered = and_all([metric.where.copy() if metric.where is not None else None, where])
+        return key_diff_sql(table.relation, metric.target, metric.columns, [str(x.field) for x in scan.metrics],
+                            filtered, label)
     if scan.kind == ALONE:
         assert metric.expr is not None  # a scan of its own counts its metric's condition
         # the Paren stays a node: and_all below parenthesises by node type
