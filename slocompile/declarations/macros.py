@@ -148,8 +148,9 @@ def _definition(path: str, display: str, dialect: str, problems: ProblemCollecto
     if params is None:
         return None
     body = text[m.end():]
-    body_loc = Location(display, text[:m.end()].count("\n") + 1 + _leading_lines(body))
-    rendered = _render(body, params, body_loc, problems)
+    end = text[:m.end()].count("\n") + 1  # the line of */, where the body's first line is
+    body_loc = Location(display, end + _leading_lines(body))
+    rendered = _render(body, params, body_loc, end, problems)
     if rendered is None:
         return None
     text_sql, used = rendered
@@ -213,7 +214,7 @@ class _Marker:
         return self.text
 
 
-def _render(body: str, params: dict[str, Param], loc: Location, problems: ProblemCollector
+def _render(body: str, params: dict[str, Param], loc: Location, first: int, problems: ProblemCollector
             ) -> tuple[str, set[str]] | None:
     """The body with each parameter's marker, and the names it uses."""
     from jinja2 import StrictUndefined, TemplateError, meta
@@ -225,7 +226,7 @@ def _render(body: str, params: dict[str, Param], loc: Location, problems: Proble
         used = meta.find_undeclared_variables(env.parse(body))
     except TemplateError as e:
         line = getattr(e, "lineno", None)
-        problems.add(Location(loc.file, loc.line + line - 1) if line else loc, f"invalid Jinja: {e}")
+        problems.add(Location(loc.file, first + line - 1) if line else loc, f"invalid Jinja: {e}")
         return None
     known = set(params) | {"column", "this"}
     unknown = sorted(used - known)
