@@ -117,7 +117,8 @@ def test_a_changed_definition_invalidates_the_compile_cache(tmp_path):
     with open(os.path.join(root, "macros", "share.sql"), "a") as fh:
         fh.write(" * 1.0\n")  # the body changed: the SQL does
     assert compile_(tmp_path)[0]
-    assert "1.0 ELSE 0.0 END) * 1.0" in (tmp_path / "target" / "compiled" / "duckdb" / "orders" / "checks.sql").read_text()
+    checks_sql = tmp_path / "target" / "compiled" / "duckdb" / "orders" / "checks.sql"
+    assert "1.0 ELSE 0.0 END) * 1.0" in checks_sql.read_text()
     assert not compile_(tmp_path)[0]
 
 
