@@ -7,4 +7,4 @@ doc: The share of the rows whose column is one of `values`; bound it with min / 
 params:
   values: {type: values, doc: The values counted.}
 */
-avg(case when {{ column }} in ({{ values }}) then 1.0 else 0.0 end)
+avg(case when {{ column }} in ({{ values }}) then 1 else 0 end)

@@ -8,7 +8,7 @@ A file is a YAML header in the leading block comment, then the SQL body with Jin
     params:
       strict: {type: bool, default: false, doc: Whether 0 counts as not positive.}
     */
-    avg(case when {{ column }} > 0 then 1.0 else 0.0 end)
+    avg(case when {{ column }} > 0 then 1 else 0 end)
 
 The type's name is the file's name (or the header's `name`). `{{ column }}` makes it a column check;
 `{{ this }}` (kind rows) is the checked table. Parameter values never reach SQL as text: the body is

@@ -93,7 +93,7 @@ params:
   low: {type: number, doc: The lower bound (inclusive).}
   high: {type: number, doc: The upper bound (inclusive).}
 */
-avg(case when {{ column }} between {{ low }} and {{ high }} then 1.0 else 0.0 end)
+avg(case when {{ column }} between {{ low }} and {{ high }} then 1 else 0 end)
 ```
 
 (the feature-store example's). Analysts then use it like a built-in check, with the same
@@ -132,6 +132,8 @@ literal, a quoted column, a relation, a parsed row expression), and the SQL sqlg
 to the rules of user SQL (one expression, or one read-only SELECT: no DDL/DML, table functions,
 files or network). So Jinja in the body substitutes parameters only: write arithmetic and
 conditions in SQL (`{{ n }} * 2`, `case when ... end`), never around a parameter in quotes.
+Average integers (`then 1 else 0`), not `1.0`: Spark reads `1.0` as a DECIMAL and rounds its
+average to a few digits, so the engines would disagree in the last ones.
 A changed definition recompiles (the compile cache keys on macros/) and counts as a change of the
 tables using it for `--select state:modified`.
 """

@@ -6,4 +6,4 @@ params:
   low: {type: number, doc: The lower bound (inclusive).}
   high: {type: number, doc: The upper bound (inclusive).}
 */
-avg(case when {{ column }} between {{ low }} and {{ high }} then 1.0 else 0.0 end)
+avg(case when {{ column }} between {{ low }} and {{ high }} then 1 else 0 end)
