@@ -15,7 +15,9 @@ REGISTRY: dict[str, CheckType] = {cls.name: cls()
                                   + DISTRIBUTION + COMPARE}
 
 
-# the custom check types (checks.custom) of the project loaded last, by name: the loader registers them
+# the custom check types (checks.custom) of the projects loaded in this process, by name: the loader
+# registers them; a later definition of a name replaces an earlier one, and a check's params hold
+# what judging it needs (checks.custom), so a project loaded earlier still builds
 CUSTOM: dict[str, CheckType] = {}
 
 
@@ -25,8 +27,7 @@ def get(name: str) -> CheckType:
 
 
 def use_custom(types: dict[str, CheckType]) -> None:
-    """Make the project's custom check types known by name (replacing the previous project's)."""
-    CUSTOM.clear()
+    """Make a project's custom check types known by name."""
     CUSTOM.update(types)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from slocompile import checks as registry
+from slocompile.checks.custom import KIND
 from slocompile.dialects.nodes import and_all, col, named
 from slocompile.spec.model import CheckSpec, TableSpec
 from slocompile.sqltrees.compare import SIDE_ALIAS, key_diff_samples
@@ -24,8 +25,8 @@ BRANCH_ALIAS = "_slo_b"  # batched: one sample query as a subquery
 
 def keeps_rows(check: CheckSpec) -> bool:
     """Whether a failing `check` has offending rows to sample."""
-    if check.type == "assert" or is_query(check):
-        return is_query(check)
+    if check.type == "assert" or is_query(check) or check.params.get(KIND) is not None:
+        return is_query(check)  # assert, and custom check types (checks.custom): their own SELECT's rows
     if check.type == "compare":  # the keys on one side only
         return bool(check.params.get("on"))
     return registry.get(check.type).has_rows

@@ -138,3 +138,14 @@ def test_state_modified_selects_the_tables_using_a_changed_type(tmp_path):
         fh.write(text.replace("default: 1}", "default: 3}"))  # a default the checks use
     out = modified()
     assert "compiled 1 tables" in out, out  # orders uses flips; other does not
+
+
+def test_a_project_loaded_earlier_still_builds_after_another_loads(tmp_path):
+    first = Project.load(project(tmp_path / "a"))
+    other = write(tmp_path / "b", "tables:\n  - name: o\n    relation: raw.o\n", extra_files={
+        "macros/flips.sql": "/*\nkind: aggregate\n*/\ncount(*) > 0\n"})  # another type of the same name
+    Project.load(other)
+    run = first.build()
+    got = {(r.check, r.partition): r.status for r in run.results if r.table == "orders"}
+    assert got[("flips", None)] == "fail" and got[("share_amount", "2026-01-01")] == "fail"
+    assert [v for _, v in run.tables[0].failures["flips"].rows] == [{"id": 1, "statuses": 2}]
