@@ -152,26 +152,25 @@ def plan_table(table: TableSpec, dialect: str, checks: list[CheckSpec] | None = 
     for _, ms in requested:
         for metric in ms:
             unique.setdefault(metric, None)
-    # (placement, where, grouped, relation measured) -> metrics of one scan
-    shared: dict[tuple[Any, ...], list[m.Metric]] = {}
+    shared: dict[tuple[Any, ...], list[m.Metric]] = {}  # (placement, where, grouped) -> metrics of one scan
     for metric in unique:
         scope_grouped = grouped and metric.scope == m.PER_PARTITION
         place = placement(metric, strategy)
-        if place in ("fused", "distinct", "compare"):
-            shared.setdefault((place, metric.where, scope_grouped, metric.target), []).append(metric)
+        if place in ("fused", "distinct"):
+            shared.setdefault((place, metric.where, scope_grouped), []).append(metric)
             continue
         if place == "orphans":  # one anti-join per column and reference, whatever the filters
-            shared.setdefault((place, (metric.columns, metric.target, metric.field), scope_grouped, None),
-                              []).append(metric)
+            shared.setdefault((place, (metric.columns, metric.target, metric.field), scope_grouped), []).append(metric)
             continue
-        if place == "key_diff":  # one join per key, relation and filter: both sides' counts
-            shared.setdefault((place, (metric.columns, metric.target, metric.where), scope_grouped, None),
-                              []).append(metric)
+        if place in ("compare", "key_diff"):  # one scan per other relation and filter (and keys: one join)
+            shared.setdefault((place, (metric.where, metric.target, metric.columns), scope_grouped), []).append(metric)
             continue
         kind = {"minmax": FUSED}.get(place, place)
         plan.scans.append(Scan(kind, [metric], metric.where, scope_grouped, place))
-    for (place, where, is_grouped, _), ms in shared.items():
-        kind, where = {"orphans": (ORPHANS, None), "key_diff": (KEY_DIFF, None)}.get(place, (FUSED, where))
+    for (place, where, is_grouped), ms in shared.items():
+        kind, where = (ORPHANS, None) if place == "orphans" else (FUSED, where)
+        if place in ("compare", "key_diff"):  # where: (filter, relation, keys); a key_diff scan filters inside
+            kind, where = (FUSED, where[0]) if place == "compare" else (KEY_DIFF, None)
         for i in range(0, len(ms), MAX_METRICS_PER_SCAN):
             plan.scans.append(Scan(kind, ms[i:i + MAX_METRICS_PER_SCAN], where, is_grouped, place))
     plan.scans.sort(key=lambda sc: _ORDER.get(sc.placement, _ORDER.get(sc.kind, 9)))
