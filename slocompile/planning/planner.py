@@ -167,10 +167,10 @@ def plan_table(table: TableSpec, dialect: str, checks: list[CheckSpec] | None = 
             continue
         kind = {"minmax": FUSED}.get(place, place)
         plan.scans.append(Scan(kind, [metric], metric.where, scope_grouped, place))
-    for (place, where, is_grouped), ms in shared.items():
-        kind, where = (ORPHANS, None) if place == "orphans" else (FUSED, where)
-        if place in ("compare", "key_diff"):  # where: (filter, relation, keys); a key_diff scan filters inside
-            kind, where = (FUSED, where[0]) if place == "compare" else (KEY_DIFF, None)
+    for (place, key, is_grouped), ms in shared.items():
+        kind, where = (ORPHANS, None) if place == "orphans" else (FUSED, key)
+        if place in ("compare", "key_diff"):  # key: (filter, relation, keys); a key_diff scan filters inside
+            kind, where = (FUSED, key[0]) if place == "compare" else (KEY_DIFF, None)
         for i in range(0, len(ms), MAX_METRICS_PER_SCAN):
             plan.scans.append(Scan(kind, ms[i:i + MAX_METRICS_PER_SCAN], where, is_grouped, place))
     plan.scans.sort(key=lambda sc: _ORDER.get(sc.placement, _ORDER.get(sc.kind, 9)))
