@@ -236,7 +236,8 @@ class Project:
         return schema(kind)
 
     def write_schemas(self) -> dict[str, str]:
-        """(Re)write the editor schemas into <project>/.slocompile/ (where `init`'s YAML files point)."""
-        from slocompile.tools.jsonschema import SCHEMA_DIR, write_schemas
+        """(Re)write the editor schemas into <project>/.slocompile/ (where `init`'s YAML files point), with
+        the project's custom check types."""
+        from slocompile.tools.jsonschema import SCHEMA_DIR, project_types, write_schemas
 
-        return write_schemas(os.path.join(self.root, SCHEMA_DIR))
+        return write_schemas(os.path.join(self.root, SCHEMA_DIR), project_types(self.root))

@@ -468,10 +468,11 @@ def schema(kind, out, directory):
     if out and directory:
         raise click.UsageError("--out and --dir exclude each other")
     if directory:
-        for kind_name, path in jsonschema.write_schemas(directory).items():
+        custom = jsonschema.project_types(os.getcwd())  # run in a project: its custom check types too
+        for kind_name, path in jsonschema.write_schemas(directory, custom).items():
             click.echo(f"wrote {path} ({kind_name})")
         return
-    text = jsonschema.dumps(jsonschema.schema(kind))
+    text = jsonschema.dumps(jsonschema.schema(kind, jsonschema.project_types(os.getcwd())))
     if out:
         with open(out, "w", encoding="utf-8") as fh:
             fh.write(text)

@@ -8,6 +8,8 @@ numbers. Every query here is the plainest SQL that answers one metric:
     aggregate     SELECT <aggregate> FROM t WHERE <where>
     duplicates    (SELECT COUNT(*) ...) - (SELECT COUNT(*) FROM (SELECT DISTINCT keys ...)), two queries
     orphans       SELECT COUNT(*) FROM t WHERE c IS NOT NULL AND c NOT IN (SELECT f FROM r WHERE f IS NOT NULL)
+    aggregate on another relation (compare): SELECT <aggregate> FROM other WHERE <where>
+    key_diff      the distinct keys of each side (SELECT DISTINCT), their set difference taken in Python
 
 each grouped by the partition when the table has one and the metric is per partition.
 A metric with segments (`group_by`) lists the segments and their rows first (one query), then
@@ -87,7 +89,8 @@ def queries(table: TableSpec, metric: m.Metric) -> list[exp.Select]:
     if metric.kind == m.COUNT_IF:
         return [_query(table, metric, star, [metric.expr.copy()])]
     if metric.kind == m.AGGREGATE:
-        return [_query(table, metric, metric.expr.copy(), [])]
+        other = metric.target.copy() if metric.target is not None else None
+        return [_query(table, metric, metric.expr.copy(), [], source=other)]
     if metric.kind == m.DUPLICATES:
         keyed = _query(table, metric, star, [_not_null(k) for k in metric.columns])
         distinct = exp.Subquery(this=_distinct_keys(table, metric),
@@ -109,6 +112,19 @@ def _run(engine: Engine, table: TableSpec, metric: m.Metric) -> dict:
     out: dict = {}
     if metric.kind == m.QUERY_ROWS:  # the query's rows, counted here (the planner counts them in SQL)
         return {None: len(engine.query(render(metric.expr, engine.dialect)))}
+    if metric.kind == m.KEY_DIFF:  # compare: keys on one side only, as sets in Python
+        def keys(source: exp.Table) -> set:
+            outputs = ([_partition_key(table)] if grouped else []) + [col(k) for k in metric.columns]
+            q = exp.select(*outputs).distinct().from_(source.copy(), copy=False)
+            for c in [metric.where] + [_not_null(k) for k in metric.columns]:
+                if c is not None:
+                    q = q.where(exp.Paren(this=c.copy()), copy=False)
+            return set(engine.query(render(q, engine.dialect)))
+        here, there = keys(table.relation), keys(metric.target)
+        for row in (here - there) if metric.field == "here" else (there - here):
+            p = row[0] if grouped else None
+            out[p] = out.get(p, 0) + 1
+        return out
     for i, q in enumerate(queries(table, metric)):
         for row in engine.query(render(q, engine.dialect)):
             p, v = (row[0], row[1]) if grouped else (None, row[0])

@@ -21,8 +21,10 @@ ORPHANS = "orphans"        # rows whose `columns[0]` has no match in `target`.`f
 CATALOG = "catalog"        # the relation's columns and types, from the engine's catalog
 QUERY_ROWS = "query_rows"  # the rows a whole user SELECT (`expr`) returns (assert with a query)
 LOAD_TIME = "load_time"    # when the relation was last loaded, as the engine records it (freshness)
+KEY_DIFF = "key_diff"      # distinct `columns` values present only on one side (`field`: here | there) (compare)
+# an AGGREGATE with a `target` is measured on that relation instead of the table's (compare)
 
-COUNT_KINDS = (ROWS, COUNT_IF, DUPLICATES, ORPHANS, QUERY_ROWS)
+COUNT_KINDS = (ROWS, COUNT_IF, DUPLICATES, ORPHANS, QUERY_ROWS, KEY_DIFF)
 
 # scopes
 PER_PARTITION = "partition"  # measured per partition when the table has one
@@ -90,8 +92,13 @@ class Metric:
             body = f"orphans({self.columns[0]} -> {sql_text(cast(exp.Table, self.target), dialect)}.{self.field})"
         elif self.kind == LOAD_TIME:
             body = "last_load_time"
+        elif self.kind == KEY_DIFF:
+            other = sql_text(cast(exp.Table, self.target), dialect)
+            body = f"keys_only_{self.field}({', '.join(self.columns)} vs {other})"
         else:
             body = "catalog"
+        if self.kind == AGGREGATE and self.target is not None:
+            body += f" ON {sql_text(self.target, dialect)}"
         by = f" BY {', '.join(self.group_by)} (top {self.max_segments})" if self.group_by else ""
         return body + where + by
 
@@ -115,8 +122,14 @@ def count_if(condition: exp.Expression, where: exp.Expression | None = None, sta
     return Metric(COUNT_IF, expr=condition, where=where, stats_prunable=stats_prunable, per_value=per_value)
 
 
-def aggregate(expr: exp.Expression, where: exp.Expression | None = None, scope: str = PER_PARTITION) -> Metric:
-    return Metric(AGGREGATE, expr=expr, where=where, scope=scope)
+def aggregate(expr: exp.Expression, where: exp.Expression | None = None, scope: str = PER_PARTITION,
+              target: exp.Table | None = None) -> Metric:
+    """`target`: measured on that relation (compare's other side) instead of the table's."""
+    return Metric(AGGREGATE, expr=expr, where=where, scope=scope, target=target)
+
+
+def key_diff(columns: tuple[str, ...], target: exp.Table, side: str, where: exp.Expression | None = None) -> Metric:
+    return Metric(KEY_DIFF, columns=tuple(columns), target=target, field=side, where=where)
 
 
 def duplicates(columns: tuple[str, ...], where: exp.Expression | None = None) -> Metric:

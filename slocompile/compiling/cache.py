@@ -9,7 +9,8 @@ still as it left it, the compile is skipped: no YAML is parsed and neither sqlgl
 compiler is imported (this module imports only the standard library).
 
 The fingerprint is deliberately broad: every .yml/.yaml file under the project folder (hidden
-folders, target/ and virtual environments skipped) counts, whether the loader reads it or not,
+folders, target/ and virtual environments skipped) and every .sql file under its macros/ and
+checks/ folders (custom check types) counts, whether the loader reads it or not,
 and a project that declares files outside its folder (allow_outside_paths) is never cached.
 Only compiles that succeeded are stored.
 """
@@ -24,6 +25,7 @@ FORMAT = 1
 _SKIP_DIRS = {"target", "node_modules", "venv", "__pycache__", "site-packages"}
 _SUFFIXES = (".yml", ".yaml")
 _PROJECT_FILE = "slocompile.yml"
+_MACRO_DIRS = ("macros", "checks")  # declarations.macros.MACRO_PATHS (not imported: it imports sqlglot)
 
 
 def key(root: str, options: dict) -> str | None:
@@ -106,7 +108,8 @@ def forget(root: str) -> None:
 
 
 def _declaration_files(root: str) -> list[str]:
-    """slocompile.yml and every .yml/.yaml file below `root`, as sorted relative paths."""
+    """slocompile.yml, every .yml/.yaml file below `root` and the .sql files of its custom check types,
+    as sorted relative paths."""
     if not os.path.isfile(os.path.join(root, _PROJECT_FILE)):
         return []
     out = []
@@ -114,7 +117,9 @@ def _declaration_files(root: str) -> list[str]:
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS
                          and not os.path.isfile(os.path.join(folder, d, "pyvenv.cfg")))
         rel = os.path.relpath(folder, root)
-        out += [n if rel == "." else os.path.join(rel, n) for n in names if n.endswith(_SUFFIXES)]
+        macros = rel.split(os.sep)[0] in _MACRO_DIRS
+        out += [n if rel == "." else os.path.join(rel, n) for n in names
+                if n.endswith(_SUFFIXES) or (macros and n.endswith(".sql"))]
     return sorted(out)
 
 

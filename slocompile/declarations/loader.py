@@ -10,9 +10,11 @@ import os
 import re
 from dataclasses import replace
 
-from slocompile.checks import REGISTRY
+from slocompile.checks import REGISTRY, get, use_custom
 from slocompile.checks.partitions import with_partitions_complete
+from slocompile.declarations import macros
 from slocompile.declarations.columns import check_column_type, check_values_fit_column
+from slocompile.declarations.compare import read_compare, resolve_compares
 from slocompile.declarations.metadata import METADATA_FIELDS, labelled, labels_of, read_labels
 from slocompile.declarations.paths import slo_files
 from slocompile.declarations.project import (
@@ -118,6 +120,8 @@ def load_project(root: str, cli_vars: dict | None = None, env: dict | None = Non
     reject_unset_env_outside_targets(node, problems)
     project = read_project(node, problems, cli_vars)
     problems.raise_if_any()
+    custom = macros.load_definitions(root, project["sql_dialect"], project["allow_outside_paths"], problems)
+    use_custom({name: d.ctype for name, d in custom.items()})
     tables, triggers = [], []
     seen: dict[str, Location] = {}
     files = slo_files(root, project["slo_paths"], project["allow_outside_paths"], project["slo_paths_loc"], problems)
@@ -131,7 +135,7 @@ def load_project(root: str, cli_vars: dict | None = None, env: dict | None = Non
         except SpecError as e:
             problems.problems.extend(e.problems)
             continue
-        for table in _file_tables(fnode, display, project["sql_dialect"], problems):
+        for table in _file_tables(fnode, display, project["sql_dialect"], problems, custom):
             if table.name in seen:
                 problems.add(table.loc, f"duplicate table '{table.name}' (also declared at {seen[table.name]})")
                 continue
@@ -142,6 +146,7 @@ def load_project(root: str, cli_vars: dict | None = None, env: dict | None = Non
     fixes.check_references(tables, problems)
     resolve_queries(tables)
     with_project_cap(tables, project["max_segments"])
+    resolve_compares(tables, project["sql_dialect"])
     trig.check_triggers(triggers, tables, problems)
     check_unknown_vars(cli_vars, project["declared_vars"], asked, problems)
     check_schema_clashes(project["schemas"], tables, project["schemas_loc"], problems)
@@ -153,7 +158,8 @@ def load_project(root: str, cli_vars: dict | None = None, env: dict | None = Non
                        failed_rows=project["failed_rows"], max_segments=project["max_segments"])
 
 
-def _file_tables(node: Node, display: str, dialect: str, problems: ProblemCollector) -> list[TableSpec]:
+def _file_tables(node: Node, display: str, dialect: str, problems: ProblemCollector,
+                 custom: dict | None = None) -> list[TableSpec]:
     if not node.is_map:
         problems.add(node.loc, "a declaration file must be a mapping with a 'tables' list")
         return []
@@ -169,13 +175,14 @@ def _file_tables(node: Node, display: str, dialect: str, problems: ProblemCollec
         return []
     out = []
     for t in tables.value:
-        spec = _table(t, display, dialect, problems)
+        spec = _table(t, display, dialect, problems, custom or {})
         if spec is not None:
             out.append(spec)
     return out
 
 
-def _table(node: Node, display: str, dialect: str, problems: ProblemCollector) -> TableSpec | None:
+def _table(node: Node, display: str, dialect: str, problems: ProblemCollector,
+           custom: dict | None = None) -> TableSpec | None:
     flat = {k: v for k, v in node.value.items() if k not in ("checks", "columns")} if node.is_map else node.value
     raw = read_mapping(Node(flat, node.loc, node.key_locs), TABLE_FIELDS, "a table", problems)
     ok = raw is not None
@@ -214,6 +221,7 @@ def _table(node: Node, display: str, dialect: str, problems: ProblemCollector) -
         known = {c.name for c in columns} | set(raw["key"] or ()) | ({raw["partition"]} if raw["partition"] else set())
     ctx = _TableContext(name, dialect, known, problems, {c.name: c.type for c in columns})
     ctx.labels = {None: labels, **{c.name: labels_of(c) for c in columns}}
+    ctx.custom = custom or {}
     for field_name in ("partition",):
         if raw[field_name] and known is not None and raw[field_name] not in known:
             problems.add(node.value[field_name].loc, f"{where}: unknown column '{raw[field_name]}'")
@@ -346,12 +354,12 @@ def _with_drift_columns(monitor: MonitorSpec | None, checks: list, partition: st
                         problems: ProblemCollector) -> MonitorSpec | None:
     """Checks judged from monitor history (drift) need their column profiled by the monitors: add
     the columns the monitors do not cover yet, quietly (no monitor alerts the table did not ask for)."""
-    needing = [c for c in checks if REGISTRY[c.type].needs_partition]
+    needing = [c for c in checks if get(c.type).needs_partition]
     if needing and not partition:
         for c in needing:
             problems.add(c.loc, f"{where}: '{c.type}' compares partitions and needs the table's 'partition' column")
         return monitor
-    extra = [c.column for c in needing if REGISTRY[c.type].from_monitor_history]
+    extra = [c.column for c in needing if get(c.type).from_monitor_history]
     if not extra:
         return monitor
     if monitor is None:
@@ -411,6 +419,7 @@ class _TableContext:
         self.table, self.dialect, self.known, self.problems = table, dialect, known, problems
         self.types = types  # declared column types
         self.labels: dict = {}  # column name (None: the table) -> its metadata.Labels
+        self.custom: dict = {}  # the project's custom check types: name -> macros.Definition
 
     def checks(self, node: Node, column: str | None) -> list:
         where = f"table '{self.table}'" + (f", column '{column}'" if column else "")
@@ -435,9 +444,11 @@ class _TableContext:
         else:
             self.problems.add(item.loc, f"{where}: a check is a check type, or a mapping with one check type as key")
             return None
-        ctype = REGISTRY.get(type_name)
+        definition = self.custom.get(type_name)
+        ctype = REGISTRY.get(type_name) or (definition.ctype if definition is not None else None)
         if ctype is None:
-            self.problems.add(type_loc, f"{where}: unknown check type '{type_name}'{did_you_mean(type_name, REGISTRY)}")
+            self.problems.add(type_loc, f"{where}: unknown check type '{type_name}'"
+                              f"{did_you_mean(type_name, [*REGISTRY, *self.custom])}")
             return None
         level_ok = ctype.column_level if column else ctype.table_level
         if not level_ok:
@@ -450,7 +461,7 @@ class _TableContext:
             fields["failed_rows"] = FAILED_ROWS_FIELD
         if ctype.needs_column and column is None:
             fields["column"] = Field("str", required=True, doc="The column the check is about.")
-        what = f"'{type_name}' of {where}"
+        what = f"'{type_name}' of {where}" + (f" (check type defined at {definition.loc})" if definition else "")
         if params_node.value is None:
             params_node = Node({}, params_node.loc)
         if not params_node.is_map:
@@ -494,6 +505,18 @@ class _TableContext:
                 return None
             params[f"{key}_text"] = params[key]
             params[key] = parsed
+        if type_name == "compare" and not read_compare(params, params_node, self.dialect, self.known, what,
+                                                       self.problems):
+            return None
+        if definition is not None:
+            if definition.kind == macros.ROWS and where_sql is not None:
+                self.problems.add(params_node.value["where"].loc, f"{what}: 'where' does not apply to a check type "
+                                  "returning rows: filter inside its SELECT")
+                return None
+            params = macros.instantiate(definition, params, col, self.dialect, self.known, type_loc, what,
+                                        self.problems)
+            if params is None:
+                return None
         labels = read_labels(params_node, own, what, self.problems, self.labels.get(col) or self.labels.get(None))
         check = CheckSpec(type=type_name, name=name or "", table=self.table, column=col, severity=severity,
                           where=where_expr, params=params, loc=type_loc, owner=labels.owner, tags=labels.tags,
@@ -515,7 +538,7 @@ _UNSAFE = re.compile(r"[^0-9a-zA-Z_]+")
 
 
 def default_name(check) -> str:
-    ctype = REGISTRY[check.type]
+    ctype = get(check.type)
     suffix = ctype.name_suffix(check.params, check.column)
     base = _UNSAFE.sub("_", f"{check.type}_{suffix}" if suffix else check.type).strip("_").lower()
     return base or check.type

@@ -17,11 +17,13 @@ SUFFIXES = (".yml", ".yaml")
 OPT_IN = "set allow_outside_paths: true in slocompile.yml to allow it"
 
 
-def slo_files(root: str, paths, allow_outside: bool, loc: Location, problems: ProblemCollector) -> list[str]:
-    """The .yml and .yaml files under each of `paths` (relative to `root`), hidden names skipped as
-    glob skips them; problems (outside paths, loops, too many folders) are recorded at `loc`."""
+def slo_files(root: str, paths, allow_outside: bool, loc: Location, problems: ProblemCollector,
+              suffixes: tuple[str, ...] = SUFFIXES) -> list[str]:
+    """The .yml and .yaml files (or other `suffixes`) under each of `paths` (relative to `root`), hidden
+    names skipped as glob skips them; problems (outside paths, loops, too many folders) are recorded at `loc`."""
     top = os.path.realpath(root)
     walk = _Walk(root, top, allow_outside, loc, problems)
+    walk.suffixes = suffixes
     bases = []
     for p in paths:
         base = os.path.join(root, p)
@@ -40,7 +42,7 @@ def slo_files(root: str, paths, allow_outside: bool, loc: Location, problems: Pr
     for base, real in bases:
         if os.path.isdir(real):
             walk.folder(base, real, ())
-        elif base.endswith(SUFFIXES):
+        elif base.endswith(suffixes):
             walk.file(base, real)
     return sorted(set(walk.files))
 
@@ -52,6 +54,7 @@ class _Walk:
         self.seen: set[str] = set()
         self.files: list[str] = []
         self.stopped = False
+        self.suffixes: tuple[str, ...] = SUFFIXES
 
     def folder(self, path: str, real: str, parents: tuple[str, ...]) -> None:
         stack = [(path, real, parents)]
@@ -81,7 +84,7 @@ class _Walk:
                     continue
                 if stat.S_ISDIR(mode):
                     stack.append((entry.path, target, (*parents, real)))
-                elif entry.name.endswith(SUFFIXES):
+                elif entry.name.endswith(self.suffixes):
                     self.file(entry.path, target, mode)
 
     def show(self, path: str) -> str:

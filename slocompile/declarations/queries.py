@@ -57,6 +57,9 @@ def resolve_queries(tables: list) -> None:
     declared = {t.name: t.relation for t in tables}
     for t in tables:
         for c in t.checks:
-            query = c.params.get("query") if c.type == "assert" else None
+            query = c.params.get("query")  # assert with a query, a custom check type returning rows
             if query is not None:
-                c.params["query"] = c.params["sql"] = resolve(query, t.relation, declared)
+                resolved = resolve(query, t.relation, declared)  # in place: the params' other keys hold it too
+                c.params["query"] = resolved
+                if c.type == "assert":
+                    c.params["sql"] = resolved

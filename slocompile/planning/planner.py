@@ -29,6 +29,7 @@ from slocompile.spec.model import CheckSpec, TableSpec
 
 FUSED, ALONE, VALUE_COUNTS, DUPLICATES, ORPHANS, CATALOG, QUERY, SEGMENTED = (
     "fused", "alone", "value_counts", "duplicates", "orphans", "catalog", "query", "segmented")
+KEY_DIFF = "key_diff"  # compare: a full outer join of both sides' distinct keys
 MAX_METRICS_PER_SCAN = 800  # keeps statements far below every dialect's length limit
 
 
@@ -60,10 +61,12 @@ _WHY = {
     "catalog": "read from the engine's catalog",
     "query": "a whole SELECT of its own (assert): the rows it returns",
     "segmented": "group_by: every check with these columns and filter, one scan grouped by them",
+    "compare": "compare: the other relation's metrics, in one scan of it",
+    "key_diff": "compare: keys present on one side only, one join of both sides' keys",
 }
 # scans that build large hash tables run first: DuckDB then has not yet cached the other scans' blocks
 _ORDER = {"distinct": 0, "duplicates": 0, "fused": 1, "segmented": 1, "minmax": 2, "value_counts": 2, "alone": 3,
-          "orphans": 4, "query": 4, "catalog": 5}
+          "orphans": 4, "query": 4, "compare": 4, "key_diff": 4, "catalog": 5}
 _SIMPLE = (exp.Column, exp.Identifier, exp.Literal, exp.Neg, exp.Paren, exp.Not, exp.And, exp.Or, exp.EQ,
            exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Is, exp.Null, exp.Boolean, exp.Between, exp.Cast,
            exp.DataType)
@@ -88,6 +91,10 @@ def placement(metric: m.Metric, strategy: Strategy) -> str:
         return "orphans"
     if metric.kind == m.QUERY_ROWS:
         return "query"
+    if metric.kind == m.KEY_DIFF:
+        return "key_diff"
+    if metric.kind == m.AGGREGATE and metric.target is not None:
+        return "compare"
     if metric.kind == m.DUPLICATES:
         if len(metric.columns) > 1:
             return "duplicates"
@@ -174,11 +181,16 @@ def plan_table(table: TableSpec, dialect: str, checks: list[CheckSpec] | None = 
         if place == "orphans":  # one anti-join per column and reference, whatever the filters
             shared.setdefault((place, (metric.columns, metric.target, metric.field), scope_grouped), []).append(metric)
             continue
+        if place in ("compare", "key_diff"):  # one scan per other relation and filter (and keys: one join)
+            shared.setdefault((place, (metric.where, metric.target, metric.columns), scope_grouped), []).append(metric)
+            continue
         kind = {"minmax": FUSED}.get(place, place)
         plan.scans.append(Scan(kind, [metric], metric.where, scope_grouped, place))
-    for (place, where, is_grouped), ms in shared.items():
+    for (place, key, is_grouped), ms in shared.items():
         kind, where, by = (ORPHANS, None, ()) if place == "orphans" else \
-            (SEGMENTED, *where) if place == "segmented" else (FUSED, where, ())
+            (SEGMENTED, *key) if place == "segmented" else (FUSED, key, ())
+        if place in ("compare", "key_diff"):  # key: (filter, relation, keys); a key_diff scan filters inside
+            kind, where = (FUSED, key[0]) if place == "compare" else (KEY_DIFF, None)
         for i in range(0, len(ms), MAX_METRICS_PER_SCAN):
             plan.scans.append(Scan(kind, ms[i:i + MAX_METRICS_PER_SCAN], where, is_grouped, place, group_by=by))
     plan.scans.sort(key=lambda sc: _ORDER.get(sc.placement, _ORDER.get(sc.kind, 9)))

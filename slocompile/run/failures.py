@@ -21,7 +21,7 @@ from slocompile.dialects.render import render
 from slocompile.engines.base import Engine, QueryFailed
 from slocompile.spec.model import CheckSpec, ProjectSpec, TableSpec
 from slocompile.sqltrees import meta
-from slocompile.sqltrees.failures import batched, keeps_rows, sample_columns, sample_sql
+from slocompile.sqltrees.failures import batched, is_query, keeps_rows, sample_columns, sample_sql
 from slocompile.sqltrees.scans import PARTITION_ALIAS, ROWS_ALIAS
 from slocompile.support.secrets import redact
 
@@ -64,7 +64,7 @@ def collect(engine: Engine, project: ProjectSpec, table: TableSpec, checks: list
         parts = failing[check.name]
         labels = None if None in parts or table.partition is None else sorted({p for p in parts if p is not None})
         tree = sample_sql(table, check, labels, n)
-        if check.type == "assert":  # the user's own columns: asked alone
+        if is_query(check):  # the user's own columns: asked alone
             out[check.name] = _alone(engine, table, check, tree)
         else:
             shapes.setdefault(tuple(_names(engine, table, check, tree, [])), []).append((check, tree))
@@ -107,14 +107,14 @@ def _samples(check: CheckSpec, names: list[str], rows: list) -> Samples:
     samples = Samples(check.name, [])
     for row in rows:
         values = {name: _plain(v) for name, v in zip(names, row)}
-        partition = values.pop(PARTITION_ALIAS, None) if check.type != "assert" else None  # redacted text
+        partition = values.pop(PARTITION_ALIAS, None) if not is_query(check) else None  # redacted text
         samples.rows.append((partition, values))
     return samples
 
 
 def _names(engine: Engine, table: TableSpec, check: CheckSpec, tree: exp.Select, rows: list) -> list[str]:
     """The output column names of a sample query, in order."""
-    if check.type != "assert":
+    if not is_query(check):
         names = ([PARTITION_ALIAS] if table.partition is not None else []) + sample_columns(table, check)
         return names + ([ROWS_ALIAS] if check.type == "unique" else [])
     query = check.params["query"]

@@ -30,9 +30,11 @@ def measure(engine: Engine, compiled_table) -> Measurements:
                 partitions |= segments.collect(engine, table, sub, rows, meas)
                 continue
             offset = 1 if sub.grouped else 0
+            # the table's partitions are those of its own rows, not of a compare's other relation
+            own = not any(x.target is not None and x.kind in (m.AGGREGATE, m.KEY_DIFF) for x in sub.metrics)
             for row in rows:
                 p = row[0] if sub.grouped else None
-                if sub.grouped:
+                if sub.grouped and own:
                     partitions.add(p)
                 for i, metric in enumerate(sub.metrics):
                     values[(metric, p)] = row[offset + i]

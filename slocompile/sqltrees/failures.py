@@ -11,8 +11,10 @@ from __future__ import annotations
 from sqlglot import exp
 
 from slocompile import checks as registry
+from slocompile.checks.custom import KIND
 from slocompile.dialects.nodes import and_all, col, named
 from slocompile.spec.model import CheckSpec, TableSpec
+from slocompile.sqltrees.compare import SIDE_ALIAS, key_diff_samples
 from slocompile.sqltrees.scans import PARTITION_ALIAS, ROWS_ALIAS, partition_in, partition_text
 
 QUERY_ALIAS = "_slo_q"  # assert: the user's SELECT as a subquery
@@ -23,15 +25,25 @@ BRANCH_ALIAS = "_slo_b"  # batched: one sample query as a subquery
 
 def keeps_rows(check: CheckSpec) -> bool:
     """Whether a failing `check` has offending rows to sample."""
-    if check.type == "assert":
-        return check.params.get("query") is not None
+    if check.type == "assert" or is_query(check) or check.params.get(KIND) is not None:
+        return is_query(check)  # assert, and custom check types (checks.custom): their own SELECT's rows
+    if check.type == "compare":  # the keys on one side only
+        return bool(check.params.get("on"))
     return registry.get(check.type).has_rows
+
+
+def is_query(check: CheckSpec) -> bool:
+    """Whether `check` is a whole SELECT returning its failing rows (assert with a query, a custom
+    check type of kind rows): its samples are that query's rows, in its own columns."""
+    return check.params.get("query") is not None
 
 
 def sample_columns(table: TableSpec, check: CheckSpec) -> list[str]:
     """The row columns a sample shows: the table's key, then the columns the check reads (the
     partition column is shown as the partition's label instead); for `unique`, its key only."""
     ctype = registry.get(check.type)
+    if check.type == "compare":
+        return list(check.params["on"]) + [SIDE_ALIAS]
     if check.type == "unique":
         names = list(ctype.referenced_columns(check))
     else:
@@ -46,8 +58,14 @@ def sample_sql(table: TableSpec, check: CheckSpec, partitions: list[str] | None,
     """Up to `limit` offending rows of `check` in `partitions` (labels; None: every partition).
     Output: the partition label (partitioned tables), then sample_columns (and for `unique` the
     number of rows sharing the key); for `assert` the user's SELECT's own columns."""
-    if check.type == "assert":
+    if is_query(check):
         return _query_rows(check, limit)
+    if check.type == "compare":
+        grouped = table.partition is not None
+        only = partition_in(table, partitions) if grouped and partitions is not None else None
+        both = and_all([check.where.copy() if check.where is not None else None, only])
+        label = (lambda: partition_text(table)) if grouped else None
+        return key_diff_samples(table.relation, check.params["other"], tuple(check.params["on"]), both, label, limit)
     names = sample_columns(table, check)
     outputs: list[exp.Expression] = [named(col(n), n) for n in names]
     grouped = table.partition is not None

@@ -9,8 +9,19 @@ from sqlglot import exp
 
 from slocompile.checks import metrics as m
 from slocompile.dialects.nodes import TimeBucket, and_all, col, count_if, lit, named, or_all
-from slocompile.planning.planner import ALONE, DUPLICATES, FUSED, ORPHANS, QUERY, SEGMENTED, VALUE_COUNTS, Scan
+from slocompile.planning.planner import (
+    ALONE,
+    DUPLICATES,
+    FUSED,
+    KEY_DIFF,
+    ORPHANS,
+    QUERY,
+    SEGMENTED,
+    VALUE_COUNTS,
+    Scan,
+)
 from slocompile.spec.model import LOOKALIKE_PREFIX, LOOKALIKE_SUFFIX, NULL_PARTITION, TableSpec
+from slocompile.sqltrees.compare import key_diff_sql
 from slocompile.sqltrees.fragments import PLAIN, Fragments
 
 PARTITION_ALIAS = "_slo_partition"
@@ -143,11 +154,20 @@ def scan_sql(table: TableSpec, scan: Scan, fragments: Fragments = PLAIN) -> exp.
     where = scan.where.copy() if scan.where is not None else None
     if scan.grouped and scan.partitions is not None:
         where = and_all([where, partition_in(table, scan.partitions)])
+    metric = scan.metrics[0]
     if scan.kind in (FUSED, SEGMENTED):
         outputs = [fragments.get(("aggregate", x), functools.partial(metric_aggregate, x)) for x in scan.metrics]
-        select = _select(table, scan.grouped, _aliased(outputs), where, fragments=fragments)
+        # a compare's other relation (the scan's metrics share it, see the planner), else the table's
+        other = metric.target.copy() if scan.kind == FUSED and metric.kind == m.AGGREGATE and metric.target \
+            is not None else None
+        select = _select(table, scan.grouped, _aliased(outputs), where, source=other, fragments=fragments)
         return select if scan.kind == FUSED else by_segment(select, scan.group_by, scan.grouped)
-    metric = scan.metrics[0]
+    if scan.kind == KEY_DIFF:
+        assert metric.target is not None  # a key_diff metric names the other relation
+        label = functools.partial(partition_text, table) if scan.grouped else None
+        filtered = and_all([metric.where.copy() if metric.where is not None else None, where])
+        return key_diff_sql(table.relation, metric.target, metric.columns, [str(x.field) for x in scan.metrics],
+                            filtered, label)
     if scan.kind == ALONE:
         assert metric.expr is not None  # a scan of its own counts its metric's condition
         # the Paren stays a node: and_all below parenthesises by node type

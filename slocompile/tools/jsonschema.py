@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 from typing import Any
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -162,7 +163,7 @@ def bare_allowed(ctype, level: str) -> bool:
     return _accepts(ctype, {k: f.default for k, f in ctype.fields.items()}) is not False
 
 
-def check_item_schema(level: str) -> dict:
+def check_item_schema(level: str, custom: dict | None = None) -> dict:
     """One item of a `checks:` list at `level`: a check type's name, or a mapping with exactly one
     check type as its key (the validator's two forms).
 
@@ -171,7 +172,8 @@ def check_item_schema(level: str) -> dict:
     editor then completes check types at the key position and names a misspelt one precisely."""
     from slocompile.checks import REGISTRY
 
-    types = {name: c for name, c in REGISTRY.items() if (c.column_level if level == "column" else c.table_level)}
+    types = {name: c for name, c in {**REGISTRY, **(custom or {})}.items()
+             if (c.column_level if level == "column" else c.table_level)}
     return {
         "oneOf": [
             {"enum": [n for n, c in types.items() if bare_allowed(c, level)],
@@ -184,11 +186,11 @@ def check_item_schema(level: str) -> dict:
     }
 
 
-def _check_defs() -> dict:
+def _check_defs(custom: dict | None = None) -> dict:
     from slocompile.checks import REGISTRY
 
     out = {}
-    for name, c in REGISTRY.items():
+    for name, c in {**REGISTRY, **(custom or {})}.items():
         for level, ok in (("table", c.table_level), ("column", c.column_level)):
             if ok:
                 out[f"check_{name}_{level}"] = check_params_schema(c, level)
@@ -258,8 +260,29 @@ def _trigger_schema() -> dict | None:
 
 # ------------------------------------------------------------------------------------ documents
 
-def declaration_schema() -> dict:
-    """The schema of a table declaration file (slos/**/*.yml)."""
+def project_types(root: str | None) -> dict:
+    """The custom check types (declarations.macros) of the project in `root` or above it, by name;
+    {} when there is none (a definition with problems is left out: the loader reports it)."""
+    from slocompile.declarations.macros import load_definitions
+    from slocompile.errors import ProblemCollector, SlocompileError
+
+    folder = os.path.abspath(root) if root else None
+    while folder and not os.path.isfile(os.path.join(folder, "slocompile.yml")):
+        parent = os.path.dirname(folder)
+        folder = parent if parent != folder else None
+    if folder is None:
+        return {}
+    try:
+        with open(os.path.join(folder, "slocompile.yml"), encoding="utf-8") as fh:
+            found = re.search(r"^sql_dialect:\s*(\w+)", fh.read(), re.M)
+        dialect = found.group(1) if found else "duckdb"
+        return {n: d.ctype for n, d in load_definitions(folder, dialect, False, ProblemCollector()).items()}
+    except (OSError, ValueError, SlocompileError):
+        return {}
+
+
+def declaration_schema(custom: dict | None = None) -> dict:
+    """The schema of a table declaration file (slos/**/*.yml); `custom`: a project's own check types."""
     from slocompile.declarations.loader import COLUMN_FIELDS, NOT_YET, TABLE_FIELDS
 
     column_extra = {}
@@ -279,8 +302,8 @@ def declaration_schema() -> dict:
         "checks": {"type": "array", "items": {"$ref": "#/$defs/table_check"}},
         "columns": {"type": "array", "items": {"$ref": "#/$defs/column"}}, "meta": _meta(),
     }, skip=tuple(NOT_YET))
-    defs = {"table": table, "column": columns, "table_check": check_item_schema("table"),
-            "column_check": check_item_schema("column"), "fix": _fix_item_schema(), **_check_defs()}
+    defs = {"table": table, "column": columns, "table_check": check_item_schema("table", custom),
+            "column_check": check_item_schema("column", custom), "fix": _fix_item_schema(), **_check_defs(custom)}
     props = {"tables": {"type": "array", "items": {"$ref": "#/$defs/table"},
                         "description": "Table declarations."}}
     trigger = _trigger_schema()
@@ -322,25 +345,25 @@ def project_schema() -> dict:
     }
 
 
-def schema(kind: str = "declarations") -> dict:
+def schema(kind: str = "declarations", custom: dict | None = None) -> dict:
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    return declaration_schema() if kind == "declarations" else project_schema()
+    return declaration_schema(custom) if kind == "declarations" else project_schema()
 
 
 def dumps(doc: dict) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-def write_schemas(directory: str) -> dict[str, str]:
-    """Write both schemas into `directory`; returns {kind: path}."""
+def write_schemas(directory: str, custom: dict | None = None) -> dict[str, str]:
+    """Write both schemas into `directory` (with a project's `custom` check types); returns {kind: path}."""
     os.makedirs(directory, exist_ok=True)
     out = {}
     for kind, name in (("declarations", DECLARATIONS_FILE), ("project", PROJECT_SCHEMA_FILE)):
         path = os.path.join(directory, name)
         tmp = path + ".tmp"
         with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(dumps(schema(kind)))
+            fh.write(dumps(schema(kind, custom)))
         os.replace(tmp, path)
         out[kind] = path
     return out
@@ -377,7 +400,7 @@ def load_rendered(path: str, variables: dict | None = None, env: dict | None = N
                                    defer_env=True).plain())
 
 
-def validate(document, kind: str = "declarations") -> list[str]:
+def validate(document, kind: str = "declarations", custom: dict | None = None) -> list[str]:
     """Messages for every schema violation of an already parsed, rendered document ([] when valid).
 
     Needs the `jsonschema` package (pip install jsonschema; it is in the `test` extra)."""
@@ -388,7 +411,7 @@ def validate(document, kind: str = "declarations") -> list[str]:
 
         raise SlocompileError("validating against the JSON Schema needs the jsonschema package: "
                               "pip install jsonschema") from None
-    validator = js.Draft202012Validator(schema(kind))
+    validator = js.Draft202012Validator(schema(kind, custom))
     out = []
     for err in sorted(validator.iter_errors(to_json_value(document)), key=lambda e: list(map(str, e.absolute_path))):
         err = js.exceptions.best_match([err])  # into anyOf/oneOf: the branch that came closest
@@ -402,4 +425,5 @@ def validate_file(path: str, variables: dict | None = None, kind: str | None = N
     """Render `path` with Jinja (vars as the project gives them) and validate it against its schema."""
     if kind is None:
         kind = "project" if os.path.basename(path) == "slocompile.yml" else "declarations"
-    return validate(load_rendered(path, variables, env), kind)
+    custom = project_types(os.path.dirname(os.path.abspath(path))) if kind == "declarations" else None
+    return validate(load_rendered(path, variables, env), kind, custom)

@@ -15,6 +15,7 @@ import click
 
 from slocompile.checks import REGISTRY
 from slocompile.declarations.loader import COLUMN_FIELDS, COMMON_CHECK_FIELDS, MONITOR_FIELDS, TABLE_FIELDS
+from slocompile.declarations.macros import HEADER_FIELDS, PARAM_FIELDS, TYPES
 from slocompile.declarations.project import PROJECT_FIELDS
 from slocompile.declarations.queries import FAILED_ROWS_FIELD
 from slocompile.declarations.triggers import (
@@ -73,7 +74,83 @@ def markdown() -> str:
             out.append(f"Short form: `- {name}: <{ctype.shorthand}>`.")
         rows_field = {"failed_rows": FAILED_ROWS_FIELD} if ctype.has_rows else {}
         out += [""] + _field_rows({**ctype.fields, **rows_field}) + [""]
+    out += _custom_types()
     return "\n".join(out)
+
+
+# the hand-written part of the custom check types' section; the tables after it are generated
+_CUSTOM_INTRO = """\
+A project defines check types of its own in SQL: one `.sql` file each under `macros/` (or
+`checks/`), named after the type (or by the header's `name`). The file starts with a YAML header
+in a block comment, then the SQL body with Jinja parameters (`macros/share_between.sql`):
+
+<!-- docs-test: skip SQL with Jinja parameters: the file of a custom check type, not a statement -->
+```sql
+/*
+kind: metric
+doc: The share of the rows whose column lies within [low, high] (NULLs count as outside).
+params:
+  low: {type: number, doc: The lower bound (inclusive).}
+  high: {type: number, doc: The upper bound (inclusive).}
+*/
+avg(case when {{ column }} between {{ low }} and {{ high }} then 1 else 0 end)
+```
+
+(the feature-store example's). Analysts then use it like a built-in check, with the same
+validation (unknown, missing and mistyped parameters; unknown columns) and errors that point at
+the use (file:line) and at the definition:
+
+<!-- docs-test: skip uses the custom check type above, defined in a project's macros/ -->
+```yaml
+tables:
+  - name: predictions
+    relation: raw.predictions
+    partition: ds
+    columns:
+      - name: score
+        checks:
+          - share_between: {low: 0, high: 1, min: 0.999}
+```
+
+Kinds:
+
+- `aggregate`: a boolean aggregate expression, TRUE when the check passes (like `assert`);
+- `metric`: a numeric aggregate expression; each use bounds it with `min` / `max` (and
+  `max_increase` / `max_drop` over earlier partitions, like `mean`);
+- `rows`: a whole read-only SELECT returning the failing rows (like `assert` with a query): it fails
+  when it returns rows, which are kept as failed-row samples (`failed_rows`). `{{ this }}` is the
+  checked table; other declared tables are named as in `assert`. It takes no `where`.
+
+`aggregate` and `metric` types are measured in the table's fused scan with the built-in checks
+(per partition, `where` as a filter): no extra query. `{{ column }}` makes a type a column check
+(declared under a column, or at table level with `column:`). Every use takes the keys every check
+takes (`name`, `severity`, `where`, `owner`, `tags`, `meta`).
+
+Parameters are values, never SQL text: the body is rendered once with a placeholder per
+parameter and parsed by sqlglot; each use puts its values into that tree as sqlglot nodes (a
+literal, a quoted column, a relation, a parsed row expression), and the SQL sqlglot prints is held
+to the rules of user SQL (one expression, or one read-only SELECT: no DDL/DML, table functions,
+files or network). So Jinja in the body substitutes parameters only: write arithmetic and
+conditions in SQL (`{{ n }} * 2`, `case when ... end`), never around a parameter in quotes.
+Average integers (`then 1 else 0`), not `1.0`: Spark reads `1.0` as a DECIMAL and rounds its
+average to a few digits, so the engines would disagree in the last ones.
+A changed definition recompiles (the compile cache keys on macros/) and counts as a change of the
+tables using it for `--select state:modified`.
+"""
+
+
+def _custom_types() -> list[str]:
+    types = ["| type | a use's value | becomes in SQL |", "|---|---|---|"]
+    becomes = {"column": "the quoted column", "columns": "the quoted columns, where a list goes (`count(distinct "
+               "{{ cols }})`)", "values": "literals, where a list goes (`x in ({{ values }})`)",
+               "relation": "the quoted relation (`from {{ r }}`, kind rows)", "sql": "the parsed row expression "
+               "(parenthesised)", "bool": "TRUE or FALSE"}
+    for name, (field, _) in TYPES.items():
+        kind = _KINDS.get(field.kind, field.kind)
+        types.append(f"| `{name}` | {kind} | {becomes.get(name, 'a literal')} |")
+    return (["## Custom check types", "", _CUSTOM_INTRO, "The header's keys:", ""] + _field_rows(HEADER_FIELDS)
+            + ["", "A parameter (`params:` NAME: TYPE, or NAME: a mapping with these keys):", ""]
+            + _field_rows(PARAM_FIELDS) + ["", "Parameter types:", ""] + types + [""])
 
 
 # ------------------------------------------------------------------ the command line (docs/cli.md)

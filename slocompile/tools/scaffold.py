@@ -28,9 +28,10 @@ def init_project(directory: str) -> str:
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "target", "*.duckdb", "__init__.py"))
     name_project(path, project_name(path))
     load_seeds(path)
-    from slocompile.tools.jsonschema import SCHEMA_DIR, write_schemas
+    from slocompile.tools.jsonschema import SCHEMA_DIR, project_types, write_schemas
 
-    write_schemas(os.path.join(path, SCHEMA_DIR))  # the editor schemas the template's YAML files name
+    # the editor schemas the template's YAML files name, with its custom check types
+    write_schemas(os.path.join(path, SCHEMA_DIR), project_types(path))
     return path
 
 

@@ -352,13 +352,96 @@ tables:
         checks:
           - expression: "order_id > 0"
 """,
+    # custom check types (macros/*.sql): an aggregate and a metric fused into the table's scan with the
+    # built-ins, a rows type as its own query; parameters become literals, quoted columns, relations
+    "custom_checks": {
+        "macros/positive_share.sql": """
+/*
+kind: metric
+doc: The share of rows whose column is positive.
+params:
+  strict: {type: bool, default: true}
+*/
+avg(case when {{ column }} > 0 or (not {{ strict }} and {{ column }} = 0) then 1.0 else 0.0 end)
+""",
+        "macros/totals_add_up.sql": """
+/*
+kind: aggregate
+params:
+  parts: columns
+  total: column
+  statuses: {type: values, default: [placed, shipped]}
+  slack: {type: number, default: 0.01}
+*/
+abs(sum({{ total }}) - sum({{ parts }})) <= {{ slack }} and count_if(status not in ({{ statuses }})) = 0
+""",
+        "macros/no_orphan_refunds.sql": """
+/*
+kind: rows
+params:
+  refunds: relation
+  label: {type: string, default: "it's refunded twice"}
+*/
+select o.order_id, {{ label }} as why
+from {{ this }} o join {{ refunds }} r on r.order_id = o.order_id
+group by o.order_id
+having count(*) > 1
+""",
+        "slos/tables.yml": """
+tables:
+  - name: orders
+    relation: raw.orders
+    partition: order_date
+    checks:
+      - row_count: {min: 1}
+      - totals_add_up: {parts: amount, total: amount, statuses: [placed, "x'); DROP TABLE raw.t; --"]}
+      - totals_add_up: {parts: amount, total: amount, where: "amount > 0", name: positive_totals}
+      - no_orphan_refunds: {refunds: raw.refunds, failed_rows: 5}
+    columns:
+      - name: order_id
+      - name: order_date
+      - name: amount
+        checks:
+          - positive_share: {min: 0.9}
+          - positive_share: {strict: false, max_drop: 10%, name: nonnegative_share}
+          - not_null
+      - name: status
+""",
+    },
+    # compare: this side's metrics in the table's fused scan, the other relation's in one scan of it,
+    # keys on one side only in one full outer join (per partition label; `where` on both sides)
+    "compare": """
+tables:
+  - name: orders
+    relation: raw.orders
+    partition: order_date
+    checks:
+      - row_count: {min: 1}
+      - compare: {with: legacy.orders, on: [order_id], metrics: [row_count, sum(amount), count(distinct customer)],
+                  tolerance: 0.5%}
+      - compare: {with: legacy.orders, metrics: [max(amount)], where: "status <> 'test'", name: max_amount}
+  - name: events
+    relation: raw.events
+    partition: {column: event_ts, granularity: hour}
+    checks:
+      - compare: {with: events_v2, on: [event_id, user_id]}
+  - name: events_v2
+    relation: raw.events_v2
+  - name: dims
+    relation: raw.dims
+    checks:
+      - compare: {with: raw.dims_old, on: code, metrics: [row_count, count(distinct label)]}
+""",
 }
 
 
-def write_project(root: pathlib.Path, slos: str) -> pathlib.Path:
+def write_project(root: pathlib.Path, slos: str | dict[str, str]) -> pathlib.Path:
+    """A project whose slos/tables.yml is `slos`, or with the files `slos` maps (path -> text)."""
     (root / "slos").mkdir(parents=True, exist_ok=True)
     (root / "slocompile.yml").write_text(PROJECT)
-    (root / "slos" / "tables.yml").write_text(textwrap.dedent(slos).lstrip())
+    for rel, text in (slos.items() if isinstance(slos, dict) else [("slos/tables.yml", slos)]):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(textwrap.dedent(text).lstrip())
     return root
 
 

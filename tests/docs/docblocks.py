@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import textwrap
 
 from doctools import Block, Session, new_folder, normalize, page_of
@@ -46,8 +47,9 @@ def _render_loosely(text: str) -> str:
     return env.from_string(text).render()
 
 
-def yaml_problems(text: str, kind: str | None = None) -> list[str]:
-    """What the JSON Schema (and, for a full file, the loader) says about a YAML block."""
+def yaml_problems(text: str, kind: str | None = None, project: str | None = None) -> list[str]:
+    """What the JSON Schema (and, for a full file, the loader) says about a YAML block; `project`: a
+    folder whose custom check types (macros/, checks/) the block may use."""
     from slocompile.declarations.loader import load_project
     from slocompile.declarations.project import PROJECT_FIELDS
     from slocompile.errors import SlocompileError
@@ -73,13 +75,16 @@ def yaml_problems(text: str, kind: str | None = None) -> list[str]:
             document = {"tables": [{"name": "t", "relation": "s.t", "columns": document}]}
         else:
             return []  # some other YAML (e.g. a dbt file): parsing is the check
-    problems = sj.validate(document, kind)
+    problems = sj.validate(document, kind, sj.project_types(project) if project else None)
     if problems or not full:
         return [str(p) for p in problems]
     import pathlib
 
     root = pathlib.Path(new_folder("yaml"))
     (root / "slos").mkdir(parents=True)
+    for folder in ("macros", "checks") if project else ():
+        if os.path.isdir(os.path.join(project, folder)):
+            shutil.copytree(os.path.join(project, folder), root / folder)
     if kind == "project":  # with a declaration: a project without any is an error
         (root / "slocompile.yml").write_text(rendered, encoding="utf-8")
         (root / "slos" / "t.yml").write_text("tables: [{name: t, relation: s.t}]\n", encoding="utf-8")
@@ -93,8 +98,8 @@ def yaml_problems(text: str, kind: str | None = None) -> list[str]:
     return []
 
 
-def check_yaml(block: Block, kind: str | None = None) -> None:
-    problems = yaml_problems(block.text, kind)
+def check_yaml(block: Block, kind: str | None = None, project: str | None = None) -> None:
+    problems = yaml_problems(block.text, kind, project)
     if "invalid" in block.directives:
         assert problems, f"{block.where}: the block is marked invalid but validates"
     else:

@@ -68,10 +68,11 @@ def test_pages_found():
     assert not unknown, "code blocks in a language this test does not know: " + ", ".join(unknown)
 
 
-def _check_file(block: Block) -> None:
+def _check_file(block: Block, project: str | None = None) -> None:
+    """`project`: the session's folder, whose custom check types (macros/) a declaration may use."""
     if block.lang in YAML:
         name = os.path.basename(block.directives["file"])
-        check_yaml(block, "project" if name == "slocompile.yml" else "declarations")
+        check_yaml(block, "project" if name == "slocompile.yml" else "declarations", project)
     elif block.lang in PYTHON:
         compile(block.text, block.where, "exec")
 
@@ -99,7 +100,7 @@ def run_block(block: Block, monkeypatch=None) -> None:
         pytest.skip(f"an earlier block of this page failed ({session.failed})")
     try:
         if "file" in block.directives:
-            _check_file(block)
+            _check_file(block, session.cwd)
             path = os.path.join(session.cwd, block.directives["file"])
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "w", encoding="utf-8") as fh:

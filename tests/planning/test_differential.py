@@ -132,6 +132,13 @@ def project_yaml(partitioned: bool) -> dict:
         # a whole SELECT (dbt's singular test): the rows it returns
         {"assert": {"sql": f"select {q(OID)}, row_number() over (order by {q(OID)}) as n from {{{{ this }}}} "
                            f"where {q(SEL)} > 8", "name": "query_nines"}},
+        # another relation (OTHER: other seeded rows) and a custom check type (macros/, CUSTOM)
+        {"compare": {"with": OTHER, "on": [OID, WEIRD], "tolerance": "10%",
+                     "metrics": ["row_count", f"sum({q(SEL)})", f"count(distinct {q(WEIRD)})"]}},
+        {"compare": {"with": OTHER, "on": OID, "metrics": [f"max({q(NAIVE)})"], "where": f"{q(SEL)} > 2",
+                     "name": "compare_where"}},
+        {"share_above": {"column": WEIRD, "value": "m", "max": 0.9}},
+        {"share_above": {"column": SEL, "value": 4, "min": 0.1, "name": "share_sel_where", "where": f"{q(OID)} < 20"}},
     ]
     table = {"name": "t", "relation": "raw.t", "key": [OID], "gate": "warn", "checks": table_checks,
              "columns": columns}
@@ -140,8 +147,20 @@ def project_yaml(partitioned: bool) -> dict:
     return {"tables": [table]}
 
 
+OTHER = "raw.t_other"  # compare's other relation: rows of another seed
+CUSTOM = """/*
+kind: metric
+params:
+  value: value
+*/
+avg(case when {{ column }} > {{ value }} then 1.0 else 0.0 end)
+"""
+
+
 def write_project(root, tables: dict) -> None:
     root.mkdir(parents=True, exist_ok=True)
+    (root / "macros").mkdir(exist_ok=True)
+    (root / "macros" / "share_above.sql").write_text(CUSTOM)
     (root / "slocompile.yml").write_text(yaml.safe_dump(
         {"name": "differential", "targets": {"local": {"type": "duckdb", "path": ":memory:"}}}))
     (root / "slos").mkdir(exist_ok=True)
@@ -217,6 +236,10 @@ def engine_with(seed: int, partitioned: bool) -> DuckDBEngine:
     if not partitioned:
         data.pop(PART)
     load_table(con, "raw.t", data)
+    other = generate(seed + 100 if seed else 0)  # seed 0: both sides empty
+    if not partitioned:
+        other.pop(PART)
+    load_table(con, OTHER, other)
     load_table(con, DIMS, {DIMS_FIELD: ["US", "CN", "O'K", None, "US"]})
     return DuckDBEngine(con, ":memory:")
 

@@ -119,7 +119,10 @@ def test_docs_declarations_validate(name, kind, block):
     from slocompile.spec.yamlload import parse_yaml
 
     document = parse_yaml(_render_loosely(block), name).plain()  # YAML as the loader reads it (`on:` is a key)
-    assert sj.validate(document, kind) == [], name
+    # the custom check types the docs use: the starter project's (tutorial) and the example's (checks.md)
+    custom = {**sj.project_types(os.path.join(REPO, "project_template")),
+              **sj.project_types(os.path.join(REPO, "examples", "feature_store"))}
+    assert sj.validate(document, kind, custom) == [], name
 
 
 # ------------------------------------------------------------------------------ invalid documents
@@ -340,6 +343,6 @@ def test_init_points_editors_at_the_schema(tmp_path):
         with open(target, encoding="utf-8") as fh:
             schema = json.load(fh)
         kind = "project" if f.endswith("slocompile.yml") else "declarations"
-        assert schema == sj.schema(kind)
+        assert schema == sj.schema(kind, sj.project_types(root))  # with the project's custom check types
         assert sj.validate_file(f, {"min_orders": 10}, env={}) == []
     cli("build", cwd=root, check=0)  # the schema files do not disturb the project
