@@ -11,8 +11,8 @@ Four variants of core_bench.py's project (same data, `gen_data.py`):
   two_groups  as seven, but the means grouped by [device]: two groupings, two grouped scans
 For each it prints the plan (queries, and how many are grouped scans), the median wall and CPU
 time of running the plan's scans on DuckDB (CPU of every DuckDB thread: steady on a busy machine),
-the CPU of the grouped scans and of the widest fused scan (one full pass with many aggregates), and
-the median CPU of a whole `slocompile build` (on a fresh copy of the file). Adding group_by to one
+the CPU of the grouped scans among them, and the median CPU of a whole `slocompile build` (on a
+fresh copy of the file). Adding group_by to one
 check or to seven with one grouping should cost about the same: one grouped pass, never one per check.
 """
 from __future__ import annotations
@@ -60,20 +60,17 @@ def compiled_scans(root: str) -> list:
     return [(s, sql) for s, sql in Project.load(root).compile(write=False).tables[0].scans if sql]
 
 
-def time_scans(con, scans: list) -> tuple[float, float, float, float]:
-    """(wall, CPU, CPU of the grouped scans, CPU of the widest fused scan) of running every scan
-    once. CPU (this process, every DuckDB thread) stays meaningful on a busy machine; wall does not."""
+def time_scans(con, scans: list) -> tuple[float, float, float]:
+    """(wall, CPU, CPU of the grouped scans) of running every scan once. CPU (this process, every
+    DuckDB thread) stays meaningful on a busy machine; wall does not."""
     wall0, cpu0 = time.perf_counter(), time.process_time()
-    grouped = fused = 0.0
+    grouped = 0.0
     for scan, sql in scans:
         c = time.process_time()
         con.execute(sql).fetchall()
-        c = time.process_time() - c
         if scan.kind == "segmented":
-            grouped += c
-        elif scan.placement == "fused" and len(scan.metrics) == max(len(x.metrics) for x, _ in scans):
-            fused = c
-    return time.perf_counter() - wall0, time.process_time() - cpu0, grouped, fused
+            grouped += time.process_time() - c
+    return time.perf_counter() - wall0, time.process_time() - cpu0, grouped
 
 
 def build_cpu(root: str, db: str) -> float:
@@ -116,11 +113,11 @@ def main(argv=None) -> int:
 
         print(f"{args.rows:,} rows, median of {args.runs} interleaved runs; CPU seconds (all DuckDB threads)")
         print(f"{'variant':<11} {'queries':>7} {'grouped':>7} {'scans wall':>10} {'scans CPU':>9} {'+CPU':>7} "
-              f"{'grouped CPU':>11} {'fused CPU':>9} {'build CPU':>9} {'+build':>7}")
+              f"{'grouped CPU':>11} {'build CPU':>9} {'+build':>7}")
         for v in variants:
             print(f"{v:<11} {len(scans[v]):>7} {sum(s.kind == 'segmented' for s, _ in scans[v]):>7} "
                   f"{med(v, 0):>10.3f} {med(v, 1):>9.3f} {med(v, 1) - med('plain', 1):>+7.3f} {med(v, 2):>11.3f} "
-                  f"{med(v, 3):>9.3f} {statistics.median(builds[v]):>9.3f} "
+                  f"{statistics.median(builds[v]):>9.3f} "
                   f"{statistics.median(builds[v]) - statistics.median(builds['plain']):>+7.3f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
