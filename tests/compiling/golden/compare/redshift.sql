@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS "slo"."results" (
   "observed" VARCHAR(MAX),
   "expected" VARCHAR(MAX),
   "message" VARCHAR(MAX),
-  "checked_at" TIMESTAMP
+  "checked_at" TIMESTAMP,
+  "segment" VARCHAR(MAX)
 );
 
 CREATE TABLE IF NOT EXISTS "slo"."metrics" (

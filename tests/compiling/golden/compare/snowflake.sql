@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS "slo"."results" (
   "observed" VARCHAR,
   "expected" VARCHAR,
   "message" VARCHAR,
-  "checked_at" TIMESTAMP
+  "checked_at" TIMESTAMP,
+  "segment" VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS "slo"."metrics" (

@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS `slo`.`results` (
   `observed` STRING,
   `expected` STRING,
   `message` STRING,
-  `checked_at` DATETIME
+  `checked_at` DATETIME,
+  `segment` STRING
 );
 
 CREATE TABLE IF NOT EXISTS `slo`.`metrics` (

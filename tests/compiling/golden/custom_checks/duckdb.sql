@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS "slo"."results" (
   "observed" TEXT,
   "expected" TEXT,
   "message" TEXT,
-  "checked_at" TIMESTAMP
+  "checked_at" TIMESTAMP,
+  "segment" TEXT
 );
 
 CREATE TABLE IF NOT EXISTS "slo"."metrics" (
