@@ -53,7 +53,7 @@ target: duck
 targets:
   duck: {{type: duckdb, path: bench.duckdb}}
   pg: {{type: postgres, dsn: "{{{{ env_var('SLOCOMPILE_PG_DSN') }}}}"}}
-  spark: {{type: spark, master: "local[2]", warehouse: spark-warehouse}}
+  spark: {{type: spark, master: "local[2]", warehouse: spark-warehouse, conf: {{spark.driver.memory: 6g}}}}
 schemas: {{validated: {PREFIX}_validated, quarantine: {PREFIX}_quarantine, meta: {PREFIX}_slo}}
 """
 

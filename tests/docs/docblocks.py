@@ -27,7 +27,7 @@ def _fresh_spark() -> None:
     (their warehouse and settings are not the page's; getOrCreate would hand theirs out)."""
     from pyspark.sql import SparkSession
 
-    from slocompile.engines import spark
+    from slocompile.engines import sparksession as spark
 
     spark.stop_session()
     active = SparkSession.getActiveSession()

@@ -162,7 +162,7 @@ def _docs_root(request, tmp_path_factory):
     pool.shutdown(wait=True, cancel_futures=True)
     _AHEAD.clear()
     if any(s.spark for s in SESSIONS.values()):
-        from slocompile.engines import spark
+        from slocompile.engines import sparksession as spark
 
         spark.stop_session()
     SESSIONS.clear()

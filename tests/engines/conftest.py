@@ -28,7 +28,7 @@ def spark_warehouse(tmp_path_factory) -> str:
 def _stop_spark():
     yield
     if not UNAVAILABLE["spark"]:
-        from slocompile.engines import spark
+        from slocompile.engines import sparksession as spark
 
         spark.stop_session()
 

@@ -75,7 +75,7 @@ def test_cli_build_on_unreachable_postgres_exits_2(tmp_path):
 
 def test_spark_settings(tmp_path):
     """Static session settings come from the target; relative paths are the project's."""
-    from slocompile.engines.spark import session_settings
+    from slocompile.engines.sparksession import session_settings
 
     s = session_settings(_target("spark", master="local[1]", warehouse="wh", conf={"spark.sql.shuffle.partitions": 4}),
                          str(tmp_path))
@@ -128,3 +128,24 @@ def test_postgres_view_whose_columns_change_is_replaced(tmp_path, run_tag):
     finally:
         eng.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         eng.close()
+
+
+@pytest.mark.skipif(bool(UNAVAILABLE["spark"]) and "spark" not in REQUIRED, reason=f"spark: {UNAVAILABLE['spark']}")
+def test_spark_driver_that_died_ends_the_build_and_the_next_starts_one(tmp_path, spark_warehouse):
+    """A Spark driver whose JVM is gone (killed here; out of memory in real life) is a user error that
+    says so, not a failed check or an internal error; the process's next build starts a new session."""
+    target = _target("spark", master="local[2]", warehouse=f"{spark_warehouse}/warehouse",
+                     metastore=f"{spark_warehouse}/metastore_db")
+    eng = connect(target, str(tmp_path))
+    jvm = eng.spark.sparkContext._gateway.proc  # the java process pyspark launched
+    jvm.kill()
+    jvm.wait()
+    with pytest.raises(SlocompileError) as err:
+        eng.query("SELECT 1")
+    assert "the Spark driver stopped" in str(err.value) and "spark.driver.memory" in str(err.value)
+    eng.close()  # gives nothing back to a dead session, raises nothing
+    again = connect(target, str(tmp_path))
+    try:
+        assert again.query("SELECT 1") == [(1,)]
+    finally:
+        again.close()
