@@ -74,6 +74,9 @@ def test_report_markdown_summarises_failed_checks(tmp_path):
     assert "❌ failed: 0 passed, 1 failed, 1 warned, 0 errored." in text
     assert "### `orders`: 1 failing, 1 warning" in text
     assert "| fail | `row_count` |  |  | 1 | >= 3 |" in text
+    # the failing check's failed-row samples, folded under the table
+    assert ("<details><summary>Failed rows of <code>accepted_values_country</code> (1 sampled)</summary>\n\n"
+            "| partition | country |\n|---|---|\n|  | \"XX\" |\n\n</details>") in text
     assert text.rstrip().endswith("[Open the full report](https://ci.example.com/report.html)")
     path = os.path.join(root, "summary.md")
     assert cli("report", "--format", "markdown", "-o", path, cwd=root, check=0).stdout.strip() == path

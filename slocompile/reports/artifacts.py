@@ -182,8 +182,9 @@ def manifest(compiled, files: list[str]) -> dict:
             "monitor": None if t.monitor is None else {
                 "columns": list(t.monitor.columns) if t.monitor.columns is not None else "all",
                 "severity": t.monitor.severity},
-            "columns": [{"name": c.name, "type": c.type} for c in t.columns],
-            "checks": [_check_entry(c) for c in t.checks],
+            "owner": t.owner, "tags": list(t.tags),
+            "columns": [{"name": c.name, "type": c.type, "owner": c.owner, "tags": list(c.tags)} for c in t.columns],
+            "checks": [_check_entry(c, *t.labels(c.name, c.column)) for c in t.checks],
             "plan": ct.plan.describe(),
         })
     return {"metadata": {"slocompile_version": __version__, "project": project.name, "dialect": compiled.dialect,
@@ -191,7 +192,8 @@ def manifest(compiled, files: list[str]) -> dict:
             "tables": tables, "files": files}
 
 
-def _check_entry(c) -> dict:
+def _check_entry(c, owner: str | None, tags: tuple[str, ...]) -> dict:
+    """A check's manifest entry; `owner` and `tags`: its own, else its column's, else its table's."""
     params = {}
     for k, v in c.params.items():
         if k.endswith("_text") or k == "declared":
@@ -199,7 +201,8 @@ def _check_entry(c) -> dict:
         params[k] = c.params.get(f"{k}_text", v) if hasattr(v, "sql") else (list(v) if isinstance(v, tuple) else v)
     return {"name": c.name, "type": c.type, "column": c.column, "severity": c.severity,
             "where": sql_text(c.where) if c.where is not None else None, "params": params,
-            "file": c.loc.file if c.loc else None, "line": c.loc.line if c.loc else None}
+            "file": c.loc.file if c.loc else None, "line": c.loc.line if c.loc else None,
+            "owner": owner, "tags": list(tags)}
 
 
 def run_results(run) -> dict:

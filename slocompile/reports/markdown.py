@@ -15,6 +15,7 @@ from slocompile.support.secrets import redact
 
 MAX_ROWS = 50  # per table; GitHub takes a job summary of up to 1 MiB
 MAX_CELL = 120
+MAX_SAMPLES = 5  # failed-row samples shown per check (the report shows them all)
 
 
 def _cell(value) -> str:
@@ -60,6 +61,7 @@ def render(rep: ReportData, report_url: str | None = None) -> str:
         if len(rows) > MAX_ROWS:
             lines.append(f"| | ... and {len(rows) - MAX_ROWS} more | | | | |")
         lines.append("")
+        lines += _samples(td.failed_rows)
     incidents = [(td.spec.name, i) for td in rep.tables for i in td.incidents]
     if incidents:
         lines += ["### Monitor incidents", "", "| table | partition | incident | cause | columns | alerts |",
@@ -71,6 +73,26 @@ def render(rep: ReportData, report_url: str | None = None) -> str:
     if report_url:
         lines += [f"[Open the full report]({report_url})", ""]
     return redact("\n".join(lines))
+
+
+def _samples(failed_rows: dict) -> list[str]:
+    """The failed-row samples of a table's failing checks (run.failures), a few per check, folded
+    (<details>: a pull-request comment stays short)."""
+    out = []
+    for check, rows in sorted(failed_rows.items()):
+        if not rows:
+            continue
+        names = list(dict.fromkeys(n for r in rows for n in r["values"]))
+        out += [f"<details><summary>Failed rows of <code>{_cell(check)}</code> ({len(rows)} sampled)</summary>",
+                "", "| partition | " + " | ".join(_cell(n) for n in names) + " |",
+                "|---|" + "---|" * len(names)]
+        for r in rows[:MAX_SAMPLES]:
+            out.append(f"| {_cell(r['partition'])} | "
+                       + " | ".join(_cell(json.dumps(r["values"].get(n), default=str)) for n in names) + " |")
+        if len(rows) > MAX_SAMPLES:
+            out.append(f"| ... and {len(rows) - MAX_SAMPLES} more |" + " |" * len(names))
+        out += ["", "</details>", ""]
+    return out
 
 
 def write_markdown(spec, target_name: str | None = None, select: list[str] | None = None,

@@ -78,7 +78,7 @@ def test_cli_compile_and_build_select_by_tag_and_owner(tmp_path):
     assert out.returncode == 2 and "no table, column or check has tag 'nope'" in out.stderr
 
 
-def test_owner_and_tags_in_run_results_and_junit(tmp_path):
+def test_owner_and_tags_in_run_results_junit_and_manifest(tmp_path):
     write(tmp_path, TABLES)
     data(tmp_path)
     assert cli(tmp_path, "build").returncode == 1
@@ -95,6 +95,13 @@ def test_owner_and_tags_in_run_results_and_junit(tmp_path):
     assert props[("features", "not_null_email")] == {"owner": "ml-platform", "tags": "core,pii"}
     assert props[("orders", "ml_rows")] == {"owner": "ml-platform", "tags": "core"}
     assert props[("payments", "row_count")] == {}
+    manifest = {t["name"]: t for t in json.loads((tmp_path / "target" / "manifest.json").read_text())["tables"]}
+    assert (manifest["orders"]["owner"], manifest["orders"]["tags"]) == ("sales", ["core"])
+    checks = {c["name"]: (c["owner"], c["tags"]) for c in manifest["orders"]["checks"]}
+    assert checks == {"row_count": ("sales", ["core"]), "ml_rows": ("ml-platform", ["core"])}
+    email = manifest["features"]["columns"][0]
+    assert (email["name"], email["owner"], email["tags"]) == ("email", "ml-platform", ["core", "pii"])
+    assert manifest["payments"]["owner"] is None and manifest["payments"]["tags"] == []
 
 
 @pytest.fixture
