@@ -165,12 +165,14 @@ def summary(run, quiet: bool = False, out=None) -> None:
         if len(bad) > MAX_LISTED:
             click.echo(f"  ... and {len(bad) - MAX_LISTED} more (see target/run_results.json)", file=out)
     from slocompile.run.last_good import summary_lines as published
-    from slocompile.run.monitors import summary_lines as monitored
     from slocompile.run.triggers import summary_lines as alerts
 
-    for status, text in monitored(run):  # monitors: partitions judged, alerts and incidents
-        if not quiet:
-            click.echo(_style(clean(text), status), file=out)
+    if run.monitors:  # (run.monitors brings NumPy: imported by builds that monitored a table)
+        from slocompile.run.monitors import summary_lines as monitored
+
+        for status, text in monitored(run):  # monitors: partitions judged, alerts and incidents
+            if not quiet:
+                click.echo(_style(clean(text), status), file=out)
     for status, text in published(run):  # gate last_good: what each view serves now
         if not quiet or status == "fail":
             click.echo(_style(clean(text), "warn" if status == "fail" else "pass"), file=out)

@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from types import ModuleType
 
 from sqlglot import exp
 
@@ -26,13 +27,11 @@ from slocompile.run import (
     drift_slos,
     failures,
     last_good,
-    monitor_store,
     schema_changes,
     schema_drift,
     selection,
     triggers,
 )
-from slocompile.run import monitors as monitoring
 from slocompile.run.measure import check_load_times, measure
 from slocompile.run.selection import Selection, fingerprint
 from slocompile.spec.model import DEFAULT_TIME_ZONE, ProjectSpec, TableSpec, TargetSpec
@@ -65,7 +64,7 @@ class BuildResult:
     compiled: object = None  # compiler.Compiled of what this run executed (for the artifacts)
     staged: dict = field(default_factory=dict)   # gate last_good: table -> last_good.Staged
     alerts: list = field(default_factory=list)   # trigger deliveries (triggers.Delivery)
-    monitors: dict = field(default_factory=dict)  # monitor: table -> monitoring.TableMonitoring
+    monitors: dict = field(default_factory=dict)  # monitor: table -> run.monitors.TableMonitoring
     columns: dict = field(default_factory=dict)   # table -> its relation's (column, type) list (None: gone)
 
     @property
@@ -169,7 +168,8 @@ def _build(project: ProjectSpec, target: TargetSpec, tables: list[TableSpec], en
             tr = TableRun(table, compiled, results + schema_drift.recovered(table, drift), history, 0.0, parts, fp)
             tr.failures = failures.collect(engine, project, compiled.plan.table,
                                            [c for c, _ in compiled.plan.checks], results)
-            monitoring.run_table(engine, project, run, tr)  # monitor: judge the partitions checked; alerts -> results
+            if table.monitor is not None:  # judge the partitions checked; alerts -> results
+                _monitors().run_table(engine, project, run, tr)
             tr.results.extend(drift_slos.results(table, run.monitors.get(table.name)))
         unbound = schema_drift.settle_views(engine, project, compiled, drift)  # views that no longer bind
         if unbound and not drift.drifted:  # (a drifted table's schema result already says why)
@@ -183,6 +183,14 @@ def _build(project: ProjectSpec, target: TargetSpec, tables: list[TableSpec], en
     _record_and_publish_views(project, run, engine, target.dialect)
     run.alerts = triggers.deliver(project, run, engine)
     return run
+
+
+def _monitors() -> ModuleType:
+    """run.monitors, imported by the builds that monitor a table: the monitors bring NumPy and their
+    models, a tenth of a second on every build of a project that monitors nothing."""
+    from slocompile.run import monitors
+
+    return monitors
 
 
 def _plan_against_catalog(project: ProjectSpec, tables: list[TableSpec], found: dict, engine: Engine, dialect: str,
@@ -279,7 +287,10 @@ def _record_and_publish_views(project: ProjectSpec, run: BuildResult, engine: En
     stmts.append(meta.finish_run(s, run.run_id, run.status, now, c))
     with engine.transaction():
         _write(engine, stmts)
-        monitor_store.record_history(engine, project, run)  # monitor history, alerts and incidents
+        if run.monitors:  # monitor history, alerts and incidents
+            from slocompile.run import monitor_store
+
+            monitor_store.record_history(engine, project, run)
         for tr in run.tables:
             for view_sql in (tr.compiled.validated_view, tr.compiled.quarantine_view):
                 try:

@@ -34,7 +34,6 @@ from slocompile.dialects.nodes import col, lit
 from slocompile.dialects.render import render
 from slocompile.engines.base import Engine, QueryFailed, RelationUnreadable
 from slocompile.errors import Problem, SpecError, did_you_mean
-from slocompile.run.monitor_tables import missing_columns as monitor_problems
 from slocompile.spec.model import ProjectSpec, Schemas, TableSpec
 from slocompile.sqltrees import fallback, meta, views
 from slocompile.sqltrees.versions import VERSION_COLUMN, versions_table
@@ -171,7 +170,10 @@ def _declaration_problems(table: TableSpec, actual, dialect: str) -> list[Proble
     mistake in the declaration (with a did-you-mean)."""
     names = {n for n, _ in actual}
     problems = [Problem(loc, msg) for loc, msg in fixes.missing_columns(table, names)]
-    problems += [Problem(loc, msg) for loc, msg in monitor_problems(table, actual, dialect)]
+    if table.monitor is not None:
+        from slocompile.run.monitor_tables import missing_columns as monitor_problems  # NumPy: see below
+
+        problems += [Problem(loc, msg) for loc, msg in monitor_problems(table, actual, dialect)]
     for c in table.checks:
         refs = registry.get(c.type).referenced_columns(c) if c.type != "schema" else []
         for name in [r for r in refs if r not in names]:
@@ -195,6 +197,9 @@ def _drift(table: TableSpec, found: Found, dialect: str) -> None:
         if name not in names:
             found.add(name, f"{name} is missing{did_you_mean(name, names)}", f"column {name} is not in {rel}")
     if table.monitor is not None and table.monitor.columns is not None:  # monitors profile only some types
+        # imported here: the monitors bring NumPy, which a build that monitors nothing never needs
+        from slocompile.run.monitor_tables import missing_columns as monitor_problems  # noqa: F811
+
         types = dict(found.actual)
         for name in [c for c in table.monitor.columns if c in types]:
             alone = replace(table, monitor=replace(table.monitor, columns=(name,)))
