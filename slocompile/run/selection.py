@@ -64,6 +64,9 @@ def fingerprint(table: TableSpec) -> str:
                    for c in table.checks)
     if table.monitor is not None:  # a monitor change re-judges the history
         parts.append(repr(("monitor", table.monitor.columns, table.monitor.severity, table.monitor.quiet)))
+        tuning = (table.monitor.sensitivity, table.monitor.segments, table.monitor.column_sensitivity)
+        if tuning != (1.0, (), ()):  # (left out when default: fingerprints from before them stay valid)
+            parts.append(repr(("monitor tuning", *tuning)))
     return hashlib.sha1("\n".join(parts).encode()).hexdigest()[:16]
 
 

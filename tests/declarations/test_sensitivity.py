@@ -65,3 +65,19 @@ def test_the_key_takes_no_sensitivity(tmp_path):
     text = _table("all", key="[age]")
     with pytest.raises(SpecError, match=r"tables.yml:10:.*'age' is the table's key, which monitors do not profile"):
         Project.load(write(tmp_path / "p", text))
+
+
+def test_a_tuning_change_re_judges_the_history(tmp_path):
+    """The checks' fingerprint (run.selection.fingerprint) follows the monitors' sensitivity (the
+    table's and a column's) and segments, so changing them checks and judges every partition again."""
+    from slocompile.run.selection import fingerprint
+
+    def fp(monitor: str, age: str = "sensitivity: high") -> str:
+        write(tmp_path, _table(monitor, age))
+        return fingerprint(Project.load(str(tmp_path)).spec.tables[0])
+
+    plain = fp("all", "type: number")
+    assert fp("{sensitivity: high}", "type: number") != plain
+    assert fp("all") != plain  # a column's sensitivity
+    assert fp("{segments: [score]}", "type: number") != plain
+    assert fp("all", "type: number") == plain
