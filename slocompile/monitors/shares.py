@@ -81,7 +81,8 @@ def _fit_all(t: np.ndarray, y: np.ndarray, wd: np.ndarray | None, t_new: float, 
     level = slope = np.zeros(k)
     for _ in range(3 if present else 1):
         z = y - (season[wd] if wd is not None else 0.0)
-        slope = np.median((z[j] - z[i]) / dt[:, None], axis=0)
+        # no two partitions at different times (snapshots of builds in one second): no trend to learn
+        slope = np.median((z[j] - z[i]) / dt[:, None], axis=0) if len(dt) else np.zeros(k)
         level = np.median(z - slope * (t - t_new)[:, None], axis=0)
         if not present:
             break

@@ -34,6 +34,7 @@ def next_second() -> None:
     time.sleep(1.0 - time.time() % 1.0 + 0.01)
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # builds in one second share a time: no NaN trend
 def test_monitors_learn_from_build_to_build_snapshots(tmp_path):
     root = write(tmp_path, MONITORED)
     project = Project.load(root)
