@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from json.encoder import encode_basestring as _encode_str  # the C encoder's, where built
 
 from slocompile.checks.base import fmt_num
@@ -280,7 +281,7 @@ def _suite_attrs(t, rs) -> list[tuple[str, str]]:
             ("errors", str(sum(r.status == "error" for r in rs))), ("skipped", "0"), ("time", f"{t.seconds:.3f}")]
 
 
-def _tag(name: str, attrs: list[tuple[str, str]] = (), empty: bool = False) -> str:  # type: ignore[assignment]
+def _tag(name: str, attrs: Sequence[tuple[str, str]] = (), empty: bool = False) -> str:
     """An opening (or empty) tag; every value redacted (recorded secrets never reach an artifact)."""
     body = "".join(f' {k}="{_attr(redact(v))}"' for k, v in attrs)
     return f"<{name}{body} />" if empty else f"<{name}{body}>"

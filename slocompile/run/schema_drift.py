@@ -165,15 +165,22 @@ def _recorded(engine: Engine, s: Schemas, table: TableSpec) -> list[tuple[str, s
     return [(n, t) for n, t in cols if n not in (VIOLATIONS, VERSION_COLUMN)]
 
 
+def _monitor_problems(table: TableSpec, catalog: list, dialect: str) -> list[tuple]:
+    """run.monitor_tables.missing_columns for a monitored table, else nothing. Imported here: the
+    monitors bring NumPy, which a build that monitors nothing never needs."""
+    if table.monitor is None:
+        return []
+    from slocompile.run.monitor_tables import missing_columns
+
+    return missing_columns(table, catalog, dialect)
+
+
 def _declaration_problems(table: TableSpec, actual, dialect: str) -> list[Problem]:
     """First build, no schema check: a column the declaration names but the relation lacks is a
     mistake in the declaration (with a did-you-mean)."""
     names = {n for n, _ in actual}
     problems = [Problem(loc, msg) for loc, msg in fixes.missing_columns(table, names)]
-    if table.monitor is not None:
-        from slocompile.run.monitor_tables import missing_columns as monitor_problems  # NumPy: see below
-
-        problems += [Problem(loc, msg) for loc, msg in monitor_problems(table, actual, dialect)]
+    problems += [Problem(loc, msg) for loc, msg in _monitor_problems(table, actual, dialect)]
     for c in table.checks:
         refs = registry.get(c.type).referenced_columns(c) if c.type != "schema" else []
         for name in [r for r in refs if r not in names]:
@@ -197,13 +204,10 @@ def _drift(table: TableSpec, found: Found, dialect: str) -> None:
         if name not in names:
             found.add(name, f"{name} is missing{did_you_mean(name, names)}", f"column {name} is not in {rel}")
     if table.monitor is not None and table.monitor.columns is not None:  # monitors profile only some types
-        # imported here: the monitors bring NumPy, which a build that monitors nothing never needs
-        from slocompile.run.monitor_tables import missing_columns as monitor_problems  # noqa: F811
-
         types = dict(found.actual)
         for name in [c for c in table.monitor.columns if c in types]:
             alone = replace(table, monitor=replace(table.monitor, columns=(name,)))
-            if monitor_problems(alone, found.actual, dialect):
+            if _monitor_problems(alone, found.actual, dialect):
                 what = f"{name} is {types[name]}, a type monitors do not profile"
                 found.add(name, what, "column " + what)
     _types(table, found)
