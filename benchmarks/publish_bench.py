@@ -25,6 +25,10 @@ interleaved round by round (the order alternates), RUNS runs of two whole proces
             compiled SQL run directly: the floor for a tool that must run it)
   build     slocompile build --quiet
 
+and, as further baselines, the same with the failed-row sample queries the build ran (a failing
+check's rows), and with those and the monitors' profile queries (the example monitors two tables):
+queries the build must run too.
+
 (--before: and the build with its meta rows written as sqlglot-built INSERT ... VALUES
 statements, the path before the bulk inserts; --before-samples: and the build with each failed-row
 sample query sent alone and run_results.json/manifest.json written by json.dumps(indent=2)), and
@@ -55,11 +59,18 @@ sys.path.insert(0, HERE)
 
 import compile_bench  # noqa: E402  (the check mix)
 
-# Runs inside a project: one build with the scans' SQL recorded (argv[1]: the JSON file to write).
+# Runs inside a project: one build with the SQL of its scans (argv[1]), of its scans and failed-row
+# samples (argv[2]), and of those and the monitors' profile queries (argv[3]) recorded.
 RECORDER = r"""
-import json, sys
+import importlib, json, sys
 from slocompile.run import build, failures, measure
-sqls, samples = [], []
+profile = importlib.import_module("slocompile.monitors.profile")  # (the package's `profile` is a function)
+sqls, samples, monitors = [], [], []
+render_profile = profile.render
+def profile_sql(tree, dialect, **kw):
+    monitors.append(render_profile(tree, dialect, **kw))
+    return monitors[-1]
+profile.render = profile_sql
 orig = measure.measure
 def recording(engine, compiled_table):
     sqls.extend(sql for scan, sql in compiled_table.scans if scan.kind != measure.CATALOG)
@@ -77,6 +88,7 @@ except SystemExit:
     pass
 json.dump(sqls, open(sys.argv[1], "w"))
 json.dump(sqls + samples, open(sys.argv[2], "w"))
+json.dump(sqls + samples + monitors, open(sys.argv[3], "w"))
 """
 
 # --before: the build with the meta rows written as sqlglot-built INSERT ... VALUES statements, as
@@ -263,18 +275,22 @@ def child(cmd: list[str], cwd: str) -> tuple[float, float, int]:
 
 def bench(name: str, root: str, runs: int, before: bool = False, before_samples: bool = False) -> float:
     sqls, with_samples = os.path.join(root, "scans.json"), os.path.join(root, "scans_and_samples.json")
+    with_monitors = os.path.join(root, "scans_samples_monitors.json")
     fresh(root)
-    subprocess.run([sys.executable, "-c", RECORDER, sqls, with_samples], cwd=root, check=True,
+    subprocess.run([sys.executable, "-c", RECORDER, sqls, with_samples, with_monitors], cwd=root, check=True,
                    stdout=subprocess.DEVNULL)
     n = len(json.load(open(sqls)))
     if not n:
         raise SystemExit(f"{name}: the recording build ran no scan (is the build broken? "
                          f"run slocompile build in {root})")
     n_samples = len(json.load(open(with_samples))) - n
+    n_monitors = len(json.load(open(with_monitors))) - n - n_samples
     cmds = {"queries": [sys.executable, "-c", QUERIES, "warehouse.duckdb", sqls],
             "build": slocompile_cmd() + ["build", "--quiet"]}
     if n_samples:  # failing checks' failed-row samples: queries the build must run too (issue 12)
         cmds["samples"] = [sys.executable, "-c", QUERIES, "warehouse.duckdb", with_samples]
+    if n_monitors:  # the monitors' profile queries (the example monitors two tables)
+        cmds["monitors"] = [sys.executable, "-c", QUERIES, "warehouse.duckdb", with_monitors]
     if before:
         cmds["before"] = [sys.executable, "-c", BEFORE]
     if before_samples:
@@ -298,7 +314,8 @@ def bench(name: str, root: str, runs: int, before: bool = False, before_samples:
           f"queries {sorted(codes['queries'])})")
     print(f"  {'':34s} {'wall min':>9s} {'median':>7s} {'cpu median':>11s}")
     labels = {"queries": "the check queries alone (python)", "build": "slocompile build --quiet",
-              "samples": f"check + {n_samples} sample queries", "before": "build, meta rows as VALUES (before)",
+              "samples": f"check + {n_samples} sample queries",
+              "monitors": f"and {n_monitors} monitor queries", "before": "build, meta rows as VALUES (before)",
               "one_by_one": "build, samples 1 by 1, json indent=2"}
     for k in order:
         print(f"  {labels[k]:34s} {min(walls[k]):9.3f} {med[k]:7.3f} {statistics.median(cpus[k]):11.3f}")
@@ -309,6 +326,9 @@ def bench(name: str, root: str, runs: int, before: bool = False, before_samples:
     if n_samples:
         print(f"  build / (check + sample queries): {med['build'] / med['samples']:.2f}x wall, "
               f"{statistics.median(cpus['build']) / statistics.median(cpus['samples']):.2f}x CPU")
+    if n_monitors:
+        print(f"  build / (check + sample + monitor profile queries): {med['build'] / med['monitors']:.2f}x wall, "
+              f"{statistics.median(cpus['build']) / statistics.median(cpus['monitors']):.2f}x CPU")
     if before:
         print(f"  before / build: {med['before'] / med['build']:.2f}x wall, "
               f"{statistics.median(cpus['before']) / statistics.median(cpus['build']):.2f}x CPU")

@@ -1,7 +1,10 @@
 """The embedded default engine: a DuckDB file in the project."""
 from __future__ import annotations
 
+import importlib
 import os
+import sys
+import threading
 import uuid
 from contextlib import contextmanager
 
@@ -51,6 +54,22 @@ class DuckDBEngine:
         except duckdb.Error as e:
             raise SlocompileError(f"target '{target.name}': cannot open {path}: {e}") from None
         return cls(con, path)
+
+    def reader(self) -> DuckDBEngine:
+        """A second connection to the same database (a cursor of this one; session settings are
+        its own), for scans on another thread (run/scanahead.py)."""
+        return DuckDBEngine(self.con.cursor(), self.path)
+
+    def warm_up(self, rows: int) -> None:
+        """Before scans that will be followed by about `rows` rows of results to insert: import
+        NumPy (insert_rows' bulk path) on a thread while the scans run. The import takes a
+        twentieth of a second, and a scan leaves the interpreter free for it."""
+        if rows >= FEW_ROWS and "numpy" not in sys.modules:
+            threading.Thread(target=importlib.import_module, args=("numpy",), name="slocompile-warm-up").start()
+
+    def interrupt(self) -> None:
+        """Stop the query running on this connection (from another thread)."""
+        self.con.interrupt()
 
     def query(self, sql: str) -> list[tuple]:
         import duckdb

@@ -44,9 +44,10 @@ _CREATE_SCHEMA = re.compile(r'^\s*CREATE\s+SCHEMA\s+IF\s+NOT\s+EXISTS\s+("(?:[^"
 class PostgresEngine:
     dialect = "postgres"
 
-    def __init__(self, con, where: str):
+    def __init__(self, con, where: str, reconnect=None):
         self.con, self.where = con, where
         self._in_transaction = False
+        self._reconnect = reconnect  # opens another connection like this one (reader)
 
     @classmethod
     def open(cls, target, project_root: str, read_only: bool = False) -> PostgresEngine:
@@ -72,12 +73,15 @@ class PostgresEngine:
                 f"target '{target.name}' (postgres) needs 'dsn' or 'host'/'dbname'/'user' options, "
                 "e.g. dsn: \"{{ env_var('PG_DSN') }}\""))])
         where = _describe(dsn, kwargs)
+        def reconnect():
+            return psycopg.connect(dsn, autocommit=True, **kwargs)
+
         try:
-            con = psycopg.connect(dsn, autocommit=True, **kwargs)
+            con = reconnect()
         except psycopg.Error as e:
             raise SlocompileError([Problem(target.loc, (
                 f"target '{target.name}': cannot connect to Postgres at {where}: {_first(e)}"))]) from None
-        engine = cls(con, where)
+        engine = cls(con, where, reconnect)
         if read_only:
             try:
                 engine.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
@@ -203,6 +207,24 @@ class PostgresEngine:
                 yield
         finally:
             self._in_transaction = False
+
+    def reader(self) -> PostgresEngine | None:
+        """A second session as this one connected (read-only), for scans on another thread
+        (run/scanahead.py); session settings are its own."""
+        import psycopg
+
+        if self._reconnect is None:
+            return None
+        try:
+            engine = PostgresEngine(self._reconnect(), self.where)
+        except psycopg.Error as e:
+            raise SlocompileError(f"cannot open a second connection to Postgres at {self.where}: {_first(e)}") from None
+        engine.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        return engine
+
+    def interrupt(self) -> None:
+        """Cancel the statement running on this connection (from another thread)."""
+        self.con.cancel_safe() if hasattr(self.con, "cancel_safe") else self.con.cancel()
 
     def close(self) -> None:
         try:

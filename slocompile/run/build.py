@@ -7,6 +7,7 @@ never leaves a run recorded as complete nor views pointing at half a status.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -33,6 +34,7 @@ from slocompile.run import (
     triggers,
 )
 from slocompile.run.measure import check_load_times, measure
+from slocompile.run.scanahead import ScanAhead, scanning_ahead
 from slocompile.run.selection import Selection, fingerprint
 from slocompile.spec.model import DEFAULT_TIME_ZONE, ProjectSpec, TableSpec, TargetSpec
 from slocompile.sqltrees import meta
@@ -128,9 +130,12 @@ def _build(project: ProjectSpec, target: TargetSpec, tables: list[TableSpec], en
     for name in meta.ADDED_COLUMNS:  # a meta schema an earlier version created
         have = [c for c, _ in engine.columns(meta.table(project.schemas, name)) or []]
         _write(engine, meta.add_columns(project.schemas, name, have))
+    session = []  # statements every connection of this build runs first (scanahead's reader too)
     if any(t.partition_grain for t in tables) or project.time_zone != DEFAULT_TIME_ZONE:
         # time partitions are cut at the hours and days of the project's zone
-        engine.execute(_sql([meta.session_time_zone(project.time_zone, target.dialect)], target.dialect))
+        session.append(_sql([meta.session_time_zone(project.time_zone, target.dialect)], target.dialect))
+    for stmt in session:
+        engine.execute(stmt)
     # schema drift (a relation or a column in use gone or retyped) is a failure to record, not a
     # declaration error; drifted tables are neither staged nor measured (schema_drift.py)
     found = schema_drift.inspect(engine, project, tables)
@@ -147,15 +152,37 @@ def _build(project: ProjectSpec, target: TargetSpec, tables: list[TableSpec], en
                                        0, 0, 0, 0)])])
     ctx = EvalContext(now=started, partitions=sel.present,  # partitions_complete: the partitions listed
                       columns_before=schema_changes.load(engine, project, tables))
+    expected = sum(len(ct.plan.checks) * max(1, len(parts or ())) for _, ct, _, parts, _ in plans)
+    with scanning_ahead(engine, session, expected) as ahead:  # table i+1 is scanned while table i is judged
+        for i, (table, compiled, _, _, _) in enumerate(plans, 1):
+            if not found[table.name].drifted:
+                ahead.submit(i, functools.partial(measure, compiled_table=compiled))
+        _check_tables(project, run, engine, plans, found, sel, ctx, ahead, progress)
+        for tr in run.tables:  # the failed-row samples, read behind the scans (_check_tables)
+            if (tr.table.name, "samples") in ahead:
+                tr.failures, seconds = ahead.result((tr.table.name, "samples"))
+                tr.seconds += seconds
+    run.finished_at = utcnow()
+    pause("measured")
+    _record_and_publish_views(project, run, engine, target.dialect)
+    run.alerts = triggers.deliver(project, run, engine)
+    return run
+
+
+def _check_tables(project: ProjectSpec, run: BuildResult, engine: Engine, plans: list, found: dict, sel: Selection,
+                  ctx: EvalContext, ahead: ScanAhead, progress: Callable[[str, object, int, int], None]) -> None:
+    """Judge each table from its scans (`ahead`), take its failed-row samples, run its monitors,
+    and bind its views; one TableRun each in `run.tables`."""
     for i, (table, compiled, skipped, parts, fp) in enumerate(plans, 1):
         progress("start", table, i, len(plans))
-        t0 = time.perf_counter()
-        drift = found[table.name]
+        scan_seconds, drift = 0.0, found[table.name]
+        if not drift.drifted:
+            meas, scan_seconds = ahead.result(i)
+        t0 = time.perf_counter()  # the table's time: its scans' and judging it, not waiting for them
         if drift.drifted:
             tr = TableRun(table, compiled, schema_drift.results(table, drift, ctx), [], 0.0, parts, fp)
             tr.results += schema_changes.drifted_results(table, drift.actual, ctx, tr.results)
         else:
-            meas = measure(engine, compiled)
             if compiled.content_metric is not None:
                 selection.take_contents(fp, compiled.content_metric, meas.values)
             if table.partition and not meas.partitions and parts == () and not sel.present.get(table.name) \
@@ -166,8 +193,9 @@ def _build(project: ProjectSpec, target: TargetSpec, tables: list[TableSpec], en
             history = [(metric.label(), p, _number(v)) for (metric, p), v in meas.values.items()
                        if metric.kind != "catalog"]
             tr = TableRun(table, compiled, results + schema_drift.recovered(table, drift), history, 0.0, parts, fp)
-            tr.failures = failures.collect(engine, project, compiled.plan.table,
-                                           [c for c, _ in compiled.plan.checks], results)
+            ahead.submit((table.name, "samples"), functools.partial(
+                failures.collect, project=project, table=compiled.plan.table,
+                checks=[c for c, _ in compiled.plan.checks], results=results))
             if table.monitor is not None:  # judge the partitions checked; alerts -> results
                 _monitors().run_table(engine, project, run, tr)
             tr.results.extend(drift_slos.results(table, run.monitors.get(table.name)))
@@ -175,14 +203,9 @@ def _build(project: ProjectSpec, target: TargetSpec, tables: list[TableSpec], en
         if unbound and not drift.drifted:  # (a drifted table's schema result already says why)
             schema_drift.fail_schema(table, drift, tr.results,
                                      f"its views do not bind on {table.relation_text}: {unbound}", ctx)
-        tr.seconds = time.perf_counter() - t0
+        tr.seconds = scan_seconds + time.perf_counter() - t0
         run.tables.append(tr)
         progress("done", tr, i, len(plans))
-    run.finished_at = utcnow()
-    pause("measured")
-    _record_and_publish_views(project, run, engine, target.dialect)
-    run.alerts = triggers.deliver(project, run, engine)
-    return run
 
 
 def _monitors() -> ModuleType:

@@ -1,0 +1,94 @@
+"""Scan ahead: the tables' scans run on a second connection while the build judges earlier tables.
+
+A build alternates engine work (a table's scans, its failed-row samples) with Python work (judging
+the table's results, its monitors, binding its views). The engine releases the interpreter while
+it runs a query, so one worker thread scanning table i+1 (or sampling table i's failed rows) while
+the main thread judges table i hides the shorter of the two. Engines that offer ``reader()`` (a second connection to the
+same database: a DuckDB cursor, a Postgres connection) get the worker; the others (Spark, which
+parallelises inside each query) scan in the main thread, as before.
+
+The reader replays the session's statements (the project's time zone), so its scans cut time
+partitions exactly as the main connection would. A build that stops early (an error, Ctrl-C)
+cancels the scans not started and waits for the running one before the connections close.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from typing import Any
+
+from slocompile.engines.base import Engine
+
+
+class ScanAhead:
+    """Engine work queued in order: ``submit(key, work)`` runs ``work(engine)`` on the reader's
+    thread (or, without a reader, on the main connection when asked for); ``result(key)`` is what
+    it returned and the seconds it took."""
+
+    def __init__(self, reader: Engine | None, main: Engine):
+        self._reader, self._main = reader, main
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="slocompile-scan") if reader else None
+        self._pending: dict[object, Future] = {}
+        self._waiting: dict[object, Callable[[Engine], Any]] = {}
+
+    def submit(self, key: object, work: Callable[[Engine], Any]) -> None:
+        """Queue `work` after the work queued before it (one at a time: the engine parallelises each
+        query itself, and the order is the order the build takes the results in)."""
+        if self._pool is not None and self._reader is not None:
+            self._pending[key] = self._pool.submit(_timed, work, self._reader)
+        else:
+            self._waiting[key] = work
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._pending or key in self._waiting
+
+    def result(self, key: object) -> tuple[Any, float]:
+        if key in self._waiting:
+            return _timed(self._waiting.pop(key), self._main)
+        return self._pending.pop(key).result()
+
+    def close(self, stopped: bool = False) -> None:
+        """Cancel the work not started; a build that `stopped` early also interrupts the running
+        query (where the reader can), instead of waiting minutes for a scan nobody will read."""
+        for future in self._pending.values():
+            future.cancel()
+        running = [f for f in self._pending.values() if not f.done()]
+        interrupt = getattr(self._reader, "interrupt", None) if stopped else None
+        while interrupt is not None and running and not wait(running, timeout=0.1).done:
+            interrupt()  # again until it lands: one sent before the query starts is lost
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        if self._reader is not None:
+            self._reader.close()
+
+
+def _timed(work: Callable[[Engine], Any], engine: Engine) -> tuple[Any, float]:
+    t0 = time.perf_counter()
+    return work(engine), time.perf_counter() - t0
+
+
+@contextmanager
+def scanning_ahead(main: Engine, session: list[str], results: int = 0) -> Iterator[ScanAhead]:
+    """A ScanAhead over `main`'s reader (with the `session` statements run on it), or over `main`
+    itself when the engine has no reader. `results`: about how many results the scans will give
+    (the engine may prepare its bulk insert path while they run)."""
+    warm_up = getattr(main, "warm_up", None)
+    if warm_up is not None:  # what the build needs after the scans, loaded while they run
+        warm_up(results)
+    open_reader = getattr(main, "reader", None)
+    reader: Engine | None = open_reader() if open_reader is not None else None
+    ahead, stopped = None, True
+    try:
+        for stmt in session:
+            if reader is not None:
+                reader.execute(stmt)
+        ahead = ScanAhead(reader, main)
+        yield ahead
+        stopped = False
+    finally:
+        if ahead is not None:
+            ahead.close(stopped)
+        elif reader is not None:
+            reader.close()

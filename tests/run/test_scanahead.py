@@ -1,0 +1,87 @@
+"""run/scanahead.py: a table's scans run on a second DuckDB connection while earlier tables are
+judged; results come back in order, the reader has the session's settings, and a build that
+stops early cancels the work not started and interrupts the running query."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from slocompile.engines.base import QueryFailed
+from slocompile.engines.duckdb import DuckDBEngine
+from slocompile.run.scanahead import scanning_ahead
+
+
+@pytest.fixture
+def engine():
+    import duckdb
+
+    eng = DuckDBEngine(duckdb.connect(), ":memory:")
+    eng.execute("CREATE TABLE t AS SELECT range AS i FROM range(10)")
+    yield eng
+    eng.close()
+
+
+def asking(sql: str, seen: list | None = None):
+    """Work that runs `sql` on the engine it is given (noting the thread and engine in `seen`)."""
+    def work(eng):
+        if seen is not None:
+            seen.append((threading.current_thread().name, eng))
+        return eng.query(sql)
+    return work
+
+
+def test_work_runs_on_another_connection_and_comes_back_by_key(engine):
+    seen: list = []
+    with scanning_ahead(engine, []) as ahead:
+        ahead.submit(1, asking("SELECT sum(i) FROM t", seen))
+        ahead.submit("more", asking("SELECT count(*) FROM t WHERE i > 6", seen))
+        assert 1 in ahead and "more" in ahead and 2 not in ahead
+        (second, s2), (first, s1) = ahead.result("more"), ahead.result(1)
+    assert (first, second) == ([(45,)], [(3,)]) and s1 >= 0 and s2 >= 0
+    assert len(seen) == 2 and all(name.startswith("slocompile-scan") and eng is not engine for name, eng in seen)
+
+
+def test_the_reader_runs_the_session_statements(engine):
+    with scanning_ahead(engine, ["SET TimeZone = 'America/New_York'"]) as ahead:
+        ahead.submit(1, asking("SELECT current_setting('TimeZone')"))
+        assert ahead.result(1)[0] == [("America/New_York",)]
+
+
+def test_an_engine_without_a_reader_runs_the_work_in_the_main_thread_when_asked(engine):
+    class NoReader:  # an engine that offers no second connection (as Spark)
+        def query(self, sql):
+            return engine.query(sql)
+
+    main, seen = NoReader(), []
+    with scanning_ahead(main, []) as ahead:
+        ahead.submit(1, asking("SELECT 1", seen))
+        assert seen == []  # nothing runs before it is asked for
+        assert ahead.result(1)[0] == [(1,)]
+    assert seen == [(threading.current_thread().name, main)]
+
+
+def test_a_build_that_stops_cancels_queued_work_and_interrupts_the_running_query(engine):
+    started, outcome, ran = threading.Event(), {}, []
+    slow = "SELECT count(*) FROM range(100000000000) a"  # minutes, unless interrupted
+
+    def scan(sql):
+        def work(eng):
+            ran.append(sql)
+            started.set()
+            try:
+                return eng.query(sql)
+            except QueryFailed as e:
+                outcome["error"] = str(e)
+                raise
+        return work
+
+    with pytest.raises(RuntimeError, match="judging failed"):
+        with scanning_ahead(engine, []) as ahead:
+            ahead.submit(1, scan(slow))
+            ahead.submit(2, scan("SELECT 2"))
+            assert started.wait(30)
+            raise RuntimeError("judging failed")
+    assert ran == [slow]  # the queued work never started
+    assert "interrupt" in outcome["error"].lower()
+    assert engine.query("SELECT 1") == [(1,)]  # the main connection is untouched
