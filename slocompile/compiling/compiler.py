@@ -88,7 +88,7 @@ def compile_project(project: ProjectSpec, dialect: str, select: list[str] | None
 def _compile_table(project: ProjectSpec, table: TableSpec, dialect: str, problems: list[Problem],
                    fragments: Fragments, partitions: tuple[str, ...] | None = None,
                    hashed: tuple[str, ...] | None = None, views: ViewCache | None = None) -> CompiledTable:
-    content = content_metric(hashed) if hashed is not None and table.partition is not None else None
+    content = content_metric(table, hashed) if hashed is not None and table.partition is not None else None
     plan = plan_table(table, dialect, partitions=partitions, extra=(content,) if content is not None else ())
     owners = _metric_owners(plan)
     scans: list[tuple[Scan, str | None]] = []

@@ -35,7 +35,8 @@ class ViewCache:
         """The fingerprint of `table`'s views as this build compiles them; None: not cacheable."""
         if self.base is None:
             return None
-        parts = [self.base, dialect, table.name, table.relation.sql(), table.catalog_columns, vars(schemas)]
+        parts = [self.base, dialect, table.name, table.relation.sql(), table.catalog_columns, table.hashed_as_text,
+                 vars(schemas)]
         return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
 
     def get(self, table: str, key: str | None) -> tuple[str, str] | None:

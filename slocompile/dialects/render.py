@@ -15,7 +15,7 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, UnsupportedError
 
-from slocompile.dialects.nodes import Quantile, QueryError, RegexSearch, RowHash, TimeBucket
+from slocompile.dialects.nodes import HashedAsText, Quantile, QueryError, RegexSearch, RowHash, TimeBucket
 from slocompile.dialects.rules import rules
 
 
@@ -211,12 +211,19 @@ def _time_bucket(node: TimeBucket, dialect: str) -> exp.Expression:
     return start if unit == "HOUR" else exp.cast(start, exp.DataType.Type.DATE)
 
 
+def _hashed_as_text(node: HashedAsText, dialect: str) -> exp.Expression:
+    """The column's JSON text (Spark's TO_JSON takes maps, arrays and structs); elsewhere its text."""
+    if rules(dialect).row_hash == "xxhash64":
+        return _anon("TO_JSON", node.this.copy())
+    return exp.cast(node.this.copy(), exp.DataType.Type.TEXT)
+
+
 # each rewrite takes a node of its key's type
 _REWRITES: dict[type[exp.Expr], Callable[[Any, str], exp.Expression]] = {
     QueryError: _query_error, Quantile: _quantile, RegexSearch: _regex_search, exp.Filter: _aggregate_filter,
     exp.GroupConcat: _group_concat, exp.CountIf: _count_if, exp.ApproxDistinct: _approx_distinct,
     exp.IsNan: _is_nan, exp.TimeToUnix: _time_to_unix, exp.PercentileCont: _percentile_cont,
-    exp.AnyValue: _any_value, RowHash: _row_hash, TimeBucket: _time_bucket}
+    exp.AnyValue: _any_value, RowHash: _row_hash, TimeBucket: _time_bucket, HashedAsText: _hashed_as_text}
 
 _dialect = functools.lru_cache(maxsize=None)(Dialect.get_or_raise)  # one instance per dialect name
 

@@ -41,6 +41,8 @@ class Rules:
                                                 # (None: SET TIME ZONE 'zone')
     row_hash: str | None = None          # how a row's values hash to a number SUM cannot overflow (render.py
                                          # _row_hash: hash, hashtext, xxhash64, farm_fingerprint, trino, md5)
+    unhashable_type: str | None = None   # a regex on the engine's type names the row hash refuses: such
+                                         # columns are hashed as their JSON text (TableSpec.hashed_as_text)
     # engines (`slocompile debug`)
     transactional_ddl = True             # CREATE/DROP roll back with a transaction
     file_created_on_connect = False      # connecting creates a missing database file (option `path`)
@@ -133,6 +135,7 @@ class Postgres(Rules):
 class Spark(Rules):
     name = "spark"
     row_hash = "xxhash64"  # xxhash64(a, b, ...) as DECIMAL(20,0): ANSI mode raises on a BIGINT SUM's overflow
+    unhashable_type = r"(?i)\bmap<"  # xxhash64 refuses a MAP, also inside an ARRAY or a STRUCT
     error_function = "raise_error"
     quantile_function = "percentile"  # exact, unlike percentile_approx
     time_zone_setting = None          # SET TIME ZONE 'zone' (spark.sql.session.timeZone)
@@ -206,6 +209,12 @@ RULES: dict[str, Rules] = {r.name: r for r in (DuckDB(), Postgres(), Spark(), Da
 def rules(dialect: str) -> Rules:
     """The rules of a dialect; sqlglot's defaults for one without an entry."""
     return RULES.get(dialect) or _DEFAULT
+
+
+def hashes_as_text(dialect: str, type_text: str | None) -> bool:
+    """Whether a column of this type (the engine's name for it) is hashed as its JSON text."""
+    pattern = rules(dialect).unhashable_type
+    return bool(pattern and type_text and re.search(pattern, type_text))
 
 
 _DEFAULT = Rules()

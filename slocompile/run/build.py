@@ -20,6 +20,7 @@ from slocompile.checks.base import EvalContext
 from slocompile.checks.evaluate import Result, counts, evaluate_table, exit_code, partition_statuses
 from slocompile.compiling.compiler import Compiled, CompiledTable, compile_project
 from slocompile.compiling.viewcache import ViewCache
+from slocompile.dialects.rules import hashes_as_text
 from slocompile.engines.base import Engine, QueryFailed
 from slocompile.engines.connect import connect
 from slocompile.errors import SlocompileError
@@ -234,11 +235,13 @@ def _plan_against_catalog(project: ProjectSpec, tables: list[TableSpec], found: 
             cols = drift.actual if table.gate != "last_good" else engine.columns(table.relation)
             catalogs[table.name] = cols
         names = tuple(n for n, _ in cols) if cols else None
-        out.append((table, replace(table, catalog_columns=names), []))
+        as_text = tuple(n for n, t in cols or () if hashes_as_text(dialect, t))
+        out.append((table, replace(table, catalog_columns=names, hashed_as_text=as_text), []))
     fps = {t.name: fingerprint(t) for t, _, _ in out}
+    # (the relation as the build reads it: its columns, and those hashed as text)
     planned = {t.name: ((() if t.partition else None), selection.Fingerprint(fps[t.name])) if found[t.name].drifted
-               else selection.plan_partitions(engine, project, t, fps[t.name], sel, catalogs.get(t.name))
-               for t, _, _ in out}
+               else selection.plan_partitions(engine, project, sub, fps[t.name], sel, catalogs.get(t.name))
+               for t, sub, _ in out}
     todo = {name: parts for name, (parts, _) in planned.items()}
     # a build that checks every partition there is (a first build, --full-refresh) filters none:
     # the scans then read the table once, with no per-row test of a list of partitions

@@ -21,7 +21,7 @@ from slocompile.declarations.loader import timestamp_needs_grain
 from slocompile.dialects.nodes import named
 from slocompile.dialects.render import render
 from slocompile.dialects.rules import duckdb_type
-from slocompile.engines.base import Engine
+from slocompile.engines.base import Engine, QueryFailed
 from slocompile.errors import SlocompileError, did_you_mean
 from slocompile.spec.model import GRAINS, NULL_PARTITION, ProjectSpec, TableSpec, TargetSpec
 from slocompile.sqltrees import meta
@@ -132,7 +132,7 @@ def plan_partitions(engine: Engine, project: ProjectSpec, table: TableSpec, fp: 
         else:
             wanted = tuple(dict.fromkeys(sel.partitions))
             _check_values(table, ptype, wanted, engine.dialect)
-        contents = dict(_query(engine, partition_contents(table, columns, wanted)))
+        contents = dict(_contents(engine, table, columns, wanted))
         missing = [p for p in wanted if p not in contents]
         if missing:
             present = sel.present.get(table.name) or present_partitions(engine, table)
@@ -149,7 +149,7 @@ def plan_partitions(engine: Engine, project: ProjectSpec, table: TableSpec, fp: 
         sel.present[table.name] = all_parts
         _guard(project, table, ptype, len(all_parts))
         return tuple(all_parts), Fingerprint(fp, {}, tuple(columns))
-    contents = {p: c for p, c in _query(engine, partition_contents(table, columns)) if p is not None}
+    contents = {p: c for p, c in _contents(engine, table, columns) if p is not None}
     all_parts = sorted(contents)
     sel.present[table.name] = all_parts
     todo = [p for p in all_parts if known.get(p) != ("pass", status_fingerprint(fp, contents[p]))]
@@ -225,6 +225,16 @@ def _grain_start(grain: str, value: str) -> tuple[str, bool] | None:
 
 def _query(engine: Engine, tree: exp.Expr) -> list[tuple]:
     return engine.query(render(tree, engine.dialect))
+
+
+def _contents(engine: Engine, table: TableSpec, columns: list[str], partitions=None) -> list[tuple]:
+    """(partition label, content fingerprint) rows; an engine that refuses the query is a problem
+    of this table (exit 2, naming it), not an internal error."""
+    try:
+        return _query(engine, partition_contents(table, columns, partitions))
+    except QueryFailed as e:
+        raise SlocompileError(f"{table.loc}: table '{table.name}': cannot fingerprint the content of the "
+                              f"partitions of {table.relation_text}: {str(e).splitlines()[0][:300]}") from None
 
 
 # --partition values, by the partition column's type (spelt the DuckDB way): what each must look like

@@ -125,6 +125,9 @@ class TableSpec:
     row_status: bool = False  # the validated view adds _slo_ok, _slo_violations, _slo_fixed
     keep: int | None = None   # gate last_good: versions kept per partition (None: the default)
     catalog_columns: tuple[str, ...] | None = None  # the relation's columns, in order (set by the build)
+    # the relation's columns the engine's row hash cannot take as they are (Spark: a MAP anywhere in
+    # the type), hashed as their JSON text instead (set by the build; dialects.rules.hashes_as_text)
+    hashed_as_text: tuple[str, ...] = ()
     # `partition: {column, granularity}`: the partition is the column truncated to this grain (GRAINS);
     # None: the column's value itself (a date, an integer, a string)
     partition_grain: str | None = None

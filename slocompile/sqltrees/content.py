@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from slocompile.checks import metrics as m
-from slocompile.dialects.nodes import QueryError, RowHash, and_all, col, lit
+from slocompile.dialects.nodes import HashedAsText, QueryError, RowHash, and_all, col, lit
 from slocompile.spec.model import NULL_PARTITION, Schemas, TableSpec
 from slocompile.sqltrees import meta
 from slocompile.sqltrees.fixes import output_columns
@@ -32,18 +32,19 @@ def hashed_columns(table: TableSpec) -> list[str]:
     return output_columns(table)
 
 
-def content_fingerprint(columns: list[str]) -> exp.Expression:
-    """The aggregate, as text: '<COUNT(*)>:<SUM(row hash)>'."""
-    total = exp.Coalesce(this=exp.Sum(this=RowHash(expressions=[col(c) for c in columns])),
-                         expressions=[exp.Literal.number(0)])
+def content_fingerprint(columns: list[str], as_text: tuple[str, ...] = ()) -> exp.Expression:
+    """The aggregate, as text: '<COUNT(*)>:<SUM(row hash)>'; the columns named in `as_text` are
+    hashed as their JSON text (TableSpec.hashed_as_text)."""
+    values = [HashedAsText(this=col(c)) if c in as_text else col(c) for c in columns]
+    total = exp.Coalesce(this=exp.Sum(this=RowHash(expressions=values)), expressions=[exp.Literal.number(0)])
     return exp.DPipe(this=exp.DPipe(this=exp.cast(exp.Count(this=exp.Star()), exp.DataType.Type.TEXT),
                                     expression=lit(":")),
                      expression=exp.cast(total, exp.DataType.Type.TEXT))
 
 
-def content_metric(columns: tuple[str, ...]) -> m.Metric:
+def content_metric(table: TableSpec, columns: tuple[str, ...]) -> m.Metric:
     """The content fingerprint as a metric of the fused scan, grouped by partition like the checks'."""
-    return m.aggregate(content_fingerprint(list(columns)))
+    return m.aggregate(content_fingerprint(list(columns), table.hashed_as_text))
 
 
 def status_fingerprint(checks: str, content: str | None) -> str:
@@ -62,7 +63,7 @@ def partition_contents(table: TableSpec, columns: list[str], partitions=None) ->
     """SELECT <partition label>, <content fingerprint> FROM <relation> GROUP BY <partition column>
     (only the partitions labelled `partitions`, when given)."""
     assert table.partition is not None  # only a partitioned table has partition contents
-    select = exp.Select(expressions=[partition_text(table), content_fingerprint(columns)]).from_(
+    select = exp.Select(expressions=[partition_text(table), content_fingerprint(columns, table.hashed_as_text)]).from_(
         table.relation.copy(), copy=False).group_by(partition_expr(table), copy=False)
     if partitions is not None:
         select = select.where(partition_in(table, partitions), copy=False)
@@ -90,8 +91,8 @@ def _accepted(schemas: Schemas, table: TableSpec) -> exp.Select:
     now, checked = CURRENT_ALIAS, STORED_ALIAS
     # the partition (at the table's grain) under the column's own name
     value = exp.alias_(partition_expr(table), partition, quoted=True) if table.partition_grain else col(partition)
-    current = exp.Select(expressions=[value, exp.alias_(content_fingerprint(hashed_columns(table)),
-                                                        CONTENT_ALIAS, quoted=True)])
+    content = content_fingerprint(hashed_columns(table), table.hashed_as_text)
+    current = exp.Select(expressions=[value, exp.alias_(content, CONTENT_ALIAS, quoted=True)])
     current = current.from_(table.relation.copy(), copy=False).group_by(partition_expr(table), copy=False)
     status: exp.Expression = exp.EQ(this=col("table_name"), expression=lit(table.name))
     if table.gate == "filter":
