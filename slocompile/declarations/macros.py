@@ -38,6 +38,8 @@ from slocompile.spec.usersql import ROW, parse_relation, parse_user_sql
 from slocompile.spec.yamlload import THIS, Node, parse_yaml
 
 MACRO_PATHS = ("macros", "checks")
+# a file of Jinja macros (dbt's {% macro %}, {% test %}, {% materialization %}) without our header
+_DBT_MACRO = re.compile(r"\{%-?\s*(macro|test|materialization|snapshot)\s")
 PREFIX = "__slo_param_"
 # parameter type -> (the Field that validates a use's value, a sample value the definition is tried with)
 TYPES: dict[str, tuple[Field, Any]] = {
@@ -122,6 +124,8 @@ def _definition(path: str, display: str, dialect: str, problems: ProblemCollecto
         problems.add(Location(display), f"cannot read file: {e}")
         return None
     m = _HEADER.match(text)
+    if m is None and _DBT_MACRO.search(text):
+        return None  # a dbt project's macros/ (slocompile.yml beside dbt_project.yml): not ours
     if m is None:
         problems.add(Location(display, 1), "a custom check type starts with a /* ... */ header in YAML naming its "
                      "kind and params (see docs/checks.md, Custom check types)")

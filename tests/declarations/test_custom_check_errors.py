@@ -156,3 +156,19 @@ def test_the_cli_exits_2_without_a_traceback(tmp_path):
                        timeout=120)
     assert p.returncode == 2
     assert "slos/t.yml:6:" in p.stderr and "macros/flips.sql:1" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_a_dbt_projects_macros_are_not_check_types(tmp_path):
+    """slocompile.yml beside dbt_project.yml: dbt's macros/ holds Jinja macros, generic tests and
+    materializations without our header; they are not custom check types and load nothing."""
+    dbt = {"cents.sql": "{% macro cents_to_dollars(column_name) %}\n  ({{ column_name }} / 100)\n{% endmacro %}\n",
+           "tests/positive.sql": "{%- test positive(model, column_name) -%}\nselect * from {{ model }}\n"
+                                 "{%- endtest %}\n",
+           "mat.sql": "{% materialization lazy, default %}{% endmaterialization %}\n"}
+    spec = load_project(project(tmp_path, macros={**dbt, "share.sql": SHARE, "flips.sql": FLIPS}), env={})
+    assert [c.type for c in spec.table("t").checks[:2]] == ["flips", "share"]
+    # a file with neither our header nor a Jinja macro is still a mistake worth naming
+    (tmp_path / "x").mkdir()
+    found = problems_of(project(tmp_path / "x", macros={**dbt, "bad.sql": "count(*) > 1\n"}))
+    assert found == ["macros/bad.sql:1: a custom check type starts with a /* ... */ header in YAML naming its "
+                     "kind and params (see docs/checks.md, Custom check types)"], found
