@@ -63,7 +63,6 @@ def ensure_data(bench_dir: str, cache: str, rows: int) -> str:
     subprocess.run([sys.executable, os.path.join(bench_dir, "gen_data.py"), tmp, str(rows)], check=True)
     os.replace(tmp, path)
     return path
-    return path
 
 
 # --------------------------------------------------------------------------- the project
@@ -144,11 +143,17 @@ def slocompile_cmd() -> list[str]:
     return [exe] if os.path.exists(exe) else [shutil.which("slocompile") or "slocompile"]
 
 
+# every child (both hand-written plans too) runs with Python's bytecode cache on, as an installed
+# package has its .pyc files: with PYTHONDONTWRITEBYTECODE set, each build compiled slocompile's modules
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+ENV["PYTHONPYCACHEPREFIX"] = os.path.join(tempfile.gettempdir(), "slocompile-bench", "pycache")
+
+
 def run_child(cmd: list[str], cwd: str | None = None) -> tuple[float, int, int, float]:
     """(wall seconds, peak RSS bytes, exit code, CPU seconds: user + system) of one whole process."""
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                         stdin=subprocess.DEVNULL)
+                         stdin=subprocess.DEVNULL, env=ENV)
     _, status, ru = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t0
     p.returncode = os.waitstatus_to_exitcode(status)
@@ -200,14 +205,14 @@ def bench(db: str, project: str, sc_path: str, runs: int, warmup: int) -> dict:
 
 def verify(db: str, project: str, sc_path: str, names: dict[str, str]) -> bool:
     out = subprocess.run([sys.executable, sc_path, "naive", db, "--print"], capture_output=True, text=True,
-                         check=True).stdout
+                         check=True, env=ENV).stdout
     ref = {}
     for line in out.splitlines():  # "PASS  name  [values]"
         parts = line.split("  ", 2)
         if len(parts) == 3 and parts[0] in ("PASS", "FAIL"):
             ref[parts[1]] = (parts[0] == "PASS", list(ast.literal_eval(parts[2])))
     fresh_copy(db, os.path.join(project, "warehouse.duckdb"))
-    subprocess.run(slocompile_cmd() + ["build", "--quiet"], cwd=project, capture_output=True)
+    subprocess.run(slocompile_cmd() + ["build", "--quiet"], cwd=project, capture_output=True, env=ENV)
     with open(os.path.join(project, "target", "run_results.json")) as f:
         results = json.load(f)["results"]
     got = {r["check"]: r for r in results}
@@ -304,7 +309,7 @@ def profile(project: str, db: str) -> None:
     with open(drv, "w") as f:
         f.write(DRIVER)
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, drv, prof, stm], cwd=project, capture_output=True)
+    subprocess.run([sys.executable, drv, prof, stm], cwd=project, capture_output=True, env=ENV)
     wall = time.perf_counter() - t0
     info = json.load(open(stm))
     st = pstats.Stats(prof)
@@ -322,7 +327,7 @@ def profile(project: str, db: str) -> None:
     for sql, t in sorted(stmts, key=lambda x: -x[1])[:8]:
         print(f"    {t:7.3f}s  {sql[:110]}")
     r = subprocess.run([sys.executable, "-X", "importtime", "-m", "slocompile", "build", "--quiet"], cwd=project,
-                       capture_output=True, text=True)
+                       capture_output=True, text=True, env=ENV)
     tops = []
     for line in r.stderr.splitlines():
         m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)", line)

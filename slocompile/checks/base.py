@@ -10,7 +10,7 @@ from sqlglot import exp
 
 from slocompile.checks import change
 from slocompile.checks import metrics as m
-from slocompile.dialects.nodes import col, count_if, is_true
+from slocompile.dialects.nodes import and_all, col, count_if, is_true
 from slocompile.errors import Location, ProblemCollector
 from slocompile.spec.fields import Field
 from slocompile.spec.model import CheckSpec
@@ -70,6 +70,12 @@ class CheckType:
         """For row rules: a condition TRUE exactly on violating rows (never NULL)."""
         return None
 
+    def violation_filter(self, check: CheckSpec) -> exp.Expression | None:
+        """For row rules: the WHERE of the violating rows (row_violation without its COALESCEs: a
+        WHERE drops NULL as it drops FALSE, and the bare comparisons let an engine skip blocks by
+        their statistics)."""
+        return None
+
     def name_suffix(self, check_params: dict, column: str | None) -> str:
         """The part of the default name after the type: the column(s) it is about."""
         return column or ""
@@ -102,6 +108,10 @@ class RowRule(CheckType):
             # a NULL filter is no violation: without COALESCE the row would be in neither view
             cond = exp.And(this=is_true(check.where.copy()), expression=cond)
         return cond
+
+    def violation_filter(self, check: CheckSpec) -> exp.Expression:
+        return cast(exp.Expression, and_all([check.where.copy() if check.where is not None else None,
+                                             self.condition(check)]))
 
     def metrics(self, check: CheckSpec) -> list[m.Metric]:
         cond = self.condition(check)

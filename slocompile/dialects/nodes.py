@@ -52,6 +52,15 @@ class TimeBucket(exp.Expression, exp.Func):
     arg_types = {"this": True, "unit": True}
 
 
+class ValueTest(exp.Expression, exp.Func):
+    """TRUE on a row whose value of `column` meets `this`, a condition on that column alone that is
+    never TRUE on NULL (accepted_values' NOT IN): the condition itself, or, where the dialect tests
+    few distinct values faster than many rows (rules.value_test_once), `column` IN the values of
+    `source` (filtered by `where`) that meet it, each value tested once."""
+
+    arg_types = {"this": True, "column": True, "source": True, "where": False}
+
+
 def col(name: str) -> exp.Column:
     """A quoted column reference: names from YAML never pass through the parser."""
     return exp.Column(this=exp.to_identifier(name, quoted=True))

@@ -15,7 +15,7 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, UnsupportedError
 
-from slocompile.dialects.nodes import HashedAsText, Quantile, QueryError, RegexSearch, RowHash, TimeBucket
+from slocompile.dialects.nodes import HashedAsText, Quantile, QueryError, RegexSearch, RowHash, TimeBucket, ValueTest
 from slocompile.dialects.rules import rules
 
 
@@ -218,12 +218,29 @@ def _hashed_as_text(node: HashedAsText, dialect: str) -> exp.Expression:
     return exp.cast(node.this.copy(), exp.DataType.Type.TEXT)
 
 
+def _value_test(node: ValueTest, dialect: str) -> exp.Expression:
+    """The condition, or `column` IN (SELECT CASE WHEN condition THEN column END FROM (SELECT column
+    FROM source [WHERE ...] GROUP BY column)): the condition sits in the CASE, not in a WHERE, which
+    DuckDB would push down into the scan of every row. A NULL value meets no condition either way."""
+    if not rules(dialect).value_test_once:
+        return node.this.copy()
+    column, where = node.args["column"], node.args.get("where")
+    values = exp.Select(expressions=[column.copy()]).from_(node.args["source"].copy(), copy=False)
+    if where is not None:
+        values.set("where", exp.Where(this=where.copy()))
+    values.set("group", exp.Group(expressions=[column.copy()]))
+    meeting = exp.Select(expressions=[exp.Case(ifs=[exp.If(this=node.this.copy(), true=column.copy())])]).from_(
+        exp.Subquery(this=values, alias=exp.TableAlias(this=exp.to_identifier("_slo_v", quoted=True))), copy=False)
+    return exp.In(this=column.copy(), query=exp.Subquery(this=meeting))
+
+
 # each rewrite takes a node of its key's type
 _REWRITES: dict[type[exp.Expr], Callable[[Any, str], exp.Expression]] = {
     QueryError: _query_error, Quantile: _quantile, RegexSearch: _regex_search, exp.Filter: _aggregate_filter,
     exp.GroupConcat: _group_concat, exp.CountIf: _count_if, exp.ApproxDistinct: _approx_distinct,
     exp.IsNan: _is_nan, exp.TimeToUnix: _time_to_unix, exp.PercentileCont: _percentile_cont,
-    exp.AnyValue: _any_value, RowHash: _row_hash, TimeBucket: _time_bucket, HashedAsText: _hashed_as_text}
+    exp.AnyValue: _any_value, RowHash: _row_hash, TimeBucket: _time_bucket, HashedAsText: _hashed_as_text,
+    ValueTest: _value_test}
 
 _dialect = functools.lru_cache(maxsize=None)(Dialect.get_or_raise)  # one instance per dialect name
 

@@ -38,6 +38,9 @@ class Rules:
     datetime_trunc = False               # truncate naive timestamps with DATETIME_TRUNC (else DATE_TRUNC)
     week_unit = "WEEK"                   # the unit that truncates to the Monday of a week
     time_zone_setting: str | None = "TimeZone"  # SET <setting> = 'zone' sets the session time zone
+    # nodes.ValueTest as a semi-join on the distinct values meeting the condition: DuckDB groups a
+    # column by value far faster than it tests a NOT IN list on every row (10M rows: 0.02s vs 0.20s)
+    value_test_once = False
                                                 # (None: SET TIME ZONE 'zone')
     row_hash: str | None = None          # how a row's values hash to a number SUM cannot overflow (render.py
                                          # _row_hash: hash, hashtext, xxhash64, farm_fingerprint, trino, md5)
@@ -67,6 +70,7 @@ class DuckDB(Rules):
     error_function = "error"
     quantile_function = "quantile_cont"
     approx_distinct_accuracy = False  # a fixed-size HyperLogLog
+    value_test_once = True
     file_created_on_connect = True
 
     def connect_detail(self, info: dict) -> str:

@@ -46,9 +46,15 @@ class Strategy:
     distinct_apart: bool = False
     # accepted_values over per-value counts (GROUP BY the column first): an IN list per row is slower
     value_counts: bool = False
+    # the distinct scan may count an integer column's distinct values in an array indexed by value
+    # (DuckDB's perfect hash aggregate) when its range, from the column's statistics, is at most about
+    # twice the table's rows: measure.py allows it for that scan alone (other GROUP BYs keep the
+    # engine's default of 4,096 slots). 10M unique keys: 0.41s -> 0.08s; 30M: 1.4 -> 0.24 GiB
+    dense_keys: bool = False
 
 
-STRATEGIES = {"duckdb": Strategy(prunable_alone=True, minmax_alone=True, distinct_apart=True, value_counts=True)}
+STRATEGIES = {"duckdb": Strategy(prunable_alone=True, minmax_alone=True, distinct_apart=True, value_counts=True,
+                                 dense_keys=True)}
 DEFAULT_STRATEGY = Strategy()
 _WHY = {
     "fused": "metrics sharing one filter share one scan",
@@ -122,6 +128,7 @@ class Scan:
     placement: str = "fused"   # why the planner put these metrics here (a key of _WHY)
     partitions: tuple[str, ...] | None = None  # grouped scans: only these partitions (None: all)
     group_by: tuple[str, ...] = ()  # segmented scans: grouped by these columns too
+    dense_keys: bool = False   # distinct counts may index an array by value (Strategy.dense_keys)
 
     @property
     def reason(self) -> str:
@@ -191,8 +198,10 @@ def plan_table(table: TableSpec, dialect: str, checks: list[CheckSpec] | None = 
             (SEGMENTED, *key) if place == "segmented" else (FUSED, key, ())
         if place in ("compare", "key_diff"):  # key: (filter, relation, keys); a key_diff scan filters inside
             kind, where = (FUSED, key[0]) if place == "compare" else (KEY_DIFF, None)
+        dense = strategy.dense_keys and place == "distinct"
         for i in range(0, len(ms), MAX_METRICS_PER_SCAN):
-            plan.scans.append(Scan(kind, ms[i:i + MAX_METRICS_PER_SCAN], where, is_grouped, place, group_by=by))
+            plan.scans.append(Scan(kind, ms[i:i + MAX_METRICS_PER_SCAN], where, is_grouped, place, group_by=by,
+                                   dense_keys=dense))
     plan.scans.sort(key=lambda sc: _ORDER.get(sc.placement, _ORDER.get(sc.kind, 9)))
     if partitions is not None:
         # nothing new to check: only whole-table scans remain

@@ -10,7 +10,7 @@ from slocompile.engines.base import Engine, LoadTimeUnknown, QueryFailed
 from slocompile.errors import Problem, SlocompileError
 from slocompile.planning.planner import CATALOG, SEGMENTED, Scan
 from slocompile.run import segments
-from slocompile.sqltrees.scans import scan_sql
+from slocompile.sqltrees.scans import dense_keys, scan_sql, table_rows
 
 
 def measure(engine: Engine, compiled_table) -> Measurements:
@@ -61,7 +61,7 @@ def _run(engine: Engine, table, scan: Scan, sql: str, errors: dict):
     """Yield (scan, rows); a failing fused scan is retried metric by metric so one bad check
     (say, a regex the engine rejects) does not take the others down."""
     try:
-        yield scan, engine.query(sql)
+        yield scan, _query(engine, table, scan, sql)
         return
     except QueryFailed as e:
         if len(scan.metrics) == 1:
@@ -73,6 +73,22 @@ def _run(engine: Engine, table, scan: Scan, sql: str, errors: dict):
             yield single, engine.query(render(scan_sql(table, single), engine.dialect, copy=False))
         except QueryFailed as e:
             errors[metric] = _short(str(e))
+
+
+def _query(engine: Engine, table, scan: Scan, sql: str) -> list:
+    """The scan's rows; a scan of distinct counts on an engine that can (planner.Strategy.dense_keys)
+    may index an array by value, sized by the table's rows, for this query only."""
+    if not scan.dense_keys:
+        return engine.query(sql)
+    rows = engine.query(render(table_rows(table), engine.dialect, copy=False))[0][0]
+    setting = dense_keys(int(rows or 0))
+    if setting is None:
+        return engine.query(sql)
+    engine.execute(render(setting[0], engine.dialect, copy=False))
+    try:
+        return engine.query(sql)
+    finally:
+        engine.execute(render(setting[1], engine.dialect, copy=False))
 
 
 def _short(text: str) -> str:

@@ -227,7 +227,8 @@ def _query(engine: Engine, tree: exp.Expr) -> list[tuple]:
     return engine.query(render(tree, engine.dialect))
 
 
-def _contents(engine: Engine, table: TableSpec, columns: list[str], partitions=None) -> list[tuple]:
+def _contents(engine: Engine, table: TableSpec, columns: list[str],
+              partitions: tuple[str, ...] | None = None) -> list[tuple]:
     """(partition label, content fingerprint) rows; an engine that refuses the query is a problem
     of this table (exit 2, naming it), not an internal error."""
     try:

@@ -11,8 +11,9 @@ from __future__ import annotations
 from sqlglot import exp
 
 from slocompile import checks as registry
+from slocompile.checks.base import RowRule
 from slocompile.checks.custom import KIND
-from slocompile.dialects.nodes import and_all, col, named
+from slocompile.dialects.nodes import ValueTest, and_all, col, named
 from slocompile.spec.model import CheckSpec, TableSpec
 from slocompile.sqltrees.compare import SIDE_ALIAS, key_diff_samples
 from slocompile.sqltrees.scans import PARTITION_ALIAS, ROWS_ALIAS, partition_in, partition_text
@@ -88,9 +89,16 @@ def sample_sql(table: TableSpec, check: CheckSpec, partitions: list[str] | None,
         where.append(_orphan(check))
         source.set("alias", exp.TableAlias(this=exp.to_identifier(OUTER_ALIAS, quoted=True)))
     else:
-        violation = registry.get(check.type).row_violation(check)
-        assert violation is not None  # keeps_rows: a row rule
-        where[0] = violation  # row_violation already holds the check's `where`
+        rule = registry.get(check.type)
+        if isinstance(rule, RowRule) and check.column is not None and any(x.per_value for x in rule.metrics(check)):
+            # a condition on the column's value alone (accepted_values): tested once per value where faster
+            test = ValueTest(this=rule.condition(check), column=col(check.column), source=table.relation.copy(),
+                             where=and_all([w.copy() for w in where if w is not None]))
+            where.append(test)
+        else:
+            violation = rule.violation_filter(check)
+            assert violation is not None  # keeps_rows: a row rule
+            where[0] = violation  # the violation filter holds the check's `where`
     select.set("expressions", outputs)
     select.set("from_", exp.From(this=source))
     cond = and_all(where)

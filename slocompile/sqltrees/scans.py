@@ -188,6 +188,28 @@ def scan_sql(table: TableSpec, scan: Scan, fragments: Fragments = PLAIN) -> exp.
     raise ValueError(f"scan kind {scan.kind} has no SQL")
 
 
+# DuckDB's perfect hash aggregate: a GROUP BY on integer columns whose range (by the columns'
+# statistics) fits 2**bits slots indexes an array by value instead of hashing; the default is 12 bits
+DENSE_KEYS_SETTING, DEFAULT_DENSE_BITS, MAX_DENSE_BITS = "perfect_ht_threshold", 12, 30
+
+
+def table_rows(table: TableSpec) -> exp.Select:
+    """SELECT COUNT(*) of the whole relation: an engine with statistics answers it from its metadata."""
+    return exp.Select(expressions=[exp.Count(this=exp.Star())]).from_(table.relation.copy(), copy=False)
+
+
+def dense_keys(rows: int) -> tuple[exp.Expression, exp.Expression] | None:
+    """(SET, RESET) of the largest array a distinct count may index by value on a table of `rows` rows:
+    about twice its rows, never past 2**30 (the array has a slot per value between the column's
+    minimum and maximum, so a sparse column keeps its hash table); None when that is the default."""
+    bits = min(MAX_DENSE_BITS, rows.bit_length() + 1)
+    if bits <= DEFAULT_DENSE_BITS:
+        return None
+    setting = exp.Set(expressions=[exp.SetItem(this=exp.EQ(this=exp.var(DENSE_KEYS_SETTING),
+                                                           expression=exp.Literal.number(bits)))])
+    return setting, exp.Command(this="RESET", expression=DENSE_KEYS_SETTING)
+
+
 def segment_text(column: str) -> exp.Expression:
     """A segment column's value as text, with the partition labels' rule for NULL ('(null)')."""
     return partition_label_of(col(column))
@@ -208,7 +230,9 @@ def by_segment(select: exp.Select, group_by: tuple[str, ...], grouped: bool) -> 
 def _value_counts(table: TableSpec, scan: Scan, metric: m.Metric, where, fragments: Fragments) -> exp.Select:
     """COUNT_IF over one column, evaluated once per distinct value: SUM of the counts of the values
     that meet the condition. The inner query keeps the column's (and partition's) own names, so the
-    condition and the partition expression apply to it unchanged."""
+    condition and the partition expression apply to it unchanged. The condition is inside the SUM,
+    not a WHERE: DuckDB pushes a WHERE on a grouped column down into the scan, which then tests every
+    row (10M rows, a list of 20 strings: 0.20s, against 0.02s once per value)."""
     assert metric.expr is not None  # a per-value COUNT_IF has its condition
     names = list(dict.fromkeys(_partition_column(table, scan) + [c.name for c in
                                                                  metric.expr.find_all(exp.Column)]))
@@ -218,10 +242,11 @@ def _value_counts(table: TableSpec, scan: Scan, metric: m.Metric, where, fragmen
         inner.set("where", exp.Where(this=where))
     inner.set("group", exp.Group(expressions=[col(n) for n in names]))
     rows = exp.Column(this=exp.to_identifier(ROWS_ALIAS, quoted=True))
-    total = exp.Coalesce(this=exp.Sum(this=rows), expressions=[exp.Literal.number(0)])
-    source = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("v", quoted=True)))
     condition = fragments.get(("condition", metric.expr), metric.expr.copy)
-    return _select(table, scan.grouped, _aliased([total]), condition, source=source, fragments=fragments)
+    meeting = exp.Case(ifs=[exp.If(this=condition, true=rows)])
+    total = exp.Coalesce(this=exp.Sum(this=meeting), expressions=[exp.Literal.number(0)])
+    source = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("v", quoted=True)))
+    return _select(table, scan.grouped, _aliased([total]), None, source=source, fragments=fragments)
 
 
 def _partition_column(table: TableSpec, scan: Scan) -> list[str]:

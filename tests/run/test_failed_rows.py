@@ -179,3 +179,37 @@ def test_assert_query_samples_name_the_columns_of_a_star(tmp_path):
     found = {r["check"]: r["values"] for r in Project.load(root).failures("t")["rows"]}
     assert found["star"] == {"id": 3, "v": 500}
     assert found["cte_star"] == {"k": 3}
+
+
+def test_accepted_values_samples_are_its_violating_rows_when_tested_once_per_value(tmp_path):
+    """DuckDB reads accepted_values' samples through the values that violate it (dialects.nodes.ValueTest):
+    the same rows as the condition on every row, NULLs and the check's filter included, in every partition."""
+    root = write(tmp_path, """
+        tables:
+          - name: t
+            relation: raw.t
+            key: [id]
+            partition: day
+            columns:
+              - name: c
+                checks:
+                  - accepted_values: {values: [a, b]}
+                  - accepted_values: {values: [a], name: only_a_late, where: "id > 4"}
+        """)
+    sql(root, ["CREATE TABLE raw.t (id INT, day DATE, c TEXT)",
+               "INSERT INTO raw.t VALUES (1, '2026-01-01', 'a'), (2, '2026-01-01', 'x'), (3, '2026-01-01', NULL), "
+               "(4, '2026-01-02', 'y'), (5, '2026-01-02', 'b'), (6, '2026-01-02', 'x'), (7, NULL, 'z'), "
+               "(8, '2026-01-02', 'a')"])
+    spec = Project.load(root).spec
+    t = spec.table("t")
+    engine = connect(spec.targets["local"], root)
+    try:
+        def failing(partitions):
+            return [Result("t", name, "x", "c", p, FAIL, "error", None, "", "") for name, p in partitions]
+        found = failures.collect(engine, spec, t, list(t.checks), failing([("accepted_values_c", None),
+                                                                            ("only_a_late", "2026-01-02")]))
+    finally:
+        engine.close()
+    # NULL is no violation; only_a_late failed in one partition: its rows there only
+    expected = {"accepted_values_c": [2, 4, 6, 7], "only_a_late": [5, 6]}
+    assert {name: sorted(v["id"] for _, v in found[name].rows) for name in expected} == expected

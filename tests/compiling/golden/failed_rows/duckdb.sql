@@ -297,7 +297,7 @@ SELECT
     THEN '(null)'
     ELSE CAST(CAST(DATE_TRUNC('DAY', CAST("placed_at" AS TIMESTAMP)) AS DATE) AS TEXT)
   END AS "_slo_partition",
-  COALESCE(SUM("_slo_rows"), 0) AS "m0"
+  COALESCE(SUM(CASE WHEN NOT "customer" IN ('a', 'b') THEN "_slo_rows" END), 0) AS "m0"
 FROM (
   SELECT
     "placed_at",
@@ -308,8 +308,6 @@ FROM (
     "placed_at",
     "customer"
 ) AS "v"
-WHERE
-  NOT "customer" IN ('a', 'b')
 GROUP BY
   CAST(DATE_TRUNC('DAY', CAST("placed_at" AS TIMESTAMP)) AS DATE);
 

@@ -296,7 +296,7 @@ SELECT
     THEN '(' || CAST("event_date" AS TEXT)
     ELSE CAST("event_date" AS TEXT)
   END AS "_slo_partition",
-  COALESCE(SUM("_slo_rows"), 0) AS "m0"
+  COALESCE(SUM(CASE WHEN NOT "kind" IN ('click', 'view') THEN "_slo_rows" END), 0) AS "m0"
 FROM (
   SELECT
     "event_date",
@@ -307,8 +307,6 @@ FROM (
     "event_date",
     "kind"
 ) AS "v"
-WHERE
-  NOT "kind" IN ('click', 'view')
 GROUP BY
   "event_date";
 

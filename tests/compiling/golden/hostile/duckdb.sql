@@ -88,7 +88,23 @@ SELECT
     THEN '(' || CAST("group" AS TEXT)
     ELSE CAST("group" AS TEXT)
   END AS "_slo_partition",
-  COALESCE(SUM("_slo_rows"), 0) AS "m0"
+  COALESCE(
+    SUM(
+      CASE
+        WHEN NOT "we""ird\col" IN (
+          'it''s',
+          'say "hi"',
+          'back\slash',
+          'new
+line',
+          'x''); DROP TABLE raw.t; --',
+          'naïve ☃'
+        )
+        THEN "_slo_rows"
+      END
+    ),
+    0
+  ) AS "m0"
 FROM (
   SELECT
     "group",
@@ -99,16 +115,6 @@ FROM (
     "group",
     "we""ird\col"
 ) AS "v"
-WHERE
-  NOT "we""ird\col" IN (
-    'it''s',
-    'say "hi"',
-    'back\slash',
-    'new
-line',
-    'x''); DROP TABLE raw.t; --',
-    'naïve ☃'
-  )
 GROUP BY
   "group";
 

@@ -238,7 +238,7 @@ SELECT
     THEN '(' || CAST("ds" AS TEXT)
     ELSE CAST("ds" AS TEXT)
   END AS "_slo_partition",
-  COALESCE(SUM("_slo_rows"), 0) AS "m0"
+  COALESCE(SUM(CASE WHEN NOT "kind" IN ('a', 'b') THEN "_slo_rows" END), 0) AS "m0"
 FROM (
   SELECT
     "ds",
@@ -249,8 +249,6 @@ FROM (
     "ds",
     "kind"
 ) AS "v"
-WHERE
-  NOT "kind" IN ('a', 'b')
 GROUP BY
   "ds";
 

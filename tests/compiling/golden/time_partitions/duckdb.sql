@@ -246,7 +246,7 @@ SELECT
     THEN '(null)'
     ELSE CAST(DATE_TRUNC('HOUR', CAST("event_ts" AS TIMESTAMP)) AS TEXT)
   END AS "_slo_partition",
-  COALESCE(SUM("_slo_rows"), 0) AS "m0"
+  COALESCE(SUM(CASE WHEN NOT "kind" IN ('click', 'view') THEN "_slo_rows" END), 0) AS "m0"
 FROM (
   SELECT
     "event_ts",
@@ -257,8 +257,6 @@ FROM (
     "event_ts",
     "kind"
 ) AS "v"
-WHERE
-  NOT "kind" IN ('click', 'view')
 GROUP BY
   DATE_TRUNC('HOUR', CAST("event_ts" AS TIMESTAMP));
 
