@@ -63,7 +63,7 @@ import compile_bench  # noqa: E402  (the check mix)
 # samples (argv[2]), and of those and the monitors' profile queries (argv[3]) recorded.
 RECORDER = r"""
 import importlib, json, sys
-from slocompile.run import build, failures, measure
+from slocompile.run import failures, measure
 profile = importlib.import_module("slocompile.monitors.profile")  # (the package's `profile` is a function)
 sqls, samples, monitors = [], [], []
 render_profile = profile.render
@@ -71,11 +71,19 @@ def profile_sql(tree, dialect, **kw):
     monitors.append(render_profile(tree, dialect, **kw))
     return monitors[-1]
 profile.render = profile_sql
-orig = measure.measure
-def recording(engine, compiled_table):
-    sqls.extend(sql for scan, sql in compiled_table.scans if scan.kind != measure.CATALOG)
-    return orig(engine, compiled_table)
-build.measure = recording
+class Recorded:  # every statement a scan sends: its settings (dense keys: run/measure.py) too
+    def __init__(self, engine):
+        self.engine = engine
+    def query(self, sql):
+        sqls.append(sql)
+        return self.engine.query(sql)
+    def execute(self, sql):
+        sqls.append(sql)
+        return self.engine.execute(sql)
+    def __getattr__(self, name):
+        return getattr(self.engine, name)
+scan_query = measure._query
+measure._query = lambda engine, table, scan, sql: scan_query(Recorded(engine), table, scan, sql)
 render_sample = failures._sql
 def sample(engine, tree):
     samples.append(render_sample(engine, tree))
