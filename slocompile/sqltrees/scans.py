@@ -234,13 +234,17 @@ def _value_counts(table: TableSpec, scan: Scan, metric: m.Metric, where, fragmen
     not a WHERE: DuckDB pushes a WHERE on a grouped column down into the scan, which then tests every
     row (10M rows, a list of 20 strings: 0.20s, against 0.02s once per value)."""
     assert metric.expr is not None  # a per-value COUNT_IF has its condition
-    names = list(dict.fromkeys(_partition_column(table, scan) + [c.name for c in
-                                                                 metric.expr.find_all(exp.Column)]))
-    inner = exp.Select(expressions=[col(n) for n in names] + [named(exp.Count(this=exp.Star()), ROWS_ALIAS)])
+    tested = [c.name for c in metric.expr.find_all(exp.Column)]
+    names = list(dict.fromkeys(_partition_column(table, scan) + tested))
+    # a time partition is grouped at its grain (under the column's name: truncating again changes
+    # nothing), not per distinct timestamp, unless the condition reads the timestamp itself
+    at_grain = {table.partition} if table.partition_grain and table.partition not in tested else set()
+    values = [named(partition_expr(table), n) if n in at_grain else col(n) for n in names]
+    inner = exp.Select(expressions=values + [named(exp.Count(this=exp.Star()), ROWS_ALIAS)])
     inner.set("from_", exp.From(this=fragments.get(("relation", table.relation), table.relation.copy)))
     if where is not None:
         inner.set("where", exp.Where(this=where))
-    inner.set("group", exp.Group(expressions=[col(n) for n in names]))
+    inner.set("group", exp.Group(expressions=[partition_expr(table) if n in at_grain else col(n) for n in names]))
     rows = exp.Column(this=exp.to_identifier(ROWS_ALIAS, quoted=True))
     condition = fragments.get(("condition", metric.expr), metric.expr.copy)
     meeting = exp.Case(ifs=[exp.If(this=condition, true=rows)])

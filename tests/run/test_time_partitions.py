@@ -48,6 +48,26 @@ def test_hourly_partitions_statuses_results_and_the_filtered_view(tmp_path):
     assert served == [(60 - hours["2026-11-01 05:00:00"], len(hours) - 1)]
 
 
+def test_accepted_values_counts_each_hour(tmp_path):
+    """accepted_values counts its violations per value (DuckDB's value_counts plan), grouped at the
+    hour: the counts per hour equal the rows computed here; on the timestamp column itself, each
+    row's own time is tested (not its hour's)."""
+    root = write(tmp_path, [hourly(columns=[
+        {"name": "kind", "checks": [{"accepted_values": {"values": ["k0", "k1"], "max_fraction": 1}}]},
+        {"name": "event_ts", "checks": [{"accepted_values": {
+            "name": "on_the_hour", "values": [f"2026-11-01 {h:02d}:00:00" for h in range(7)], "max_fraction": 1}}]}])])
+    sql(root, list(EVENTS))
+    run = build(root)
+    bad_kind: dict[str, int] = {}
+    off_hour: dict[str, int] = {}
+    for i in range(60):
+        hour = f"2026-11-01 {i * 7 // 60:02d}:00:00"
+        bad_kind[hour] = bad_kind.get(hour, 0) + (i % 3 == 2)
+        off_hour[hour] = off_hour.get(hour, 0) + (i * 7 % 60 != 0)  # not on the hour
+    assert {r.partition: r.observed["rows"] for r in run.results if r.check.startswith("accepted_values")} == bad_kind
+    assert {r.partition: r.observed["rows"] for r in run.results if r.check == "on_the_hour"} == off_hour
+
+
 def test_incremental_builds_check_new_failing_and_changed_hours_only(tmp_path):
     root = write(tmp_path, [hourly()])
     sql(root, list(EVENTS))

@@ -300,12 +300,12 @@ SELECT
   COALESCE(SUM(CASE WHEN NOT "customer" IN ('a', 'b') THEN "_slo_rows" END), 0) AS "m0"
 FROM (
   SELECT
-    "placed_at",
+    CAST(DATE_TRUNC('DAY', CAST("placed_at" AS TIMESTAMP)) AS DATE) AS "placed_at",
     "customer",
     COUNT(*) AS "_slo_rows"
   FROM "raw"."orders"
   GROUP BY
-    "placed_at",
+    CAST(DATE_TRUNC('DAY', CAST("placed_at" AS TIMESTAMP)) AS DATE),
     "customer"
 ) AS "v"
 GROUP BY

@@ -249,12 +249,12 @@ SELECT
   COALESCE(SUM(CASE WHEN NOT "kind" IN ('click', 'view') THEN "_slo_rows" END), 0) AS "m0"
 FROM (
   SELECT
-    "event_ts",
+    DATE_TRUNC('HOUR', CAST("event_ts" AS TIMESTAMP)) AS "event_ts",
     "kind",
     COUNT(*) AS "_slo_rows"
   FROM "raw"."events"
   GROUP BY
-    "event_ts",
+    DATE_TRUNC('HOUR', CAST("event_ts" AS TIMESTAMP)),
     "kind"
 ) AS "v"
 GROUP BY
