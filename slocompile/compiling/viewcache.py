@@ -10,6 +10,10 @@ of them; any doubt (a project the compile cache does not fingerprint, an unreada
 cache. Entries live in target/.view_cache.json, one per declared table (the latest views of
 each), so the file never holds more than the project's views. Views a build replaced by fallback
 views (schema_drift) are not cached: only what the compiler rendered is.
+
+An entry also keeps how the engine showed the two views after a build created them from exactly
+that SQL (DuckDB's duckdb_views().sql): a later build whose views are that SQL, and finds the
+engine showing that text, need not create them again (run.viewstate).
 """
 from __future__ import annotations
 
@@ -40,16 +44,43 @@ class ViewCache:
 
     def get(self, table: str, key: str | None) -> tuple[str, str] | None:
         """(validated view, quarantine view) of `table` when stored under `key`."""
-        found = self.stored.get(table)
-        if key is None or not (isinstance(found, list) and len(found) == 3 and found[0] == key
-                               and all(isinstance(v, str) for v in found)):
+        found = self._entry(table)
+        if key is None or found is None or found[0] != key:
             return None
         return found[1], found[2]
 
     def put(self, table: str, key: str | None, validated: str, quarantine: str) -> None:
-        if key is not None and validated and quarantine and self.stored.get(table) != [key, validated, quarantine]:
-            self.stored[table] = [key, validated, quarantine]
+        found = self._entry(table)
+        if key is None or not (validated and quarantine) or (found is not None and found[:3] == [key, validated,
+                                                                                                  quarantine]):
+            return
+        # the engine's text of the views (shown) belongs to their SQL: kept while it is the same
+        shown = found[3:] if found is not None and found[1:3] == [validated, quarantine] else []
+        self.stored[table] = [key, validated, quarantine, *shown]
+        self.changed = True
+
+    def shown(self, table: str, validated: str, quarantine: str) -> tuple[str, str] | None:
+        """How the engine showed the views (validated, quarantine) after a build created them from
+        exactly this SQL (run.viewstate), when recorded."""
+        found = self._entry(table)
+        if found is None or len(found) != 5 or found[1:3] != [validated, quarantine]:
+            return None
+        return found[3], found[4]
+
+    def record_shown(self, table: str, validated: str, quarantine: str, shown: tuple[str, str]) -> None:
+        """Record how the engine shows the views a build created from this SQL (the stored SQL only)."""
+        found = self._entry(table)
+        if found is not None and found[1:3] == [validated, quarantine] and found[3:] != list(shown):
+            self.stored[table] = [*found[:3], *shown]
             self.changed = True
+
+    def _entry(self, table: str) -> list[str] | None:
+        """[key, validated, quarantine] or [key, validated, quarantine, shown validated, shown
+        quarantine]; None: none, or not that."""
+        found = self.stored.get(table)
+        if isinstance(found, list) and len(found) in (3, 5) and all(isinstance(v, str) for v in found):
+            return found
+        return None
 
     def save(self, tables: list[str]) -> None:
         """Write the entries of the declared `tables` when this build changed one. A cache that
