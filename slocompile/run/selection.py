@@ -141,22 +141,27 @@ def _passed(known: dict, fp: str) -> bool:
     return any(status == "pass" and (f or "").startswith(fp) for status, f in known.values())
 
 
+LISTING_BATCH = 100  # tables a UNION ALL of _listings lists
+
+
 def _listings(engine: Engine, tables: list[tuple[TableSpec, list[str]]]) -> dict[str, list[tuple]]:
-    """partition_contents of each (table, hashed columns), by one query (none when it fails: each
-    table then lists its own, raising its own error)."""
-    if not tables:
-        return {}
-    parts = [exp.select(exp.Literal.number(i), exp.Star()).from_(exp.Subquery(
-        this=partition_contents(t, columns), alias=exp.TableAlias(this=exp.to_identifier(f"_slo_l{i}", quoted=True))),
-        copy=False) for i, (t, columns) in enumerate(tables)]
-    union = parts[0] if len(parts) == 1 else exp.union(*parts, distinct=False, copy=False)
-    out: dict[str, list[tuple]] = {t.name: [] for t, _ in tables}
-    try:
-        rows = _query(engine, union)
-    except QueryFailed:
-        return {}
-    for i, p, content in rows:
-        out[tables[i][0].name].append((p, content))
+    """partition_contents of each (table, hashed columns), LISTING_BATCH tables a query (none of a
+    query that fails: each of its tables then lists its own, raising its own error)."""
+    out: dict[str, list[tuple]] = {}
+    for start in range(0, len(tables), LISTING_BATCH):
+        batch = tables[start:start + LISTING_BATCH]
+        parts = [exp.select(exp.Literal.number(i), exp.Star()).from_(exp.Subquery(
+            this=partition_contents(t, columns), alias=exp.TableAlias(this=exp.to_identifier(f"_slo_l{i}",
+                                                                                             quoted=True))),
+            copy=False) for i, (t, columns) in enumerate(batch)]
+        try:
+            rows = _query(engine, exp.union(*parts, distinct=False, copy=False) if len(parts) > 1 else parts[0])
+        except QueryFailed:
+            continue
+        listed: dict[str, list[tuple]] = {t.name: [] for t, _ in batch}
+        for i, p, content in rows:
+            listed[batch[i][0].name].append((p, content))
+        out.update(listed)
     return out
 
 

@@ -17,7 +17,9 @@ from sqlglot import exp
 
 from slocompile.api import Project
 from slocompile.compiling.viewcache import FILE
+from slocompile.engines.base import QueryFailed
 from slocompile.engines.duckdb import DuckDBEngine
+from slocompile.run import selection
 from slocompile.spec.model import TargetSpec
 from slocompile.sqltrees import meta
 from slocompile.support.gcpause import frozen_after
@@ -182,6 +184,23 @@ def test_statuses_of_many_tables_in_several_deletes(root, monkeypatch):
                                             for n in NAMES for d in DAYS]
     assert query(root, "SELECT COUNT(*) FROM slo.check_status WHERE table_name = 't2' AND partition = ? "
                        "AND status = 'fail'", [DAYS[0]]) == [(1,)]
+
+
+def test_listings_in_several_queries_still_notice_changed_content(root, monkeypatch):
+    monkeypatch.setattr(selection, "LISTING_BATCH", 2)
+    sql(root, "DELETE FROM raw.t2 WHERE id = 0")  # a row less in the first day of the table listed alone
+    run = build(root)
+    assert [tr.partitions for tr in run.tables] == [(), (), (DAYS[0],)]
+
+
+def test_a_listing_that_fails_raises_the_tables_own_error(root):
+    sql(root, ["ALTER TABLE raw.t1 RENAME TO t1_data",
+               "CREATE VIEW raw.t1 AS SELECT id, ds, amount FROM raw.t1_data"])
+    build(root)
+    sql(root, "CREATE OR REPLACE VIEW raw.t1 AS SELECT id, ds, CASE WHEN id = 1 THEN error('boom') ELSE amount END "
+              "AS amount FROM raw.t1_data")
+    with pytest.raises(QueryFailed, match="boom"):  # as when each table listed its own partitions
+        build(root)
 
 
 def test_duckdb_columns_of_reads_what_columns_reads(tmp_path):
