@@ -88,7 +88,7 @@ def test_unchanged_rebuild_creates_no_view_and_still_records_its_run(root, execu
     assert served(root) == {d: 2 for d in DAYS}
 
 
-def test_changed_content_is_checked_again_and_not_served_meanwhile(root):
+def test_changed_content_and_new_partitions_are_checked_and_not_served_meanwhile(root):
     build(root)
     sql(root, f"UPDATE raw.t1 SET amount = NULL WHERE ds = DATE '{DAYS[1]}'")
     assert served(root) == {DAYS[0]: 2}  # changed since it was checked: not served before the build
@@ -100,6 +100,11 @@ def test_changed_content_is_checked_again_and_not_served_meanwhile(root):
     run = build(root)
     assert {tr.table.name: tr.partitions for tr in run.tables} == {"t0": (), "t1": (DAYS[1],), "t2": (DAYS[0],)}
     assert served(root, "t2") == {DAYS[0]: 3, DAYS[1]: 2}
+    sql(root, "INSERT INTO raw.t0 VALUES (7, DATE '2026-11-20', 2.0)")  # a new partition
+    assert served(root, "t0") == {d: 2 for d in DAYS}  # not served before it is checked
+    run = build(root)
+    assert {tr.table.name: tr.partitions for tr in run.tables} == {"t0": ("2026-11-20",), "t1": (DAYS[1],), "t2": ()}
+    assert served(root, "t0") == {**{d: 2 for d in DAYS}, "2026-11-20": 1}
 
 
 @pytest.mark.parametrize("by_hand", ["DROP VIEW validated.t1",
