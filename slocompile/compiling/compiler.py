@@ -70,7 +70,9 @@ def compile_project(project: ProjectSpec, dialect: str, select: list[str] | None
     the views rendered by earlier builds (compiling.viewcache), reused where their inputs match."""
     problems: list[Problem] = []
     with gc_paused():  # a compile only builds (see gcpause)
-        setup, setup_problems = _setup(project.schemas, dialect)
+        cached = views.rendered(f"setup {dialect}", vars(project.schemas), lambda: _setup_if_rendered(
+            project.schemas, dialect)) if views is not None else None
+        setup, setup_problems = (tuple(cached), ()) if cached is not None else _setup(project.schemas, dialect)
         problems += setup_problems
         out = Compiled(project, dialect, list(setup))
         # pieces are rendered once per compile; copy=False: each is built anew for its rendering
@@ -93,6 +95,11 @@ def _setup(schemas: Schemas, dialect: str) -> tuple[tuple[str, ...], tuple[Probl
     problems: list[Problem] = []
     setup = tuple(_render(s, dialect, "the meta schema", None, problems) for s in meta.setup_statements(schemas))
     return setup, tuple(problems)
+
+
+def _setup_if_rendered(schemas: Schemas, dialect: str) -> list[str] | None:
+    setup, problems = _setup(schemas, dialect)
+    return None if problems else list(setup)
 
 
 def _compile_table(project: ProjectSpec, table: TableSpec, dialect: str, problems: list[Problem],

@@ -14,18 +14,24 @@ views (schema_drift) are not cached: only what the compiler rendered is.
 An entry also keeps how the engine showed the two views after a build created them from exactly
 that SQL (DuckDB's duckdb_views().sql): a later build whose views are that SQL, and finds the
 engine showing that text, need not create them again (run.viewstate).
+
+The few other statements every build renders the same way (the meta schema's DDL, the listing of
+partition contents) are kept too (`rendered`), keyed by the same fingerprint and their other
+inputs; the file keeps those the latest build used.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+from collections.abc import Callable
 
 from slocompile.compiling import cache
 from slocompile.spec.model import Schemas, TableSpec
 
 FILE = ".view_cache.json"
 FORMAT = 1
+STATEMENTS = ""  # the file's entry of the other statements (`rendered`; no table has an empty name)
 
 
 class ViewCache:
@@ -33,7 +39,27 @@ class ViewCache:
         self.path = os.path.join(os.path.abspath(root), "target", FILE)
         self.base = cache.key(root, {"views": FORMAT, "vars": variables})
         self.stored = self._read() if self.base is not None else {}
+        found = self.stored.pop(STATEMENTS, None)
+        self.statements: dict = found if isinstance(found, dict) else {}
+        self.used: dict = {}  # the statements this build rendered or reused: what the file keeps
         self.changed = False
+
+    def rendered(self, what: str, parts: object, make: Callable[[], list[str] | None]) -> list[str] | None:
+        """The statements `what` (a name) as an earlier build rendered them from the same
+        declarations and `parts` (their other inputs: JSON-able), else `make()` (kept unless None)."""
+        if self.base is None:
+            return make()
+        key = hashlib.sha256(json.dumps([self.base, what, parts], default=str).encode()).hexdigest()
+        found = self.statements.get(what)
+        if isinstance(found, list) and len(found) == 2 and found[0] == key and isinstance(found[1], list) \
+                and all(isinstance(v, str) for v in found[1]):
+            self.used[what] = found
+            return list(found[1])
+        made = make()
+        if made is not None:
+            self.statements[what] = self.used[what] = [key, made]
+            self.changed = True
+        return made
 
     def key(self, table: TableSpec, schemas: Schemas, dialect: str) -> str | None:
         """The fingerprint of `table`'s views as this build compiles them; None: not cacheable."""
@@ -86,15 +112,17 @@ class ViewCache:
         """Write the entries of the declared `tables` when this build changed one. A cache that
         cannot be written is no error: the next build renders the views again."""
         kept = {name: entry for name, entry in self.stored.items() if name in set(tables)}
-        if self.base is None or not (self.changed or len(kept) < len(self.stored)):
+        if self.base is None or not (self.changed or len(kept) < len(self.stored)
+                                     or len(self.used) < len(self.statements)):
             return
         try:
             os.makedirs(os.path.dirname(self.path), exist_ok=True)
             with open(self.path + ".tmp", "w", encoding="utf-8") as fh:
-                json.dump(kept, fh)
+                json.dump({**kept, STATEMENTS: self.used} if self.used else kept, fh)
             os.replace(self.path + ".tmp", self.path)
         except OSError:
-            pass
+            return
+        self.stored, self.statements, self.changed = kept, dict(self.used), False
 
     def _read(self) -> dict:
         try:

@@ -123,7 +123,8 @@ def _build(project: ProjectSpec, target: TargetSpec, tables: list[TableSpec], en
            progress: Callable[[str, object, int, int], None], sel: Selection) -> BuildResult:
     started = utcnow()
     run = BuildResult(uuid.uuid4().hex[:12], project, target.name, target.dialect, started)
-    setup = compile_project(replace(project, tables=()), target.dialect).setup
+    views = ViewCache(project.root, project.vars)  # SQL rendered by earlier builds (compiling.viewcache)
+    setup = compile_project(replace(project, tables=()), target.dialect, views=views).setup
     for stmt in setup:
         engine.execute(stmt)
     for name in meta.ADDED_COLUMNS:  # a meta schema an earlier version created
@@ -139,7 +140,6 @@ def _build(project: ProjectSpec, target: TargetSpec, tables: list[TableSpec], en
     clean = last_good.stage(engine, project, [t for t in tables if not found[t.name].drifted], sel, run)
     staged = {t.name: t for t in clean}  # last_good: new versions written, their checks read the audit view
     tables = [staged.get(t.name, t) for t in tables]
-    views = ViewCache(project.root, project.vars)
     plans = _plan_against_catalog(project, tables, found, engine, target.dialect, sel, views)
     run.compiled = Compiled(project, target.dialect, setup, [ct for _, ct, _, _, _ in plans])
     check_load_times(engine, run.compiled.tables)  # before the run is recorded: a declaration problem
@@ -219,7 +219,7 @@ def _plan_against_catalog(project: ProjectSpec, tables: list[TableSpec], found: 
         out.append((table, replace(table, catalog_columns=names), []))
     fps = {t.name: fingerprint(t) for t, _, _ in out}
     planned = selection.plan_tables(engine, project, [t for t, _, _ in out if not found[t.name].drifted], fps, sel,
-                                    catalogs)
+                                    catalogs, views)
     planned.update({t.name: ((() if t.partition else None), selection.Fingerprint(fps[t.name]))
                     for t, _, _ in out if found[t.name].drifted})
     todo = {name: parts for name, (parts, _) in planned.items()}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import hashlib
 import re
 from collections.abc import Iterable
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from slocompile import checks as registry
+from slocompile.compiling.viewcache import ViewCache
 from slocompile.declarations.loader import timestamp_needs_grain
 from slocompile.dialects.nodes import named
 from slocompile.dialects.render import render
@@ -112,10 +114,11 @@ def partitions_to_check(engine: Engine, project: ProjectSpec, table: TableSpec, 
 
 
 def plan_tables(engine: Engine, project: ProjectSpec, tables: list[TableSpec], fps: dict[str, str], sel: Selection,
-                catalogs: dict[str, list | None]) -> dict[str, tuple[tuple[str, ...] | None, Fingerprint]]:
+                catalogs: dict[str, list | None], views: ViewCache | None = None
+                ) -> dict[str, tuple[tuple[str, ...] | None, Fingerprint]]:
     """plan_partitions of every table, with the statuses of all of them read by one query and the
-    partition listings of those checked before by another (one UNION ALL): a build that finds
-    nothing new runs two queries, not two a table."""
+    partition listings of those checked before by another (one UNION ALL, its SQL kept in `views`
+    across builds): a build that finds nothing new runs two queries, not two a table."""
     parted = [t for t in tables if t.partition]
     known: dict[str, dict] | None = None
     listed: dict[str, list[tuple]] = {}
@@ -130,7 +133,7 @@ def plan_tables(engine: Engine, project: ProjectSpec, tables: list[TableSpec], f
                     again.append((t, _catalog(engine, t, catalogs[t.name])[1]))
                 except SlocompileError:
                     pass
-        listed = _listings(engine, again)
+        listed = _listings(engine, again, views)
     return {t.name: plan_partitions(engine, project, t, fps[t.name], sel, catalogs.get(t.name),
                                     None if known is None else known.get(t.name), listed.get(t.name))
             for t in tables}
@@ -144,18 +147,20 @@ def _passed(known: dict, fp: str) -> bool:
 LISTING_BATCH = 100  # tables a UNION ALL of _listings lists
 
 
-def _listings(engine: Engine, tables: list[tuple[TableSpec, list[str]]]) -> dict[str, list[tuple]]:
+def _listings(engine: Engine, tables: list[tuple[TableSpec, list[str]]],
+              views: ViewCache | None) -> dict[str, list[tuple]]:
     """partition_contents of each (table, hashed columns), LISTING_BATCH tables a query (none of a
     query that fails: each of its tables then lists its own, raising its own error)."""
     out: dict[str, list[tuple]] = {}
     for start in range(0, len(tables), LISTING_BATCH):
         batch = tables[start:start + LISTING_BATCH]
-        parts = [exp.select(exp.Literal.number(i), exp.Star()).from_(exp.Subquery(
-            this=partition_contents(t, columns), alias=exp.TableAlias(this=exp.to_identifier(f"_slo_l{i}",
-                                                                                             quoted=True))),
-            copy=False) for i, (t, columns) in enumerate(batch)]
+        # what the SQL is made of, next to the declarations: the relation (gate last_good reads
+        # its audit view), partition column and grain, and the columns hashed
+        inputs = [engine.dialect, [(t.relation.sql(), t.partition, t.partition_grain, c) for t, c in batch]]
+        make = functools.partial(_listing_sql, engine, batch)
+        text = make() if views is None else views.rendered(f"listing {start}", inputs, make)
         try:
-            rows = _query(engine, exp.union(*parts, distinct=False, copy=False) if len(parts) > 1 else parts[0])
+            rows = engine.query(text[0] if text else make()[0])
         except QueryFailed:
             continue
         listed: dict[str, list[tuple]] = {t.name: [] for t, _ in batch}
@@ -163,6 +168,14 @@ def _listings(engine: Engine, tables: list[tuple[TableSpec, list[str]]]) -> dict
             listed[batch[i][0].name].append((p, content))
         out.update(listed)
     return out
+
+
+def _listing_sql(engine: Engine, batch: list[tuple[TableSpec, list[str]]]) -> list[str]:
+    """The one statement listing the partition contents of `batch`."""
+    parts = [exp.select(exp.Literal.number(i), exp.Star()).from_(exp.Subquery(
+        this=partition_contents(t, columns), alias=exp.TableAlias(this=exp.to_identifier(f"_slo_l{i}", quoted=True))),
+        copy=False) for i, (t, columns) in enumerate(batch)]
+    return [render(exp.union(*parts, distinct=False, copy=False) if len(parts) > 1 else parts[0], engine.dialect)]
 
 
 def _catalog(engine: Engine, table: TableSpec, catalog: list | None) -> tuple[list, list[str], str | None]:

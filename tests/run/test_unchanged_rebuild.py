@@ -249,3 +249,42 @@ def test_frozen_after_leaves_the_collector_as_it_found_it():
         finally:
             gc.unfreeze()
             gc.enable()
+
+
+@pytest.fixture
+def renders(monkeypatch) -> list[str]:
+    """What the builds render of the statements kept across builds: 'setup', 'listing'."""
+    from slocompile.compiling import compiler
+
+    seen: list[str] = []
+    real_setup, real_listing = compiler._setup_if_rendered, selection._listing_sql
+    monkeypatch.setattr(compiler, "_setup_if_rendered", lambda *a: seen.append("setup") or real_setup(*a))
+    monkeypatch.setattr(selection, "_listing_sql", lambda *a: seen.append("listing") or real_listing(*a))
+    return seen
+
+
+def test_setup_and_listing_sql_are_kept_across_builds_and_rendered_again_when_an_input_changes(root, renders,
+                                                                                              monkeypatch):
+    from slocompile.compiling import cache
+
+    build(root)
+    assert renders == ["listing"]  # (the setup: kept by the fixture's first build)
+    renders.clear()
+    build(root)
+    assert renders == []
+    sql(root, "ALTER TABLE raw.t1 ADD COLUMN note TEXT")  # the columns hashed
+    build(root)
+    assert renders == ["listing"]
+    sql(root, f"UPDATE raw.t1 SET note = 'x' WHERE ds = DATE '{DAYS[0]}'")  # only the new column changed
+    renders.clear()
+    run = build(root)
+    assert renders == [] and [tr.partitions for tr in run.tables] == [(), (DAYS[0],), ()]
+    with open(os.path.join(root, "slocompile.yml"), "a") as fh:  # the declarations (any YAML file)
+        fh.write("schemas: {meta: slo2}\n")
+    build(root)
+    assert renders == ["setup"]  # (a new meta schema: a first build, which lists no contents)
+    assert query(root, "SELECT COUNT(*) FROM slo2.runs") == [(1,)]
+    renders.clear()
+    monkeypatch.setattr(cache, "_code_stamp", lambda: "another version of slocompile")  # the code
+    build(root)
+    assert renders == ["setup", "listing"]
