@@ -175,14 +175,18 @@ def compile_cmd(project_dir, target, dialect, select, state, fmt, variables):
 @_user_errors
 def build(project_dir, target, select, state, partitions, full_refresh, quiet, fmt, variables):
     """Run the checks, record results in the meta schema, publish the validated views."""
-    from slocompile.api import Project
-    from slocompile.reports import artifacts, terminal
+    from slocompile.support.gcpause import frozen_after
 
-    # an earlier build's verdict goes first: whatever stops this one (a broken declaration, a
-    # connection, a signal) leaves no run_results.json or junit.xml that CI could take for its own
-    artifacts.discard_results(os.path.join(project_dir, "target"))
-    project = Project.load(project_dir, _parse_vars(variables))
-    tables = _selection(project, select, state)
+    with frozen_after():  # imports and the declarations live until the process ends
+        import slocompile.run.build  # noqa: F401  (for the freeze below)
+        from slocompile.api import Project
+        from slocompile.reports import artifacts, terminal
+
+        # an earlier build's verdict goes first: whatever stops this one (a broken declaration, a
+        # connection, a signal) leaves no run_results.json or junit.xml that CI could take for its own
+        artifacts.discard_results(os.path.join(project_dir, "target"))
+        project = Project.load(project_dir, _parse_vars(variables))
+        tables = _selection(project, select, state)
     if tables == []:
         click.echo(f"no table changed since {state}: nothing to build")
         return

@@ -1,6 +1,7 @@
 """Spec -> plans and SQL files for one dialect (connects to nothing)."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -10,7 +11,7 @@ from slocompile.compiling.viewcache import ViewCache
 from slocompile.dialects.render import UnsupportedConstruct, render
 from slocompile.errors import Problem, SlocompileError
 from slocompile.planning.planner import CATALOG, Scan, TablePlan, plan_table
-from slocompile.spec.model import CheckSpec, ProjectSpec, TableSpec
+from slocompile.spec.model import CheckSpec, ProjectSpec, Schemas, TableSpec
 from slocompile.sqltrees import meta
 from slocompile.sqltrees import views as view_trees
 from slocompile.sqltrees.content import content_metric
@@ -69,9 +70,11 @@ def compile_project(project: ProjectSpec, dialect: str, select: list[str] | None
     the views rendered by earlier builds (compiling.viewcache), reused where their inputs match."""
     problems: list[Problem] = []
     with gc_paused():  # a compile only builds (see gcpause)
-        setup = [_render(s, dialect, "the meta schema", None, problems)
-                 for s in meta.setup_statements(project.schemas)]
-        out = Compiled(project, dialect, setup)
+        cached = views.rendered(f"setup {dialect}", vars(project.schemas), lambda: _setup_if_rendered(
+            project.schemas, dialect)) if views is not None else None
+        setup, setup_problems = (tuple(cached), ()) if cached is not None else _setup(project.schemas, dialect)
+        problems += setup_problems
+        out = Compiled(project, dialect, list(setup))
         # pieces are rendered once per compile; copy=False: each is built anew for its rendering
         fragments = Fragments(lambda tree: render(tree, dialect, pretty=True, copy=False))
         for table in project.tables:
@@ -83,6 +86,20 @@ def compile_project(project: ProjectSpec, dialect: str, select: list[str] | None
     if problems:
         raise SlocompileError(problems)
     return out
+
+
+@functools.lru_cache(maxsize=16)
+def _setup(schemas: Schemas, dialect: str) -> tuple[tuple[str, ...], tuple[Problem, ...]]:
+    """The meta schema's DDL and its problems, rendered once a process (a build compiles twice:
+    the setup first, then the tables)."""
+    problems: list[Problem] = []
+    setup = tuple(_render(s, dialect, "the meta schema", None, problems) for s in meta.setup_statements(schemas))
+    return setup, tuple(problems)
+
+
+def _setup_if_rendered(schemas: Schemas, dialect: str) -> list[str] | None:
+    setup, problems = _setup(schemas, dialect)
+    return None if problems else list(setup)
 
 
 def _compile_table(project: ProjectSpec, table: TableSpec, dialect: str, problems: list[Problem],

@@ -29,6 +29,14 @@ class Engine(Protocol):
         """(name, type) of the relation's columns in order, the types in the engine's own names
         (``dialects.rules.duckdb_type`` spells them the DuckDB way), or None when it does not exist."""
 
+    def columns_of(self, relations: Sequence[exp.Table]) -> list[list[tuple[str, str]] | None] | None:
+        """columns() of each relation, read in one catalog query where the engine can (a build
+        inspects every table and its views); None: ask columns() one relation at a time."""
+
+    def view_definitions(self, views: Sequence[exp.Table]) -> list[str | None] | None:
+        """The text the engine keeps of each view (None: no such view), read in one query; None:
+        the engine cannot tell (a build then creates its views every time)."""
+
     def last_loaded(self, relation: exp.Table) -> Any:
         """When the relation was last loaded, as the engine records it (freshness without a column);
         LoadTimeUnknown, saying why, where it records nothing."""

@@ -87,16 +87,47 @@ class DuckDBEngine:
         except duckdb.Error as e:
             raise QueryFailed(str(e).strip()) from None
 
+    # information_schema.columns is a view projecting duckdb_columns() (the same rows, ordinal_position
+    # = column_index) that computes some 40 columns for every column of the catalog: 5x slower to read
     def columns(self, relation: exp.Table) -> list[tuple[str, str]] | None:
         schema = relation.db or "main"
-        sql = ("SELECT column_name, data_type FROM information_schema.columns "
-               "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position")
+        sql = ("SELECT column_name, data_type FROM duckdb_columns() "
+               "WHERE schema_name = ? AND table_name = ? ORDER BY column_index")
         params = [schema, relation.name]
         if relation.catalog:
-            sql = sql.replace("WHERE", "WHERE table_catalog = ? AND")
+            sql = sql.replace("WHERE", "WHERE database_name = ? AND")
             params = [relation.catalog] + params
         rows = self.con.execute(sql, params).fetchall()
         return [(r[0], r[1]) for r in rows] or None
+
+    def columns_of(self, relations) -> list[list[tuple[str, str]] | None]:
+        """columns() of every relation from one read of duckdb_columns()."""
+        if not relations:
+            return []
+        names = sorted({r.name for r in relations})
+        rows = self.con.execute("SELECT database_name, schema_name, table_name, column_name, data_type "
+                                "FROM duckdb_columns() WHERE list_contains(?, table_name) "
+                                "ORDER BY column_index", [names]).fetchall()
+        by_name: dict[tuple[str, str], list[tuple]] = {}
+        for catalog, schema, name, column, type_ in rows:
+            by_name.setdefault((schema, name), []).append((catalog, column, type_))
+        out: list[list[tuple[str, str]] | None] = []
+        for r in relations:  # as columns(): the schema and name, the catalog where the relation names one
+            found = [(c, t) for catalog, c, t in by_name.get((r.db or "main", r.name), ())
+                     if not r.catalog or catalog == r.catalog]
+            out.append(found or None)
+        return out
+
+    def view_definitions(self, views) -> list[str | None]:
+        """duckdb_views().sql of each view of the open database: the statement DuckDB stores and
+        replays when it opens the file, so the same text is the same view."""
+        if not views:
+            return []
+        rows = self.con.execute("SELECT schema_name, view_name, sql FROM duckdb_views() WHERE NOT internal "
+                                "AND database_name = current_database() AND list_contains(?, view_name)",
+                                [sorted({v.name for v in views})]).fetchall()
+        shown = {(schema, name): text for schema, name, text in rows}
+        return [shown.get((v.db or "main", v.name)) for v in views]
 
     def last_loaded(self, relation: exp.Table):
         raise LoadTimeUnknown("DuckDB does not record when a table was last loaded; give freshness a `column:` "

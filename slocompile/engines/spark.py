@@ -178,6 +178,14 @@ class SparkEngine:
             raise QueryFailed(text) from None
         return [(f.name, f.dataType.simpleString()) for f in fields] or None
 
+    def columns_of(self, relations) -> None:
+        """None: the session's catalog answers for one relation at a time (columns())."""
+        return None
+
+    def view_definitions(self, views) -> None:
+        """None: a build replaces its views every time (the catalog's view text is not compared)."""
+        return None
+
     @contextmanager
     def transaction(self):
         """Best effort (Spark has no multi-statement transactions; see the module's notes).

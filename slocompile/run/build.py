@@ -33,6 +33,7 @@ from slocompile.run import (
     schema_drift,
     selection,
     triggers,
+    viewstate,
 )
 from slocompile.run.measure import check_load_times, measure
 from slocompile.run.scanahead import ScanAhead, scanning_ahead
@@ -125,7 +126,8 @@ def _build(project: ProjectSpec, target: TargetSpec, tables: list[TableSpec], en
            progress: Callable[[str, object, int, int], None], sel: Selection) -> BuildResult:
     started = utcnow()
     run = BuildResult(uuid.uuid4().hex[:12], project, target.name, target.dialect, started)
-    setup = compile_project(replace(project, tables=()), target.dialect).setup
+    views = ViewCache(project.root, project.vars)  # SQL rendered by earlier builds (compiling.viewcache)
+    setup = compile_project(replace(project, tables=()), target.dialect, views=views).setup
     for stmt in setup:
         engine.execute(stmt)
     for name in meta.ADDED_COLUMNS:  # a meta schema an earlier version created
@@ -144,7 +146,7 @@ def _build(project: ProjectSpec, target: TargetSpec, tables: list[TableSpec], en
     clean = last_good.stage(engine, project, [t for t in tables if not found[t.name].drifted], sel, run)
     staged = {t.name: t for t in clean}  # last_good: new versions written, their checks read the audit view
     tables = [staged.get(t.name, t) for t in tables]
-    plans = _plan_against_catalog(project, tables, found, engine, target.dialect, sel)
+    plans = _plan_against_catalog(project, tables, found, engine, target.dialect, sel, views)
     run.compiled = Compiled(project, target.dialect, setup, [ct for _, ct, _, _, _ in plans])
     check_load_times(engine, run.compiled.tables)  # before the run is recorded: a declaration problem
     with engine.transaction():  # runs a killed build left `running` are aborted; this one starts
@@ -165,7 +167,9 @@ def _build(project: ProjectSpec, target: TargetSpec, tables: list[TableSpec], en
                 tr.seconds += seconds
     run.finished_at = utcnow()
     pause("measured")
-    _record_and_publish_views(project, run, engine, target.dialect)
+    current = viewstate.current(engine, project, run.tables, found, views)  # views already as compiled
+    _record_and_publish_views(project, run, engine, target.dialect, current)
+    viewstate.record(engine, project, [tr for tr in run.tables if tr.table.name not in current], views)
     run.alerts = triggers.deliver(project, run, engine)
     return run
 
@@ -218,8 +222,9 @@ def _monitors() -> ModuleType:
 
 
 def _plan_against_catalog(project: ProjectSpec, tables: list[TableSpec], found: dict, engine: Engine, dialect: str,
-                          sel: Selection) -> list[tuple[TableSpec, CompiledTable, list[Result], tuple[str, ...] | None,
-                                                        selection.Fingerprint]]:
+                          sel: Selection, views: ViewCache
+                          ) -> list[tuple[TableSpec, CompiledTable, list[Result], tuple[str, ...] | None,
+                                          selection.Fingerprint]]:
     """Compile each table against its real columns (`found` by schema_drift.inspect): a drifted
     table checks no partition, and its views read the columns it had (last_good: its versions)."""
     out: list[tuple[TableSpec, TableSpec, list[Result]]] = []
@@ -238,16 +243,16 @@ def _plan_against_catalog(project: ProjectSpec, tables: list[TableSpec], found: 
         as_text = tuple(n for n, t in cols or () if hashes_as_text(dialect, t))
         out.append((table, replace(table, catalog_columns=names, hashed_as_text=as_text), []))
     fps = {t.name: fingerprint(t) for t, _, _ in out}
-    # (the relation as the build reads it: its columns, and those hashed as text)
-    planned = {t.name: ((() if t.partition else None), selection.Fingerprint(fps[t.name])) if found[t.name].drifted
-               else selection.plan_partitions(engine, project, sub, fps[t.name], sel, catalogs.get(t.name))
-               for t, sub, _ in out}
+    # (each relation as the build reads it: its columns, and those hashed as text)
+    planned = selection.plan_tables(engine, project, [sub for t, sub, _ in out if not found[t.name].drifted], fps,
+                                    sel, catalogs, views)
+    planned.update({t.name: ((() if t.partition else None), selection.Fingerprint(fps[t.name]))
+                    for t, _, _ in out if found[t.name].drifted})
     todo = {name: parts for name, (parts, _) in planned.items()}
     # a build that checks every partition there is (a first build, --full-refresh) filters none:
     # the scans then read the table once, with no per-row test of a list of partitions
     limited = {k: v for k, v in todo.items() if v is not None and not (v and list(v) == sel.present.get(k))}
     hashed = {name: fp.in_scan for name, (_, fp) in planned.items() if fp.in_scan is not None}
-    views = ViewCache(project.root, project.vars)
     compiled = compile_project(replace(project, tables=tuple(sub for _, sub, _ in out)), dialect,
                                partitions=limited, contents=hashed, views=views)
     views.save([t.name for t in project.tables])
@@ -284,9 +289,11 @@ def _write(engine: Engine, ops: Iterable[exp.Expression | meta.Rows]) -> None:
             engine.execute(render(op, engine.dialect))
 
 
-def _record_and_publish_views(project: ProjectSpec, run: BuildResult, engine: Engine, dialect: str) -> None:
+def _record_and_publish_views(project: ProjectSpec, run: BuildResult, engine: Engine, dialect: str,
+                              current: set[str]) -> None:
     """One transaction: the run's results, metrics and statuses, last_good's version pointers, trigger
-    and monitor rows, the run's end, and the validated and quarantine views over them."""
+    and monitor rows, the run's end, and the validated and quarantine views over them (but those of
+    the tables in `current`, which the warehouse holds as compiled: run.viewstate)."""
     s = project.schemas
     now = run.finished_at
     # results and metrics are only appended to: one bulk insert each for all the tables
@@ -299,15 +306,17 @@ def _record_and_publish_views(project: ProjectSpec, run: BuildResult, engine: En
                                   for tr in run.tables for label, p, v in tr.metrics]),
         *meta.rows(s, "failed_rows", failures.meta_rows(run.run_id, run.tables, now)),
         *schema_changes.statements(project, run.columns, [tr.table for tr in run.tables], run.run_id, now)]
+    # the statuses the build replaces, then the new ones: one DELETE and one bulk insert for all tables
+    stmts += meta.delete_replaced(s, "status", [(tr.table.name, list(tr.partitions) if tr.partitions is not None
+                                                 else None) for tr in run.tables])
+    status_rows = []
     for tr in run.tables:
-        stmts.append(meta.delete_status(s, tr.table.name, list(tr.partitions) if tr.partitions is not None else None))
         statuses = partition_statuses(tr.results)
         for p in tr.partitions or ():  # checked, even where only whole-table checks ran: the views
             statuses.setdefault(p, [])  # serve a partition only with a status for the content checked
-        stmts += meta.rows(s, "status", [
-            (tr.table.name, p, "fail" if failed else "pass", ", ".join(failed) or None, run.run_id, now,
-             tr.fingerprint.of(p))
-            for p, failed in statuses.items()])
+        status_rows += [(tr.table.name, p, "fail" if failed else "pass", ", ".join(failed) or None, run.run_id, now,
+                         tr.fingerprint.of(p)) for p, failed in statuses.items()]
+    stmts += meta.rows(s, "status", status_rows)
     stmts += last_good.statements(project, run, engine) + triggers.statements(project, run, engine)
     c = counts(run.results)
     stmts.append(meta.finish_run(s, run.run_id, run.status, now, c))
@@ -317,7 +326,7 @@ def _record_and_publish_views(project: ProjectSpec, run: BuildResult, engine: En
             from slocompile.run import monitor_store
 
             monitor_store.record_history(engine, project, run)
-        for tr in run.tables:
+        for tr in [tr for tr in run.tables if tr.table.name not in current]:
             for view_sql in (tr.compiled.validated_view, tr.compiled.quarantine_view):
                 try:
                     engine.execute(view_sql)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-import getpass
 import re
 import uuid
 from dataclasses import asdict, dataclass
@@ -163,6 +162,8 @@ def end(engine, spec, what: str, who: str | None = None) -> list[Mute]:
 
 
 def _user() -> str:
+    import getpass  # (here: it brings termios, which a build never needs)
+
     try:
         return getpass.getuser()
     except Exception:  # no user name in this environment (a container without one)

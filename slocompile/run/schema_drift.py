@@ -122,13 +122,15 @@ def inspect(engine: Engine, project: ProjectSpec, tables: list[TableSpec]) -> di
         copy=False), [t for t in tables if declared_schema(t) is None])
     problems: list[Problem] = []
     out = {}
-    for table in tables:
+    # every relation and view at once where the engine reads them in one catalog query
+    read = engine.columns_of([t.relation for t in tables] + [view_name(s.quarantine, t) for t in tables])
+    for i, table in enumerate(tables):
         try:
-            actual = engine.columns(table.relation)
+            actual = engine.columns(table.relation) if read is None else read[i]
         except RelationUnreadable as e:  # Postgres: exists, but the role may not read it
             problems.append(Problem(table.loc, f"table '{table.name}': {e}"))
             continue
-        recorded = _recorded(engine, s, table)
+        recorded = _recorded(_view_columns(engine, s, table) if read is None else read[len(tables) + i])
         found = Found(actual, recorded, implied_failed=table.name in implied and declared_schema(table) is None)
         was_built = table.name in built or recorded is not None
         if actual is None and not was_built:
@@ -154,15 +156,20 @@ def _names(engine: Engine, select: exp.Select, tables: list[TableSpec]) -> set[s
     return {r[0] for r in engine.query(render(select, engine.dialect))}
 
 
-def _recorded(engine: Engine, s: Schemas, table: TableSpec) -> list[tuple[str, str]] | None:
-    """The relation's columns when the table's views were last created (None: no views yet)."""
+def _view_columns(engine: Engine, s: Schemas, table: TableSpec) -> list[tuple[str, str]] | None:
+    """The columns of the table's quarantine view (None: none, or one that no longer binds)."""
     try:
-        cols = engine.columns(view_name(s.quarantine, table))
+        return engine.columns(view_name(s.quarantine, table))
     except (QueryFailed, RelationUnreadable):  # Spark re-reads a view's query: one that no longer binds
         return None
-    if cols is None:
+
+
+def _recorded(view: list[tuple[str, str]] | None) -> list[tuple[str, str]] | None:
+    """The relation's columns when the table's views were last created, from the quarantine
+    view's columns (None: no views yet)."""
+    if view is None:
         return None
-    return [(n, t) for n, t in cols if n not in (VIOLATIONS, VERSION_COLUMN)]
+    return [(n, t) for n, t in view if n not in (VIOLATIONS, VERSION_COLUMN)]
 
 
 def _monitor_problems(table: TableSpec, catalog: list, dialect: str) -> list[tuple]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import hashlib
 import re
 from collections.abc import Iterable
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from slocompile import checks as registry
+from slocompile.compiling.viewcache import ViewCache
 from slocompile.declarations.loader import timestamp_needs_grain
 from slocompile.dialects.nodes import named
 from slocompile.dialects.render import render
@@ -111,19 +113,96 @@ def partitions_to_check(engine: Engine, project: ProjectSpec, table: TableSpec, 
     return plan_partitions(engine, project, table, fp, sel)[0]
 
 
-def plan_partitions(engine: Engine, project: ProjectSpec, table: TableSpec, fp: str,
-                    sel: Selection, catalog: list | None = None) -> tuple[tuple[str, ...] | None, Fingerprint]:
-    """The partitions of `table` a build checks (None: unpartitioned), and the fingerprints to
-    record with their statuses. One grouped query lists the partitions with their content
-    fingerprints (a hashed scan of the relation: the cost of noticing changed data). `catalog`:
-    the relation's columns when the caller read them already (else they are read here)."""
-    if not table.partition:
-        return None, Fingerprint(fp)
+def plan_tables(engine: Engine, project: ProjectSpec, tables: list[TableSpec], fps: dict[str, str], sel: Selection,
+                catalogs: dict[str, list | None], views: ViewCache | None = None
+                ) -> dict[str, tuple[tuple[str, ...] | None, Fingerprint]]:
+    """plan_partitions of every table, with the statuses of all of them read by one query and the
+    partition listings of those checked before by another (one UNION ALL, its SQL kept in `views`
+    across builds): a build that finds nothing new runs two queries, not two a table."""
+    parted = [t for t in tables if t.partition]
+    known: dict[str, dict] | None = None
+    listed: dict[str, list[tuple]] = {}
+    if parted and sel.partitions is None and not sel.full_refresh:
+        known = {t.name: {} for t in parted}
+        for name, p, status, f in _query(engine, meta.status_rows(project.schemas, [t.name for t in parted])):
+            known[name][p] = (status, f)
+        again = []
+        for t in parted:  # (a table whose catalog is not at hand, or is unusable, lists its own)
+            if catalogs.get(t.name) is not None and _passed(known[t.name], fps[t.name]):
+                try:
+                    again.append((t, _catalog(engine, t, catalogs[t.name])[1]))
+                except SlocompileError:
+                    pass
+        listed = _listings(engine, again, views)
+    return {t.name: plan_partitions(engine, project, t, fps[t.name], sel, catalogs.get(t.name),
+                                    None if known is None else known.get(t.name), listed.get(t.name))
+            for t in tables}
+
+
+def _passed(known: dict, fp: str) -> bool:
+    """Whether a partition passed the checks of fingerprint `fp` (else every partition is checked)."""
+    return any(status == "pass" and (f or "").startswith(fp) for status, f in known.values())
+
+
+LISTING_BATCH = 100  # tables a UNION ALL of _listings lists
+
+
+def _listings(engine: Engine, tables: list[tuple[TableSpec, list[str]]],
+              views: ViewCache | None) -> dict[str, list[tuple]]:
+    """partition_contents of each (table, hashed columns), LISTING_BATCH tables a query (none of a
+    query that fails: each of its tables then lists its own, raising its own error)."""
+    out: dict[str, list[tuple]] = {}
+    for start in range(0, len(tables), LISTING_BATCH):
+        batch = tables[start:start + LISTING_BATCH]
+        # what the SQL is made of, next to the declarations: the relation (gate last_good reads
+        # its audit view), partition column and grain, and the columns hashed (and which as text)
+        inputs = [engine.dialect, [(t.relation.sql(), t.partition, t.partition_grain, c, t.hashed_as_text)
+                                   for t, c in batch]]
+        make = functools.partial(_listing_sql, engine, batch)
+        text = make() if views is None else views.rendered(f"listing {start}", inputs, make)
+        try:
+            rows = engine.query(text[0] if text else make()[0])
+        except QueryFailed:
+            continue
+        listed: dict[str, list[tuple]] = {t.name: [] for t, _ in batch}
+        for i, p, content in rows:
+            listed[batch[i][0].name].append((p, content))
+        out.update(listed)
+    return out
+
+
+def _listing_sql(engine: Engine, batch: list[tuple[TableSpec, list[str]]]) -> list[str]:
+    """The one statement listing the partition contents of `batch`."""
+    parts = [exp.select(exp.Literal.number(i), exp.Star()).from_(exp.Subquery(
+        this=partition_contents(t, columns), alias=exp.TableAlias(this=exp.to_identifier(f"_slo_l{i}", quoted=True))),
+        copy=False) for i, (t, columns) in enumerate(batch)]
+    return [render(exp.union(*parts, distinct=False, copy=False) if len(parts) > 1 else parts[0], engine.dialect)]
+
+
+def _catalog(engine: Engine, table: TableSpec, catalog: list | None) -> tuple[list, list[str], str | None]:
+    """The relation's columns (read when not given), the columns hashed, the partition column's type;
+    a timestamp partition without a granularity is an error."""
+    assert table.partition is not None  # (only a partitioned table has partitions to plan)
     catalog = (engine.columns(table.relation) if catalog is None else catalog) or []
     columns = list(table.catalog_columns or [n for n, _ in catalog])
     ptype = dict(catalog).get(table.partition)
     if table.partition_grain is None and ptype is not None and _kind(ptype, engine.dialect) == "timestamp":
         raise SlocompileError(f"{table.loc}: {timestamp_needs_grain(f'table {table.name!r}', table.partition, ptype)}")
+    return catalog, columns, ptype
+
+
+def plan_partitions(engine: Engine, project: ProjectSpec, table: TableSpec, fp: str,
+                    sel: Selection, catalog: list | None = None, known: dict | None = None,
+                    listed: list[tuple] | None = None) -> tuple[tuple[str, ...] | None, Fingerprint]:
+    """The partitions of `table` a build checks (None: unpartitioned), and the fingerprints to
+    record with their statuses. One grouped query lists the partitions with their content
+    fingerprints (a hashed scan of the relation: the cost of noticing changed data). `catalog`:
+    the relation's columns when the caller read them already (else they are read here); `known`
+    its status rows (partition -> (status, fingerprint)) and `listed` that listing, when the
+    caller read them (plan_tables)."""
+    if not table.partition:
+        return None, Fingerprint(fp)
+    catalog, columns, ptype = _catalog(engine, table, catalog)
     if sel.partitions is not None:
         if any(registry.get(c.type).needs_partition_list for c in table.checks):
             sel.present[table.name] = present_partitions(engine, table)
@@ -139,9 +218,10 @@ def plan_partitions(engine: Engine, project: ProjectSpec, table: TableSpec, fp: 
             raise SlocompileError(_missing_message(table, dict(catalog).get(table.partition), engine.dialect,
                                                    missing, present))
         return tuple(sorted(wanted)), Fingerprint(fp, contents)
-    known = {} if sel.full_refresh else {
-        r[0]: (r[1], r[2]) for r in _query(engine, meta.status_rows(project.schemas, table.name))}
-    if not any(status == "pass" and (f or "").startswith(fp) for status, f in known.values()):
+    if known is None:
+        known = {} if sel.full_refresh else {
+            r[1]: (r[2], r[3]) for r in _query(engine, meta.status_rows(project.schemas, [table.name]))}
+    if not _passed(known, fp):
         # no partition passed these checks (a first build, changed checks, --full-refresh): every
         # partition is checked, so the partitions are listed from one column and the check scan
         # hashes their content in the same pass (no second hashed read of the table)
@@ -149,7 +229,9 @@ def plan_partitions(engine: Engine, project: ProjectSpec, table: TableSpec, fp: 
         sel.present[table.name] = all_parts
         _guard(project, table, ptype, len(all_parts))
         return tuple(all_parts), Fingerprint(fp, {}, tuple(columns))
-    contents = {p: c for p, c in _contents(engine, table, columns) if p is not None}
+    if listed is None:
+        listed = _contents(engine, table, columns)
+    contents = {p: c for p, c in listed if p is not None}
     all_parts = sorted(contents)
     sel.present[table.name] = all_parts
     todo = [p for p in all_parts if known.get(p) != ("pass", status_fingerprint(fp, contents[p]))]

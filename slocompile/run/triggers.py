@@ -18,15 +18,13 @@ ended (delivered once if their checks still fail), and `renotify:` reminders.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import signal
 import subprocess
 import tempfile
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -80,21 +78,16 @@ def _statuses(engine, project, names: list[str]) -> dict:
 
 def _status_statements(project, run) -> list[exp.Expression | meta.Rows]:
     s = project.schemas
-    out: list[exp.Expression | meta.Rows] = []
+    # one DELETE of the rows the build replaces and one bulk insert, for all the tables
+    replaced = [(tr.table.name, None if tr.partitions is None else sorted(
+        {p for p in tr.partitions} | {r.partition for r in tr.results if r.partition is not None}))
+        for tr in run.tables]
+    rows = []
     for tr in run.tables:
-        cond: exp.Expression = exp.EQ(this=col("table_name"), expression=lit(tr.table.name))
-        if tr.partitions is not None:
-            parts = sorted({p for p in tr.partitions} | {r.partition for r in tr.results if r.partition is not None})
-            replaced: exp.Expression = exp.Is(this=col("partition"), expression=exp.Null())
-            if parts:
-                replaced = exp.Or(this=replaced, expression=exp.In(this=col("partition"),
-                                                                   expressions=[lit(p) for p in parts]))
-            cond = exp.And(this=cond, expression=exp.Paren(this=replaced))
-        out.append(exp.Delete(this=meta.table(s, "check_status"), where=exp.Where(this=cond)))
         column = {(r.table, r.check, r.partition): r.column for r in tr.results}
-        out += meta.rows(s, "check_status", [(t, c, column[(t, c, p)], p, status, severity, run.run_id, run.finished_at)
-                                             for (t, c, p), (status, severity) in unit_status(tr.results).items()])
-    return out
+        rows += [(t, c, column[(t, c, p)], p, status, severity, run.run_id, run.finished_at)
+                 for (t, c, p), (status, severity) in unit_status(tr.results).items()]
+    return [*meta.delete_replaced(s, "check_status", replaced), *meta.rows(s, "check_status", rows)]
 
 
 def statements(project, run, engine) -> list[exp.Expression | meta.Rows]:
@@ -325,28 +318,36 @@ def _run_action(action: Action, body: str, project, engine, event: str, trigger:
         return FAILED, 1, f"{type(e).__name__}: {e}"
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """Redirects are not followed: urllib would repeat the POST as a GET to wherever the server
-    points, Authorization header included. A 3xx then surfaces as an HTTPError."""
+@functools.lru_cache(maxsize=1)
+def _opener():
+    """urllib's opener, made (and urllib.request imported: HTTP and TLS, 7 ms) on the first POST."""
+    import urllib.request
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
+    class _NoRedirect(urllib.request.HTTPRedirectHandler):
+        """Redirects are not followed: urllib would repeat the POST as a GET to wherever the server
+        points, Authorization header included. A 3xx then surfaces as an HTTPError."""
 
+        def redirect_request(self, req, fp, code, msg, headers, newurl):
+            return None
 
-_OPENER = urllib.request.build_opener(_NoRedirect)
+    return urllib.request.build_opener(_NoRedirect)
 
 
 def post(url: str, body: bytes, headers: dict, timeout: float, retries: int, backoff: float):
     """POST with retries and exponential backoff on connection errors, timeouts, 408, 429 and 5xx.
     Delivered only when the endpoint answers the POST itself with a 2xx; a redirect is a failed
     delivery (not followed, not retried). Returns (delivery, attempts, detail)."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
     attempts, last = 0, ""
     for attempt in range(retries + 1):
         attempts += 1
         request = urllib.request.Request(url, data=body, method="POST", headers={
             "Content-Type": "application/json", "User-Agent": f"slocompile/{__version__}", **headers})
         try:
-            with _OPENER.open(request, timeout=timeout) as response:
+            with _opener().open(request, timeout=timeout) as response:
                 if 200 <= response.status < 300:
                     return DELIVERED, attempts, f"HTTP {response.status}"
                 return FAILED, attempts, f"HTTP {response.status} {response.reason} (not retried)"

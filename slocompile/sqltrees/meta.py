@@ -185,9 +185,27 @@ def _value(v, t: exp.DType) -> exp.Expression:
     return exp.cast(lit(str(v)), T.TEXT)
 
 
+DELETE_BATCH = 100  # tables per DELETE of delete_replaced: one statement, not one per table
+
+
 def delete_status(schemas: Schemas, table_name: str, partitions: list[str] | None) -> exp.Delete:
     """Delete the status rows a build replaces: the partitions it measured and the whole-table row
     (all of the table's rows when `partitions` is None)."""
+    return exp.Delete(this=table(schemas, "status"), where=exp.Where(this=_replaced(table_name, partitions)))
+
+
+def delete_replaced(schemas: Schemas, name: str, replaced: list[tuple[str, list[str] | None]]) -> list[exp.Delete]:
+    """What delete_status deletes from meta table `name` ('status', 'check_status'), for many
+    tables: (table, partitions) pairs, DELETE_BATCH tables a statement."""
+    out = []
+    for i in range(0, len(replaced), DELETE_BATCH):
+        conds = [_replaced(t, parts) for t, parts in replaced[i:i + DELETE_BATCH]]
+        out.append(exp.Delete(this=table(schemas, name), where=exp.Where(this=exp.or_(*conds, copy=False))))
+    return out
+
+
+def _replaced(table_name: str, partitions: list[str] | None) -> exp.Expression:
+    """The rows of `table_name` a build replaces: the whole-table row and `partitions` (all rows: None)."""
     cond: exp.Expression = exp.EQ(this=col("table_name"), expression=lit(table_name))
     if partitions is not None:
         replaced: exp.Expression = exp.Is(this=col("partition"), expression=exp.Null())
@@ -195,14 +213,16 @@ def delete_status(schemas: Schemas, table_name: str, partitions: list[str] | Non
             replaced = exp.Or(this=replaced, expression=exp.In(this=col("partition"),
                                                                expressions=[lit(p) for p in partitions]))
         cond = exp.And(this=cond, expression=exp.Paren(this=replaced))
-    return exp.Delete(this=table(schemas, "status"), where=exp.Where(this=cond))
+    return cond
 
 
-def status_rows(schemas: Schemas, table_name: str) -> exp.Select:
-    """partition, status, fingerprint of a table's latest statuses."""
-    return (exp.select(col("partition"), col("status"), col("fingerprint"))
+def status_rows(schemas: Schemas, table_names: list[str]) -> exp.Select:
+    """table_name, partition, status, fingerprint of the latest statuses of these tables."""
+    names = [lit(n) for n in table_names]
+    return (exp.select(col("table_name"), col("partition"), col("status"), col("fingerprint"))
             .from_(table(schemas, "status"), copy=False)
-            .where(exp.EQ(this=col("table_name"), expression=lit(table_name)), copy=False))
+            .where(exp.EQ(this=col("table_name"), expression=names[0]) if len(names) == 1
+                   else exp.In(this=col("table_name"), expressions=names), copy=False))
 
 
 def check_history(schemas: Schemas, table_name: str, check_names: list[str]) -> exp.Select:

@@ -9,7 +9,7 @@ import pytest
 from proj import build, query, sql, write
 
 from slocompile.compiling import compiler
-from slocompile.compiling.viewcache import FILE
+from slocompile.compiling.viewcache import FILE, STATEMENTS
 
 
 def tables(checks: list | None = None) -> list[dict]:
@@ -102,4 +102,27 @@ def test_entries_of_tables_no_longer_declared_are_dropped(root):
         json.dump(data, fh)
     build(root)
     with open(path) as fh:
-        assert list(json.load(fh)) == ["orders"]
+        assert [k for k in json.load(fh) if k != STATEMENTS] == ["orders"]
+
+
+def test_rendered_statements_are_kept_under_the_declarations_vars_environment_and_inputs(root, monkeypatch):
+    """ViewCache.rendered (the meta DDL, the listings of partition contents): reused only when the
+    declarations, vars, the environment a file reads with env_var(), the name and inputs match."""
+    from slocompile.compiling.viewcache import ViewCache
+
+    made: list[str] = []
+
+    def rendered(variables: dict, what: str = "s", parts: object = 1) -> list[str] | None:
+        views = ViewCache(root, variables)
+        out = views.rendered(what, parts, lambda: made.append(what) or [f"SELECT {len(made)}"])
+        views.save(["orders"])
+        return out
+
+    assert rendered({}) == ["SELECT 1"] and rendered({}) == ["SELECT 1"] and made == ["s"]
+    assert rendered({"x": 1}) == ["SELECT 2"]  # vars
+    assert rendered({"x": 1}, parts=2) == ["SELECT 3"]  # inputs
+    assert rendered({"x": 1}, what="t") == ["SELECT 4"] and rendered({"x": 1}, parts=2) == ["SELECT 5"]  # (one kept)
+    write(root, tables(["not_null", {"between": {"min": '{{ env_var("LOW", "0") }}'}}]))  # declarations
+    assert rendered({}) == ["SELECT 6"] and rendered({}) == ["SELECT 6"]
+    monkeypatch.setenv("LOW", "1")  # the environment, read by env_var()
+    assert rendered({}) == ["SELECT 7"]
