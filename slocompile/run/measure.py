@@ -19,27 +19,58 @@ def measure(engine: Engine, compiled_table) -> Measurements:
     errors: dict = {}
     partitions: set = set()
     meas = Measurements(values, [], errors)
+    zero: list[m.Metric] = []  # duplicate counts 0 in every partition (_unique_in_whole_table)
     for scan, sql in compiled_table.scans:
         if scan.kind == CATALOG:
             metric = scan.metrics[0]
             values[(metric, None)] = engine.last_loaded(table.relation) if metric.kind == m.LOAD_TIME \
                 else engine.columns(table.relation) or []
             continue
+        if _unique_in_whole_table(engine, compiled_table, scan):
+            zero += scan.metrics
+            continue
         for sub, rows in _run(engine, table, scan, sql, errors):
             if sub.kind == SEGMENTED:
                 partitions |= segments.collect(engine, table, sub, rows, meas)
                 continue
             offset = 1 if sub.grouped else 0
-            # the table's partitions are those of its own rows, not of a compare's other relation
-            own = not any(x.target is not None and x.kind in (m.AGGREGATE, m.KEY_DIFF) for x in sub.metrics)
+            own = _own(sub)
             for row in rows:
                 p = row[0] if sub.grouped else None
                 if sub.grouped and own:
                     partitions.add(p)
                 for i, metric in enumerate(sub.metrics):
                     values[(metric, p)] = row[offset + i]
+    values.update({(metric, p): 0 for metric in zero for p in partitions})
     meas.partitions = sorted(partitions, key=lambda p: (p is None, p)) if table.partition else [None]
     return meas
+
+
+def _own(scan: Scan) -> bool:
+    """Whether the scan's rows list the table's partitions (not those of a compare's other relation)."""
+    return not any(x.target is not None and x.kind in (m.AGGREGATE, m.KEY_DIFF) for x in scan.metrics)
+
+
+def _unique_in_whole_table(engine: Engine, compiled_table, scan: Scan) -> bool:
+    """Whether a grouped scan of one-column duplicate counts over every partition can be answered
+    by one count over the whole table: a value that occurs once in the table occurs at most once
+    in its partition, so no duplicate in the table means 0 in every partition. Where the engine
+    counts dense keys in an array (DuckDB), the whole-table count costs a fraction of the count per
+    partition (10M rows by the hour: 0.1 s against 1 s). Only for time partitions at a grain (event
+    tables, whose ids are unique across partitions; a daily snapshot repeats its keys every day,
+    and would pay both counts). Another scan must list the partitions."""
+    if not (scan.dense_keys and scan.grouped and scan.partitions is None and compiled_table.table.partition_grain
+            and all(x.kind == m.DUPLICATES and len(x.columns) == 1 for x in scan.metrics)):
+        return False
+    if not any(s.grouped and s is not scan and s.kind not in (CATALOG, SEGMENTED) and _own(s)
+               for s, _ in compiled_table.scans):
+        return False
+    table, whole = compiled_table.table, replace(scan, grouped=False)
+    try:
+        found = _query(engine, table, whole, render(scan_sql(table, whole), engine.dialect, copy=False))
+    except QueryFailed:
+        return False  # the grouped scan runs, and says what fails
+    return len(found) == 1 and all(v == 0 for v in found[0])
 
 
 def check_load_times(engine: Engine, compiled_tables) -> None:

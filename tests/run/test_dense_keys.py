@@ -81,3 +81,54 @@ def test_the_array_is_sized_by_the_rows_and_capped():
     assert reset.sql("duckdb") == "RESET perfect_ht_threshold"
     capped = dense_keys(2**40)
     assert capped is not None and capped[0].sql("duckdb").endswith(f"= {MAX_DENSE_BITS}")
+
+
+def _measured(tmp_path, name: str, checks: str, keys: list[tuple[int, int]], grain: bool = True):
+    """measure() and the naive queries of a daily table `raw.t` (day, key) with these checks, and
+    the queries measure() sent; `grain`: partitioned by `{column: d, granularity: day}`, else by d."""
+    partition = "{column: d, granularity: day}" if grain else "d"
+    root = write(tmp_path / name, f"""
+        tables:
+          - name: t
+            relation: raw.t
+            partition: {partition}
+            checks: {checks}
+        """)
+    rows = ", ".join(f"(DATE '2026-01-01' + {day}, {k})" for day, k in keys)
+    sql(root, [f"CREATE TABLE raw.t AS SELECT * FROM (VALUES {rows}) AS v(d, k)"])
+    spec = Project.load(root).spec
+    compiled = compile_project(spec, "duckdb").tables[0]
+    engine = connect(spec.targets["local"], root)
+    try:
+        recording = Recording(engine)
+        fused, naive = measure(recording, compiled), measure_naive(engine, compiled.plan)
+    finally:
+        engine.close()
+    metric = next(x for _, ms in compiled.plan.checks for x in ms if x.label() == "duplicates(k)")
+    days = sorted({f"2026-01-0{day + 1}" for day, _ in keys})
+    return ({p: fused.get(metric, p) for p in days}, {p: naive.get(metric, p) for p in days},
+            [text for text, _ in recording.seen], fused)
+
+
+def test_a_key_unique_in_the_whole_table_skips_the_count_per_partition(tmp_path):
+    """Time partitions at a grain: one whole-table distinct count answers every partition when it
+    finds no duplicate; a key repeated across partitions, or within one, runs the count per
+    partition as before."""
+    checks = "[{unique: [k]}, {row_count: {min: 1}}]"
+    unique = [(day, day * 10 + i) for day in range(3) for i in range(4)]
+    across = unique + [(2, 0)]  # key 0 again, on another day: no partition has a duplicate
+    within = unique + [(1, 10), (1, 10)]  # key 10 three times on day 2
+    per_partition = "GROUP BY"
+    for name, keys, expected in [("unique", unique, {"2026-01-01": 0, "2026-01-02": 0, "2026-01-03": 0}),
+                                 ("across", across, {"2026-01-01": 0, "2026-01-02": 0, "2026-01-03": 0}),
+                                 ("within", within, {"2026-01-01": 0, "2026-01-02": 2, "2026-01-03": 0})]:
+        fused, naive, sent, meas = _measured(tmp_path, name, checks, keys)
+        assert fused == naive == expected, (name, fused, naive)
+        counts = [t for t in sent if "DISTINCT" in t]
+        assert len(counts) == (1 if name == "unique" else 2), (name, counts)
+        assert (per_partition in counts[-1]) == (name != "unique"), (name, counts)
+        assert meas.partitions == sorted(expected)
+    # a date partition without a grain (a daily snapshot repeats its keys): the count per partition
+    fused, naive, sent, _ = _measured(tmp_path, "snapshot", checks, unique, grain=False)
+    assert fused == naive and [t for t in sent if "DISTINCT" in t] == [t for t in sent if "DISTINCT" in t
+                                                                       and per_partition in t] != []
