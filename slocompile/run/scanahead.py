@@ -19,7 +19,30 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from typing import Any
 
-from slocompile.engines.base import Engine
+from slocompile.engines.base import Engine, QueryFailed
+
+
+class _Stoppable:
+    """The reader as the queued work sees it: once the build stops, every further statement fails
+    at once (measure would otherwise retry a scan the interrupt ended, metric by metric)."""
+
+    def __init__(self, engine: Engine):
+        self.engine, self.stopped = engine, False
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        self._check()
+        return self.engine.query(sql)
+
+    def execute(self, sql: str) -> None:
+        self._check()
+        self.engine.execute(sql)
+
+    def _check(self) -> None:
+        if self.stopped:
+            raise QueryFailed("the build stopped")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.engine, name)
 
 
 class ScanAhead:
@@ -29,6 +52,7 @@ class ScanAhead:
 
     def __init__(self, reader: Engine | None, main: Engine):
         self._reader, self._main = reader, main
+        self._guarded = _Stoppable(reader) if reader is not None else None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="slocompile-scan") if reader else None
         self._pending: dict[object, Future] = {}
         self._waiting: dict[object, Callable[[Engine], Any]] = {}
@@ -36,8 +60,8 @@ class ScanAhead:
     def submit(self, key: object, work: Callable[[Engine], Any]) -> None:
         """Queue `work` after the work queued before it (one at a time: the engine parallelises each
         query itself, and the order is the order the build takes the results in)."""
-        if self._pool is not None and self._reader is not None:
-            self._pending[key] = self._pool.submit(_timed, work, self._reader)
+        if self._pool is not None and self._guarded is not None:
+            self._pending[key] = self._pool.submit(_timed, work, self._guarded)
         else:
             self._waiting[key] = work
 
@@ -55,6 +79,8 @@ class ScanAhead:
         for future in self._pending.values():
             future.cancel()
         running = [f for f in self._pending.values() if not f.done()]
+        if stopped and self._guarded is not None:
+            self._guarded.stopped = True
         interrupt = getattr(self._reader, "interrupt", None) if stopped else None
         while interrupt is not None and running and not wait(running, timeout=0.1).done:
             interrupt()  # again until it lands: one sent before the query starts is lost
