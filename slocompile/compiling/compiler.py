@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -63,11 +64,13 @@ def _join(statements: list[str]) -> str:
 
 def compile_project(project: ProjectSpec, dialect: str, select: list[str] | None = None,
                     partitions: dict[str, tuple[str, ...]] | None = None,
-                    contents: dict[str, tuple[str, ...]] | None = None, views: ViewCache | None = None) -> Compiled:
+                    contents: dict[str, tuple[str, ...]] | None = None, views: ViewCache | None = None,
+                    each: Callable[[CompiledTable], None] | None = None) -> Compiled:
     """`partitions` maps a table to the partitions its per-partition scans are limited to;
     `contents` a table to the columns whose content fingerprint per partition its fused scan
     computes (a build that checks every partition: no separate hashed pass lists them); `views`:
-    the views rendered by earlier builds (compiling.viewcache), reused where their inputs match."""
+    the views rendered by earlier builds (compiling.viewcache), reused where their inputs match;
+    `each` is called with every table as soon as it is compiled (a build starts its scans)."""
     problems: list[Problem] = []
     with gc_paused():  # a compile only builds (see gcpause)
         cached = views.rendered(f"setup {dialect}", vars(project.schemas), lambda: _setup_if_rendered(
@@ -83,6 +86,8 @@ def compile_project(project: ProjectSpec, dialect: str, select: list[str] | None
             out.tables.append(_compile_table(project, table, dialect, problems, fragments,
                                              (partitions or {}).get(table.name), (contents or {}).get(table.name),
                                              views))
+            if each is not None and not problems:
+                each(out.tables[-1])
     if problems:
         raise SlocompileError(problems)
     return out

@@ -146,20 +146,21 @@ def _build(project: ProjectSpec, target: TargetSpec, tables: list[TableSpec], en
     clean = last_good.stage(engine, project, [t for t in tables if not found[t.name].drifted], sel, run)
     staged = {t.name: t for t in clean}  # last_good: new versions written, their checks read the audit view
     tables = [staged.get(t.name, t) for t in tables]
-    plans = _plan_against_catalog(project, tables, found, engine, target.dialect, sel, views)
-    run.compiled = Compiled(project, target.dialect, setup, [ct for _, ct, _, _, _ in plans])
-    check_load_times(engine, run.compiled.tables)  # before the run is recorded: a declaration problem
-    with engine.transaction():  # runs a killed build left `running` are aborted; this one starts
-        _write(engine, [meta.abort_runs(project.schemas, project.name, target.name, started), *meta.rows(
-            project.schemas, "runs", [(run.run_id, project.name, target.name, started, None, meta.RUN_RUNNING,
-                                       0, 0, 0, 0)])])
-    ctx = EvalContext(now=started, partitions=sel.present,  # partitions_complete: the partitions listed
-                      columns_before=schema_changes.load(engine, project, tables))
-    expected = sum(len(ct.plan.checks) * max(1, len(parts or ())) for _, ct, _, parts, _ in plans)
-    with scanning_ahead(engine, session, expected) as ahead:  # table i+1 is scanned while table i is judged
-        for i, (table, compiled, _, _, _) in enumerate(plans, 1):
-            if not found[table.name].drifted:
-                ahead.submit(i, functools.partial(measure, compiled_table=compiled))
+    # a table's scans start as soon as it is compiled: the next tables compile, and earlier ones are
+    # judged, while they run (scanahead)
+    with scanning_ahead(engine, session) as ahead:
+        plans = _plan_against_catalog(project, tables, found, engine, target.dialect, sel, views, ahead)
+        run.compiled = Compiled(project, target.dialect, setup, [ct for _, ct, _, _, _ in plans])
+        check_load_times(engine, run.compiled.tables)  # before the run is recorded: a declaration problem
+        with engine.transaction():  # runs a killed build left `running` are aborted; this one starts
+            _write(engine, [meta.abort_runs(project.schemas, project.name, target.name, started), *meta.rows(
+                project.schemas, "runs", [(run.run_id, project.name, target.name, started, None, meta.RUN_RUNNING,
+                                           0, 0, 0, 0)])])
+        ctx = EvalContext(now=started, partitions=sel.present,  # partitions_complete: the partitions listed
+                          columns_before=schema_changes.load(engine, project, tables))
+        warm_up = getattr(engine, "warm_up", None)
+        if warm_up is not None:  # what publishing needs, loaded while the scans run (engines/duckdb.py)
+            warm_up(sum(len(ct.plan.checks) * max(1, len(parts or ())) for _, ct, _, parts, _ in plans))
         _check_tables(project, run, engine, plans, found, sel, ctx, ahead, progress)
         for tr in run.tables:  # the failed-row samples, read behind the scans (_check_tables)
             if (tr.table.name, "samples") in ahead:
@@ -182,7 +183,7 @@ def _check_tables(project: ProjectSpec, run: BuildResult, engine: Engine, plans:
         progress("start", table, i, len(plans))
         scan_seconds, drift = 0.0, found[table.name]
         if not drift.drifted:
-            meas, scan_seconds = ahead.result(i)
+            meas, scan_seconds = ahead.result(table.name)
         t0 = time.perf_counter()  # the table's time: its scans' and judging it, not waiting for them
         if drift.drifted:
             tr = TableRun(table, compiled, schema_drift.results(table, drift, ctx), [], 0.0, parts, fp)
@@ -222,11 +223,12 @@ def _monitors() -> ModuleType:
 
 
 def _plan_against_catalog(project: ProjectSpec, tables: list[TableSpec], found: dict, engine: Engine, dialect: str,
-                          sel: Selection, views: ViewCache
+                          sel: Selection, views: ViewCache, ahead: ScanAhead
                           ) -> list[tuple[TableSpec, CompiledTable, list[Result], tuple[str, ...] | None,
                                           selection.Fingerprint]]:
-    """Compile each table against its real columns (`found` by schema_drift.inspect): a drifted
-    table checks no partition, and its views read the columns it had (last_good: its versions)."""
+    """Compile each table against its real columns (`found` by schema_drift.inspect), and queue its
+    scans on `ahead` (keyed by its name) as soon as it is compiled: a drifted table checks no
+    partition, and its views read the columns it had (last_good: its versions)."""
     out: list[tuple[TableSpec, TableSpec, list[Result]]] = []
     catalogs: dict[str, list | None] = {}  # the relation's columns, read once: plan_partitions needs them too
     for table in tables:
@@ -253,8 +255,12 @@ def _plan_against_catalog(project: ProjectSpec, tables: list[TableSpec], found: 
     # the scans then read the table once, with no per-row test of a list of partitions
     limited = {k: v for k, v in todo.items() if v is not None and not (v and list(v) == sel.present.get(k))}
     hashed = {name: fp.in_scan for name, (_, fp) in planned.items() if fp.in_scan is not None}
+    def scan(ct: CompiledTable) -> None:
+        if not found[ct.table.name].drifted:
+            ahead.submit(ct.table.name, functools.partial(measure, compiled_table=ct))
+
     compiled = compile_project(replace(project, tables=tuple(sub for _, sub, _ in out)), dialect,
-                               partitions=limited, contents=hashed, views=views)
+                               partitions=limited, contents=hashed, views=views, each=scan)
     views.save([t.name for t in project.tables])
     for (table, _, _), ct in zip(out, compiled.tables):
         if found[table.name].drifted:

@@ -96,13 +96,9 @@ def _timed(work: Callable[[Engine], Any], engine: Engine) -> tuple[Any, float]:
 
 
 @contextmanager
-def scanning_ahead(main: Engine, session: list[str], results: int = 0) -> Iterator[ScanAhead]:
+def scanning_ahead(main: Engine, session: list[str]) -> Iterator[ScanAhead]:
     """A ScanAhead over `main`'s reader (with the `session` statements run on it), or over `main`
-    itself when the engine has no reader. `results`: about how many results the scans will give
-    (the engine may prepare its bulk insert path while they run)."""
-    warm_up = getattr(main, "warm_up", None)
-    if warm_up is not None:  # what the build needs after the scans, loaded while they run
-        warm_up(results)
+    itself when the engine has no reader."""
     open_reader = getattr(main, "reader", None)
     reader: Engine | None = open_reader() if open_reader is not None else None
     ahead, stopped = None, True
