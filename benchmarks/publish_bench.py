@@ -83,7 +83,7 @@ class Recorded:  # every statement a scan sends: its settings (dense keys: run/m
     def __getattr__(self, name):
         return getattr(self.engine, name)
 scan_query = measure._query
-measure._query = lambda engine, table, scan, sql: scan_query(Recorded(engine), table, scan, sql)
+measure._query = lambda engine, table, scan, sql, rows: scan_query(Recorded(engine), table, scan, sql, rows)
 render_sample = failures._sql
 def sample(engine, tree):
     samples.append(render_sample(engine, tree))

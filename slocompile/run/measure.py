@@ -20,22 +20,23 @@ def measure(engine: Engine, compiled_table) -> Measurements:
     partitions: set = set()
     meas = Measurements(values, [], errors)
     zero: list[m.Metric] = []  # duplicate counts 0 in every partition (_unique_in_whole_table)
+    rows: dict = {}  # the table's row count, read once for the dense-key scans (_query)
     for scan, sql in compiled_table.scans:
         if scan.kind == CATALOG:
             metric = scan.metrics[0]
             values[(metric, None)] = engine.last_loaded(table.relation) if metric.kind == m.LOAD_TIME \
                 else engine.columns(table.relation) or []
             continue
-        if _unique_in_whole_table(engine, compiled_table, scan):
+        if _unique_in_whole_table(engine, compiled_table, scan, rows):
             zero += scan.metrics
             continue
-        for sub, rows in _run(engine, table, scan, sql, errors):
+        for sub, found in _run(engine, table, scan, sql, errors, rows):
             if sub.kind == SEGMENTED:
-                partitions |= segments.collect(engine, table, sub, rows, meas)
+                partitions |= segments.collect(engine, table, sub, found, meas)
                 continue
             offset = 1 if sub.grouped else 0
             own = _own(sub)
-            for row in rows:
+            for row in found:
                 p = row[0] if sub.grouped else None
                 if sub.grouped and own:
                     partitions.add(p)
@@ -51,7 +52,7 @@ def _own(scan: Scan) -> bool:
     return not any(x.target is not None and x.kind in (m.AGGREGATE, m.KEY_DIFF) for x in scan.metrics)
 
 
-def _unique_in_whole_table(engine: Engine, compiled_table, scan: Scan) -> bool:
+def _unique_in_whole_table(engine: Engine, compiled_table, scan: Scan, rows: dict) -> bool:
     """Whether a grouped scan of one-column duplicate counts over every partition can be answered
     by one count over the whole table: a value that occurs once in the table occurs at most once
     in its partition, so no duplicate in the table means 0 in every partition. Where the engine
@@ -67,7 +68,7 @@ def _unique_in_whole_table(engine: Engine, compiled_table, scan: Scan) -> bool:
         return False
     table, whole = compiled_table.table, replace(scan, grouped=False)
     try:
-        found = _query(engine, table, whole, render(scan_sql(table, whole), engine.dialect, copy=False))
+        found = _query(engine, table, whole, render(scan_sql(table, whole), engine.dialect, copy=False), rows)
     except QueryFailed:
         return False  # the grouped scan runs, and says what fails
     return len(found) == 1 and all(v == 0 for v in found[0])
@@ -88,11 +89,11 @@ def check_load_times(engine: Engine, compiled_tables) -> None:
         raise SlocompileError(problems)
 
 
-def _run(engine: Engine, table, scan: Scan, sql: str, errors: dict):
+def _run(engine: Engine, table, scan: Scan, sql: str, errors: dict, rows: dict):
     """Yield (scan, rows); a failing fused scan is retried metric by metric so one bad check
     (say, a regex the engine rejects) does not take the others down."""
     try:
-        yield scan, _query(engine, table, scan, sql)
+        yield scan, _query(engine, table, scan, sql, rows)
         return
     except QueryFailed as e:
         if len(scan.metrics) == 1:
@@ -106,13 +107,15 @@ def _run(engine: Engine, table, scan: Scan, sql: str, errors: dict):
             errors[metric] = _short(str(e))
 
 
-def _query(engine: Engine, table, scan: Scan, sql: str) -> list:
+def _query(engine: Engine, table, scan: Scan, sql: str, rows: dict) -> list:
     """The scan's rows; a scan of distinct counts on an engine that can (planner.Strategy.dense_keys)
-    may index an array by value, sized by the table's rows, for this query only."""
+    may index an array by value, sized by the table's rows (read once a measure: `rows`), for this
+    query only."""
     if not scan.dense_keys:
         return engine.query(sql)
-    rows = engine.query(render(table_rows(table), engine.dialect, copy=False))[0][0]
-    setting = dense_keys(int(rows or 0))
+    if "n" not in rows:
+        rows["n"] = engine.query(render(table_rows(table), engine.dialect, copy=False))[0][0]
+    setting = dense_keys(int(rows["n"] or 0))
     if setting is None:
         return engine.query(sql)
     engine.execute(render(setting[0], engine.dialect, copy=False))
