@@ -25,6 +25,8 @@ from slocompile.dialects.render import render
 from slocompile.dialects.rules import duckdb_type
 from slocompile.engines.base import Engine, QueryFailed
 from slocompile.errors import SlocompileError, did_you_mean
+from slocompile.run import references
+from slocompile.run.references import Referenced
 from slocompile.spec.model import GRAINS, NULL_PARTITION, ProjectSpec, TableSpec, TargetSpec
 from slocompile.sqltrees import meta
 from slocompile.sqltrees.content import partition_contents, status_fingerprint
@@ -92,10 +94,16 @@ class Fingerprint:
     # the columns hashed by the check scans themselves (a build that checks every partition): the
     # contents are then those of the very rows the checks judged, filled in by take_contents
     in_scan: tuple[str, ...] | None = field(default=None, compare=False)
+    # what the checks read in other relations (run/references.py), None: nothing
+    references: Referenced | None = field(default=None, compare=False)
+
+    def checks_of(self, partition: str | None) -> str:
+        """The checks' fingerprint recorded with `partition`'s status."""
+        return self.checks if self.references is None else self.references.checks(self.checks, partition)
 
     def of(self, partition: str | None) -> str:
         content = self.contents.get(partition) if partition is not None else None
-        return status_fingerprint(self.checks, content)
+        return status_fingerprint(self.checks_of(partition), content)
 
 
 def take_contents(fingerprint: Fingerprint, metric: object, values: dict) -> None:
@@ -122,26 +130,35 @@ def plan_tables(engine: Engine, project: ProjectSpec, tables: list[TableSpec], f
     parted = [t for t in tables if t.partition]
     known: dict[str, dict] | None = None
     listed: dict[str, list[tuple]] = {}
+    refs: dict[str, Referenced | None] = {}  # what each table's checks read elsewhere
     if parted and sel.partitions is None and not sel.full_refresh:
         known = {t.name: {} for t in parted}
         for name, p, status, f in _query(engine, meta.status_rows(project.schemas, [t.name for t in parted])):
             known[name][p] = (status, f)
+        refs = {t.name: references.read(engine, t) for t in parted}
         again = []
         for t in parted:  # (a table whose catalog is not at hand, or is unusable, lists its own)
-            if catalogs.get(t.name) is not None and _passed(known[t.name], fps[t.name]):
+            if catalogs.get(t.name) is not None and _passed(known[t.name], Fingerprint(fps[t.name], {}, None,
+                                                                                       refs[t.name])):
                 try:
                     again.append((t, _catalog(engine, t, catalogs[t.name])[1]))
                 except SlocompileError:
                     pass
         listed = _listings(engine, again, views)
     return {t.name: plan_partitions(engine, project, t, fps[t.name], sel, catalogs.get(t.name),
-                                    None if known is None else known.get(t.name), listed.get(t.name))
+                                    None if known is None else known.get(t.name), listed.get(t.name),
+                                    refs.get(t.name) if known is not None else _UNREAD)
             for t in tables}
 
 
-def _passed(known: dict, fp: str) -> bool:
-    """Whether a partition passed the checks of fingerprint `fp` (else every partition is checked)."""
-    return any(status == "pass" and (f or "").startswith(fp) for status, f in known.values())
+_UNREAD = object()  # plan_partitions: the references were not read yet
+
+
+def _passed(known: dict, fp: Fingerprint) -> bool:
+    """Whether a partition passed these checks, reading what it read then elsewhere (else every
+    partition is checked)."""
+    return any(status == "pass" and (f or "").startswith(fp.checks_of(p))
+               for p, (status, f) in known.items())
 
 
 LISTING_BATCH = 100  # tables a UNION ALL of _listings lists
@@ -193,16 +210,20 @@ def _catalog(engine: Engine, table: TableSpec, catalog: list | None) -> tuple[li
 
 def plan_partitions(engine: Engine, project: ProjectSpec, table: TableSpec, fp: str,
                     sel: Selection, catalog: list | None = None, known: dict | None = None,
-                    listed: list[tuple] | None = None) -> tuple[tuple[str, ...] | None, Fingerprint]:
+                    listed: list[tuple] | None = None, refs: object = _UNREAD
+                    ) -> tuple[tuple[str, ...] | None, Fingerprint]:
     """The partitions of `table` a build checks (None: unpartitioned), and the fingerprints to
     record with their statuses. One grouped query lists the partitions with their content
     fingerprints (a hashed scan of the relation: the cost of noticing changed data). `catalog`:
     the relation's columns when the caller read them already (else they are read here); `known`
     its status rows (partition -> (status, fingerprint)) and `listed` that listing, when the
-    caller read them (plan_tables)."""
+    caller read them (plan_tables), and `refs` what its checks read elsewhere (references.read)."""
     if not table.partition:
         return None, Fingerprint(fp)
     catalog, columns, ptype = _catalog(engine, table, catalog)
+    if refs is _UNREAD:
+        refs = references.read(engine, table)
+    assert refs is None or isinstance(refs, references.Referenced)
     if sel.partitions is not None:
         if any(registry.get(c.type).needs_partition_list for c in table.checks):
             sel.present[table.name] = present_partitions(engine, table)
@@ -217,26 +238,26 @@ def plan_partitions(engine: Engine, project: ProjectSpec, table: TableSpec, fp: 
             present = sel.present.get(table.name) or present_partitions(engine, table)
             raise SlocompileError(_missing_message(table, dict(catalog).get(table.partition), engine.dialect,
                                                    missing, present))
-        return tuple(sorted(wanted)), Fingerprint(fp, contents)
+        return tuple(sorted(wanted)), Fingerprint(fp, contents, None, refs)
     if known is None:
         known = {} if sel.full_refresh else {
             r[1]: (r[2], r[3]) for r in _query(engine, meta.status_rows(project.schemas, [table.name]))}
-    if not _passed(known, fp):
+    if not _passed(known, Fingerprint(fp, {}, None, refs)):
         # no partition passed these checks (a first build, changed checks, --full-refresh): every
         # partition is checked, so the partitions are listed from one column and the check scan
         # hashes their content in the same pass (no second hashed read of the table)
         all_parts = present_partitions(engine, table)
         sel.present[table.name] = all_parts
         _guard(project, table, ptype, len(all_parts))
-        return tuple(all_parts), Fingerprint(fp, {}, tuple(columns))
+        return tuple(all_parts), Fingerprint(fp, {}, tuple(columns), refs)
     if listed is None:
         listed = _contents(engine, table, columns)
-    contents = {p: c for p, c in listed if p is not None}
-    all_parts = sorted(contents)
+    planned = Fingerprint(fp, {p: c for p, c in listed if p is not None}, None, refs)
+    all_parts = sorted(planned.contents)
     sel.present[table.name] = all_parts
-    todo = [p for p in all_parts if known.get(p) != ("pass", status_fingerprint(fp, contents[p]))]
+    todo = [p for p in all_parts if known.get(p) != ("pass", planned.of(p))]
     _guard(project, table, ptype, len(todo))
-    return tuple(todo), Fingerprint(fp, contents)
+    return tuple(todo), planned
 
 
 def _guard(project: ProjectSpec, table: TableSpec, type_text: str | None, count: int) -> None:
