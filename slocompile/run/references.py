@@ -88,7 +88,13 @@ def read(engine: Engine, table: TableSpec) -> Referenced | None:
 
 
 def _whole(engine: Engine, ref: Reference) -> str:
-    select = exp.select(content_fingerprint(list(ref.columns))).from_(ref.relation.copy(), copy=False)
+    """The fingerprint of the distinct values read there: a relationship reads which keys exist, so
+    new rows repeating known keys (a dimension's next snapshot) re-check nothing."""
+    values = exp.select(*[exp.column(c, quoted=True) for c in ref.columns]).distinct().from_(
+        ref.relation.copy(), copy=False)
+    select = exp.select(content_fingerprint(list(ref.columns))).from_(
+        exp.Subquery(this=values, alias=exp.TableAlias(this=exp.to_identifier("_slo_values", quoted=True))),
+        copy=False)
     try:
         rows = engine.query(render(select, engine.dialect))
     except QueryFailed:
