@@ -14,6 +14,8 @@ and a few checks (row count, not_null, between, accepted_values). Printed:
   queries alone    a python process running the same build's check queries (the SQL it ran,
                    recorded by one untimed build) on a fresh copy: the baseline
   ratio            first build / queries alone (target <= 1.3)
+  imports + queries  the same queries after importing sqlglot, click and PyYAML: the floor of a
+                   build written on them (publish_bench)
   new hour build   seconds of the build after one new hour arrives (median of --hours builds)
   hour scan        seconds of a plain aggregate over that hour alone (count, and count/min/max of
                    every column: every column read once): the baseline

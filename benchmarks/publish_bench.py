@@ -27,7 +27,10 @@ interleaved round by round (the order alternates), RUNS runs of two whole proces
 
 and, as further baselines, the same with the failed-row sample queries the build ran (a failing
 check's rows), and with those and the monitors' profile queries (the example monitors two tables):
-queries the build must run too.
+queries the build must run too; and `imports + queries`: the check queries after importing the
+libraries no build can go without (sqlglot with its dialect, which compiles the SQL; click, which
+reads the command line; PyYAML, which reads the declarations). That one is the floor of any build
+written on them: a build / queries ratio below imports / queries is out of reach.
 
 (--before: and the build with its meta rows written as sqlglot-built INSERT ... VALUES
 statements, the path before the bulk inserts; --before-samples: and the build with each failed-row
@@ -131,6 +134,9 @@ for sql in json.load(open(sys.argv[2])):
     con.execute(sql).fetchall()
 con.close()
 """
+
+# The floor of a build: the libraries it cannot go without, imported, then the same queries.
+IMPORTS = "import click, yaml, sqlglot\nfrom sqlglot.dialects import duckdb as _dialect\n"
 
 # One build in-process under cProfile (argv[1]: stats file, argv[2]: JSON of statement times).
 PROFILER = r"""
@@ -294,7 +300,8 @@ def bench(name: str, root: str, runs: int, before: bool = False, before_samples:
     n_samples = len(json.load(open(with_samples))) - n
     n_monitors = len(json.load(open(with_monitors))) - n - n_samples
     cmds = {"queries": [sys.executable, "-c", QUERIES, "warehouse.duckdb", sqls],
-            "build": slocompile_cmd() + ["build", "--quiet"]}
+            "build": slocompile_cmd() + ["build", "--quiet"],
+            "imports": [sys.executable, "-c", IMPORTS + QUERIES, "warehouse.duckdb", sqls]}
     if n_samples:  # failing checks' failed-row samples: queries the build must run too (issue 12)
         cmds["samples"] = [sys.executable, "-c", QUERIES, "warehouse.duckdb", with_samples]
     if n_monitors:  # the monitors' profile queries (the example monitors two tables)
@@ -322,6 +329,7 @@ def bench(name: str, root: str, runs: int, before: bool = False, before_samples:
           f"queries {sorted(codes['queries'])})")
     print(f"  {'':34s} {'wall min':>9s} {'median':>7s} {'cpu median':>11s}")
     labels = {"queries": "the check queries alone (python)", "build": "slocompile build --quiet",
+              "imports": "imports + check queries (floor)",
               "samples": f"check + {n_samples} sample queries",
               "monitors": f"and {n_monitors} monitor queries", "before": "build, meta rows as VALUES (before)",
               "one_by_one": "build, samples 1 by 1, json indent=2"}
@@ -331,6 +339,9 @@ def bench(name: str, root: str, runs: int, before: bool = False, before_samples:
     cpu_ratio = statistics.median(cpus["build"]) / statistics.median(cpus["queries"])
     print(f"  build / queries: {ratio:.2f}x wall (target <= 1.3x), {cpu_ratio:.2f}x CPU;"
           f" build - queries: {med['build'] - med['queries']:+.3f} s")
+    print(f"  floor: (imports + queries) / queries: {med['imports'] / med['queries']:.2f}x wall; "
+          f"build / (imports + queries): {med['build'] / med['imports']:.2f}x wall, "
+          f"{statistics.median(cpus['build']) / statistics.median(cpus['imports']):.2f}x CPU")
     if n_samples:
         print(f"  build / (check + sample queries): {med['build'] / med['samples']:.2f}x wall, "
               f"{statistics.median(cpus['build']) / statistics.median(cpus['samples']):.2f}x CPU")

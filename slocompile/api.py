@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -73,10 +74,8 @@ class Project:
 
         if write:
             artifacts.discard_results(self.target_dir)
-        run = run_build(self.spec, target, select, progress, partitions, full_refresh)
-        if write:
-            artifacts.write_build(self.target_dir, run)
-        return run
+        return run_build(self.spec, target, select, progress, partitions, full_refresh,
+                         while_closing=functools.partial(artifacts.write_build, self.target_dir) if write else None)
 
     def backtest(self, select: list[str] | None = None, start: str | None = None, end: str | None = None,
                  target: str | None = None, detailed: bool = False) -> Backtest | list[dict]:

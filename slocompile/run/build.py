@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from types import ModuleType
+from typing import cast
 
 from sqlglot import exp
 
@@ -97,9 +99,12 @@ def utcnow() -> dt.datetime:
 
 def run_build(project: ProjectSpec, target_name: str | None = None, select: list[str] | None = None,
               progress: Callable[[str, object, int, int], None] | None = None, partitions: list[str] | None = None,
-              full_refresh: bool = False) -> BuildResult:
+              full_refresh: bool = False, while_closing: Callable[[BuildResult], None] | None = None
+              ) -> BuildResult:
     """Check partitioned tables incrementally: new partitions, failing ones, and all of them when the
-    table's checks changed; `partitions` names the ones to (re)check, `full_refresh` checks all."""
+    table's checks changed; `partitions` names the ones to (re)check, `full_refresh` checks all.
+    `while_closing(run)` (the artifacts) runs once the build committed, while the engine closes: DuckDB
+    writes its checkpoint then, without holding the interpreter."""
     target = selection.target(project, target_name)
     tables = selection.selected(project, select)
     if partitions:
@@ -109,10 +114,37 @@ def run_build(project: ProjectSpec, target_name: str | None = None, select: list
                                   "(use --select to pick partitioned tables)")
     engine = connect(target, project.root)
     try:
-        return _build(project, target, tables, engine, progress or (lambda *a: None),
-                      Selection(tuple(partitions) if partitions else None, full_refresh))
-    finally:
+        run = _build(project, target, tables, engine, progress or (lambda *a: None),
+                     Selection(tuple(partitions) if partitions else None, full_refresh))
+    except BaseException:
         engine.close()
+        raise
+    closing = _Closing(engine)
+    try:
+        if while_closing is not None:
+            while_closing(run)
+    except BaseException:
+        closing.join()  # (its own error, if any, is second to this one)
+        raise
+    closing.join()
+    if closing.error is not None:
+        raise closing.error
+    return run
+
+
+class _Closing(threading.Thread):
+    """engine.close() on a thread; what it raised is kept in `error`."""
+
+    def __init__(self, engine: Engine):
+        super().__init__(name="slocompile-close")
+        self.engine, self.error = engine, cast(BaseException | None, None)
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self.engine.close()
+        except BaseException as e:  # raised by run_build, in the build's thread
+            self.error = e
 
 
 def _empty(engine: Engine, table: TableSpec) -> bool:
