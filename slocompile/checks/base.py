@@ -50,6 +50,7 @@ class CheckType:
     needs_partition: ClassVar[bool] = False  # only meaningful per partition (the loader says so otherwise)
     needs_partition_list: ClassVar[bool] = False  # judged from EvalContext.partitions (not judged without it)
     has_rows: ClassVar[bool] = False  # a failure has offending rows to sample (`failed_rows`, run.failures)
+    reads_elsewhere: ClassVar[bool] = False  # its metrics read another relation (`Metric.target`: run.references)
 
     def validate(self, params: dict, loc: Location, problems: ProblemCollector) -> None:
         """Cross-field rules beyond each field's type."""

@@ -41,6 +41,7 @@ class Compare(CheckType):
     }
     column_level = False
     has_rows = True  # with `on`: the keys present on one side only
+    reads_elsewhere = True
 
     def referenced_columns(self, check):
         cols = list(check.params.get("on") or ())

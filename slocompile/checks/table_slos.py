@@ -99,6 +99,7 @@ class Relationship(CheckType):
               "field": Field("str", required=True, doc="The referenced column.")}
     needs_column = True
     has_rows = True
+    reads_elsewhere = True
 
     def validate(self, params, loc, problems):
         if params.get("to"):
