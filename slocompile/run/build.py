@@ -51,7 +51,7 @@ class TableRun:
     table: TableSpec
     compiled: CompiledTable
     results: list[Result]
-    metrics: list[tuple[str, str | None, float | None]]
+    metrics: list[tuple[str, str | None, float | None, str | None]]  # label, partition, value, segment
     seconds: float
     partitions: tuple[str, ...] | None  # partitions checked by this run (None: unpartitioned)
     fingerprint: selection.Fingerprint  # the checks' and each partition's content fingerprint
@@ -228,8 +228,11 @@ def _check_tables(project: ProjectSpec, run: BuildResult, engine: Engine, plans:
                 meas.partitions = [None]  # an empty table still answers row_count and friends, once
             results = evaluate_table(compiled.plan.table, compiled.plan.checks, meas, ctx,
                                      baselines.load(engine, project.schemas, table)) + skipped
-            history = [(metric.label(), p, _number(v)) for (metric, p), v in meas.values.items()
-                       if metric.kind != "catalog"]
+            history: list[tuple[str, str | None, float | None, str | None]] = [
+                (metric.label(), p, _number(v), None) for (metric, p), v in meas.values.items()
+                if metric.kind != "catalog"]
+            history += [(metric.label(), p, _number(v), segment) for (metric, p), values in meas.segments.items()
+                        for segment, v in values.items()]
             tr = TableRun(table, compiled, results + schema_drift.recovered(table, drift), history, 0.0, parts, fp)
             ahead.submit((table.name, "samples"), functools.partial(
                 failures.collect, project=project, table=compiled.plan.table,
@@ -340,8 +343,8 @@ def _record_and_publish_views(project: ProjectSpec, run: BuildResult, engine: En
                                    r.severity, r.observed_number, r.observed_text, r.expected, r.message, now,
                                    r.segment)
                                   for tr in run.tables for r in tr.results]),
-        *meta.rows(s, "metrics", [(run.run_id, tr.table.name, label, p, v, now)
-                                  for tr in run.tables for label, p, v in tr.metrics]),
+        *meta.rows(s, "metrics", [(run.run_id, tr.table.name, label, p, v, now, segment)
+                                  for tr in run.tables for label, p, v, segment in tr.metrics]),
         *meta.rows(s, "failed_rows", failures.meta_rows(run.run_id, run.tables, now)),
         *schema_changes.statements(project, run.columns, [tr.table for tr in run.tables], run.run_id, now)]
     # the statuses the build replaces, then the new ones: one DELETE and one bulk insert for all tables

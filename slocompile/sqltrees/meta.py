@@ -23,7 +23,7 @@ TABLES: dict[str, list[tuple[str, exp.DType]]] = {
                 ("observed_value", T.DOUBLE), ("observed", T.TEXT), ("expected", T.TEXT), ("message", T.TEXT),
                 ("checked_at", T.TIMESTAMP), ("segment", T.TEXT)],
     "metrics": [("run_id", T.TEXT), ("table_name", T.TEXT), ("metric", T.TEXT), ("partition", T.TEXT),
-                ("value", T.DOUBLE), ("measured_at", T.TIMESTAMP)],
+                ("value", T.DOUBLE), ("measured_at", T.TIMESTAMP), ("segment", T.TEXT)],
     "status": [("table_name", T.TEXT), ("partition", T.TEXT), ("status", T.TEXT), ("failed_checks", T.TEXT),
                ("run_id", T.TEXT), ("checked_at", T.TIMESTAMP), ("fingerprint", T.TEXT)],
     # latest status per check and partition: what triggers compare a build against (triggers.py)
@@ -77,7 +77,8 @@ TABLES: dict[str, list[tuple[str, exp.DType]]] = {
                          ("column_type", T.TEXT), ("run_id", T.TEXT), ("recorded_at", T.TIMESTAMP)],
 }
 # columns added to a table after its first release: a build adds them to a meta schema that lacks them
-ADDED_COLUMNS: dict[str, tuple[str, ...]] = {"results": ("segment",)}  # segment: group_by (checks/segments.py)
+# segment: group_by (checks/segments.py)
+ADDED_COLUMNS: dict[str, tuple[str, ...]] = {"results": ("segment",), "metrics": ("segment",)}
 RUN_RUNNING, RUN_PASS, RUN_FAIL = "running", "pass", "fail"
 RUN_ABORTED = "aborted"  # a run still `running` when a later build of its project and target starts
 INSERT_BATCH = 400

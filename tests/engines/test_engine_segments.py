@@ -198,23 +198,29 @@ def test_an_older_meta_schema_gains_the_segment_column(tmp_path, engine, run_tag
     project = project_for(str(tmp_path / "p"), engine, tag, spark_warehouse)
     load(project, tag, {"orders": ORDERS, "dim": DIM})
     eng = connect(project.spec.targets["t"], project.spec.root)
-    try:  # slo.results as a version before segments created it
+    try:  # slo.results and slo.metrics as a version before segments created them
         eng.execute(render(meta.create_schema(project.spec.schemas.meta), eng.dialect))
-        old = [exp.ColumnDef(this=exp.to_identifier(c, quoted=True), kind=exp.DataType.build(t))
-               for c, t in meta.TABLES["results"] if c != "segment"]
-        create = exp.Create(kind="TABLE", this=exp.Schema(this=meta.table(project.spec.schemas, "results"),
-                                                          expressions=old))
-        eng.execute(render(create, eng.dialect) + (" USING parquet" if engine == "spark" else ""))
+        for name in ("results", "metrics"):
+            old = [exp.ColumnDef(this=exp.to_identifier(c, quoted=True), kind=exp.DataType.build(t))
+                   for c, t in meta.TABLES[name] if c != "segment"]
+            create = exp.Create(kind="TABLE", this=exp.Schema(this=meta.table(project.spec.schemas, name),
+                                                              expressions=old))
+            eng.execute(render(create, eng.dialect) + (" USING parquet" if engine == "spark" else ""))
     finally:
         eng.close()
     run = project.build(write=False, select=["orders"])
     eng = connect(project.spec.targets["t"], project.spec.root)
+
+    def us_rows(name: str) -> int:
+        us = exp.EQ(this=exp.column("segment", quoted=True), expression=exp.Literal.string("country=US"))
+        count = exp.select(exp.Count(this=exp.Star())).from_(meta.table(project.spec.schemas, name)).where(us)
+        return eng.query(render(count, eng.dialect))[0][0]
     try:
-        stored = eng.query(render(exp.select(exp.Count(this=exp.Star())).from_(
-            meta.table(project.spec.schemas, "results")).where(exp.EQ(
-                this=exp.column("segment", quoted=True), expression=exp.Literal.string("country=US"))), eng.dialect))
+        stored, metrics = us_rows("results"), us_rows("metrics")
     finally:
         eng.close()
-    assert stored[0][0] == sum(r.segment == "country=US" for r in run.results) > 0
+    assert stored == sum(r.segment == "country=US" for r in run.results) > 0
+    # each segmented metric of country=US, per partition: the row counts (2 partitions) at least
+    assert metrics >= 2
     if engine == "postgres":
         drop_schemas(project, tag)

@@ -135,10 +135,27 @@ def test_artifacts_report_and_alerts_carry_the_segment(tmp_path):
 def test_a_meta_schema_without_the_segment_column_is_upgraded(tmp_path):
     root = project(tmp_path)
     Project.load(root).build(write=False)
-    sql(root, "ALTER TABLE slo.results DROP COLUMN segment")  # as an earlier version created it
+    for name in ("results", "metrics"):  # as an earlier version created them
+        sql(root, f"ALTER TABLE slo.{name} DROP COLUMN segment")
     Project.load(root).build(write=False, full_refresh=True)
     assert query(root, "SELECT count(*) FROM slo.results WHERE segment = 'country=DE' AND check_name = 'row_count'"
                  ) == [(1,)]
+    assert query(root, "SELECT count(*) FROM slo.metrics WHERE segment = 'country=DE'") != [(0,)]
+
+
+def test_the_metric_history_holds_each_segment(tmp_path):
+    root = project(tmp_path)
+    Project.load(root).build(write=False)
+    rows = query(root, "SELECT metric, segment, value FROM slo.metrics WHERE segment IS NOT NULL "
+                       "AND partition = '2024-01-01' ORDER BY metric, segment")
+    counts = {s: v for m, s, v in rows if m == "row_count BY country (top 100)"}
+    assert counts == {"country=DE": 1, "country=FR": 2, "country=US": 4}
+    pooled = {s: v for m, s, v in rows if m == "row_count BY country, device (top 2)"}
+    assert pooled == {"country=US, device=ios": 2, "country=US, device=web": 2, OTHER: 3}
+    means = {s: v for m, s, v in rows if m.startswith('AVG("amount")')}
+    assert means == {"country=US": 20.0, OTHER: (100 + 80 + 5) / 3}
+    # the whole partition's metrics keep their rows, with no segment
+    assert query(root, "SELECT value FROM slo.metrics WHERE metric = 'row_count' AND segment IS NULL") == [(7,)]
 
 
 def test_group_by_adds_one_scan_per_grouping_not_per_check(tmp_path):

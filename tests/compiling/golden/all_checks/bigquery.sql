@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS `slo`.`metrics` (
   `metric` STRING,
   `partition` STRING,
   `value` FLOAT64,
-  `measured_at` DATETIME
+  `measured_at` DATETIME,
+  `segment` STRING
 );
 
 CREATE TABLE IF NOT EXISTS `slo`.`status` (

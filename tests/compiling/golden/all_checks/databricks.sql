@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS `slo`.`metrics` (
   `metric` STRING,
   `partition` STRING,
   `value` DOUBLE,
-  `measured_at` TIMESTAMP
+  `measured_at` TIMESTAMP,
+  `segment` STRING
 );
 
 CREATE TABLE IF NOT EXISTS `slo`.`status` (

@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS "slo"."metrics" (
   "metric" VARCHAR,
   "partition" VARCHAR,
   "value" DOUBLE,
-  "measured_at" TIMESTAMP
+  "measured_at" TIMESTAMP,
+  "segment" VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS "slo"."status" (

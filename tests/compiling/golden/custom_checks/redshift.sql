@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS "slo"."metrics" (
   "metric" VARCHAR(MAX),
   "partition" VARCHAR(MAX),
   "value" DOUBLE PRECISION,
-  "measured_at" TIMESTAMP
+  "measured_at" TIMESTAMP,
+  "segment" VARCHAR(MAX)
 );
 
 CREATE TABLE IF NOT EXISTS "slo"."status" (

@@ -428,7 +428,8 @@ CREATE TABLE IF NOT EXISTS "slo"."metrics" (
   "metric" TEXT,
   "partition" TEXT,
   "value" DOUBLE PRECISION,
-  "measured_at" TIMESTAMP
+  "measured_at" TIMESTAMP,
+  "segment" TEXT
 );
 
 CREATE TABLE IF NOT EXISTS "slo"."status" (

@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS "slo"."metrics" (
   "metric" TEXT,
   "partition" TEXT,
   "value" DOUBLE,
-  "measured_at" TIMESTAMP
+  "measured_at" TIMESTAMP,
+  "segment" TEXT
 );
 
 CREATE TABLE IF NOT EXISTS "slo"."status" (
