@@ -9,6 +9,7 @@ from json.encoder import encode_basestring as _encode_str  # the C encoder's, wh
 from slocompile.checks.base import fmt_num
 from slocompile.dialects.nodes import sql_text
 from slocompile.errors import SlocompileError
+from slocompile.sqltrees.failures import SEGMENT_ALIAS
 from slocompile.support.secrets import redact, redact_data
 from slocompile.support.version import __version__
 
@@ -229,8 +230,9 @@ def _with_failed_rows(r, table_run) -> dict:
     owner, tags = table_run.table.labels(r.check, r.column)
     out.update(owner=owner, tags=list(tags))
     samples = (getattr(table_run, "failures", None) or {}).get(r.check)
-    if samples is not None and r.status in ("fail", "warn"):
-        out["failed_rows"] = [values for p, values in samples.rows if p is None or p == r.partition]
+    if samples is not None and r.status in ("fail", "warn"):  # its partition's (and segment's) rows
+        out["failed_rows"] = [values for p, values in samples.rows if (p is None or p == r.partition)
+                              and values.get(SEGMENT_ALIAS, r.segment) == r.segment]
         if samples.error:
             out["failed_rows_error"] = samples.error
     return out

@@ -17,11 +17,20 @@ from typing import Any
 from sqlglot import exp
 
 from slocompile.checks.evaluate import FAIL, WARN, Result
+from slocompile.checks.segments import OTHER
 from slocompile.dialects.render import render
 from slocompile.engines.base import Engine, QueryFailed
 from slocompile.spec.model import CheckSpec, ProjectSpec, TableSpec
 from slocompile.sqltrees import meta
-from slocompile.sqltrees.failures import batched, is_query, keeps_rows, sample_columns, sample_sql
+from slocompile.sqltrees.failures import (
+    SEGMENT_ALIAS,
+    SegmentsFailed,
+    batched,
+    is_query,
+    keeps_rows,
+    sample_columns,
+    sample_sql,
+)
 from slocompile.sqltrees.scans import PARTITION_ALIAS, ROWS_ALIAS
 from slocompile.support.secrets import redact
 
@@ -55,6 +64,7 @@ def collect(engine: Engine, project: ProjectSpec, table: TableSpec, checks: list
     for r in results:
         if r.status in (FAIL, WARN) and r.table == table.name:
             failing.setdefault(r.check, []).append(r.partition)
+    segments = _segments_failed([r for r in results if r.table == table.name and r.check in failing])
     out: dict[str, Samples] = {}
     shapes: dict[tuple[str, ...], list[tuple[CheckSpec, exp.Select]]] = {}
     for check in checks:
@@ -63,7 +73,7 @@ def collect(engine: Engine, project: ProjectSpec, table: TableSpec, checks: list
             continue
         parts = failing[check.name]
         labels = None if None in parts or table.partition is None else sorted({p for p in parts if p is not None})
-        tree = sample_sql(table, check, labels, n)
+        tree = sample_sql(table, check, labels, n, segments.get(check.name))
         if is_query(check):  # the user's own columns: asked alone
             out[check.name] = _alone(engine, table, check, tree)
         else:
@@ -85,7 +95,29 @@ def collect(engine: Engine, project: ProjectSpec, table: TableSpec, checks: list
                 answers[int(row[0])].append(row[1:])
             for (check, _), found in zip(chunk, answers):
                 out[check.name] = _samples(check, list(shape), found)
+    for name, by_partition in segments.items():  # a pooled row is sampled as the segment that failed
+        for p, values in out[name].rows if name in out else ():
+            if values.get(SEGMENT_ALIAS) not in by_partition.get(p, ([], False, []))[2]:
+                values[SEGMENT_ALIAS] = OTHER
     return {c.name: out[c.name] for c in checks if c.name in out}  # in the checks' order
+
+
+def _segments_failed(results: list[Result]) -> dict[str, SegmentsFailed]:
+    """check name -> what sqltrees.failures.sample_sql needs to sample the failed segments only,
+    for the checks judged per segment (group_by)."""
+    out: dict[str, SegmentsFailed] = {}
+    for r in results:
+        if r.segment is None:
+            continue
+        named, pooled, apart = out.setdefault(r.check, {}).setdefault(r.partition, ([], False, []))
+        if r.segment != OTHER:
+            apart.append(r.segment)
+        if r.status in (FAIL, WARN):
+            if r.segment == OTHER:
+                out[r.check][r.partition] = (named, True, apart)
+            else:
+                named.append(r.segment)
+    return {check: {p: v for p, v in by.items() if v[0] or v[1]} for check, by in out.items()}
 
 
 def _alone(engine: Engine, table: TableSpec, check: CheckSpec, tree: exp.Select) -> Samples:
@@ -116,7 +148,8 @@ def _names(engine: Engine, table: TableSpec, check: CheckSpec, tree: exp.Select,
     """The output column names of a sample query, in order."""
     if not is_query(check):
         names = ([PARTITION_ALIAS] if table.partition is not None else []) + sample_columns(table, check)
-        return names + ([ROWS_ALIAS] if check.type == "unique" else [])
+        segmented = any(isinstance(e, exp.Alias) and e.alias == SEGMENT_ALIAS for e in tree.expressions)
+        return names + ([ROWS_ALIAS] if check.type == "unique" else []) + ([SEGMENT_ALIAS] if segmented else [])
     query = check.params["query"]
     names = []
     for s in query.selects if isinstance(query, exp.Query) else []:

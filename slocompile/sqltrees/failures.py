@@ -13,15 +13,20 @@ from sqlglot import exp
 from slocompile import checks as registry
 from slocompile.checks.base import RowRule
 from slocompile.checks.custom import KIND
-from slocompile.dialects.nodes import ValueTest, and_all, col, named
+from slocompile.dialects.nodes import ValueTest, and_all, col, lit, named, or_all
 from slocompile.spec.model import CheckSpec, TableSpec
 from slocompile.sqltrees.compare import SIDE_ALIAS, key_diff_samples
-from slocompile.sqltrees.scans import PARTITION_ALIAS, ROWS_ALIAS, partition_in, partition_text
+from slocompile.sqltrees.scans import PARTITION_ALIAS, ROWS_ALIAS, partition_in, partition_text, segment_text
 
 QUERY_ALIAS = "_slo_q"  # assert: the user's SELECT as a subquery
 OUTER_ALIAS = "_slo_t"  # relationship: the checked relation, as the anti-join's subquery names it
 BATCH_ALIAS = "_slo_i"  # batched: which sample query a row answers
 BRANCH_ALIAS = "_slo_b"  # batched: one sample query as a subquery
+SEGMENT_ALIAS = "_slo_segment"  # group_by: the segment a sampled row is in (checks.segments.label's text)
+
+# group_by: partition label (None: unpartitioned) -> (the failing segments, whether the pooled one failed,
+# the segments judged apart there): the rows to sample are those of the segments that failed
+SegmentsFailed = dict[str | None, tuple[list[str], bool, list[str]]]
 
 
 def keeps_rows(check: CheckSpec) -> bool:
@@ -55,10 +60,40 @@ def sample_columns(table: TableSpec, check: CheckSpec) -> list[str]:
     return names
 
 
-def sample_sql(table: TableSpec, check: CheckSpec, partitions: list[str] | None, limit: int) -> exp.Select:
-    """Up to `limit` offending rows of `check` in `partitions` (labels; None: every partition).
-    Output: the partition label (partitioned tables), then sample_columns (and for `unique` the
-    number of rows sharing the key); for `assert` the user's SELECT's own columns."""
+def segment_label(group_by: tuple[str, ...]) -> exp.Expression:
+    """A row's segment as checks.segments.label writes it: 'country=US, device=ios'."""
+    parts: list[exp.Expression] = []
+    for i, c in enumerate(group_by):
+        parts += [lit(f"{', ' if i else ''}{c}="), segment_text(c)]
+    label = parts[0]
+    for part in parts[1:]:
+        label = exp.DPipe(this=label, expression=part)
+    return label
+
+
+def _in_failed_segments(table: TableSpec, group_by: tuple[str, ...], failed: SegmentsFailed) -> exp.Expression:
+    """The rows of the segments that failed, partition by partition (the pooled segment: every
+    segment not judged apart there)."""
+    label = segment_label(group_by)
+    cases = []
+    for partition, (named_failed, pooled_failed, apart) in failed.items():
+        which: list[exp.Expression | None] = [
+            exp.In(this=label.copy(), expressions=[lit(s) for s in named_failed]) if named_failed else None]
+        if pooled_failed:
+            which.append(exp.Not(this=exp.In(this=label.copy(), expressions=[lit(s) for s in apart]))
+                         if apart else exp.true())
+        here = exp.EQ(this=partition_text(table), expression=lit(partition)) if partition is not None else None
+        chosen = or_all(which)  # (nothing named: a result without a segment failed, every row counts)
+        cases.append(and_all([here, exp.Paren(this=chosen) if chosen is not None else exp.true()]))
+    return exp.Paren(this=or_all(cases)) if cases else exp.false()
+
+
+def sample_sql(table: TableSpec, check: CheckSpec, partitions: list[str] | None, limit: int,
+               segments: SegmentsFailed | None = None) -> exp.Select:
+    """Up to `limit` offending rows of `check` in `partitions` (labels; None: every partition), and
+    with `group_by`, of the `segments` that failed only. Output: the partition label (partitioned
+    tables), then sample_columns (and for `unique` the number of rows sharing the key; with
+    `group_by`, the row's segment); for `assert` the user's SELECT's own columns."""
     if is_query(check):
         return _query_rows(check, limit)
     if check.type == "compare":
@@ -75,6 +110,10 @@ def sample_sql(table: TableSpec, check: CheckSpec, partitions: list[str] | None,
     where: list[exp.Expression | None] = [check.where.copy() if check.where is not None else None]
     if grouped and partitions is not None:
         where.append(partition_in(table, partitions))
+    group_by = tuple(check.params.get("group_by") or ())
+    if group_by and segments is not None:
+        outputs.append(named(segment_label(group_by), SEGMENT_ALIAS))
+        where.append(_in_failed_segments(table, group_by, segments))
     source: exp.Expression = table.relation.copy()
     select = exp.Select()
     if check.type == "unique":

@@ -224,3 +224,16 @@ def test_an_older_meta_schema_gains_the_segment_column(tmp_path, engine, run_tag
     assert metrics >= 2
     if engine == "postgres":
         drop_schemas(project, tag)
+
+
+@pytest.mark.parametrize("engine", engine_params())
+def test_failed_rows_of_the_failing_segments_only(built, engine):
+    def sampled(run) -> list:
+        orders = next(t for t in run.tables if t.table.name == "orders")
+        return orders.failures["not_null_amount"].rows
+
+    rows = sampled(built[engine][0])
+    # US fails on the first day, FR on the second: only their NULL amounts are sampled
+    assert [(p, v["country"], v["amount"], v["_slo_segment"]) for p, v in rows] == [
+        ("2026-01-01", "US", None, "country=US"), ("2026-01-02", "FR", None, "country=FR")]
+    assert rows == sampled(built["duckdb"][0])

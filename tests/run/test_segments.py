@@ -170,3 +170,39 @@ def test_group_by_adds_one_scan_per_grouping_not_per_check(tmp_path):
         assert sorted(s.group_by for s in segmented) == [("country",), ("country", "device")]
         assert len(with_segments.scans) == len(without.scans) + 2
         assert [s for s in with_segments.scans if s.kind != SEGMENTED] == without.scans
+
+
+SAMPLED = """
+tables:
+  - name: orders
+    relation: raw.orders
+    partition: ds
+    key: [id]
+    gate: warn
+    columns:
+      - name: country
+      - name: amount
+        checks:
+          - not_null: {max_fraction: 0.3, group_by: [country], max_segments: 2}
+"""
+
+
+def test_failed_rows_are_those_of_the_failing_segment(tmp_path):
+    root = write(tmp_path, SAMPLED)
+    # US: 1 NULL of 5 (passes); FR: 2 of 3 (fails); pooled DE + IT: 2 NULLs of 3 (fails)
+    rows = [("US", 1), ("US", None), ("US", 3), ("US", 4), ("US", 5), ("FR", None), ("FR", None), ("FR", 8),
+            ("DE", None), ("IT", None), ("IT", 11)]
+    values = ", ".join(f"({i}, DATE '2024-01-01', '{c}', {'NULL' if a is None else a})"
+                       for i, (c, a) in enumerate(rows))
+    sql(root, ["CREATE TABLE raw.orders (id INT, ds DATE, country TEXT, amount INT)",
+               f"INSERT INTO raw.orders VALUES {values}"])
+    done = cli(root, "build")
+    assert done.returncode == 1, done.stderr
+    results = json.load(open(os.path.join(root, "target", "run_results.json")))["results"]
+    found = {r["segment"]: r for r in results if r["check"] == "not_null_amount"}
+    assert {s: r["status"] for s, r in found.items()} == {"country=US": "pass", "country=FR": "fail", OTHER: "fail"}
+    assert [(v["id"], v["country"]) for v in found["country=FR"]["failed_rows"]] == [(5, "FR"), (6, "FR")]
+    assert [(v["id"], v["country"]) for v in found[OTHER]["failed_rows"]] == [(8, "DE"), (9, "IT")]
+    # US passed: none of its rows was sampled (the sample is not spent on segments that passed)
+    stored = query(root, "SELECT row_values FROM slo.failed_rows")
+    assert len(stored) == 4 and all('"US"' not in v for (v,) in stored)
