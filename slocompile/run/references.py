@@ -1,12 +1,17 @@
-"""Other relations a table's checks read: a change there re-checks what it can change.
+"""Other relations a table's checks read: a change there re-checks the partitions it changes.
 
-A `relationship` reads its `to` relation whole (a key removed there makes orphans in any
-partition); a `compare` reads its `with` relation cut by the table's own partitions. A partition's
-status is only still true while those rows are what they were when it was checked, so the
-checks' fingerprint recorded with each status (run/selection.py) also covers them: the content
-fingerprint (sqltrees/content.py) of the columns the checks read there, of the whole relation or
-of the same partition. A build then re-checks every partition when a relation read whole changed,
-and the partitions whose rows changed in a relation read by partition.
+A partition's status is only still true while what its checks read elsewhere is what it was when
+it was checked. So the checks' fingerprint recorded with each partition's status
+(run/selection.py) also covers, per partition:
+
+- for a `relationship`, the partition's orphans now: how many of its values have no match in the
+  `to` relation (one anti-join grouped by partition). A key deleted there re-checks exactly the
+  partitions that gain orphans; a key added re-checks only those it gives a match (they failed, so
+  they are checked anyway); a dimension that grows or changes other columns re-checks nothing.
+- for a `compare`, the content fingerprint (sqltrees/content.py) of the columns it reads in its
+  `with` relation, cut by the table's own partitions: the partitions whose rows changed there.
+
+Every build reads these (the cost of noticing), one query per reference.
 """
 from __future__ import annotations
 
@@ -17,36 +22,40 @@ from sqlglot import exp
 
 from slocompile import checks as registry
 from slocompile.checks import metrics as m
+from slocompile.dialects.nodes import named
 from slocompile.dialects.render import render
 from slocompile.engines.base import Engine, QueryFailed
 from slocompile.spec.model import TableSpec
-from slocompile.sqltrees.content import content_fingerprint, partition_contents
+from slocompile.sqltrees.content import partition_contents
+from slocompile.sqltrees.scans import partition_expr, partition_text
 
-UNREADABLE = "unreadable"  # a relation the engine could not fingerprint (its checks report why)
+UNREADABLE = "unreadable"  # a reference the engine could not read (its checks report why)
 
 
 @dataclass(frozen=True)
 class Reference:
     relation: exp.Table
-    columns: tuple[str, ...]  # the columns the checks read there
-    whole: bool  # read whole (relationship), else cut by the table's partitions (compare)
+    columns: tuple[str, ...]  # compare: the columns it reads there; relationship: (this table's column,)
+    field: str | None = None  # relationship: the column of `relation` its values must match
 
 
 @dataclass(frozen=True)
 class Referenced:
-    """The content fingerprints of a table's references, as a build found them."""
-    whole: str = ""  # of the relations read whole
-    by_partition: dict = field(default_factory=dict, compare=False)  # partition label -> of its rows elsewhere
+    """What a table's references hold now, by partition."""
+    by_partition: dict = field(default_factory=dict, compare=False)  # partition label -> their text
+    unreadable: bool = False  # a reference could not be read: every partition counts as changed
 
     def checks(self, checks: str, partition: str | None) -> str:
         """The checks' fingerprint of `partition`, covering what its checks read elsewhere."""
-        text = f"{checks}|{self.whole}|{self.by_partition.get(partition, '') if partition is not None else ''}"
+        here = self.by_partition.get(partition, "") if partition is not None else ""
+        text = f"{checks}|{UNREADABLE if self.unreadable else ''}|{here}"
         return hashlib.sha1(text.encode()).hexdigest()[:len(checks)]
 
 
 def references(table: TableSpec) -> list[Reference]:
-    """The other relations `table`'s checks read, each once: read whole if any check reads it whole."""
-    found: dict[str, tuple[exp.Table, list[str], bool]] = {}
+    """The references of `table`'s checks, each once (a relationship's apart from a compare's with
+    the same relation: they read different things there)."""
+    found: dict[tuple, Reference] = {}
     for check in table.checks:
         ctype = registry.get(check.type)
         if not ctype.reads_elsewhere:  # (its metrics are not built for nothing: 1,200 checks, 0.1 s)
@@ -54,52 +63,52 @@ def references(table: TableSpec) -> list[Reference]:
         for metric in ctype.metrics(check):
             if metric.target is None:
                 continue
-            if metric.kind == m.ORPHANS:  # the check's filter applies to this table's rows only
-                columns, whole = [str(metric.field)], True
-            else:  # a compare's aggregate or keys: its filter applies to both sides
-                trees = [t for t in (metric.expr, metric.where) if t is not None]
-                columns = list(metric.columns) + [c.name for t in trees for c in t.find_all(exp.Column)]
-                whole = not table.partition
-            key = metric.target.sql()
-            relation, known, was_whole = found.get(key, (metric.target, [], False))
-            found[key] = (relation, known + [c for c in columns if c not in known], was_whole or whole)
-    return [Reference(relation, tuple(columns), whole) for relation, columns, whole in found.values()]
+            if metric.kind == m.ORPHANS:
+                ref = Reference(metric.target, metric.columns, metric.field)
+                found.setdefault(("orphans", metric.target.sql(), ref.columns, ref.field), ref)
+                continue
+            # a compare's aggregate or keys: its filter applies to both sides
+            trees = [t for t in (metric.expr, metric.where) if t is not None]
+            columns = list(metric.columns) + [c.name for t in trees for c in t.find_all(exp.Column)]
+            key = ("rows", metric.target.sql())
+            known = found.get(key, Reference(metric.target, ()))
+            found[key] = replace(known, columns=tuple(dict.fromkeys([*known.columns, *columns])))
+    return list(found.values())
 
 
 def read(engine: Engine, table: TableSpec) -> Referenced | None:
-    """The fingerprints of `table`'s references now (None: its checks read no other relation, or the
-    table has no partitions, whose checks run on every build anyway)."""
+    """What `table`'s references hold now (None: its checks read no other relation, or the table
+    has no partitions, whose checks run on every build anyway)."""
     refs = references(table) if table.partition else []
     if not refs:
         return None
-    whole: list[str] = []
     by_partition: dict[str, str] = {}
-    for ref in refs:
-        if ref.whole:
-            whole.append(_whole(engine, ref))
-            continue
-        other = replace(table, relation=ref.relation, hashed_as_text=())
-        columns = list(dict.fromkeys([str(table.partition), *ref.columns]))
+    for i, ref in enumerate(refs):
         try:
-            rows = engine.query(render(partition_contents(other, columns), engine.dialect))
+            rows = engine.query(render(_query(table, ref), engine.dialect))
         except QueryFailed:
-            whole.append(UNREADABLE)
-            continue
-        for label, content in rows:
-            by_partition[label] = f"{by_partition.get(label, '')}|{content}"
-    return Referenced("|".join(whole), by_partition)
+            return Referenced(unreadable=True)
+        for label, value in rows:
+            by_partition[label] = f"{by_partition.get(label, '')}|{i}:{value}"
+    return Referenced(by_partition)
 
 
-def _whole(engine: Engine, ref: Reference) -> str:
-    """The fingerprint of the distinct values read there: a relationship reads which keys exist, so
-    new rows repeating known keys (a dimension's next snapshot) re-check nothing."""
-    values = exp.select(*[exp.column(c, quoted=True) for c in ref.columns]).distinct().from_(
-        ref.relation.copy(), copy=False)
-    select = exp.select(content_fingerprint(list(ref.columns))).from_(
-        exp.Subquery(this=values, alias=exp.TableAlias(this=exp.to_identifier("_slo_values", quoted=True))),
+def _query(table: TableSpec, ref: Reference) -> exp.Select:
+    """(partition label, what the reference holds for it) rows: a relationship's orphan count (only
+    partitions that have orphans), a compare's content fingerprint of the other relation."""
+    if ref.field is None:
+        other = replace(table, relation=ref.relation, hashed_as_text=())
+        return partition_contents(other, list(dict.fromkeys([str(table.partition), *ref.columns])))
+    outer, inner = exp.to_identifier("_slo_t", quoted=True), exp.to_identifier("_slo_r", quoted=True)
+    value = exp.Column(this=exp.to_identifier(ref.columns[0], quoted=True), table=outer)
+    target = ref.relation.copy()
+    target.set("alias", exp.TableAlias(this=inner))
+    match = exp.select(exp.Literal.number(1)).from_(target, copy=False).where(exp.EQ(
+        this=exp.Column(this=exp.to_identifier(ref.field, quoted=True), table=inner.copy()), expression=value.copy()),
         copy=False)
-    try:
-        rows = engine.query(render(select, engine.dialect))
-    except QueryFailed:
-        return UNREADABLE
-    return str(rows[0][0]) if rows else ""
+    source = table.relation.copy()
+    source.set("alias", exp.TableAlias(this=outer.copy()))
+    orphans = exp.and_(exp.Not(this=exp.Is(this=value, expression=exp.Null())), exp.Not(this=exp.Exists(this=match)))
+    return (exp.select(partition_text(table), named(exp.Count(this=exp.Star()), "_slo_orphans"))
+            .from_(source, copy=False).where(orphans, copy=False).group_by(partition_expr(table), copy=False))
+

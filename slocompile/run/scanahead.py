@@ -14,6 +14,7 @@ cancels the scans not started and waits for the running one before the connectio
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -98,6 +99,23 @@ def _timed(work: Callable[[Engine], Any], engine: Engine) -> tuple[Any, float]:
     return work(engine), time.perf_counter() - t0
 
 
+_switches = {"scanning": 0, "interval": 0.0}  # builds scanning ahead in this process, the interval before
+_switches_lock = threading.Lock()
+
+
+def _short_switches(step: int) -> None:
+    """A scan that returns waits for the interpreter until the main thread yields it, by default
+    after 5 ms: hundreds of scans wait that long each (1,200 checks: 4% of the build's wall). The
+    interval is the process's: set by the first build scanning ahead, put back by the last."""
+    with _switches_lock:
+        if step > 0 and not _switches["scanning"]:
+            _switches["interval"] = sys.getswitchinterval()
+            sys.setswitchinterval(SWITCH_INTERVAL)
+        _switches["scanning"] += step
+        if step < 0 and not _switches["scanning"]:
+            sys.setswitchinterval(_switches["interval"])
+
+
 @contextmanager
 def scanning_ahead(main: Engine, session: list[str]) -> Iterator[ScanAhead]:
     """A ScanAhead over `main`'s reader (with the `session` statements run on it), or over `main`
@@ -105,11 +123,8 @@ def scanning_ahead(main: Engine, session: list[str]) -> Iterator[ScanAhead]:
     open_reader = getattr(main, "reader", None)
     reader: Engine | None = open_reader() if open_reader is not None else None
     ahead, stopped = None, True
-    interval = sys.getswitchinterval()
     if reader is not None:
-        # a scan that returns waits for the interpreter until the main thread yields it, by default
-        # after 5 ms: hundreds of scans wait that long each (1,200 checks: 4% of the build's wall)
-        sys.setswitchinterval(SWITCH_INTERVAL)
+        _short_switches(+1)
     try:
         for stmt in session:
             if reader is not None:
@@ -118,7 +133,8 @@ def scanning_ahead(main: Engine, session: list[str]) -> Iterator[ScanAhead]:
         yield ahead
         stopped = False
     finally:
-        sys.setswitchinterval(interval)
+        if reader is not None:
+            _short_switches(-1)
         if ahead is not None:
             ahead.close(stopped)
         elif reader is not None:

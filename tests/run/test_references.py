@@ -1,10 +1,13 @@
-"""A change in another relation a table's checks read re-checks what it can change, on DuckDB.
+"""A change in another relation a table's checks read re-checks what it changes, on DuckDB.
 
-- relationship: its `to` relation is read whole. A referenced key deleted after a green build
-  makes orphans; the next build checks every partition again and fails those that have them.
-  A change in a column the check does not read checks nothing again.
-- compare: its `with` relation is cut by the table's partitions. A row deleted there re-checks that
-  partition only; a new partition there re-checks nothing that passed.
+- relationship: each partition's orphans are counted on every build. A referenced key deleted
+  after a green build re-checks the partitions it leaves with orphans, and only them; a key added
+  back re-checks the partitions it fixes; new keys, new rows repeating known keys and changes in
+  columns the check does not read re-check nothing (a dimension that grows every day costs no
+  re-check, and a table with more partitions than max_partitions keeps building).
+- compare: its `with` relation is cut by the table's partitions. A row deleted or changed there
+  re-checks that partition only; a new partition there re-checks nothing that passed. A compare
+  and a relationship on the same relation each notice their own changes.
 - nothing changed: nothing is checked again; --partition keeps the statuses consistent.
 """
 from __future__ import annotations
@@ -47,11 +50,11 @@ def test_nothing_changed_nothing_checked_again(tmp_path):
     assert checked(run, "orders") == () and checked(run, "features") == ()
 
 
-def test_a_referenced_key_deleted_rechecks_every_partition(tmp_path):
+def test_a_referenced_key_deleted_rechecks_the_partitions_it_leaves_with_orphans(tmp_path):
     root = project(tmp_path)
     sql(root, "DELETE FROM raw.users WHERE id = 1")  # user 1 orders on day 1 only
     run = build(root)
-    assert checked(run, "orders") == tuple(DAYS)
+    assert checked(run, "orders") == ("2026-11-19",)
     assert failed(run, "orders") == {"2026-11-19"}
     assert checked(run, "features") == ()  # its references did not change
     again = build(root)  # the failing day only
@@ -70,7 +73,7 @@ def test_a_referenced_key_added_back_passes_again(tmp_path):
     assert build(root).exit_code == 1
     sql(root, "INSERT INTO raw.users VALUES (1, 'a')")
     run = build(root)
-    assert run.exit_code == 0 and checked(run, "orders") == tuple(DAYS)
+    assert run.exit_code == 0 and checked(run, "orders") == ("2026-11-19",)
 
 
 def test_a_compared_row_deleted_rechecks_its_partition_only(tmp_path):
@@ -102,9 +105,36 @@ def test_partition_option_records_statuses_the_next_build_accepts(tmp_path):
     assert checked(build(root), "features") == ()
 
 
-def test_new_rows_repeating_known_keys_recheck_nothing(tmp_path):
+def test_new_keys_and_rows_repeating_known_keys_recheck_nothing(tmp_path):
     root = project(tmp_path)
     sql(root, "INSERT INTO raw.users SELECT id, 'again' FROM raw.users")  # a second snapshot, the same keys
     assert checked(build(root), "orders") == ()
-    sql(root, "INSERT INTO raw.users VALUES (100, 'new')")  # a new key: cannot tell it from a removal
-    assert checked(build(root), "orders") == tuple(DAYS)
+    sql(root, "INSERT INTO raw.users VALUES (100, 'new')")  # a dimension that grows
+    assert checked(build(root), "orders") == ()
+    sql(root, "DELETE FROM raw.users WHERE id = 100")  # a key no order uses
+    assert checked(build(root), "orders") == ()
+
+
+def test_a_growing_dimension_does_not_trip_the_partition_guard(tmp_path):
+    root = project(tmp_path)
+    with open(f"{root}/slocompile.yml", "a") as f:
+        f.write("max_partitions: 2\n")  # fewer than the 3 days the table has (checked before the limit)
+    sql(root, "INSERT INTO raw.users VALUES (100, 'new')")
+    run = build(root)
+    assert run.exit_code == 0 and checked(run, "orders") == ()
+
+
+def test_a_compare_and_a_relationship_on_one_relation_each_notice_their_changes(tmp_path):
+    root = write(tmp_path, [{"name": "clean", "relation": "raw.clean", "partition": "ds", "gate": "filter",
+                             "checks": [{"compare": {"with": "raw.orders", "metrics": ["row_count"]}}],
+                             "columns": [{"name": "order_id",
+                                          "checks": [{"relationship": {"to": "raw.orders", "field": "order_id"}}]},
+                                         {"name": "ds"}]}])
+    days = ", ".join(f"DATE '{d}'" for d in DAYS)
+    sql(root, [f"CREATE TABLE raw.orders AS SELECT i AS order_id, ([{days}])[i % 3 + 1] AS ds FROM range(9) t(i)",
+               "CREATE TABLE raw.clean AS SELECT * FROM raw.orders"])
+    assert build(root).exit_code == 0
+    sql(root, "UPDATE raw.orders SET ds = DATE '2026-11-19' WHERE order_id = 0")  # the same keys, moved a day
+    run = build(root)
+    assert checked(run, "clean") == ("2026-11-18", "2026-11-19")
+    assert {r.partition for r in run.results if r.status == "fail"} == {"2026-11-18", "2026-11-19"}

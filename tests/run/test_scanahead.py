@@ -89,3 +89,17 @@ def test_a_build_that_stops_cancels_queued_work_and_interrupts_the_running_query
     assert ran == [slow]  # the queued work never started
     assert "interrupt" in outcome["error"].lower() and outcome["retry"] == "the build stopped"
     assert engine.query("SELECT 1") == [(1,)]  # the main connection is untouched
+
+
+def test_the_switch_interval_is_short_while_any_build_scans_ahead_and_put_back_after(engine):
+    import sys
+
+    from slocompile.run.scanahead import SWITCH_INTERVAL
+
+    before = sys.getswitchinterval()
+    with scanning_ahead(engine, []):
+        assert sys.getswitchinterval() == SWITCH_INTERVAL
+        with scanning_ahead(engine, []):  # a second build of the same process, overlapping the first
+            pass
+        assert sys.getswitchinterval() == SWITCH_INTERVAL  # the first still scans
+    assert sys.getswitchinterval() == before
