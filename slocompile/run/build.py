@@ -193,7 +193,8 @@ def _build(project: ProjectSpec, target: TargetSpec, tables: list[TableSpec], en
         warm_up = getattr(engine, "warm_up", None)
         if warm_up is not None:  # what publishing needs, loaded while the scans run (engines/duckdb.py)
             warm_up(sum(len(ct.plan.checks) * max(1, len(parts or ())) for _, ct, _, parts, _ in plans))
-        _check_tables(project, run, engine, plans, found, sel, ctx, ahead, progress)
+        _check_tables(project, run, engine, plans, found, sel, ctx, ahead, progress, views)
+        views.save([t.name for t in project.tables])  # (the views' probes too: _check_tables)
         for tr in run.tables:  # the failed-row samples, read behind the scans (_check_tables)
             if (tr.table.name, "samples") in ahead:
                 tr.failures, seconds = ahead.result((tr.table.name, "samples"))
@@ -208,7 +209,8 @@ def _build(project: ProjectSpec, target: TargetSpec, tables: list[TableSpec], en
 
 
 def _check_tables(project: ProjectSpec, run: BuildResult, engine: Engine, plans: list, found: dict, sel: Selection,
-                  ctx: EvalContext, ahead: ScanAhead, progress: Callable[[str, object, int, int], None]) -> None:
+                  ctx: EvalContext, ahead: ScanAhead, progress: Callable[[str, object, int, int], None],
+                  views: ViewCache) -> None:
     """Judge each table from its scans (`ahead`), take its failed-row samples, run its monitors,
     and bind its views; one TableRun each in `run.tables`."""
     for i, (table, compiled, skipped, parts, fp) in enumerate(plans, 1):
@@ -240,7 +242,7 @@ def _check_tables(project: ProjectSpec, run: BuildResult, engine: Engine, plans:
             if table.monitor is not None:  # judge the partitions checked; alerts -> results
                 _monitors().run_table(engine, project, run, tr)
             tr.results.extend(drift_slos.results(table, run.monitors.get(table.name)))
-        unbound = schema_drift.settle_views(engine, project, compiled, drift)  # views that no longer bind
+        unbound = schema_drift.settle_views(engine, project, compiled, drift, views)  # views that no longer bind
         if unbound and not drift.drifted:  # (a drifted table's schema result already says why)
             schema_drift.fail_schema(table, drift, tr.results,
                                      f"its views do not bind on {table.relation_text}: {unbound}", ctx)
@@ -296,7 +298,6 @@ def _plan_against_catalog(project: ProjectSpec, tables: list[TableSpec], found: 
 
     compiled = compile_project(replace(project, tables=tuple(sub for _, sub, _ in out)), dialect,
                                partitions=limited, contents=hashed, views=views, each=scan)
-    views.save([t.name for t in project.tables])
     for (table, _, _), ct in zip(out, compiled.tables):
         if found[table.name].drifted:
             ct.scans = []  # nothing is measured on a drifted table

@@ -29,6 +29,7 @@ from slocompile import checks as registry
 from slocompile.checks.base import EvalContext
 from slocompile.checks.evaluate import FAIL, PASS, WARN, Result
 from slocompile.checks.table_slos import TYPE_FAMILIES, type_compatible
+from slocompile.compiling.viewcache import ViewCache
 from slocompile.declarations import fixes
 from slocompile.dialects.nodes import col, lit
 from slocompile.dialects.render import render
@@ -301,16 +302,18 @@ def fail_schema(table: TableSpec, found: Found, results_: list[Result], problem:
 
 # ------------------------------------------------------------------ views
 
-def settle_views(engine: Engine, project: ProjectSpec, compiled, found: Found) -> str | None:
+def settle_views(engine: Engine, project: ProjectSpec, compiled, found: Found,
+                 cache: ViewCache | None = None) -> str | None:
     """Bind the table's compiled views (when its columns differ from the recorded ones); if they do
-    not bind, put fallback views in their place in `compiled`. Returns the engine's error, or None."""
+    not bind, put fallback views in their place in `compiled`. Returns the engine's error, or None.
+    `cache`: the views rendered by earlier builds, which keeps the probes too."""
     table = compiled.table
     if not found.drifted and found.recorded is not None and found.recorded == found.actual:
         return None  # the same columns the views bound to at the previous build
     s = project.schemas
     error = None
-    for tree in (views.validated_view(s, table), views.quarantine_view(s, table)):
-        error = error or _bind_error(engine, tree)
+    for probe in _probes(engine.dialect, s, table, cache):
+        error = error or _probe_error(engine, probe)
     if error is None:
         return None
     columns, recorded = _fallback_columns(engine, s, table, found)
@@ -324,9 +327,25 @@ def settle_views(engine: Engine, project: ProjectSpec, compiled, found: Found) -
     return error
 
 
+def _probes(dialect: str, s: Schemas, table: TableSpec, cache: ViewCache | None) -> list[str]:
+    """The probes of the table's validated and quarantine views: rendered once for the inputs the
+    views are rendered from (their cache key), as the views themselves are."""
+    def make() -> list[str]:
+        return [render(fallback.probe(tree), dialect) for tree in (views.validated_view(s, table),
+                                                                   views.quarantine_view(s, table))]
+    key = cache.key(table, s, dialect) if cache is not None else None
+    if cache is None or key is None:
+        return make()
+    return cache.rendered(f"view probes {table.name}", key, make) or make()
+
+
 def _bind_error(engine: Engine, view: exp.Create) -> str | None:
+    return _probe_error(engine, render(fallback.probe(view), engine.dialect))
+
+
+def _probe_error(engine: Engine, probe: str) -> str | None:
     try:
-        engine.query(render(fallback.probe(view), engine.dialect))
+        engine.query(probe)
     except QueryFailed as e:
         text = str(e)
         return None if BLOCKED in text else (text.splitlines()[0][:300] if text else "query failed")

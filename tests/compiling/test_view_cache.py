@@ -126,3 +126,49 @@ def test_rendered_statements_are_kept_under_the_declarations_vars_environment_an
     assert rendered({}) == ["SELECT 6"] and rendered({}) == ["SELECT 6"]
     monkeypatch.setenv("LOW", "1")  # the environment, read by env_var()
     assert rendered({}) == ["SELECT 7"]
+
+
+@pytest.fixture
+def probes_built(monkeypatch):
+    """The names of the tables whose views the build's binding probes (run.schema_drift) were
+    rendered for from new trees, not taken from the cache."""
+    from types import SimpleNamespace
+
+    from slocompile.run import schema_drift
+
+    seen: list[str] = []
+    real = schema_drift.views
+
+    def counting(schemas, table):
+        seen.append(table.name)
+        return real.validated_view(schemas, table)
+
+    monkeypatch.setattr(schema_drift, "views", SimpleNamespace(
+        validated_view=counting, quarantine_view=real.quarantine_view, view_name=real.view_name))
+    return seen
+
+
+def fresh_warehouse(root, load: str) -> None:
+    os.remove(os.path.join(root, "warehouse.duckdb"))
+    sql(root, load)
+
+
+def test_a_new_warehouse_binds_the_views_with_the_cached_probes(root, probes_built):
+    build(root)
+    assert probes_built == ["orders"]  # the first build's views are new: probed
+    fresh_warehouse(root, "CREATE TABLE raw.orders AS SELECT 1 AS id, DATE '2026-01-01' AS ds, 5.0 AS amount")
+    assert build(root).exit_code == 0
+    assert probes_built == ["orders"]  # probed again (new views), the probes from the cache
+    assert query(root, "SELECT id FROM validated.orders") == [(1,)]
+
+
+def test_a_cached_probe_still_finds_views_that_no_longer_bind(root, probes_built):
+    """The cache key has the columns' names, not their types: the engine binds the cached probe."""
+    write(root, tables([{"between": {"min": 0, "rows": "drop", "max_fraction": 0.5}}]))
+    build(root)
+    fresh_warehouse(root, "CREATE TABLE raw.orders AS SELECT 1 AS id, DATE '2026-01-01' AS ds, 'x' AS amount")
+    run = build(root)
+    assert probes_built == ["orders"]
+    schema = [r for r in run.results if r.check_type == "schema"]
+    assert run.exit_code == 1 and "its views do not bind on raw.orders" in schema[0].message
+    assert query(root, "SELECT id FROM validated.orders") == []
