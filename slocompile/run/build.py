@@ -195,14 +195,11 @@ def _build(project: ProjectSpec, target: TargetSpec, tables: list[TableSpec], en
             warm_up(sum(len(ct.plan.checks) * max(1, len(parts or ())) for _, ct, _, parts, _ in plans))
         _check_tables(project, run, engine, plans, found, sel, ctx, ahead, progress, views)
         views.save([t.name for t in project.tables])  # (the views' probes too: _check_tables)
-        for tr in run.tables:  # the failed-row samples, read behind the scans (_check_tables)
-            if (tr.table.name, "samples") in ahead:
-                tr.failures, seconds = ahead.result((tr.table.name, "samples"))
-                tr.seconds += seconds
-    run.finished_at = utcnow()
-    pause("measured")
-    current = viewstate.current(engine, project, run.tables, found, views)  # views already as compiled
-    _record_and_publish_views(project, run, engine, target.dialect, current)
+        run.finished_at = utcnow()  # the checks are judged; their failed-row samples may still be read
+        pause("measured")
+        current = viewstate.current(engine, project, run.tables, found, views)  # views already as compiled
+        _record_and_publish_views(project, run, engine, target.dialect, current,
+                                  functools.partial(_samples, run, ahead))
     viewstate.record(engine, project, [tr for tr in run.tables if tr.table.name not in current], views)
     run.alerts = triggers.deliver(project, run, engine)
     return run
@@ -331,11 +328,20 @@ def _write(engine: Engine, ops: Iterable[exp.Expression | meta.Rows]) -> None:
             engine.execute(render(op, engine.dialect))
 
 
+def _samples(run: BuildResult, ahead: ScanAhead) -> None:
+    """Wait for the tables' failed-row samples, read behind the scans (_check_tables)."""
+    for tr in run.tables:
+        if (tr.table.name, "samples") in ahead:
+            tr.failures, seconds = ahead.result((tr.table.name, "samples"))
+            tr.seconds += seconds
+
+
 def _record_and_publish_views(project: ProjectSpec, run: BuildResult, engine: Engine, dialect: str,
-                              current: set[str]) -> None:
+                              current: set[str], samples: Callable[[], None]) -> None:
     """One transaction: the run's results, metrics and statuses, last_good's version pointers, trigger
-    and monitor rows, the run's end, and the validated and quarantine views over them (but those of
-    the tables in `current`, which the warehouse holds as compiled: run.viewstate)."""
+    and monitor rows, the run's end, its failed-row samples (`samples()` waits for them: the rest is
+    written while they are read), and the validated and quarantine views over them (but those of the
+    tables in `current`, which the warehouse holds as compiled: run.viewstate)."""
     s = project.schemas
     now = run.finished_at
     # results and metrics are only appended to: one bulk insert each for all the tables
@@ -346,7 +352,6 @@ def _record_and_publish_views(project: ProjectSpec, run: BuildResult, engine: En
                                   for tr in run.tables for r in tr.results]),
         *meta.rows(s, "metrics", [(run.run_id, tr.table.name, label, p, v, now, segment)
                                   for tr in run.tables for label, p, v, segment in tr.metrics]),
-        *meta.rows(s, "failed_rows", failures.meta_rows(run.run_id, run.tables, now)),
         *schema_changes.statements(project, run.columns, [tr.table for tr in run.tables], run.run_id, now)]
     # the statuses the build replaces, then the new ones: one DELETE and one bulk insert for all tables
     stmts += meta.delete_replaced(s, "status", [(tr.table.name, list(tr.partitions) if tr.partitions is not None
@@ -364,6 +369,8 @@ def _record_and_publish_views(project: ProjectSpec, run: BuildResult, engine: En
     stmts.append(meta.finish_run(s, run.run_id, run.status, now, c))
     with engine.transaction():
         _write(engine, stmts)
+        samples()
+        _write(engine, meta.rows(s, "failed_rows", failures.meta_rows(run.run_id, run.tables, now)))
         if run.monitors:  # monitor history, alerts and incidents
             from slocompile.run import monitor_store
 

@@ -117,6 +117,30 @@ def test_build_stores_samples_and_show_prints_the_newest(tmp_path):
     assert out.output.strip() == f"table t: no failed rows in run {again.run_id}"
 
 
+def test_samples_read_while_the_results_are_written_commit_with_them_or_not_at_all(tmp_path, monkeypatch):
+    """The samples are read behind the publishing of the run's other rows (run.build): a sample
+    query that fails leaves none of the run's rows committed, as before."""
+    root = project(tmp_path)
+    real = failures.collect
+    seen = []
+
+    def failing(engine, **kw):
+        seen.append(engine.query("SELECT count(*) FROM slo.results")[0][0])  # (the reader: what is committed)
+        real(engine, **kw)
+        raise RuntimeError("the sample query failed")
+
+    monkeypatch.setattr(failures, "collect", failing)
+    with pytest.raises(RuntimeError, match="the sample query failed"):
+        Project.load(root).build()
+    assert seen == [0]
+    assert query(root, "SELECT count(*) FROM slo.results") == [(0,)]
+    assert query(root, "SELECT count(*) FROM slo.status") == [(0,)]
+    assert query(root, "SELECT status FROM slo.runs") == [("running",)]  # aborted by the next build
+    monkeypatch.setattr(failures, "collect", real)
+    Project.load(root).build()
+    assert query(root, "SELECT count(*) FROM slo.failed_rows") == [(5,)]
+
+
 def test_show_failures_of_an_unknown_check_or_before_any_build(tmp_path):
     root = project(tmp_path)
     out = CliRunner().invoke(main, ["show", "t", "--failures", "nope", "-p", root])
