@@ -31,6 +31,7 @@ from slocompile.sqltrees.failures import (
     sample_columns,
     sample_sql,
 )
+from slocompile.sqltrees.fragments import Fragments
 from slocompile.sqltrees.scans import PARTITION_ALIAS, ROWS_ALIAS
 from slocompile.support.secrets import redact
 
@@ -67,13 +68,15 @@ def collect(engine: Engine, project: ProjectSpec, table: TableSpec, checks: list
     segments = _segments_failed([r for r in results if r.table == table.name and r.check in failing])
     out: dict[str, Samples] = {}
     shapes: dict[tuple[str, ...], list[tuple[CheckSpec, exp.Select]]] = {}
+    # the partition's label and filter recur in the table's samples: rendered once (as _sql renders)
+    fragments = Fragments(lambda tree: render(tree, engine.dialect, copy=False))
     for check in checks:
         n = limit_of(project, check)
         if check.name not in failing or n <= 0 or not keeps_rows(check):
             continue
         parts = failing[check.name]
         labels = None if None in parts or table.partition is None else sorted({p for p in parts if p is not None})
-        tree = sample_sql(table, check, labels, n, segments.get(check.name))
+        tree = sample_sql(table, check, labels, n, segments.get(check.name), fragments)
         if is_query(check):  # the user's own columns: asked alone
             out[check.name] = _alone(engine, table, check, tree)
         else:

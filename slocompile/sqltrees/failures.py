@@ -8,6 +8,8 @@ on every output column (NULLs first on every dialect) so each engine returns the
 """
 from __future__ import annotations
 
+import functools
+
 from sqlglot import exp
 
 from slocompile import checks as registry
@@ -16,6 +18,7 @@ from slocompile.checks.custom import KIND
 from slocompile.dialects.nodes import ValueTest, and_all, col, lit, named, or_all
 from slocompile.spec.model import CheckSpec, TableSpec
 from slocompile.sqltrees.compare import SIDE_ALIAS, key_diff_samples
+from slocompile.sqltrees.fragments import PLAIN, Fragments
 from slocompile.sqltrees.scans import PARTITION_ALIAS, ROWS_ALIAS, partition_in, partition_text, segment_text
 
 QUERY_ALIAS = "_slo_q"  # assert: the user's SELECT as a subquery
@@ -89,11 +92,12 @@ def _in_failed_segments(table: TableSpec, group_by: tuple[str, ...], failed: Seg
 
 
 def sample_sql(table: TableSpec, check: CheckSpec, partitions: list[str] | None, limit: int,
-               segments: SegmentsFailed | None = None) -> exp.Select:
+               segments: SegmentsFailed | None = None, fragments: Fragments = PLAIN) -> exp.Select:
     """Up to `limit` offending rows of `check` in `partitions` (labels; None: every partition), and
     with `group_by`, of the `segments` that failed only. Output: the partition label (partitioned
     tables), then sample_columns (and for `unique` the number of rows sharing the key; with
-    `group_by`, the row's segment); for `assert` the user's SELECT's own columns."""
+    `group_by`, the row's segment); for `assert` the user's SELECT's own columns. `fragments` may
+    supply the partition's label and filter as rendered text (the table's samples repeat them)."""
     if is_query(check):
         return _query_rows(check, limit)
     if check.type == "compare":
@@ -105,11 +109,14 @@ def sample_sql(table: TableSpec, check: CheckSpec, partitions: list[str] | None,
     names = sample_columns(table, check)
     outputs: list[exp.Expression] = [named(col(n), n) for n in names]
     grouped = table.partition is not None
+    label = functools.partial(fragments.get, ("partition", table.partition, table.partition_grain),
+                              functools.partial(partition_text, table))
     if grouped:
-        outputs.insert(0, named(partition_text(table), PARTITION_ALIAS))
+        outputs.insert(0, named(label(), PARTITION_ALIAS))
     where: list[exp.Expression | None] = [check.where.copy() if check.where is not None else None]
     if grouped and partitions is not None:
-        where.append(partition_in(table, partitions))
+        where.append(fragments.get(("partition_in", table.partition, table.partition_grain, tuple(partitions)),
+                                   functools.partial(partition_in, table, partitions)))
     group_by = tuple(check.params.get("group_by") or ())
     if group_by and segments is not None:
         outputs.append(named(segment_label(group_by), SEGMENT_ALIAS))
@@ -119,7 +126,7 @@ def sample_sql(table: TableSpec, check: CheckSpec, partitions: list[str] | None,
     if check.type == "unique":
         keys = [col(c) for c in registry.get("unique").referenced_columns(check)]
         where += [exp.Not(this=exp.Is(this=k, expression=exp.Null())) for k in keys]
-        group = ([partition_text(table)] if grouped else []) + [col(n) for n in names]
+        group = ([label()] if grouped else []) + [col(n) for n in names]
         select.set("group", exp.Group(expressions=group))
         select.set("having", exp.Having(this=exp.GT(this=exp.Count(this=exp.Star()),
                                                     expression=exp.Literal.number(1))))

@@ -19,15 +19,15 @@ from collections.abc import Callable, Hashable
 
 from sqlglot import exp
 
-from slocompile.dialects.nodes import Quantile, QueryError, RegexSearch
+from slocompile.dialects.nodes import Quantile, QueryError, RegexSearch, TimeBucket
 
 CONTEXT_FREE = (
     exp.Table, exp.Column, exp.Identifier, exp.Literal, exp.Null, exp.Boolean, exp.Star, exp.Paren, exp.Neg, exp.Not,
     exp.And, exp.Or, exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Is, exp.In, exp.Between,
-    exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Cast, exp.DataType, exp.Coalesce, exp.Case, exp.If,
+    exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Cast, exp.DataType, exp.Coalesce, exp.Case, exp.If, exp.Like, exp.DPipe,
     exp.Count, exp.CountIf, exp.Sum, exp.Avg, exp.Min, exp.Max, exp.Stddev, exp.StddevSamp, exp.StddevPop,
     exp.Variance, exp.VariancePop, exp.Distinct, exp.Filter, exp.Where,
-    Quantile, RegexSearch, QueryError,  # lowered per dialect inside the piece's own rendering
+    Quantile, RegexSearch, QueryError, TimeBucket,  # lowered per dialect inside the piece's own rendering
 )
 
 

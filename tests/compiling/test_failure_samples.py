@@ -15,6 +15,7 @@ from sqlglot import exp
 from slocompile.api import Project
 from slocompile.dialects.render import render
 from slocompile.sqltrees.failures import keeps_rows, sample_sql
+from slocompile.sqltrees.fragments import PLAIN, Fragments
 
 GOLDEN = pathlib.Path(__file__).parent / "golden_samples"
 
@@ -23,14 +24,14 @@ def _project(tmp_path):
     return Project.load(str(write_project(tmp_path, SCENARIOS["failed_rows"]))).spec
 
 
-def samples_text(spec, dialect: str) -> str:
+def samples_text(spec, dialect: str, fragments: Fragments = PLAIN) -> str:
     out = []
     for table in spec.tables:
         for check in table.checks:
             if not keeps_rows(check):
                 continue
             parts = ["2026-01-02", "(null)"] if table.partition else None
-            sql = render(sample_sql(table, check, parts, 7), dialect)
+            sql = render(sample_sql(table, check, parts, 7, fragments=fragments), dialect)
             out.append(f"-- {table.name}.{check.name}\n{sql};\n")
     return "\n".join(out)
 
@@ -45,6 +46,15 @@ def test_sample_queries_match_golden_and_reparse(tmp_path, request, dialect):
     assert text == path.read_text()
     for stmt in sqlglot.parse(text, read=dialect):
         assert stmt is not None
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_samples_with_the_partition_spliced_as_text_are_the_same_sql(tmp_path, dialect):
+    """run.failures renders a table's partition label and filter once (sqltrees.fragments)."""
+    spec = _project(tmp_path)
+    spliced = Fragments(lambda tree: render(tree, dialect, copy=False))
+    assert samples_text(spec, dialect, spliced) == samples_text(spec, dialect)
+    assert any(text is not None for text in spliced._texts.values())  # something was spliced
 
 
 def test_which_checks_have_rows(tmp_path):
