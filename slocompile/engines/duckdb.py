@@ -19,6 +19,9 @@ FEW_ROWS = 100  # insert_rows: fewer rows go as bound parameters of one INSERT, 
 
 class DuckDBEngine:
     dialect = "duckdb"
+    # readers scanning at once (run/scanahead.py): a cursor costs nothing, and a small table's scan
+    # runs on one core, so a second reader uses the other while the main thread judges
+    scan_workers = 2
 
     def __init__(self, con, path: str):
         self.con, self.path = con, path

@@ -3,7 +3,9 @@ judged; results come back in order, the reader has the session's settings, and a
 stops early cancels the work not started and interrupts the running query."""
 from __future__ import annotations
 
+import os
 import threading
+import time
 
 import pytest
 
@@ -82,13 +84,38 @@ def test_a_build_that_stops_cancels_queued_work_and_interrupts_the_running_query
 
     with pytest.raises(RuntimeError, match="judging failed"):
         with scanning_ahead(engine, []) as ahead:
-            ahead.submit(1, scan(slow))
-            ahead.submit(2, scan("SELECT 2"))
-            assert started.wait(30)
+            for key in range(ahead.workers):  # every worker busy
+                ahead.submit(key, scan(slow))
+            ahead.submit("last", scan("SELECT 2"))
+            deadline = time.monotonic() + 30
+            while len(ran) < ahead.workers and time.monotonic() < deadline:
+                time.sleep(0.01)
             raise RuntimeError("judging failed")
-    assert ran == [slow]  # the queued work never started
+    assert ran == [slow] * ahead.workers  # the queued work never started
     assert "interrupt" in outcome["error"].lower() and outcome["retry"] == "the build stopped"
     assert engine.query("SELECT 1") == [(1,)]  # the main connection is untouched
+
+
+def test_duckdb_runs_two_tables_work_at_once_each_reader_with_the_session(engine):
+    both = threading.Barrier(2, timeout=30)  # passed only by two units running at the same time
+    seen: list = []
+
+    def work(eng):
+        both.wait()
+        seen.append(eng)
+        return eng.query("SELECT current_setting('TimeZone')")
+
+    with scanning_ahead(engine, ["SET TimeZone = 'Asia/Tokyo'"]) as ahead:
+        assert ahead.workers == min(2, os.cpu_count() or 1)
+        if ahead.workers < 2:
+            pytest.skip("one core: one reader")
+        ahead.submit("a", work)
+        ahead.submit("b", work)
+        assert ahead.result("a")[0] == ahead.result("b")[0] == [("Asia/Tokyo",)]
+    assert len({id(e) for e in seen}) == 2 and engine not in seen
+    for reader in seen:  # closed with the build
+        with pytest.raises(QueryFailed):
+            reader.engine.query("SELECT 1")
 
 
 def test_the_switch_interval_is_short_while_any_build_scans_ahead_and_put_back_after(engine):
