@@ -17,7 +17,8 @@ engine showing that text, need not create them again (run.viewstate).
 
 The few other statements every build renders the same way (the meta schema's DDL, the listing of
 partition contents) are kept too (`rendered`), keyed by the same fingerprint and their other
-inputs; the file keeps those the latest build used.
+inputs; the file keeps those the latest build used, and the probes that bind each declared
+table's views (`probes`: only builds that find new columns run them).
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from slocompile.spec.model import Schemas, TableSpec
 FILE = ".view_cache.json"
 FORMAT = 1
 STATEMENTS = ""  # the file's entry of the other statements (`rendered`; no table has an empty name)
+PROBES = "view probes "  # a table's entry there of its views' probes (`probes`)
 
 
 class ViewCache:
@@ -109,21 +111,33 @@ class ViewCache:
             return found
         return None
 
+    def probes(self, table: TableSpec, schemas: Schemas, dialect: str, make: Callable[[], list[str]]) -> list[str]:
+        """The probes binding `table`'s views (run.schema_drift), rendered for the same inputs as the
+        views (their key), else `make()`. Kept while the table is declared, also through builds
+        that do not probe (the columns the views bound to did not change)."""
+        key = self.key(table, schemas, dialect)
+        if key is None:
+            return make()
+        return self.rendered(PROBES + table.name, key, make) or make()
+
     def save(self, tables: list[str]) -> None:
         """Write the entries of the declared `tables` when this build changed one. A cache that
         cannot be written is no error: the next build renders the views again."""
-        kept = {name: entry for name, entry in self.stored.items() if name in set(tables)}
+        declared = set(tables)
+        kept = {name: entry for name, entry in self.stored.items() if name in declared}
+        statements = {**{what: v for what, v in self.statements.items()
+                         if what.startswith(PROBES) and what[len(PROBES):] in declared}, **self.used}
         if self.base is None or not (self.changed or len(kept) < len(self.stored)
-                                     or len(self.used) < len(self.statements)):
+                                     or len(statements) < len(self.statements)):
             return
         try:
             os.makedirs(os.path.dirname(self.path), exist_ok=True)
             with open(self.path + ".tmp", "w", encoding="utf-8") as fh:
-                json.dump({**kept, STATEMENTS: self.used} if self.used else kept, fh)
+                json.dump({**kept, STATEMENTS: statements} if statements else kept, fh)
             os.replace(self.path + ".tmp", self.path)
         except OSError:
             return
-        self.stored, self.statements, self.changed = kept, dict(self.used), False
+        self.stored, self.statements, self.changed = kept, statements, False
 
     def _read(self) -> dict:
         try:

@@ -56,7 +56,10 @@ class DuckDBEngine:
             raise SlocompileError(f"target '{target.name}': cannot open {path}: {text.splitlines()[0]}") from None
         except duckdb.Error as e:
             raise SlocompileError(f"target '{target.name}': cannot open {path}: {e}") from None
-        return cls(con, path)
+        engine = cls(con, path)
+        if "threads" in target.options:  # a target held to fewer cores scans on as many readers
+            engine.scan_workers = max(1, min(cls.scan_workers, int(target.options["threads"])))
+        return engine
 
     def reader(self) -> DuckDBEngine:
         """A second connection to the same database (a cursor of this one; session settings are

@@ -339,9 +339,12 @@ def _samples(run: BuildResult, ahead: ScanAhead) -> None:
 def _record_and_publish_views(project: ProjectSpec, run: BuildResult, engine: Engine, dialect: str,
                               current: set[str], samples: Callable[[], None]) -> None:
     """One transaction: the run's results, metrics and statuses, last_good's version pointers, trigger
-    and monitor rows, the run's end, its failed-row samples (`samples()` waits for them: the rest is
-    written while they are read), and the validated and quarantine views over them (but those of the
-    tables in `current`, which the warehouse holds as compiled: run.viewstate)."""
+    and monitor rows, the run's end, its failed-row samples, and the validated and quarantine views
+    over them (but those of the tables in `current`, which the warehouse holds as compiled:
+    run.viewstate). The rows are made while the samples are still read (`samples()` waits for them);
+    the transaction begins after: its DDL locks what they read (Postgres: last_good's audit view),
+    an engine without a reader reads them on this connection, and a session idle in a transaction
+    may be ended by the server."""
     s = project.schemas
     now = run.finished_at
     # results and metrics are only appended to: one bulk insert each for all the tables
@@ -367,10 +370,10 @@ def _record_and_publish_views(project: ProjectSpec, run: BuildResult, engine: En
     stmts += last_good.statements(project, run, engine) + triggers.statements(project, run, engine)
     c = counts(run.results)
     stmts.append(meta.finish_run(s, run.run_id, run.status, now, c))
+    samples()
+    stmts += meta.rows(s, "failed_rows", failures.meta_rows(run.run_id, run.tables, now))
     with engine.transaction():
         _write(engine, stmts)
-        samples()
-        _write(engine, meta.rows(s, "failed_rows", failures.meta_rows(run.run_id, run.tables, now)))
         if run.monitors:  # monitor history, alerts and incidents
             from slocompile.run import monitor_store
 

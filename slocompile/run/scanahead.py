@@ -59,17 +59,15 @@ class _Stoppable:
 
 class ScanAhead:
     """Engine work queued in order: ``submit(key, work)`` runs ``work(engine)`` on a worker's
-    reader (or, without a reader, on the main connection when asked for); ``result(key)`` is what
-    it returned and the seconds it took. `reader`: the first worker's; `more()` opens another
-    (with the session's statements run on it) for each further worker of the `workers`."""
+    reader (one worker a reader of `readers`), or, without readers, on the main connection when
+    asked for; ``result(key)`` is what it returned and the seconds it took."""
 
-    def __init__(self, reader: Engine | None, main: Engine, more: Callable[[], Engine | None] | None = None,
-                 workers: int = 1):
-        self._main, self._more = main, more
-        self._readers = [_Stoppable(reader)] if reader is not None else []
-        self._free = list(self._readers)  # opened, and no worker's yet
-        self._lock, self._mine, self._stopped = threading.Lock(), threading.local(), False
-        self.workers = (workers if more is not None else 1) if reader is not None else 0
+    def __init__(self, readers: list[Engine], main: Engine):
+        self._main = main
+        self._readers = [_Stoppable(r) for r in readers]
+        self._free = list(self._readers)  # no worker's yet
+        self._lock, self._mine = threading.Lock(), threading.local()
+        self.workers = len(readers)
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="slocompile-scan") \
             if self.workers else None
         self._pending: dict[object, Future] = {}
@@ -84,24 +82,11 @@ class ScanAhead:
             self._waiting[key] = work
 
     def _run(self, work: Callable[[Engine], Any]) -> tuple[Any, float]:
-        return _timed(work, self._reader())
-
-    def _reader(self) -> _Stoppable:
-        """This worker's reader: a free one, else a new one."""
         mine = getattr(self._mine, "reader", None)
-        if mine is None:
+        if mine is None:  # a worker's first work: a reader of its own (the pool starts one per reader)
             with self._lock:
-                mine = self._free.pop() if self._free else None
-            if mine is None:
-                opened = self._more() if self._more is not None else None  # (a second worker has `more`)
-                if opened is None:
-                    raise QueryFailed("the engine could not open another connection for the scans")
-                mine = _Stoppable(opened)
-                with self._lock:
-                    self._readers.append(mine)
-                    mine.stopped = self._stopped
-            self._mine.reader = mine
-        return mine
+                mine = self._mine.reader = self._free.pop()
+        return _timed(work, mine)
 
     def __contains__(self, key: object) -> bool:
         return key in self._pending or key in self._waiting
@@ -117,19 +102,12 @@ class ScanAhead:
         for future in self._pending.values():
             future.cancel()
         running = [f for f in self._pending.values() if not f.done()]
-        if stopped:
-            with self._lock:
-                self._stopped = True
-                for reader in self._readers:
-                    reader.stopped = True
-        while stopped and running and not wait(running, timeout=0.1).done:
-            with self._lock:  # again until it lands: one sent before the query starts is lost
-                interrupts = [getattr(r.engine, "interrupt", None) for r in self._readers]
-            if not any(interrupts):
-                break
-            for interrupt in interrupts:
-                if interrupt is not None:
-                    interrupt()
+        for reader in self._readers if stopped else ():
+            reader.stopped = True
+        interrupts = [i for i in (getattr(r.engine, "interrupt", None) for r in self._readers) if i is not None]
+        while stopped and interrupts and running and wait(running, timeout=0.1).not_done:
+            for interrupt in interrupts:  # again until every one lands: one sent before a query starts is lost
+                interrupt()
         if self._pool is not None:
             self._pool.shutdown(wait=True)
         for reader in self._readers:
@@ -160,33 +138,57 @@ def _short_switches(step: int) -> None:
 
 @contextmanager
 def scanning_ahead(main: Engine, session: list[str]) -> Iterator[ScanAhead]:
-    """A ScanAhead over `main`'s readers (with the `session` statements run on each), or over
-    `main` itself when the engine has no reader."""
-    open_reader = getattr(main, "reader", None)
-
-    def opened() -> Engine | None:  # (None: the engine cannot open one)
-        assert open_reader is not None
-        reader = open_reader()
-        try:
-            for stmt in session if reader is not None else ():
-                reader.execute(stmt)
-        except BaseException:
-            reader.close()
-            raise
-        return reader
-
-    first = opened() if open_reader is not None else None
+    """A ScanAhead over readers of `main` (the engine's `scan_workers`, at most one a core; each
+    with the `session` statements run on it), or over `main` itself when the engine has no reader."""
+    readers: list[Engine] = []
     ahead, stopped = None, True
-    if first is not None:
-        _short_switches(+1)
     try:
-        ahead = ScanAhead(first, main, opened, max(1, min(getattr(main, "scan_workers", 1), os.cpu_count() or 1)))
+        for _ in range(max(1, min(getattr(main, "scan_workers", 1), _cores()))):
+            reader = _opened(main, session, first=not readers)
+            if reader is None:
+                break  # (past the first, a reader the engine cannot open is one worker fewer)
+            readers.append(reader)
+        if readers:
+            _short_switches(+1)
+        ahead = ScanAhead(readers, main)
         yield ahead
         stopped = False
     finally:
-        if first is not None:
+        if readers:
             _short_switches(-1)
         if ahead is not None:
             ahead.close(stopped)
-        elif first is not None:
-            first.close()
+        else:
+            for reader in readers:
+                reader.close()
+
+
+def _opened(main: Engine, session: list[str], first: bool) -> Engine | None:
+    """A reader of `main` with the session's statements run on it; None: the engine has none. Past
+    the `first`, one that fails to open or to take the session is None too."""
+    open_reader = getattr(main, "reader", None)
+    if open_reader is None:
+        return None
+    try:
+        reader = open_reader()
+    except Exception:
+        if first:
+            raise
+        return None
+    try:
+        for stmt in session if reader is not None else ():
+            reader.execute(stmt)
+    except Exception:
+        reader.close()  # (not None here)
+        if first:
+            raise
+        return None
+    return reader
+
+
+def _cores() -> int:
+    """The cores this process may run on (a container's limit where the kernel applies it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1

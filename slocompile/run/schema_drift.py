@@ -333,10 +333,7 @@ def _probes(dialect: str, s: Schemas, table: TableSpec, cache: ViewCache | None)
     def make() -> list[str]:
         return [render(fallback.probe(tree), dialect) for tree in (views.validated_view(s, table),
                                                                    views.quarantine_view(s, table))]
-    key = cache.key(table, s, dialect) if cache is not None else None
-    if cache is None or key is None:
-        return make()
-    return cache.rendered(f"view probes {table.name}", key, make) or make()
+    return cache.probes(table, s, dialect, make) if cache is not None else make()
 
 
 def _bind_error(engine: Engine, view: exp.Create) -> str | None:

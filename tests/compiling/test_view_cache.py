@@ -172,3 +172,13 @@ def test_a_cached_probe_still_finds_views_that_no_longer_bind(root, probes_built
     schema = [r for r in run.results if r.check_type == "schema"]
     assert run.exit_code == 1 and "its views do not bind on raw.orders" in schema[0].message
     assert query(root, "SELECT id FROM validated.orders") == []
+
+
+def test_the_probes_outlive_builds_that_do_not_probe(root, probes_built):
+    build(root)
+    build(root)  # the same columns: nothing probed, the probes kept
+    with open(os.path.join(root, "target", FILE)) as fh:
+        assert "view probes orders" in json.load(fh)[STATEMENTS]
+    fresh_warehouse(root, "CREATE TABLE raw.orders AS SELECT 1 AS id, DATE '2026-01-01' AS ds, 5.0 AS amount")
+    build(root)
+    assert probes_built == ["orders"]  # the first build's, not rendered again

@@ -56,6 +56,18 @@ tables:
         checks:
           - accepted_values: {{values: [fr, de, xx], severity: warn}}
       - name: ds
+  - name: audited
+    relation: {raw}.orders
+    key: [id]
+    partition: ds
+    gate: last_good
+    columns:
+      - name: amount
+        checks:
+          - between: {{min: 0, max: 1000, failed_rows: 1}}
+      - name: email
+        checks:
+          - matches: "^[a-c]@x$"
 """
 
 
@@ -106,7 +118,7 @@ def built(tmp_path_factory, run_tag, spark_warehouse):
         run = project.build()
         with open(os.path.join(root, "target", "run_results.json"), encoding="utf-8") as f:
             results = json.load(f)
-        out[engine] = (run, project.failures("orders"), results, project)
+        out[engine] = (run, project.failures("orders"), results, project, project.failures("audited"))
         if engine == "postgres":
             eng = connect(project.spec.targets["t"], root)
             try:
@@ -123,12 +135,22 @@ def stored(found: dict) -> list[tuple]:
 
 @pytest.mark.parametrize("engine", engine_params())
 def test_samples_are_the_failing_rows_capped_and_redacted(built, engine):
-    run, found, _, _ = built[engine]
+    run, found, _, _, _ = built[engine]
     assert found["run_id"] == run.run_id
     assert stored(found) == expected()
     # passing checks (some_rows), and a check with failed_rows: 0 (between_id), store nothing
     assert {r["check"] for r in found["rows"]} & {"some_rows", "between_id"} == set()
     assert any(r.status == "fail" for r in run.results if r.check == "between_id")
+
+
+@pytest.mark.parametrize("engine", engine_params())
+def test_a_last_good_tables_samples_are_read_from_its_audited_version(built, engine):
+    """The samples of a staged table read its audit view, which publishing replaces: they are
+    read before (on Postgres the publish's DDL would lock them out; Spark reads them on the
+    publishing connection)."""
+    found = built[engine][4]
+    assert stored(found) == [("between_amount", "2026-01-01", {"id": 2, "amount": -5}),
+                             ("matches_email", "2026-01-03", {"id": 6, "email": "env_var('FR_SECRET')@x"})]
 
 
 @pytest.mark.parametrize("engine", engine_params())
@@ -138,8 +160,9 @@ def test_engines_store_identical_samples(built, engine):
 
 @pytest.mark.parametrize("engine", engine_params())
 def test_run_results_carry_each_failed_results_rows(built, engine):
-    _, found, results, _ = built[engine]
-    by_result = {(r["check"], r["partition"]): r.get("failed_rows") for r in results["results"]}
+    _, found, results, _, _ = built[engine]
+    by_result = {(r["check"], r["partition"]): r.get("failed_rows") for r in results["results"]
+                 if r["table"] == "orders"}
     assert by_result[("relationship_country", "2026-01-02")] == [{"id": 5, "country": "yy"}]
     assert by_result[("accepted_values_country", "2026-01-02")] == [{"id": 5, "country": "yy"}]  # a warning
     assert [by_result[k] for k in by_result if k[0] == "some_rows"] == [None, None, None]  # passed

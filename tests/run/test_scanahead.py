@@ -130,3 +130,36 @@ def test_the_switch_interval_is_short_while_any_build_scans_ahead_and_put_back_a
             pass
         assert sys.getswitchinterval() == SWITCH_INTERVAL  # the first still scans
     assert sys.getswitchinterval() == before
+
+
+def test_a_stop_interrupts_every_reader_even_one_whose_query_starts_late(engine, monkeypatch):
+    """An interrupt sent before a query starts is lost: close() sends them until every running
+    unit has ended, not until the first has."""
+    slow = "SELECT count(*) FROM range(100000000000) t(i) WHERE i % 7 = 3"  # minutes, unless interrupted
+    inside, ended = threading.Barrier(3, timeout=30), {}
+    real = DuckDBEngine.query
+
+    def query(self, sql):
+        if sql == slow:
+            inside.wait()
+            if threading.current_thread().name.endswith("_1"):
+                time.sleep(0.3)  # past the stop check, not yet running: the first interrupt misses it
+        return real(self, sql)
+
+    def unit(eng):
+        try:
+            return eng.query(slow)
+        except QueryFailed as e:
+            ended[threading.current_thread().name] = str(e)
+            raise
+
+    monkeypatch.setattr(DuckDBEngine, "query", query)
+    with pytest.raises(RuntimeError, match="judging failed"):
+        with scanning_ahead(engine, []) as ahead:
+            if ahead.workers < 2:
+                pytest.skip("one core: one reader")
+            ahead.submit("a", unit)
+            ahead.submit("b", unit)
+            inside.wait()
+            raise RuntimeError("judging failed")
+    assert len(ended) == 2 and all("interrupt" in e.lower() for e in ended.values())
