@@ -118,8 +118,8 @@ def test_build_stores_samples_and_show_prints_the_newest(tmp_path):
 
 
 def test_samples_read_while_the_results_are_written_commit_with_them_or_not_at_all(tmp_path, monkeypatch):
-    """The samples are read behind the publishing of the run's other rows (run.build): a sample
-    query that fails leaves none of the run's rows committed, as before."""
+    """The samples are read while the run's other rows are made (run.build), before the publishing
+    transaction: a sample query that fails leaves none of the run's rows committed."""
     root = project(tmp_path)
     real = failures.collect
     seen = []
