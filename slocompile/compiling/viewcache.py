@@ -115,10 +115,7 @@ class ViewCache:
         """The probes binding `table`'s views (run.schema_drift), rendered for the same inputs as the
         views (their key), else `make()`. Kept while the table is declared, also through builds
         that do not probe (the columns the views bound to did not change)."""
-        key = self.key(table, schemas, dialect)
-        if key is None:
-            return make()
-        return self.rendered(PROBES + table.name, key, make) or make()
+        return self.rendered(PROBES + table.name, self.key(table, schemas, dialect), make) or make()
 
     def save(self, tables: list[str]) -> None:
         """Write the entries of the declared `tables` when this build changed one. A cache that

@@ -175,11 +175,13 @@ def _opened(main: Engine, session: list[str], first: bool) -> Engine | None:
         if first:
             raise
         return None
+    if reader is None:
+        return None
     try:
-        for stmt in session if reader is not None else ():
+        for stmt in session:
             reader.execute(stmt)
     except Exception:
-        reader.close()  # (not None here)
+        reader.close()
         if first:
             raise
         return None

@@ -8,8 +8,6 @@ on every output column (NULLs first on every dialect) so each engine returns the
 """
 from __future__ import annotations
 
-import functools
-
 from sqlglot import exp
 
 from slocompile import checks as registry
@@ -109,14 +107,17 @@ def sample_sql(table: TableSpec, check: CheckSpec, partitions: list[str] | None,
     names = sample_columns(table, check)
     outputs: list[exp.Expression] = [named(col(n), n) for n in names]
     grouped = table.partition is not None
-    label = functools.partial(fragments.get, ("partition", table.partition, table.partition_grain),
-                              functools.partial(partition_text, table))
+
+    def partition_label() -> exp.Expression:  # (under the key the scans' fragments give it)
+        return fragments.get(("partition", table.partition, table.partition_grain), lambda: partition_text(table))
+
     if grouped:
-        outputs.insert(0, named(label(), PARTITION_ALIAS))
+        outputs.insert(0, named(partition_label(), PARTITION_ALIAS))
     where: list[exp.Expression | None] = [check.where.copy() if check.where is not None else None]
     if grouped and partitions is not None:
-        where.append(fragments.get(("partition_in", table.partition, table.partition_grain, tuple(partitions)),
-                                   functools.partial(partition_in, table, partitions)))
+        chosen = list(partitions)
+        where.append(fragments.get(("partition_in", table.partition, table.partition_grain, tuple(chosen)),
+                                   lambda: partition_in(table, chosen)))
     group_by = tuple(check.params.get("group_by") or ())
     if group_by and segments is not None:
         outputs.append(named(segment_label(group_by), SEGMENT_ALIAS))
@@ -126,7 +127,7 @@ def sample_sql(table: TableSpec, check: CheckSpec, partitions: list[str] | None,
     if check.type == "unique":
         keys = [col(c) for c in registry.get("unique").referenced_columns(check)]
         where += [exp.Not(this=exp.Is(this=k, expression=exp.Null())) for k in keys]
-        group = ([label()] if grouped else []) + [col(n) for n in names]
+        group = ([partition_label()] if grouped else []) + [col(n) for n in names]
         select.set("group", exp.Group(expressions=group))
         select.set("having", exp.Having(this=exp.GT(this=exp.Count(this=exp.Star()),
                                                     expression=exp.Literal.number(1))))
